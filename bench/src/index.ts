@@ -1,0 +1,2 @@
+/** @tabby/bench: benchmark helpers. */
+export * from './emit.js';

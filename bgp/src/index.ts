@@ -1,0 +1,2 @@
+/** @module placeholder index; filled by its issue. */
+export {};

@@ -1,0 +1,3 @@
+/** @tabby/api: resource types and validation, the selector language, YAML/JSON I/O. */
+export * from './errors.js';
+export * from './resource.js';

@@ -1,0 +1,71 @@
+/**
+ * The datastore contract every backend (etcd v3, Kubernetes, memory) keeps:
+ * - revisions are opaque strings, but within one backend they increase with every write, and a
+ *   watch started at revision R delivers every change after R exactly once, in write order;
+ * - `update` and `delete` with a `resourceVersion` succeed only if it is still current
+ *   (compare-and-swap), else they throw a `Conflict`;
+ * - when a watch cannot resume because history is gone (etcd compaction, HTTP 410), it
+ *   delivers one `{ type: 'gone' }` event and ends; the caller re-lists and watches again.
+ */
+import type { Resource, TabbyError } from '@tabby/api';
+
+/** Error codes of the datastore. */
+export type DatastoreErrorCode =
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'HistoryGone'
+  | 'Invalid'
+  | 'Unavailable'
+  | 'Aborted';
+
+/** An error thrown by a datastore backend. */
+export type DatastoreError = TabbyError<DatastoreErrorCode>;
+
+/** Identifies one resource. `namespace` only for namespaced kinds. */
+export interface ResourceKey {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** A list of resources and the revision the list reflects (start a watch from it). */
+export interface ListResult<R extends Resource = Resource> {
+  items: R[];
+  revision: string;
+}
+
+/** One change seen by a watch. */
+export type WatchEvent<R extends Resource = Resource> =
+  | { type: 'added'; object: R; revision: string }
+  | { type: 'modified'; object: R; previous?: R; revision: string }
+  | { type: 'deleted'; object: R; revision: string }
+  /** Revision progress without a change (Kubernetes bookmark, etcd progress notify). */
+  | { type: 'bookmark'; revision: string }
+  /** History before the requested revision is gone: re-list, then watch again. */
+  | { type: 'gone'; revision: string };
+
+/** Options for a watch. */
+export interface WatchOptions {
+  kind: string;
+  namespace?: string;
+  /** Deliver changes after this revision (from a list). Omitted: from now. */
+  revision?: string;
+  signal?: AbortSignal;
+}
+
+/** The one interface over all backends. Every method takes an optional AbortSignal. */
+export interface Datastore {
+  get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R>;
+  list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>>;
+  /** Fails with `AlreadyExists` when the key is taken. Returns the stored object with its revision. */
+  create<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R>;
+  /** Compare-and-swap on `obj.metadata.resourceVersion` when set; `Conflict` when stale. */
+  update<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R>;
+  /** Deletes; with `resourceVersion`, only if still current. Returns the deleted object. */
+  delete<R extends Resource>(key: ResourceKey, opts?: { resourceVersion?: string; signal?: AbortSignal }): Promise<R>;
+  /** An ordered stream of changes; ends when the signal aborts or after a `gone` event. */
+  watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,6 @@
+/** @tabby/testkit: namespaces, veths, processes in namespaces, etcd, BGP daemons, polling. */
+export * from './poll.js';
+export * from './proc.js';
+export * from './cleanup.js';
+export * from './netns.js';
+export * from './etcd.js';
