@@ -1,3 +1,5 @@
 /** @tabby/api: resource types and validation, the selector language, YAML/JSON I/O. */
 export * from './errors.js';
 export * from './resource.js';
+export * from './net/cidr.js';
+export * from './kinds/index.js';
