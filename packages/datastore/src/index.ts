@@ -1,2 +1,6 @@
 /** @tabby/datastore: one interface over etcd v3, the Kubernetes API and memory. */
 export * from './types.js';
+export * from './errors.js';
+export * from './keys.js';
+export * from './event-queue.js';
+export * from './memory.js';

@@ -1,0 +1,191 @@
+/**
+ * An in-memory datastore with the full contract of the real backends, for unit tests of other
+ * packages. Invariants:
+ * - one global revision counter, incremented by every successful write; an object's
+ *   `resourceVersion` is the revision of its last write (etcd's mod revision);
+ * - objects are deep-copied on the way in and on the way out: callers never share state with
+ *   the store or with each other;
+ * - every write is appended to a history; a watch from revision R first replays the history
+ *   after R, then follows live writes, so no event is lost or repeated. `compact(rev)` drops the
+ *   history up to `rev`; a watch from an older revision then gets `gone`.
+ * Everything runs synchronously inside each call, so writes are totally ordered.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@tabby/api';
+import { alreadyExists, conflict, datastoreError, notFound, throwIfAborted } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { compareResources, keyOf, keyString, matchesFilter, normalizeKey } from './keys.js';
+import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+
+interface HistoryEntry {
+  key: ResourceKey;
+  event: WatchEvent;
+}
+
+interface Subscriber {
+  filter: { kind: string; namespace?: string };
+  queue: EventQueue<WatchEvent>;
+}
+
+/** Options of the memory backend. */
+export interface MemoryDatastoreInit {
+  /** Keep at most this many history entries (oldest dropped, as a compaction). Default: unbounded. */
+  maxHistory?: number;
+}
+
+const copy = <T>(v: T): T => structuredClone(v);
+
+/** The in-memory backend. */
+export class MemoryDatastore implements Datastore {
+  private revision = 0;
+  /** History entries with revision <= this are gone. */
+  private compacted = 0;
+  private readonly objects = new Map<string, Resource>();
+  private readonly history: HistoryEntry[] = [];
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly maxHistory: number;
+  private closed = false;
+
+  constructor(init: MemoryDatastoreInit = {}) {
+    this.maxHistory = init.maxHistory ?? Infinity;
+  }
+
+  /** The current revision (the revision of the last write). */
+  get currentRevision(): string {
+    return String(this.revision);
+  }
+
+  /** Drops history up to `revision` (default: the current one): older watches get `gone`. */
+  compact(revision?: string): void {
+    const rev = revision === undefined ? this.revision : Number(revision);
+    if (!Number.isInteger(rev) || rev < 0) throw datastoreError('Invalid', `bad compaction revision ${revision}`);
+    this.compacted = Math.max(this.compacted, Math.min(rev, this.revision));
+    while (this.history.length > 0 && Number(this.history[0]!.event.revision) <= this.compacted) this.history.shift();
+  }
+
+  async get<R extends Resource>(key: ResourceKey, opts: { signal?: AbortSignal } = {}): Promise<R> {
+    this.check(opts.signal, 'get');
+    const k = normalizeKey(key);
+    const obj = this.objects.get(keyString(k));
+    if (!obj) throw notFound(k);
+    return copy(obj) as R;
+  }
+
+  async list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
+    this.check(opts.signal, 'list');
+    const items: Resource[] = [];
+    for (const obj of this.objects.values()) {
+      if (matchesFilter(keyOf(obj), opts)) items.push(copy(obj));
+    }
+    items.sort(compareResources);
+    return { items: items as R[], revision: String(this.revision) };
+  }
+
+  async create<R extends Resource>(obj: R, opts: { signal?: AbortSignal } = {}): Promise<R> {
+    this.check(opts.signal, 'create');
+    const key = keyOf(obj);
+    const ks = keyString(key);
+    if (this.objects.has(ks)) throw alreadyExists(key);
+    const stored = copy(obj);
+    stored.metadata = { ...stored.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() };
+    this.write(key, stored, 'added');
+    return copy(stored);
+  }
+
+  async update<R extends Resource>(obj: R, opts: { signal?: AbortSignal } = {}): Promise<R> {
+    this.check(opts.signal, 'update');
+    const key = keyOf(obj);
+    const previous = this.objects.get(keyString(key));
+    if (!previous) throw notFound(key);
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && rv !== previous.metadata.resourceVersion) {
+      throw conflict(key, rv, previous.metadata.resourceVersion);
+    }
+    const stored = copy(obj);
+    stored.metadata = {
+      ...stored.metadata,
+      uid: previous.metadata.uid,
+      creationTimestamp: previous.metadata.creationTimestamp,
+    };
+    this.write(key, stored, 'modified', previous);
+    return copy(stored);
+  }
+
+  async delete<R extends Resource>(
+    key: ResourceKey,
+    opts: { resourceVersion?: string; signal?: AbortSignal } = {},
+  ): Promise<R> {
+    this.check(opts.signal, 'delete');
+    const k = normalizeKey(key);
+    const ks = keyString(k);
+    const previous = this.objects.get(ks);
+    if (!previous) throw notFound(k);
+    if (opts.resourceVersion !== undefined && opts.resourceVersion !== previous.metadata.resourceVersion) {
+      throw conflict(k, opts.resourceVersion, previous.metadata.resourceVersion);
+    }
+    this.objects.delete(ks);
+    this.revision++;
+    const event: WatchEvent = { type: 'deleted', object: previous, revision: String(this.revision) };
+    this.record(k, event);
+    return copy(previous) as R;
+  }
+
+  watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
+    const filter = { kind: opts.kind, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) };
+    const sub: Subscriber = {
+      filter,
+      queue: new EventQueue<WatchEvent>({ signal: opts.signal, onClose: () => this.subscribers.delete(sub) }),
+    };
+    if (this.closed) {
+      sub.queue.fail(datastoreError('Unavailable', 'memory datastore is closed'));
+      return sub.queue as AsyncIterable<WatchEvent<R>>;
+    }
+    const from = opts.revision === undefined ? this.revision : Number(opts.revision);
+    if (!Number.isInteger(from) || from < 0) {
+      sub.queue.fail(datastoreError('Invalid', `bad watch revision "${opts.revision}"`));
+    } else if (from < this.compacted) {
+      sub.queue.push({ type: 'gone', revision: String(this.compacted) });
+      sub.queue.end();
+    } else {
+      for (const h of this.history) {
+        if (Number(h.event.revision) > from && matchesFilter(h.key, filter)) sub.queue.push(copy(h.event));
+      }
+      if (!sub.queue.finished) this.subscribers.add(sub);
+    }
+    return sub.queue as AsyncIterable<WatchEvent<R>>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of [...this.subscribers]) s.queue.end();
+  }
+
+  private check(signal: AbortSignal | undefined, what: string): void {
+    throwIfAborted(signal, what);
+    if (this.closed) throw datastoreError('Unavailable', `memory datastore is closed (${what})`);
+  }
+
+  private write(key: ResourceKey, stored: Resource, type: 'added' | 'modified', previous?: Resource): void {
+    this.revision++;
+    stored.metadata.resourceVersion = String(this.revision);
+    if (key.namespace === undefined) delete stored.metadata.namespace;
+    this.objects.set(keyString(key), stored);
+    const revision = String(this.revision);
+    const event: WatchEvent =
+      type === 'added'
+        ? { type, object: copy(stored), revision }
+        : { type, object: copy(stored), ...(previous ? { previous: copy(previous) } : {}), revision };
+    this.record(key, event);
+  }
+
+  private record(key: ResourceKey, event: WatchEvent): void {
+    this.history.push({ key, event });
+    if (this.history.length > this.maxHistory) {
+      const dropped = this.history.shift()!;
+      this.compacted = Number(dropped.event.revision);
+    }
+    for (const s of this.subscribers) {
+      if (matchesFilter(key, s.filter)) s.queue.push(copy(event));
+    }
+  }
+}
