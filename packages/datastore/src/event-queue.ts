@@ -3,7 +3,8 @@
  * from callbacks (gRPC stream, HTTP chunks, in-memory writes) in the order they happen, and the
  * consumer pulls them with `for await`. Invariants: events come out in push order; after
  * `end()` (or `fail(err)`) the iterator drains what is queued and then finishes (or throws);
- * an aborted signal finishes the iterator at once and runs the `onClose` hook exactly once.
+ * an aborted signal finishes the iterator at once and runs the `onClose` hook at most once
+ * (never when the signal was aborted before construction: check `finished` before opening).
  */
 
 /** A push side and a pull side. */
@@ -20,8 +21,12 @@ export class EventQueue<T> implements AsyncIterable<T> {
   constructor(opts: { signal?: AbortSignal; onClose?: () => void } = {}) {
     this.onClose = opts.onClose ?? ((): void => undefined);
     this.signal = opts.signal;
-    if (this.signal?.aborted) this.close();
-    else this.signal?.addEventListener('abort', this.abortListener, { once: true });
+    // Already aborted: finished from the start, and `onClose` never runs (the owner checks
+    // `finished` before it opens any stream, so there is nothing to release).
+    if (this.signal?.aborted) {
+      this.done = true;
+      this.closed = true;
+    } else this.signal?.addEventListener('abort', this.abortListener, { once: true });
   }
 
   /** True once the consumer or the signal closed the queue, or `end`/`fail` was called. */

@@ -132,10 +132,12 @@ export class MemoryDatastore implements Datastore {
 
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
     const filter = { kind: opts.kind, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) };
-    const sub: Subscriber = {
-      filter,
-      queue: new EventQueue<WatchEvent>({ signal: opts.signal, onClose: () => this.subscribers.delete(sub) }),
-    };
+    const subs = this.subscribers;
+    const queue: EventQueue<WatchEvent> = new EventQueue<WatchEvent>({
+      signal: opts.signal,
+      onClose: () => subs.delete(sub),
+    });
+    const sub: Subscriber = { filter, queue };
     if (this.closed) {
       sub.queue.fail(datastoreError('Unavailable', 'memory datastore is closed'));
       return sub.queue as AsyncIterable<WatchEvent<R>>;
