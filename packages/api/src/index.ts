@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './resource.js';
 export * from './net/cidr.js';
 export * from './kinds/index.js';
+export * from './selector/index.js';
