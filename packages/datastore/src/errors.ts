@@ -60,3 +60,22 @@ export function aborted(what: string, cause?: unknown): DatastoreError {
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (signal?.aborted) throw aborted(what, signal.reason);
 }
+
+/**
+ * Races `p` against the signal: rejects with `Aborted` as soon as it fires. The operation
+ * itself may still complete on the server (a write is not undone), as with any RPC.
+ */
+export async function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  throwIfAborted(signal, what);
+  let onAbort: (() => void) | undefined;
+  const aborted$ = new Promise<never>((_, reject) => {
+    onAbort = (): void => reject(aborted(what, signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([p, aborted$]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
+  }
+}

@@ -4,3 +4,6 @@ export * from './errors.js';
 export * from './keys.js';
 export * from './event-queue.js';
 export * from './memory.js';
+export * from './etcd-codec.js';
+export * from './etcd.js';
+export { etcdEventToWatchEvent } from './etcd-watch.js';

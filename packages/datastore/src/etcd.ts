@@ -1,0 +1,195 @@
+/**
+ * The etcd v3 backend. Invariants:
+ * - every key lives under the prefix (default `/tabby/`): `<prefix><kind>/<ns or _>/<name>`;
+ * - an object's revision is its key's mod revision, a list's revision the header revision of
+ *   its (paginated, revision-pinned) range, so a watch from it misses nothing;
+ * - create is a transaction `create_revision == 0`, a checked update or delete a transaction
+ *   `mod_revision == rv`; a failed compare reads the key in the same transaction, so
+ *   `Conflict` and `NotFound` are told apart atomically;
+ * - client errors never escape: they become `Unavailable` (or `Aborted`).
+ * The client is injected (`components.client`); `createEtcdDatastore` builds one for endpoints
+ * such as `unix:///tmp/dir/localhost:2379` (grpc-js dials `unix:` targets as they are).
+ */
+import { Etcd3, type IKeyValue, type ITxnResponse } from 'etcd3';
+import type { Resource } from '@tabby/api';
+import { abortable, alreadyExists, conflict, datastoreError, isDatastoreError, notFound } from './errors.js';
+import {
+  DEFAULT_ETCD_PREFIX, decodeValue, encodeValue, etcdKey, etcdPrefix, rangeEnd,
+} from './etcd-codec.js';
+import { watchEtcd } from './etcd-watch.js';
+import { keyOf, normalizeKey } from './keys.js';
+import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+
+/** Injected dependencies of the etcd backend. */
+export interface EtcdDatastoreComponents {
+  client: Etcd3;
+}
+
+/** Options of the etcd backend. */
+export interface EtcdDatastoreInit {
+  /** Key prefix, ending in `/` (default `/tabby/`). Tests use a fresh one each for isolation. */
+  prefix?: string;
+  /** Keys fetched per range request when listing (default 1000). */
+  pageSize?: number;
+}
+
+type Signal = { signal?: AbortSignal };
+
+/** Wraps any client failure as a datastore error (datastore errors pass through). */
+async function guard<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await abortable(fn(), signal, what);
+  } catch (e: unknown) {
+    if (isDatastoreError(e)) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw datastoreError('Unavailable', `etcd ${what} failed: ${msg}; is etcd running and reachable?`, {}, e);
+  }
+}
+
+/** An etcd revision is a decimal number; anything else cannot be a revision of this store. */
+function checkRevision(rv: string | undefined): string | undefined {
+  if (rv !== undefined && !/^\d+$/.test(rv)) {
+    throw datastoreError('Invalid', `resourceVersion "${rv}" is not an etcd revision`, { resourceVersion: rv });
+  }
+  return rv;
+}
+
+/** The etcd v3 backend. */
+export class EtcdDatastore implements Datastore {
+  private readonly client: Etcd3;
+  private readonly prefix: string;
+  private readonly pageSize: number;
+
+  constructor(components: EtcdDatastoreComponents, init: EtcdDatastoreInit = {}) {
+    this.client = components.client;
+    this.prefix = init.prefix ?? DEFAULT_ETCD_PREFIX;
+    if (!this.prefix.endsWith('/')) throw datastoreError('Invalid', `etcd prefix "${this.prefix}" must end in "/"`);
+    this.pageSize = init.pageSize ?? 1000;
+  }
+
+  async get<R extends Resource>(key: ResourceKey, opts: Signal = {}): Promise<R> {
+    const k = normalizeKey(key);
+    const ek = etcdKey(this.prefix, k);
+    return guard('get', opts.signal, async () => {
+      const res = await this.client.kv.range({ key: Buffer.from(ek) });
+      const kv = res.kvs[0];
+      if (!kv) throw notFound(k);
+      return decodeValue<R>(kv.value, kv.mod_revision, ek);
+    });
+  }
+
+  async list<R extends Resource>(opts: { kind: string; namespace?: string } & Signal): Promise<ListResult<R>> {
+    const prefix = etcdPrefix(this.prefix, opts);
+    const end = rangeEnd(prefix);
+    return guard('list', opts.signal, async () => {
+      const items: R[] = [];
+      let from = Buffer.from(prefix);
+      let revision: string | undefined;
+      for (;;) {
+        opts.signal?.throwIfAborted();
+        const res = await this.client.kv.range({
+          key: from,
+          range_end: end,
+          limit: this.pageSize,
+          ...(revision ? { revision } : {}),
+        });
+        revision ??= res.header.revision;
+        for (const kv of res.kvs) items.push(decodeValue<R>(kv.value, kv.mod_revision, kv.key.toString()));
+        const last = res.kvs[res.kvs.length - 1];
+        if (!res.more || !last) break;
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
+      return { items, revision };
+    });
+  }
+
+  async create<R extends Resource>(obj: R, opts: Signal = {}): Promise<R> {
+    const k = keyOf(obj);
+    const ek = Buffer.from(etcdKey(this.prefix, k));
+    const stored = structuredClone(obj);
+    stored.metadata = {
+      ...stored.metadata,
+      uid: stored.metadata.uid ?? crypto.randomUUID(),
+      creationTimestamp: stored.metadata.creationTimestamp ?? new Date().toISOString(),
+    };
+    if (k.namespace === undefined) delete stored.metadata.namespace;
+    return guard('create', opts.signal, async () => {
+      const res = await this.client.kv.txn({
+        compare: [{ key: ek, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: ek, value: encodeValue(stored) } }],
+        failure: [],
+      });
+      if (!res.succeeded) throw alreadyExists(k);
+      stored.metadata.resourceVersion = res.header.revision;
+      return stored;
+    });
+  }
+
+  async update<R extends Resource>(obj: R, opts: Signal = {}): Promise<R> {
+    const k = keyOf(obj);
+    const ek = Buffer.from(etcdKey(this.prefix, k));
+    const rv = checkRevision(obj.metadata.resourceVersion);
+    const stored = structuredClone(obj);
+    if (k.namespace === undefined) delete stored.metadata.namespace;
+    return guard('update', opts.signal, async () => {
+      const res = await this.client.kv.txn({
+        compare: [
+          rv === undefined
+            ? { key: ek, target: 'Create', result: 'Greater', create_revision: 0 }
+            : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv },
+        ],
+        success: [{ request_put: { key: ek, value: encodeValue(stored) } }],
+        failure: [{ request_range: { key: ek } }],
+      });
+      if (!res.succeeded) throw this.compareFailure(k, rv, res);
+      stored.metadata.resourceVersion = res.header.revision;
+      return stored;
+    });
+  }
+
+  async delete<R extends Resource>(key: ResourceKey, opts: { resourceVersion?: string } & Signal = {}): Promise<R> {
+    const k = normalizeKey(key);
+    const ek = Buffer.from(etcdKey(this.prefix, k));
+    const rv = checkRevision(opts.resourceVersion);
+    return guard('delete', opts.signal, async () => {
+      const res = await this.client.kv.txn({
+        compare: [
+          rv === undefined
+            ? { key: ek, target: 'Create', result: 'Greater', create_revision: 0 }
+            : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv },
+        ],
+        success: [{ request_delete_range: { key: ek, prev_kv: true } }],
+        failure: [{ request_range: { key: ek } }],
+      });
+      if (!res.succeeded) throw this.compareFailure(k, rv, res);
+      const prev: IKeyValue | undefined = res.responses[0]?.response_delete_range?.prev_kvs[0];
+      if (!prev) throw notFound(k); // deleted concurrently between compare and delete: cannot happen in one txn
+      return decodeValue<R>(prev.value, prev.mod_revision, ek.toString());
+    });
+  }
+
+  watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
+    return watchEtcd<R>(this.client, this.prefix, opts);
+  }
+
+  /** Closes the injected client (the backend owns it once handed over). */
+  async close(): Promise<void> {
+    this.client.close();
+  }
+
+  /** NotFound when the failure branch read nothing, else Conflict with the current revision. */
+  private compareFailure(k: ResourceKey, rv: string | undefined, res: ITxnResponse): Error {
+    const cur = res.responses[0]?.response_range?.kvs[0];
+    if (!cur) return notFound(k);
+    return conflict(k, rv, cur.mod_revision);
+  }
+}
+
+/** Builds an etcd backend with its own client for the given endpoints. */
+export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: string | string[] }): EtcdDatastore {
+  const client = new Etcd3({
+    hosts: init.endpoints,
+    grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+  });
+  return new EtcdDatastore({ client }, init);
+}
