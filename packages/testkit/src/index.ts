@@ -4,3 +4,6 @@ export * from './proc.js';
 export * from './cleanup.js';
 export * from './netns.js';
 export * from './etcd.js';
+export * from './bird.js';
+export * from './gobgp.js';
+export * from './frr.js';
