@@ -1,0 +1,173 @@
+/**
+ * One peer's session as a pure reducer over up to two connection FSMs (fsm.ts), applying
+ * connection collision detection (RFC 4271 §6.8).
+ *
+ * The primary FSM makes the outbound attempts and restarts after errors. An inbound connection
+ * that arrives while the primary already owns an open connection (OpenSent or later) gets a
+ * second, non-restartable FSM. When one of them receives the peer's OPEN and enters OpenConfirm
+ * while the other is in OpenConfirm or Established, one of the two is dumped (Event 23,
+ * NOTIFICATION Cease / Connection Collision Resolution, RFC 4486):
+ * - against Established: the new connection is closed (§6.8: an Established session wins) —
+ *   unless the peer advertised graceful restart, in which case the new connection means the
+ *   peer restarted and the old one is closed instead (RFC 4724 §4.2);
+ * - both in OpenConfirm: when our BGP identifier is lower than the peer's, the connection we
+ *   initiated is closed, otherwise the one the peer initiated (§6.8, identifiers compared as
+ *   unsigned 32-bit integers); two inbound connections keep the newer one.
+ *
+ * Invariants: at most two FSMs; the secondary never owns timers without a connection scope
+ * (connect-retry, idle-hold); when only the secondary still has a connection it is promoted.
+ * The upward `state` event reports the most advanced state of the two.
+ */
+import { CeaseSubcode } from '../codec/types.js';
+import { eventConn, initialFsm, step, type FsmState, type StepResult } from './fsm.js';
+import { idToNumber } from './open.js';
+import { cease, fail, type Draft } from './transitions.js';
+import { STATE_ORDER, type SessionAction, type SessionConfig, type SessionEvent, type SessionState } from './types.js';
+
+/** A peer: its configuration and one or two connection FSMs. Treated as immutable. */
+export interface PeerState {
+  readonly config: SessionConfig;
+  readonly primary: FsmState;
+  readonly secondary: FsmState | null;
+}
+
+/** A new peer in Idle; `seed` seeds the backoff jitter. */
+export function initialPeer(config: SessionConfig, seed: number): PeerState {
+  return { config, primary: initialFsm(config, { seed }), secondary: null };
+}
+
+/** The state reported for the peer: the most advanced of its connections. */
+export function peerState(p: PeerState): SessionState {
+  const a = p.primary.state;
+  const b = p.secondary?.state;
+  return b !== undefined && STATE_ORDER[b] > STATE_ORDER[a] ? b : a;
+}
+
+/** The FSM that is Established, if any. */
+export function establishedFsm(p: PeerState): FsmState | undefined {
+  if (p.primary.state === 'Established') return p.primary;
+  if (p.secondary?.state === 'Established') return p.secondary;
+  return undefined;
+}
+
+type Which = 'primary' | 'secondary';
+
+/** Feeds one event to the peer. Pure. */
+export function peerStep(state: PeerState, event: SessionEvent, now: number): StepResult<PeerState> {
+  const before = peerState(state);
+  const actions: SessionAction[] = [];
+  let p = route(state, event, now, actions);
+  p = tidy(p, actions);
+  const after = peerState(p);
+  if (after !== before) actions.push({ type: 'upward', event: { type: 'state', from: before, to: after } });
+  return { state: p, actions };
+}
+
+/** Runs `event` on one FSM, then collision detection if that FSM just entered OpenConfirm. */
+function run(p: PeerState, which: Which, event: SessionEvent, now: number, out: SessionAction[]): PeerState {
+  const fsm = which === 'primary' ? p.primary : p.secondary;
+  if (!fsm) return p;
+  const r = step(fsm, event, now);
+  out.push(...r.actions);
+  let next: PeerState = which === 'primary' ? { ...p, primary: r.state } : { ...p, secondary: r.state };
+  if (fsm.state !== 'OpenConfirm' && r.state.state === 'OpenConfirm') next = collide(next, which, now, out);
+  return next;
+}
+
+function route(p: PeerState, e: SessionEvent, now: number, out: SessionAction[]): PeerState {
+  const conn = eventConn(e);
+  if (conn === undefined) {
+    if (e.type === 'manual-stop' || e.type === 'automatic-stop') {
+      const q = run(p, 'secondary', { type: 'manual-stop', ...(e.subcode !== undefined ? { subcode: e.subcode } : {}) }, now, out);
+      return run(q, 'primary', e, now, out);
+    }
+    return run(p, 'primary', e, now, out);
+  }
+  if (p.primary.conn === conn) return run(p, 'primary', e, now, out);
+  if (p.secondary?.conn === conn) return run(p, 'secondary', e, now, out);
+  if (e.type === 'tcp-incoming') return incoming(p, conn, now, out);
+  // A connection no FSM owns (a superseded attempt, a dumped connection): make sure it is gone.
+  if (e.type === 'tcp-acked' || e.type === 'open' || e.type === 'keepalive' || e.type === 'update') {
+    out.push({ type: 'close', conn });
+  }
+  return p;
+}
+
+/** A new inbound connection (Event 17): the primary takes it unless it already has one open. */
+function incoming(p: PeerState, conn: string, now: number, out: SessionAction[]): PeerState {
+  const s = p.primary.state;
+  if (s === 'Idle' || s === 'Connect' || s === 'Active') return run(p, 'primary', { type: 'tcp-incoming', conn }, now, out);
+  if (p.secondary !== null) {
+    // A third connection at once: refuse it (RFC 4486 Connection Rejected).
+    out.push({ type: 'close', conn, notification: cease(CeaseSubcode.ConnectionRejected) });
+    return p;
+  }
+  const secondary: FsmState = {
+    ...initialFsm(p.config, { seed: p.primary.rng ^ 0x5bd1e995, restartable: false }),
+    enabled: true,
+    state: 'Active',
+  };
+  return run({ ...p, secondary }, 'secondary', { type: 'tcp-incoming', conn }, now, out);
+}
+
+/** RFC 4271 §6.8 collision detection, run when `which` entered OpenConfirm. */
+function collide(p: PeerState, which: Which, now: number, out: SessionAction[]): PeerState {
+  const x = which === 'primary' ? p.primary : p.secondary;
+  const otherWhich: Which = which === 'primary' ? 'secondary' : 'primary';
+  const y = which === 'primary' ? p.secondary : p.primary;
+  if (!x || !y || y.conn === null || !x.negotiated) return p;
+  if (y.state === 'Established') {
+    if (y.negotiated?.peerGracefulRestart && !x.outbound) {
+      // RFC 4724 §4.2: a new connection while Established means the peer restarted: drop the old session.
+      return replaceFsm(p, otherWhich, dropForRestart(y, now, out));
+    }
+    return run(p, which, { type: 'collision-dump', conn: x.conn as string }, now, out);
+  }
+  if (y.state !== 'OpenConfirm') return p;
+  let loser: Which;
+  if (x.outbound !== y.outbound) {
+    const closeOutbound = idToNumber(p.config.localId) < idToNumber(x.negotiated.peerId);
+    loser = x.outbound === closeOutbound ? which : otherWhich;
+  } else {
+    loser = otherWhich; // same direction: the older connection gives way
+  }
+  const dumped = loser === which ? x : y;
+  return run(p, loser, { type: 'collision-dump', conn: dumped.conn as string }, now, out);
+}
+
+/** Closes an Established FSM without NOTIFICATION because its peer restarted (graceful restart helper). */
+function dropForRestart(y: FsmState, now: number, out: SessionAction[]): FsmState {
+  const d: Draft = { s: { ...y }, out, now };
+  fail(d, { counts: false, reason: { cause: 'peer-restarted' } });
+  return d.s;
+}
+
+function replaceFsm(p: PeerState, which: Which, fsm: FsmState): PeerState {
+  return which === 'primary' ? { ...p, primary: fsm } : { ...p, secondary: fsm };
+}
+
+/**
+ * Drops a secondary that went Idle, and promotes the secondary when the primary no longer has
+ * an open connection (Idle or Active), carrying the counters over and cancelling the primary's
+ * connect-retry and idle-hold timers.
+ */
+function tidy(p: PeerState, out: SessionAction[]): PeerState {
+  const sec = p.secondary;
+  if (sec === null) return p;
+  if (sec.state === 'Idle') return { ...p, secondary: null };
+  const ps = p.primary.state;
+  if (ps !== 'Idle' && ps !== 'Active') return p;
+  if (ps === 'Idle' && !p.primary.enabled) return p; // stopped: the secondary is being stopped too
+  out.push({ type: 'cancel-timer', timer: 'connect-retry' }, { type: 'cancel-timer', timer: 'idle-hold' });
+  const old = p.primary;
+  const primary: FsmState = {
+    ...sec,
+    restartable: true,
+    enabled: old.enabled,
+    failures: old.failures,
+    connectRetryCounter: old.connectRetryCounter,
+    rng: old.rng,
+    connSeq: old.connSeq,
+  };
+  return { ...p, primary, secondary: null };
+}
