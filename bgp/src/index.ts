@@ -1,2 +1,3 @@
 /** @module placeholder index; filled by its issue. */
 export {};
+export * from './codec/index.js';

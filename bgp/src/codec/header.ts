@@ -1,0 +1,118 @@
+/**
+ * Message framing (RFC 4271 §4.1, §6.1; RFC 8654 extended messages).
+ *
+ * Invariants: every message handed out by `MessageReader` has passed `readMessageHeader` — a
+ * marker of 16 × 0xff, a length within 19..4096 (65535 with the extended message capability, but
+ * never above 4096 for OPEN and KEEPALIVE, RFC 8654 §4), at least the type's minimum length, and
+ * a known type — and is exactly `length` octets long, header included.
+ */
+import { headerError } from './errors.js';
+import { HeaderSubcode, MessageType, type MessageTypeCode } from './types.js';
+
+/** Octets in the fixed header: marker (16), length (2), type (1). */
+export const HEADER_LEN = 19;
+/** RFC 4271 §4: maximum message size without RFC 8654. */
+export const MAX_MESSAGE_LEN = 4096;
+/** RFC 8654 §4: maximum message size with the extended message capability. */
+export const MAX_EXTENDED_MESSAGE_LEN = 65535;
+
+/** RFC 4271 §4.2-4.5, RFC 2918 §3: minimum length of each message type. */
+const MIN_LEN: Record<number, number> = {
+  [MessageType.Open]: 29,
+  [MessageType.Update]: 23,
+  [MessageType.Notification]: 21,
+  [MessageType.Keepalive]: 19,
+  [MessageType.RouteRefresh]: 23,
+};
+
+/** The header fields of one message. */
+export interface MessageHeader {
+  /** Whole message length, header included. */
+  length: number;
+  type: MessageTypeCode;
+}
+
+/** The largest message the peer may send (and we may send) under the negotiated capabilities. */
+export function maxMessageLength(extendedMessage: boolean): number {
+  return extendedMessage ? MAX_EXTENDED_MESSAGE_LEN : MAX_MESSAGE_LEN;
+}
+
+/**
+ * Validates and reads the header at `b[off..off+19)` (the caller guarantees 19 octets). Throws
+ * BgpCodecError 'HeaderError' with the RFC 4271 §6.1 subcode and data.
+ */
+export function readMessageHeader(b: Uint8Array, off: number, extendedMessage: boolean): MessageHeader {
+  for (let i = 0; i < 16; i++) {
+    // RFC 4271 §6.1: marker not all ones → Connection Not Synchronized.
+    if (b[off + i] !== 0xff) throw headerError(HeaderSubcode.ConnectionNotSynchronized, 'message marker is not all ones');
+  }
+  const length = (b[off + 16]! << 8) | b[off + 17]!;
+  const type = b[off + 18]!;
+  const lenData = b.slice(off + 16, off + 18);
+  if (type < MessageType.Open || type > MessageType.RouteRefresh) {
+    // RFC 4271 §6.1: unknown type → Bad Message Type, data = the type octet.
+    throw headerError(HeaderSubcode.BadMessageType, `unknown message type ${type}`, Uint8Array.of(type));
+  }
+  // RFC 8654 §4: OPEN and KEEPALIVE stay within 4096 octets even with extended messages.
+  const ext = extendedMessage && type !== MessageType.Open && type !== MessageType.Keepalive;
+  const max = maxMessageLength(ext);
+  if (length < HEADER_LEN || length > max) {
+    // RFC 4271 §6.1: Bad Message Length, data = the erroneous length field.
+    throw headerError(HeaderSubcode.BadMessageLength, `message length ${length} is outside ${HEADER_LEN}..${max}`, lenData);
+  }
+  const min = MIN_LEN[type]!;
+  if (length < min || (type === MessageType.Keepalive && length !== HEADER_LEN)) {
+    // RFC 4271 §6.1: too short for its type, or a KEEPALIVE that is not exactly 19 octets.
+    throw headerError(HeaderSubcode.BadMessageLength, `message type ${type} cannot be ${length} octets long`, lenData);
+  }
+  return { length, type: type as MessageTypeCode };
+}
+
+/**
+ * Splits a TCP byte stream into whole BGP messages. Feed it chunks with `push`; it returns the
+ * complete messages (header included) and keeps the remainder. Returned views may share memory
+ * with the pushed chunk, so do not reuse a chunk's buffer after pushing it. A framing error is
+ * thrown as BgpCodecError 'HeaderError'; the reader is then unusable (the session must close).
+ */
+export class MessageReader {
+  /** Set once RFC 8654 extended messages are negotiated (after the OPEN exchange). */
+  extendedMessage: boolean;
+  private rest: Uint8Array | undefined;
+  private failed = false;
+
+  constructor(opts: { extendedMessage?: boolean } = {}) {
+    this.extendedMessage = opts.extendedMessage ?? false;
+  }
+
+  /** Octets held that do not yet form a whole message. */
+  get buffered(): number {
+    return this.rest?.length ?? 0;
+  }
+
+  /** Adds a chunk and returns every message it completes, in order. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.failed) throw headerError(HeaderSubcode.ConnectionNotSynchronized, 'stream already failed framing');
+    let buf = chunk;
+    if (this.rest) {
+      buf = new Uint8Array(this.rest.length + chunk.length);
+      buf.set(this.rest, 0);
+      buf.set(chunk, this.rest.length);
+      this.rest = undefined;
+    }
+    const out: Uint8Array[] = [];
+    let off = 0;
+    try {
+      while (buf.length - off >= HEADER_LEN) {
+        const { length } = readMessageHeader(buf, off, this.extendedMessage);
+        if (buf.length - off < length) break;
+        out.push(buf.subarray(off, off + length));
+        off += length;
+      }
+    } catch (e: unknown) {
+      this.failed = true;
+      throw e;
+    }
+    if (off < buf.length) this.rest = buf.slice(off);
+    return out;
+  }
+}

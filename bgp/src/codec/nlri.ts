@@ -1,0 +1,122 @@
+/**
+ * NLRI prefix encoding (RFC 4271 §4.3, RFC 4760 §5, ADD-PATH RFC 7911 §3): a length octet in bits,
+ * then the minimum number of address octets, optionally preceded by a 4-octet path identifier.
+ *
+ * Invariants: decoded prefixes have their host bits cleared and canonical address text; a field
+ * that is truncated or carries a length beyond the family's width is an "Invalid Network Field"
+ * (RFC 4271 §6.3), which RFC 7606 §5.3 answers with a session reset. `forEachNlri` is the
+ * allocation-light path for ingestion: it formats each address once and hands it to a callback.
+ */
+import { formatIpv4Number, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
+import { encodeError, updateError } from './errors.js';
+import { UpdateSubcode, type Prefix } from './types.js';
+
+/** Callback of `forEachNlri`: address text (host bits zero), prefix length, path id (0 without ADD-PATH). */
+export type NlriCallback = (addr: string, len: number, pathId: number) => void;
+
+const v6buf = new Uint8Array(16);
+
+function invalidField(what: string, family?: { afi: number; safi: number }): Error {
+  // RFC 4271 §6.3 Invalid Network Field; RFC 7606 §5.3: session reset (or AFI/SAFI disable).
+  return updateError(UpdateSubcode.InvalidNetworkField, `malformed NLRI: ${what}`, undefined, family);
+}
+
+/**
+ * Walks the prefixes in `b[offset..end)` and calls `cb` for each; returns the count. Throws a
+ * BgpCodecError (UPDATE error, Invalid Network Field) when the field is malformed — note that
+ * prefixes before the error have already been handed to `cb`. `afi` 1 = IPv4, 2 = IPv6.
+ */
+export function forEachNlri(
+  b: Uint8Array,
+  offset: number,
+  end: number,
+  afi: 1 | 2,
+  addPath: boolean,
+  cb: NlriCallback,
+  family?: { afi: number; safi: number },
+): number {
+  const maxLen = afi === 1 ? 32 : 128;
+  let p = offset;
+  let n = 0;
+  while (p < end) {
+    let pathId = 0;
+    if (addPath) {
+      if (p + 4 > end) throw invalidField('truncated path identifier', family);
+      pathId = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      p += 4;
+      if (p >= end) throw invalidField('path identifier without prefix', family);
+    }
+    const len = b[p++]!;
+    if (len > maxLen) throw invalidField(`prefix length ${len} exceeds ${maxLen}`, family);
+    const nb = (len + 7) >> 3;
+    if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`, family);
+    if (afi === 1) {
+      let v = 0;
+      for (let i = 0; i < nb; i++) v |= b[p + i]! << (24 - 8 * i);
+      // Host bits beyond `len` are ignored (cleared).
+      v = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0;
+      cb(formatIpv4Number(v), len, pathId);
+    } else {
+      v6buf.fill(0);
+      for (let i = 0; i < nb; i++) v6buf[i] = b[p + i]!;
+      if (len & 7) v6buf[nb - 1] &= 0xff << (8 - (len & 7));
+      cb(formatIpv6(v6buf, 0), len, pathId);
+    }
+    p += nb;
+    n++;
+  }
+  return n;
+}
+
+/** Decodes the prefixes of an NLRI / withdrawn field into `out` (see `forEachNlri` for errors). */
+export function decodeNlri(
+  b: Uint8Array,
+  offset: number,
+  end: number,
+  afi: 1 | 2,
+  addPath: boolean,
+  out: Prefix[],
+  family?: { afi: number; safi: number },
+): Prefix[] {
+  if (addPath) {
+    forEachNlri(b, offset, end, afi, true, (addr, len, pathId) => out.push({ afi, addr, len, pathId }), family);
+  } else {
+    forEachNlri(b, offset, end, afi, false, (addr, len) => out.push({ afi, addr, len }), family);
+  }
+  return out;
+}
+
+/** Octets `p` takes on the wire. */
+export function nlriSize(p: Prefix, addPath: boolean): number {
+  return (addPath ? 4 : 0) + 1 + ((p.len + 7) >> 3);
+}
+
+const scratch = new Uint8Array(16);
+
+/** Writes one prefix at `out[off]` and returns the new offset; throws EncodeError on bad text or length. */
+export function writeNlri(p: Prefix, addPath: boolean, out: Uint8Array, off: number): number {
+  const max = p.afi === 1 ? 32 : 128;
+  if (!Number.isInteger(p.len) || p.len < 0 || p.len > max) {
+    throw encodeError(`prefix ${p.addr}/${p.len}: length must be 0-${max}`, { prefix: `${p.addr}/${p.len}` });
+  }
+  const ok = p.afi === 1 ? writeIpv4(p.addr, scratch, 0) : writeIpv6(p.addr, scratch, 0);
+  if (!ok) throw encodeError(`prefix ${p.addr}/${p.len}: "${p.addr}" is not an IPv${p.afi === 1 ? 4 : 6} address`, { prefix: p.addr });
+  if (addPath) {
+    const id = p.pathId ?? 0;
+    out[off] = id >>> 24;
+    out[off + 1] = (id >>> 16) & 255;
+    out[off + 2] = (id >>> 8) & 255;
+    out[off + 3] = id & 255;
+    off += 4;
+  }
+  out[off++] = p.len;
+  const nb = (p.len + 7) >> 3;
+  for (let i = 0; i < nb; i++) out[off + i] = scratch[i]!;
+  if (p.len & 7) out[off + nb - 1] &= 0xff << (8 - (p.len & 7));
+  return off + nb;
+}
+
+/** The family of a prefix. */
+export function prefixFamily(p: Prefix): 'ipv4-unicast' | 'ipv6-unicast' {
+  return p.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast';
+}

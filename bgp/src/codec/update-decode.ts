@@ -1,0 +1,205 @@
+/**
+ * UPDATE decoding (RFC 4271 §4.3) with the error handling of RFC 7606.
+ *
+ * Invariants: the result is an `UpdateOutcome` (accept / treat-as-withdraw) or a thrown
+ * BgpCodecError carrying the NOTIFICATION for "session reset"; a treat-as-withdraw outcome lists
+ * every prefix of the message (IPv4 field and MP_REACH) as withdrawn and carries no other
+ * attributes. Decoded prefixes and attributes never alias the input buffer.
+ */
+import { reconcileAs4 } from './as-path.js';
+import { ATTRIBUTE_SPECS, attrName, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
+import { updateError } from './errors.js';
+import { HEADER_LEN } from './header.js';
+import { decodeNlri } from './nlri.js';
+import { rd16 } from './writer.js';
+import {
+  AttrFlag,
+  AttrType,
+  UpdateSubcode,
+  type AttributeIssue,
+  type CodecContext,
+  type MpUnreach,
+  type PathAttributes,
+  type Prefix,
+  type UpdateOutcome,
+} from './types.js';
+
+const EBGP_DISCARDED: ReadonlySet<number> = new Set([AttrType.LocalPref, AttrType.OriginatorId, AttrType.ClusterList]);
+const EBGP_RULES: Record<number, string> = {
+  [AttrType.LocalPref]: 'RFC 7606 §7.5',
+  [AttrType.OriginatorId]: 'RFC 7606 §7.9',
+  [AttrType.ClusterList]: 'RFC 7606 §7.10',
+};
+
+function issue(attrType: number, reason: string, rule: string): AttributeIssue {
+  return { attrType, reason, rule };
+}
+
+/**
+ * Decodes the path attribute field `b[start..end)`. Throws BgpCodecError for session-reset
+ * cases; returns the attributes plus the discard / treat-as-withdraw issues otherwise.
+ */
+export function decodeAttributes(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  ctx: CodecContext,
+  opts: DecodeOptions,
+  hasIpv4Nlri: boolean,
+): AttributesResult {
+  const st = { ctx, opts, attrs: {} as PathAttributes, hasIpv4Nlri };
+  const discarded: AttributeIssue[] = [];
+  const withdrawIssues: AttributeIssue[] = [];
+  const seen = new Uint8Array(256);
+  let p = start;
+  while (p < end) {
+    const flags = b[p]!;
+    const hdr = flags & AttrFlag.ExtendedLength ? 4 : 3;
+    if (end - p < hdr) {
+      // RFC 7606 §4: too few octets for an attribute header → treat-as-withdraw.
+      withdrawIssues.push(issue(end - p >= 2 ? b[p + 1]! : 0, `${end - p} octets left, too few for an attribute header`, 'RFC 7606 §4'));
+      break;
+    }
+    const type = b[p + 1]!;
+    const len = hdr === 4 ? rd16(b, p + 2) : b[p + 2]!;
+    const v = p + hdr;
+    if (v + len > end) {
+      // RFC 7606 §4: the attribute overruns the field → treat-as-withdraw, unless it is an MP
+      // attribute whose NLRI can then not be located (RFC 7606 §5.3) → session reset.
+      if (type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri) {
+        throw updateError(UpdateSubcode.AttributeLengthError, `${attrName(type)} length ${len} overruns the path attributes`, b.slice(p, end));
+      }
+      withdrawIssues.push(issue(type, `${attrName(type)} length ${len} overruns the path attributes`, 'RFC 7606 §4'));
+      break;
+    }
+    p = v + len;
+    decodeOne(b, flags, type, v, len, st, seen, discarded, withdrawIssues);
+  }
+  return { attrs: st.attrs, discarded, withdrawIssues };
+}
+
+function decodeOne(
+  b: Uint8Array,
+  flags: number,
+  type: number,
+  v: number,
+  len: number,
+  st: { ctx: CodecContext; opts: DecodeOptions; attrs: PathAttributes; hasIpv4Nlri: boolean },
+  seen: Uint8Array,
+  discarded: AttributeIssue[],
+  withdrawIssues: AttributeIssue[],
+): void {
+  const isMp = type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri;
+  if (seen[type]) {
+    // RFC 7606 §3 g: duplicate MP attributes → reset; any other duplicate → keep the first.
+    if (isMp) throw updateError(UpdateSubcode.MalformedAttributeList, `${attrName(type)} appears more than once`);
+    discarded.push(issue(type, `duplicate ${attrName(type)} ignored`, 'RFC 7606 §3 g'));
+    return;
+  }
+  seen[type] = 1;
+  const spec = ATTRIBUTE_SPECS.get(type);
+  if (!spec) {
+    // RFC 4271 §6.3: an unrecognised well-known attribute → session reset.
+    if ((flags & AttrFlag.Optional) === 0) {
+      throw updateError(UpdateSubcode.UnrecognizedWellKnownAttribute, `unrecognised well-known attribute ${type}`, b.slice(v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
+    }
+    // RFC 4271 §5: unrecognised optional attributes are kept (transitive ones are passed on).
+    (st.attrs.unknown ??= []).push({ flags, type, value: b.slice(v, v + len) });
+    return;
+  }
+  if (st.opts.ibgp === false && EBGP_DISCARDED.has(type)) {
+    discarded.push(issue(type, `${attrName(type)} from an external peer ignored`, EBGP_RULES[type]!));
+    return;
+  }
+  if (st.ctx.fourOctetAs && (type === AttrType.As4Path || type === AttrType.As4Aggregator)) {
+    // RFC 6793 §6: AS4_PATH / AS4_AGGREGATOR between two NEW speakers are discarded.
+    discarded.push(issue(type, `${attrName(type)} from a 4-octet-AS peer ignored`, 'RFC 6793 §6'));
+    return;
+  }
+  let reason: string | undefined;
+  let flagError = false;
+  if ((flags & (AttrFlag.Optional | AttrFlag.Transitive)) !== spec.flags) {
+    // RFC 7606 §3 c: Optional/Transitive bits in conflict → the attribute's malformed handling.
+    reason = `${attrName(type)} flags 0x${flags.toString(16)} conflict with the attribute type`;
+    flagError = true;
+  } else {
+    reason = spec.decode(b, v, len, st);
+    if (isMp && reason === undefined && st.attrs.mpReach === undefined && type === AttrType.MpReachNlri) keepRaw(b, flags, type, v, len, st.attrs);
+    if (isMp && reason === undefined && st.attrs.mpUnreach === undefined && type === AttrType.MpUnreachNlri) keepRaw(b, flags, type, v, len, st.attrs);
+  }
+  if (reason === undefined) return;
+  let action = spec.action;
+  // NEXT_HOP only matters for IPv4 NLRI (RFC 4760 §3): without it a bad one is just dropped.
+  if (type === AttrType.NextHop && !st.hasIpv4Nlri) action = 'discard';
+  if (action === 'reset') {
+    const sub = flagError ? UpdateSubcode.AttributeFlagsError : UpdateSubcode.OptionalAttributeError;
+    throw updateError(sub, reason, b.slice(v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
+  }
+  (action === 'discard' ? discarded : withdrawIssues).push(issue(type, reason, flagError ? 'RFC 7606 §3 c' : spec.rule));
+}
+
+/** An MP attribute for an AFI/SAFI this codec does not parse (RFC 4760 §7 lets it be ignored). */
+function keepRaw(b: Uint8Array, flags: number, type: number, v: number, len: number, attrs: PathAttributes): void {
+  (attrs.unknown ??= []).push({ flags, type, value: b.slice(v, v + len) });
+}
+
+/**
+ * Decodes an UPDATE (`b` is the whole message, header included and already validated by
+ * `readMessageHeader`). Returns the RFC 7606 outcome or throws BgpCodecError for session reset.
+ */
+export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptions = {}): UpdateOutcome {
+  const end = b.length;
+  let p = HEADER_LEN;
+  const wLen = rd16(b, p);
+  p += 2;
+  // RFC 4271 §6.3 (kept by RFC 7606 §3 a): inconsistent lengths → Malformed Attribute List, reset.
+  if (p + wLen + 2 > end) throw updateError(UpdateSubcode.MalformedAttributeList, `withdrawn routes length ${wLen} overruns the message`);
+  const wStart = p;
+  p += wLen;
+  const aLen = rd16(b, p);
+  p += 2;
+  if (p + aLen > end) throw updateError(UpdateSubcode.MalformedAttributeList, `total path attribute length ${aLen} overruns the message`);
+  const v4AddPath = ctx.addPath.has('ipv4-unicast');
+  // RFC 7606 §5.3: an unparsable withdrawn or NLRI field → session reset (Invalid Network Field).
+  const withdrawn = decodeNlri(b, wStart, wStart + wLen, 1, v4AddPath, []);
+  const nlri = decodeNlri(b, p + aLen, end, 1, v4AddPath, []);
+  const r = decodeAttributes(b, p, p + aLen, ctx, opts, nlri.length > 0);
+  missingWellKnown(r, nlri.length > 0);
+  if (r.withdrawIssues.length > 0) return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
+  const attrs = !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(r.attrs) : r.attrs;
+  return { action: 'accept', update: { type: 'update', withdrawn, attributes: attrs, nlri }, discarded: r.discarded };
+}
+
+/** RFC 7606 §3 d: with NLRI present, a missing ORIGIN, AS_PATH (or NEXT_HOP for IPv4 NLRI) → treat-as-withdraw. */
+function missingWellKnown(r: AttributesResult, hasIpv4Nlri: boolean): void {
+  const a = r.attrs;
+  if (!hasIpv4Nlri && !(a.mpReach && a.mpReach.nlri.length > 0)) return;
+  const reported = (t: number): boolean => r.withdrawIssues.some((i) => i.attrType === t);
+  const need: Array<[number, boolean]> = [
+    [AttrType.Origin, a.origin !== undefined],
+    [AttrType.AsPath, a.asPath !== undefined],
+    [AttrType.NextHop, !hasIpv4Nlri || a.nextHop !== undefined],
+  ];
+  for (const [t, ok] of need) {
+    if (!ok && !reported(t)) r.withdrawIssues.push(issue(t, `well-known ${attrName(t)} missing`, 'RFC 7606 §3 d'));
+  }
+}
+
+function treatAsWithdraw(withdrawn: Prefix[], nlri: Prefix[], attrs: PathAttributes, issues: AttributeIssue[]): UpdateOutcome {
+  const w = withdrawn.concat(nlri);
+  let un: MpUnreach | undefined = attrs.mpUnreach;
+  const reach = attrs.mpReach;
+  if (reach && reach.nlri.length > 0) {
+    if (!un) un = { afi: reach.afi, safi: reach.safi, withdrawn: reach.nlri };
+    else if (un.afi === reach.afi && un.safi === reach.safi) un = { ...un, withdrawn: un.withdrawn.concat(reach.nlri) };
+    else if (reach.afi === 1 && reach.safi === 1) w.push(...reach.nlri);
+    else if (un.afi === 1 && un.safi === 1) {
+      w.push(...un.withdrawn);
+      un = { afi: reach.afi, safi: reach.safi, withdrawn: reach.nlri };
+    } else {
+      // Two non-IPv4-unicast families cannot both be expressed as withdrawals: reset.
+      throw updateError(UpdateSubcode.MalformedAttributeList, `treat-as-withdraw for two MP families (${issues[0]?.reason ?? ''})`);
+    }
+  }
+  return { action: 'treat-as-withdraw', update: { type: 'update', withdrawn: w, attributes: un ? { mpUnreach: un } : {}, nlri: [] }, issues };
+}
