@@ -1,0 +1,233 @@
+/**
+ * Automatic assignment of addresses of one family, in Calico's order: the node's own
+ * (confirmed, affine) blocks first, then newly claimed blocks (up to `maxBlocksPerHost`, when
+ * `autoAllocateBlocks`), then — unless `strictAffinity` — free addresses borrowed from other
+ * nodes' blocks.
+ *
+ * Invariants: an address is written into a block only by a compare-and-swap on that block's
+ * revision, so two allocators can never both take one ordinal; the handle's count is raised
+ * before the block write and lowered again for whatever the write did not take (see
+ * handles.ts); a request that cannot be met in full releases what it took and fails with
+ * PoolExhausted, and when no candidate block had a free address nothing was written at all.
+ */
+import {
+  cidrContains,
+  makeCidr,
+  nthAddress,
+  parseCidr,
+  subnetCount,
+  nthSubnet,
+  type AllocationAttribute,
+  type BlockAffinity,
+  type IPAMBlock,
+  type IPAMConfigurationSpec,
+  type IPPool,
+  type IpFamily,
+} from '@tabby/api';
+import { claimBlock, dropAffinity } from './affinity.js';
+import { allocateInBlock, freeCount, isEmpty } from './block.js';
+import { ageMs, getBlock, listAffinities, listBlocks, updateCas, withCas, type Ctx } from './context.js';
+import { ipamError } from './errors.js';
+import { adjustHandle } from './handles.js';
+import { affinityNode, blockName } from './names.js';
+import { poolBlockSize } from './pools.js';
+
+/** Annotation on a block: when its last address was released (for the empty-block grace). */
+export const BLOCK_EMPTY_SINCE = 'ipam.tabby.dev/empty-since';
+
+/** One family's part of a request. */
+export interface FamilyRequest {
+  handle: string;
+  node: string;
+  family: IpFamily;
+  n: number;
+  pools: IPPool[];
+  attr: AllocationAttribute;
+  config: IPAMConfigurationSpec;
+  signal?: AbortSignal;
+}
+
+/** What a block allocation gave: addresses, or 'stale' when the block is not (or no longer) the node's. */
+type BlockResult = string[] | 'stale';
+
+function inPools(pools: IPPool[], cidr: string): boolean {
+  return pools.some((p) => {
+    try {
+      return cidrContains(p.spec.cidr, cidr);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The block with its empty-since mark dropped. */
+function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
+  if (!block.metadata.annotations?.[BLOCK_EMPTY_SINCE]) return block.metadata;
+  const annotations = { ...block.metadata.annotations };
+  delete annotations[BLOCK_EMPTY_SINCE];
+  return { ...block.metadata, annotations };
+}
+
+/**
+ * Allocates up to `n` addresses in block `cidr` for `req.handle`. With `owner`, only while the
+ * block is affine to that node ('stale' otherwise).
+ */
+export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: FamilyRequest, owner?: string): Promise<BlockResult> {
+  const first = await getBlock(ctx, cidr, req.signal);
+  const usable = (b: IPAMBlock | undefined): b is IPAMBlock => !!b && !b.spec.deleted && (owner === undefined || affinityNode(b.spec.affinity) === owner);
+  if (!usable(first)) return owner === undefined ? [] : 'stale';
+  const k = Math.min(n, freeCount(first.spec));
+  if (k === 0) return [];
+  await adjustHandle(ctx, req.handle, cidr, k, req.signal);
+  let ordinals: number[] = [];
+  try {
+    let block: IPAMBlock | undefined = first;
+    ordinals = await withCas(ctx, 'block', async () => {
+      block ??= await getBlock(ctx, cidr, req.signal);
+      const b = block;
+      block = undefined; // re-read on every retry
+      if (!usable(b)) return [];
+      const r = allocateInBlock(b.spec, k, req.attr);
+      if (r.ordinals.length > 0) await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal);
+      return r.ordinals;
+    }, req.signal);
+  } finally {
+    if (ordinals.length < k) await adjustHandle(ctx, req.handle, cidr, ordinals.length - k, req.signal);
+  }
+  ctx.stats.allocated += ordinals.length;
+  ctx.metrics?.allocated(ordinals.length);
+  return ordinals.map((o) => nthAddress(cidr, o));
+}
+
+/** FNV-1a of a string: a stable per-node starting point in a pool. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/**
+ * A block of `pools` nobody has created yet (not in `exclude`), starting at a per-node hashed
+ * (or random) index so that nodes rarely race for the same block; else an existing block that
+ * may be claimable (unaffine, or empty with an old claim — `claimBlock` makes the final call).
+ */
+export function findClaimable(ctx: Ctx, pools: IPPool[], blocks: IPAMBlock[], node: string, exclude: Set<string>): string | undefined {
+  const existing = new Set(blocks.map((b) => b.metadata.name));
+  for (const pool of pools) {
+    const pc = parseCidr(pool.spec.cidr);
+    const size = poolBlockSize(pool);
+    const count = subnetCount(pc, size);
+    if (count === 0n) continue;
+    const seed = ctx.opts.blockStart === 'random' ? Math.floor(ctx.random() * 2 ** 32) : fnv1a(node);
+    const start = BigInt(seed) % count;
+    const limit = BigInt(existing.size + exclude.size + 1);
+    for (let i = 0n; i < count && i <= limit; i++) {
+      const c = nthSubnet(pc, size, (start + i) % count).text;
+      if (!existing.has(blockName(c)) && !exclude.has(c)) return c;
+    }
+  }
+  const takeover = blocks.find(
+    (b) => inPools(pools, b.spec.cidr) && !exclude.has(b.spec.cidr) && affinityNode(b.spec.affinity) !== node &&
+      (b.spec.affinity === undefined || (isEmpty(b.spec) && ageMs(ctx, b.spec.affinityClaimTime) >= ctx.opts.pendingTimeoutMs)),
+  );
+  return takeover?.spec.cidr;
+}
+
+async function fromOwnBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], want: number): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of mine) {
+    if (out.length >= want) break;
+    const r = await allocFromBlock(ctx, a.spec.cidr, want - out.length, req, req.node);
+    if (r === 'stale') {
+      // Our confirmed affinity points at a block that is gone or now someone else's: drop it.
+      ctx.log.warn({ node: req.node, prefix: a.spec.cidr }, 'dropping a stale block affinity');
+      await dropAffinity(ctx, req.node, a.spec.cidr, (s) => s === 'confirmed', req.signal);
+    } else out.push(...r);
+  }
+  return out;
+}
+
+/** Claims new blocks (first re-running interrupted claims of this node) and allocates from them. */
+async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], want: number): Promise<string[]> {
+  const out: string[] = [];
+  const strict = req.config.strictAffinity;
+  for (const a of mine.filter((x) => x.spec.state === 'pending')) {
+    if (out.length >= want) return out;
+    const c = await claimBlock(ctx, req.node, parseCidr(a.spec.cidr), strict, req.signal);
+    if (c.kind === 'claimed') out.push(...asList(await allocFromBlock(ctx, a.spec.cidr, want - out.length, req, req.node)));
+  }
+  let owned = mine.length;
+  const exclude = new Set<string>(mine.map((x) => x.spec.cidr));
+  let blocks: IPAMBlock[] | undefined;
+  for (let attempt = 0; attempt < 8 && out.length < want; attempt++) {
+    const max = req.config.maxBlocksPerHost;
+    if (max > 0 && owned >= max) break;
+    blocks ??= await listBlocks(ctx, req.signal);
+    const cidr = findClaimable(ctx, req.pools, blocks, req.node, exclude);
+    if (!cidr) break;
+    exclude.add(cidr);
+    const c = await claimBlock(ctx, req.node, parseCidr(cidr), strict, req.signal);
+    if (c.kind === 'taken') {
+      blocks = undefined; // someone else is claiming: look again with fresh data
+      continue;
+    }
+    owned++;
+    out.push(...asList(await allocFromBlock(ctx, cidr, want - out.length, req, req.node)));
+  }
+  return out;
+}
+
+function asList(r: BlockResult): string[] {
+  return r === 'stale' ? [] : r;
+}
+
+/** Borrows free addresses from blocks that are not the node's (random order, to spread load). */
+async function borrow(ctx: Ctx, req: FamilyRequest, want: number): Promise<string[]> {
+  const out: string[] = [];
+  const cands = (await listBlocks(ctx, req.signal)).filter(
+    (b) => inPools(req.pools, b.spec.cidr) && affinityNode(b.spec.affinity) !== req.node && !b.spec.strictAffinity && !b.spec.deleted && freeCount(b.spec) > 0,
+  );
+  const start = Math.floor(ctx.random() * cands.length);
+  for (let i = 0; i < cands.length && out.length < want; i++) {
+    const b = cands[(start + i) % cands.length]!;
+    out.push(...asList(await allocFromBlock(ctx, b.spec.cidr, want - out.length, req)));
+  }
+  if (out.length > 0) ctx.log.debug({ node: req.node, n: out.length }, 'borrowed addresses from other nodes\' blocks');
+  return out;
+}
+
+/**
+ * Allocates `req.n` addresses of `req.family`, or none: on shortfall it calls `undo` with what
+ * it got and throws PoolExhausted.
+ */
+export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: string[]) => Promise<void>): Promise<string[]> {
+  if (req.n === 0) return [];
+  const ips: string[] = [];
+  try {
+    const mine = (await listAffinities(ctx, req.signal))
+      .filter((a) => a.spec.node === req.node && a.spec.state !== 'pendingDeletion' && inPools(req.pools, a.spec.cidr))
+      .sort((a, b) => a.spec.cidr.localeCompare(b.spec.cidr));
+    ips.push(...(await fromOwnBlocks(ctx, req, mine.filter((a) => a.spec.state === 'confirmed'), req.n)));
+    if (ips.length < req.n && req.config.autoAllocateBlocks) ips.push(...(await fromNewBlocks(ctx, req, mine, req.n - ips.length)));
+    if (ips.length < req.n && !req.config.strictAffinity) ips.push(...(await borrow(ctx, req, req.n - ips.length)));
+  } catch (e: unknown) {
+    if (ips.length > 0) await undo(ips);
+    throw e;
+  }
+  if (ips.length < req.n) {
+    if (ips.length > 0) await undo(ips);
+    const names = req.pools.map((p) => `${p.metadata.name} (${p.spec.cidr})`).join(', ');
+    throw ipamError(
+      'PoolExhausted',
+      `no free IPv${req.family} address for node "${req.node}" in ${names}: wanted ${req.n}, found ${ips.length}` +
+        `${req.config.strictAffinity ? ' (strictAffinity forbids borrowing)' : ''}${req.config.maxBlocksPerHost ? ` (maxBlocksPerHost ${req.config.maxBlocksPerHost})` : ''}; release unused addresses (ipam gc), add a pool, or enlarge the pool`,
+      { node: req.node, family: req.family, pools: req.pools.map((p) => p.metadata.name) },
+    );
+  }
+  return ips;
+}
+
+/** The CIDR of the block of `pool` that holds `ip`. */
+export function blockCidrOf(pool: IPPool, family: IpFamily, addr: bigint): string {
+  return makeCidr(family, addr, poolBlockSize(pool)).text;
+}

@@ -1,0 +1,112 @@
+/**
+ * `gc`: repairs what `check` reports, conservatively (Calico's kube-controllers IPAM GC).
+ *
+ * Invariants: an allocation is released only when no live workload holds its handle or
+ * address, it is older than `leakGraceMs` (by its recorded timestamp; for allocations without
+ * one, since this Ipam first saw it leaked), and — checked inside the block's compare-and-swap —
+ * the ordinal still carries the same handle and sequence number as when it was judged leaked,
+ * so an address reused in between is never freed. Blocks of deleted nodes are released (empty
+ * ones deleted, others made unaffine and kept); empty blocks of live nodes are released after
+ * `emptyBlockGraceMs`; stale affinities and empty handles only after `pendingTimeoutMs`, so a
+ * claim or an allocation in flight is never undone.
+ */
+import { releaseBlock, dropAffinity } from './affinity.js';
+import { BLOCK_EMPTY_SINCE } from './allocate.js';
+import { isEmpty, releaseOrdinals } from './block.js';
+import { buildReport, snapshot, type AllocationInfo, type CheckReport, type LiveWorkload } from './check.js';
+import { ageMs, type Ctx } from './context.js';
+import { deleteHandle } from './handles.js';
+import { HANDLE_UPDATED } from './handles.js';
+import { affinityNode } from './names.js';
+import { releaseInBlock } from './release.js';
+
+/** Options of one gc run. */
+export interface GcOptions {
+  /** Workloads that are running: their addresses are never released. */
+  live: LiveWorkload[];
+  /** Overrides the Ipam's `leakGraceMs`. */
+  leakGraceMs?: number;
+  signal?: AbortSignal;
+}
+
+/** What one gc run did. */
+export interface GcResult {
+  releasedIps: string[];
+  /** Blocks deleted (their affinity released). */
+  releasedBlocks: string[];
+  /** Non-empty blocks of deleted nodes made unaffine. */
+  clearedBlocks: string[];
+  deletedAffinities: { node: string; cidr: string }[];
+  deletedHandles: string[];
+  /** The report the run acted on. */
+  report: CheckReport;
+}
+
+function key(a: AllocationInfo): string {
+  return `${a.block}#${a.ordinal}#${a.handle ?? ''}#${a.sequence ?? ''}`;
+}
+
+async function releaseLeaks(ctx: Ctx, leaks: AllocationInfo[], grace: number, firstSeen: Map<string, number>, signal?: AbortSignal): Promise<string[]> {
+  const now = ctx.clock.now();
+  const due = leaks.filter((a) => {
+    if (a.timestamp !== undefined && !Number.isNaN(Date.parse(a.timestamp))) return ageMs(ctx, a.timestamp) >= grace;
+    const seen = firstSeen.get(key(a)) ?? now;
+    firstSeen.set(key(a), seen);
+    return now - seen >= grace;
+  });
+  const byBlock = new Map<string, AllocationInfo[]>();
+  for (const a of due) byBlock.set(a.block, [...(byBlock.get(a.block) ?? []), a]);
+  const out: string[] = [];
+  for (const [cidr, list] of byBlock) {
+    const r = await releaseInBlock(ctx, cidr, (b) => {
+      const same = list.filter((a) => {
+        const idx = b.spec.allocations[a.ordinal];
+        const cur = idx === null || idx === undefined ? undefined : b.spec.attributes[idx];
+        return cur !== undefined && cur.handle_id === a.handle && b.spec.sequenceNumberForAllocation?.[String(a.ordinal)] === a.sequence;
+      });
+      return releaseOrdinals(b.spec, same.map((a) => a.ordinal));
+    }, signal);
+    for (const x of r) {
+      out.push(x.ip);
+      ctx.log.info({ prefix: x.ip, handle: x.handle }, 'gc released a leaked address');
+    }
+    for (const a of list) firstSeen.delete(key(a));
+  }
+  return out;
+}
+
+/** Runs gc once. `firstSeen` persists between runs (owned by the Ipam). */
+export async function runGc(ctx: Ctx, opts: GcOptions, firstSeen: Map<string, number>): Promise<GcResult> {
+  const { signal } = opts;
+  const s = await snapshot(ctx, signal);
+  const report = buildReport(s, opts.live);
+  const res: GcResult = { releasedIps: [], releasedBlocks: [], clearedBlocks: [], deletedAffinities: [], deletedHandles: [], report };
+  res.releasedIps = await releaseLeaks(ctx, report.leaked, opts.leakGraceMs ?? ctx.opts.leakGraceMs, firstSeen, signal);
+
+  for (const b of report.blocksOfGoneNodes) {
+    const r = await releaseBlock(ctx, b.node, b.cidr, false, signal);
+    if (r === 'released') res.releasedBlocks.push(b.cidr);
+    if (r === 'cleared') res.clearedBlocks.push(b.cidr);
+  }
+  for (const a of report.staleAffinities) {
+    if (a.reason !== 'node-gone' && ageMs(ctx, a.since) < ctx.opts.pendingTimeoutMs) continue;
+    await dropAffinity(ctx, a.node, a.cidr, (st) => st === a.state, signal);
+    res.deletedAffinities.push({ node: a.node, cidr: a.cidr });
+  }
+  for (const b of s.blocks) {
+    const node = affinityNode(b.spec.affinity);
+    if (node === undefined || !s.nodes.has(node) || !isEmpty(b.spec)) continue;
+    const since = b.metadata.annotations?.[BLOCK_EMPTY_SINCE] ?? b.spec.affinityClaimTime;
+    if (ageMs(ctx, since) < ctx.opts.emptyBlockGraceMs) continue;
+    if ((await releaseBlock(ctx, node, b.spec.cidr, true, signal)) === 'released') res.releasedBlocks.push(b.spec.cidr);
+  }
+  for (const h of s.handles) {
+    const o = report.orphanHandles.find((x) => x.handle === h.spec.handleID);
+    if (!o || o.found > 0 || ageMs(ctx, h.metadata.annotations?.[HANDLE_UPDATED]) < ctx.opts.pendingTimeoutMs) continue;
+    if (await deleteHandle(ctx, h, signal)) res.deletedHandles.push(h.spec.handleID);
+  }
+  return res;
+}
+
+/** Re-exported for the report type users. */
+export type { LiveWorkload };

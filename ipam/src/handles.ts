@@ -1,0 +1,50 @@
+/**
+ * IPAMHandle bookkeeping: how many addresses each handle holds in each block.
+ *
+ * Invariant (Calico's ordering): a handle's count for a block is raised *before* the addresses
+ * are written into the block and lowered *after* they are freed there, so at every instant —
+ * also after a crash — the handle counts at least what the blocks hold for it. A crash can
+ * leave a count too high (an empty handle, reported by `check` and removed by `gc`), never an
+ * allocation that release-by-handle cannot find. The handle resource is deleted when its last
+ * count reaches zero.
+ */
+import { TabbyError, type IPAMHandle, type IPAMHandleSpec } from '@tabby/api';
+import { deleteIfUnchanged, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
+
+/** Annotation with the time of the handle's last change (lets `gc` skip handles in flight). */
+export const HANDLE_UPDATED = 'ipam.tabby.dev/updated';
+
+/** The handle resource of `handle`, if any. */
+export function getHandle(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<IPAMHandle | undefined> {
+  return getOpt<IPAMHandle>(ctx.ds, { kind: 'IPAMHandle', name: handle }, signal);
+}
+
+/** Adds `delta` (may be negative) to the handle's count for block `cidr`. */
+export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta: number, signal?: AbortSignal): Promise<void> {
+  if (delta === 0) return;
+  await withCas(ctx, 'handle', async () => {
+    const cur = await getHandle(ctx, handle, signal);
+    const ann = { [HANDLE_UPDATED]: isoNow(ctx) };
+    if (!cur) {
+      if (delta < 0) return;
+      const spec: IPAMHandleSpec = { handleID: handle, block: { [cidr]: delta }, deleted: false };
+      await ctx.ds.create(resource('IPAMHandle', handle, spec, ann), { signal });
+      return;
+    }
+    const block = { ...cur.spec.block };
+    const n = (block[cidr] ?? 0) + delta;
+    if (n > 0) block[cidr] = n;
+    else delete block[cidr];
+    if (Object.keys(block).length === 0) {
+      if (!(await deleteHandle(ctx, cur, signal))) throw new TabbyError('Conflict', `handle ${handle} changed concurrently`);
+      return;
+    }
+    const annotations = { ...(cur.metadata.annotations ?? {}), ...ann };
+    await updateCas(ctx.ds, { ...cur, metadata: { ...cur.metadata, annotations }, spec: { ...cur.spec, block } }, signal);
+  }, signal);
+}
+
+/** Deletes the handle resource if it is unchanged since `h` was read. */
+export function deleteHandle(ctx: Ctx, h: IPAMHandle, signal?: AbortSignal): Promise<boolean> {
+  return deleteIfUnchanged(ctx.ds, { kind: 'IPAMHandle', name: h.metadata.name }, h.metadata.resourceVersion, signal);
+}

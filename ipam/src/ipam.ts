@@ -1,0 +1,266 @@
+/**
+ * `Ipam`: the facade the node agent, the CNI plugin and tabbyctl use. It validates requests
+ * (bad input is rejected before anything is written), reads pools, configuration and the node,
+ * and delegates to the allocation, release, affinity and gc modules.
+ *
+ * Invariants (held by those modules, summarised): every datastore write is a create or a
+ * compare-and-swap, retried a bounded number of times on Conflict, so no address is ever given
+ * to two handles and none is lost; a dual-stack request gets both families or neither; a node
+ * allocates from a block as its own only while its affinity is confirmed and the block names it.
+ */
+import {
+  addressIndex,
+  canonicalIp,
+  formatIp,
+  parseCidr,
+  parseIp,
+  parseSelector,
+  selectorMatches,
+  tryParseIp,
+  type AllocationAttribute,
+  type IpFamily,
+  type Node,
+  type Selector,
+} from '@tabby/api';
+import { claimBlock, releaseBlock, type ReleaseBlockResult } from './affinity.js';
+import { allocateFamily, blockCidrOf } from './allocate.js';
+import { allocateOrdinal, ATTR_NODE, ATTR_TIMESTAMP, ordinalsOfHandle } from './block.js';
+import { buildReport, snapshot, type CheckReport, type LiveWorkload } from './check.js';
+import { DEFAULT_INIT, getBlock, getConfig, getOpt, isoNow, listAffinities, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
+import { ipamError } from './errors.js';
+import { runGc, type GcOptions, type GcResult } from './gc.js';
+import { adjustHandle, getHandle } from './handles.js';
+import { affinityNode, ipipTunnelHandle, validateHandle, validateNode, vxlanTunnelHandle } from './names.js';
+import { poolBlockSize, poolOf, selectPools, type SelectorMatcher } from './pools.js';
+import { releaseByHandle, releaseIps, type ReleaseIpsResult } from './release.js';
+import { systemClock, type AssignIpRequest, type AutoAssignRequest, type AutoAssignResult, type BlockOwner, type IpamComponents, type IpamInit, type IpamStats } from './types.js';
+import { allocationsOf } from './check.js';
+
+const silent = { debug: () => {}, info: () => {}, warn: () => {} };
+const MAX_PER_REQUEST = 1024;
+
+function validateCount(name: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_PER_REQUEST) {
+    throw ipamError('InvalidRequest', `${name} must be an integer from 0 to ${MAX_PER_REQUEST}, got ${JSON.stringify(v)}`, { field: name });
+  }
+  return v;
+}
+
+/** IP address management over a datastore. */
+export class Ipam {
+  private readonly ctx: Ctx;
+  private readonly selectors = new Map<string, Selector | null>();
+  private readonly gcFirstSeen = new Map<string, number>();
+
+  constructor(components: IpamComponents, init: IpamInit = {}) {
+    this.ctx = {
+      ds: components.datastore,
+      clock: components.clock ?? systemClock,
+      random: components.random ?? Math.random,
+      log: components.logger ?? silent,
+      metrics: components.metrics,
+      opts: { ...DEFAULT_INIT, ...init },
+      stats: { conflicts: 0, retries: 0, allocated: 0, released: 0, claims: 0 },
+    };
+  }
+
+  /** Contention and activity counters since construction. */
+  get stats(): Readonly<IpamStats> {
+    return this.ctx.stats;
+  }
+
+  private readonly matches: SelectorMatcher = (text, labels) => {
+    let sel = this.selectors.get(text);
+    if (sel === undefined) {
+      try {
+        sel = parseSelector(text);
+      } catch (e: unknown) {
+        this.ctx.log.warn({ selector: text, err: e }, 'ignoring a pool with an invalid selector');
+        sel = null;
+      }
+      this.selectors.set(text, sel);
+    }
+    return sel !== null && selectorMatches(sel, labels);
+  };
+
+  private async getNode(node: string, signal?: AbortSignal): Promise<Node> {
+    const n = await getOpt<Node>(this.ctx.ds, { kind: 'Node', name: node }, signal);
+    if (!n) throw ipamError('NodeNotFound', `node "${node}" has no Node resource: register the node (tabby-node creates it at start) before allocating addresses for it`, { node });
+    return n;
+  }
+
+  private attr(handle: string, node: string, attrs: Record<string, string> | undefined): AllocationAttribute {
+    for (const [k, v] of Object.entries(attrs ?? {})) {
+      if (typeof v !== 'string') throw ipamError('InvalidRequest', `attribute "${k}" must be a string`, { field: k });
+    }
+    return { handle_id: handle, secondary: { ...(attrs ?? {}), [ATTR_NODE]: node, [ATTR_TIMESTAMP]: isoNow(this.ctx) } };
+  }
+
+  /**
+   * Assigns `num4` IPv4 and `num6` IPv6 addresses to `handle` on `node`: own blocks, then a
+   * newly claimed block, then borrowed addresses. All-or-nothing across both families.
+   */
+  async autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult> {
+    validateHandle(req.handle);
+    validateNode(req.node);
+    const num4 = validateCount('num4', req.num4);
+    const num6 = validateCount('num6', req.num6);
+    if (num4 + num6 === 0) throw ipamError('InvalidRequest', 'request at least one address (num4 or num6)', {});
+    const use = req.use ?? 'Workload';
+    const attr = this.attr(req.handle, req.node, req.attrs);
+    const { signal } = req;
+    const [node, pools, config] = await Promise.all([this.getNode(req.node, signal), listPools(this.ctx, signal), getConfig(this.ctx, signal)]);
+    const nodeLabels = node.metadata.labels ?? {};
+    const q = { use, node: req.node, nodeLabels, namespaceLabels: req.namespaceLabels };
+    const p4 = num4 > 0 ? selectPools(pools, { ...q, family: 4, explicit: req.pools4 }, this.matches) : [];
+    const p6 = num6 > 0 ? selectPools(pools, { ...q, family: 6, explicit: req.pools6 }, this.matches) : [];
+    const base = { handle: req.handle, node: req.node, attr, config, signal };
+    const undo = async (ips: string[]): Promise<void> => {
+      await releaseIps(this.ctx, ips, req.handle, signal);
+    };
+    const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4 }, undo);
+    let ipv6: string[];
+    try {
+      ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6 }, undo);
+    } catch (e: unknown) {
+      if (ipv4.length > 0) await undo(ipv4);
+      throw e;
+    }
+    this.ctx.log.debug({ node: req.node, handle: req.handle, ipv4, ipv6 }, 'assigned addresses');
+    return { ipv4, ipv6 };
+  }
+
+  /** Assigns one specific address (claiming its block for `node` if the block does not exist yet). */
+  async assignIp(req: AssignIpRequest): Promise<string> {
+    validateHandle(req.handle);
+    validateNode(req.node);
+    const ip = tryParseIp(req.ip);
+    if (!ip) throw ipamError('InvalidRequest', `"${req.ip}" is not an IP address: pass an address without a prefix length`, { ip: req.ip });
+    const attr = this.attr(req.handle, req.node, req.attrs);
+    const { signal } = req;
+    const [, pools, config] = await Promise.all([this.getNode(req.node, signal), listPools(this.ctx, signal), getConfig(this.ctx, signal)]);
+    const pool = poolOf(pools, req.ip);
+    if (!pool) throw ipamError('PoolNotFound', `${req.ip} is in no IP pool: create a pool that contains it, or pick an address from an existing pool`, { ip: req.ip });
+    if (pool.spec.disabled) throw ipamError('PoolDisabled', `${req.ip} is in pool "${pool.metadata.name}", which is disabled: enable the pool or pick another address`, { pool: pool.metadata.name });
+    const cidr = blockCidrOf(pool, ip.family, ip.addr);
+    if (!(await getBlock(this.ctx, cidr, signal))) await claimBlock(this.ctx, req.node, parseCidr(cidr), config.strictAffinity, signal);
+    const ordinal = addressIndex(cidr, ip);
+    const text = canonicalIp(req.ip);
+    await adjustHandle(this.ctx, req.handle, cidr, 1, signal);
+    let ok = false;
+    try {
+      await withCas(this.ctx, 'block', async () => {
+        const b = await getBlock(this.ctx, cidr, signal);
+        if (!b) throw ipamError('BlockNotFound', `the block ${cidr} of ${text} vanished while assigning; retry`, { ip: text });
+        const spec = allocateOrdinal(b.spec, ordinal, attr);
+        if (!spec) throw ipamError('AddressInUse', `${text} is already allocated (handle ${b.spec.attributes[b.spec.allocations[ordinal]!]?.handle_id ?? '?'}): release it first or pick another address`, { ip: text });
+        await updateCas(this.ctx.ds, { ...b, spec }, signal);
+      }, signal);
+      ok = true;
+    } finally {
+      if (!ok) await adjustHandle(this.ctx, req.handle, cidr, -1, signal);
+    }
+    this.ctx.stats.allocated++;
+    this.ctx.metrics?.allocated(1);
+    return text;
+  }
+
+  /** Releases every address of `handle` (idempotent); returns the addresses freed. */
+  async releaseByHandle(handle: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    validateHandle(handle);
+    return releaseByHandle(this.ctx, handle, opts.signal);
+  }
+
+  /** Releases addresses (idempotent); with `handle`, only those it holds. */
+  async releaseIps(ips: string[], opts: { handle?: string; signal?: AbortSignal } = {}): Promise<ReleaseIpsResult> {
+    if (opts.handle !== undefined) validateHandle(opts.handle);
+    return releaseIps(this.ctx, ips, opts.handle, opts.signal);
+  }
+
+  /** The addresses held by `handle`, in block order. */
+  async ipsByHandle(handle: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    validateHandle(handle);
+    const h = await getHandle(this.ctx, handle, opts.signal);
+    const blocks = h
+      ? (await Promise.all(Object.keys(h.spec.block).map((c) => getBlock(this.ctx, c, opts.signal)))).filter((b) => b !== undefined)
+      : await listBlocks(this.ctx, opts.signal);
+    return blocks.flatMap((b) => ordinalsOfHandle(b.spec, handle).map((o) => allocationsOf(b).find((a) => a.ordinal === o)!.ip));
+  }
+
+  /** Claims block `cidr` for `node`; BlockOwnedByOtherNode when another node holds it. */
+  async claimAffinity(node: string, cidr: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    validateNode(node);
+    const [, pools, config] = await Promise.all([this.getNode(node, opts.signal), listPools(this.ctx, opts.signal), getConfig(this.ctx, opts.signal)]);
+    const c = this.blockCidr(pools, cidr);
+    const r = await claimBlock(this.ctx, node, c, config.strictAffinity, opts.signal);
+    if (r.kind === 'taken') throw ipamError('BlockOwnedByOtherNode', `block ${c.text} is affine to node "${r.owner ?? '?'}": pick another block or release it there first`, { prefix: c.text, owner: r.owner });
+  }
+
+  private blockCidr(pools: Awaited<ReturnType<typeof listPools>>, text: string): ReturnType<typeof parseCidr> {
+    let c;
+    try {
+      c = parseCidr(text);
+    } catch (e: unknown) {
+      throw ipamError('InvalidRequest', `"${text}" is not a CIDR: pass a block such as 10.0.0.0/26`, { prefix: text }, e);
+    }
+    const pool = poolOf(pools, c.text.split('/')[0]!);
+    if (!pool) throw ipamError('PoolNotFound', `${c.text} is in no IP pool: create the pool first`, { prefix: c.text });
+    if (c.prefixLen !== poolBlockSize(pool)) throw ipamError('InvalidRequest', `${c.text} is not a block of pool "${pool.metadata.name}" (block size /${poolBlockSize(pool)})`, { prefix: c.text });
+    return c;
+  }
+
+  /** Releases `node`'s affinity to block `cidr` (deleting the block when empty). */
+  async releaseAffinity(node: string, cidr: string, opts: { requireEmpty?: boolean; signal?: AbortSignal } = {}): Promise<ReleaseBlockResult> {
+    validateNode(node);
+    const c = parseCidr(cidr);
+    return releaseBlock(this.ctx, node, c.text, opts.requireEmpty ?? true, opts.signal);
+  }
+
+  /**
+   * The node's tunnel address for an encapsulation (`ipip-tunnel-addr-<node>` /
+   * `vxlan-tunnel-addr-<node>`), allocated from a pool allowing Tunnel use on first call.
+   */
+  async tunnelAddress(node: string, encap: 'ipip' | 'vxlan', opts: { family?: IpFamily; signal?: AbortSignal } = {}): Promise<string> {
+    validateNode(node);
+    const family = opts.family ?? 4;
+    if (encap === 'ipip' && family !== 4) throw ipamError('InvalidRequest', 'IPIP tunnels are IPv4 only: use vxlan for IPv6', { node });
+    const handle = encap === 'ipip' ? ipipTunnelHandle(node) : vxlanTunnelHandle(node, family);
+    const have = await this.ipsByHandle(handle, opts);
+    if (have.length > 0) return have[0]!;
+    await this.autoAssign({ handle, node, num4: family === 4 ? 1 : 0, num6: family === 6 ? 1 : 0, use: 'Tunnel', signal: opts.signal });
+    // Two concurrent first calls may both allocate: keep the lowest, release the rest.
+    const all = (await this.ipsByHandle(handle, opts)).map((a) => parseIp(a)).sort((a, b) => (a.addr < b.addr ? -1 : 1));
+    const [keep, ...extra] = all.map((a) => formatIp(a.family, a.addr));
+    if (extra.length > 0) await releaseIps(this.ctx, extra, handle, opts.signal);
+    if (keep === undefined) throw ipamError('PoolExhausted', `the tunnel address of node "${node}" was released concurrently; retry`, { node });
+    return keep;
+  }
+
+  /** The report of leaks and inconsistencies (read-only). */
+  async check(live: LiveWorkload[], opts: { signal?: AbortSignal } = {}): Promise<CheckReport> {
+    return buildReport(await snapshot(this.ctx, opts.signal), live);
+  }
+
+  /** Releases leaked addresses and the blocks of deleted nodes (see gc.ts). */
+  async gc(opts: GcOptions): Promise<GcResult> {
+    return runGc(this.ctx, opts, this.gcFirstSeen);
+  }
+
+  /** CIDRs of the blocks affine to `node` (confirmed affinity). */
+  async blocksForNode(node: string, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    return (await listAffinities(this.ctx, opts.signal))
+      .filter((a) => a.spec.node === node && a.spec.state === 'confirmed')
+      .map((a) => a.spec.cidr)
+      .sort();
+  }
+
+  /** Every block with its owner and borrowed addresses (route blocks without BGP). */
+  async allBlockOwners(opts: { signal?: AbortSignal } = {}): Promise<BlockOwner[]> {
+    return (await listBlocks(this.ctx, opts.signal)).map((b) => {
+      const node = affinityNode(b.spec.affinity);
+      const borrowed = allocationsOf(b).filter((a) => a.node !== undefined && a.node !== node).map((a) => ({ ip: a.ip, node: a.node! }));
+      return { cidr: b.spec.cidr, node, borrowed };
+    });
+  }
+}

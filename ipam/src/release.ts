@@ -1,0 +1,117 @@
+/**
+ * Release of addresses, by handle or by address. Idempotent: releasing a free address, an
+ * unknown handle or the same handle twice changes nothing and is not an error.
+ *
+ * Invariants: a block is changed only by a compare-and-swap on its revision; a release by
+ * address with a handle frees only addresses still held by that handle (so a stale caller can
+ * not free an address that was since given to someone else); the handle's count is lowered
+ * only after the block write (see handles.ts). When a handle resource is missing (a crash, or
+ * an older writer) release-by-handle scans every block for the handle instead, so an address
+ * is never left behind. A block that becomes empty is stamped with the time (`empty-since`) so
+ * that `gc` can release its affinity after the grace period.
+ */
+import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, type IPAMBlock, type IPPool } from '@tabby/api';
+import { releaseHandleInBlock, releaseOrdinals, isEmpty, ordinalsOfHandle, type BlockRelease } from './block.js';
+import { getBlock, isoNow, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
+import { ipamError } from './errors.js';
+import { adjustHandle, getHandle } from './handles.js';
+import { blockCidrOf, BLOCK_EMPTY_SINCE } from './allocate.js';
+import { poolOf } from './pools.js';
+
+/** A released address and the handle that held it. */
+export interface Released {
+  ip: string;
+  handle: string | undefined;
+  block: string;
+}
+
+function stampEmpty(ctx: Ctx, block: IPAMBlock, spec: IPAMBlock['spec']): IPAMBlock['metadata'] {
+  if (!isEmpty(spec)) return block.metadata;
+  return { ...block.metadata, annotations: { ...(block.metadata.annotations ?? {}), [BLOCK_EMPTY_SINCE]: isoNow(ctx) } };
+}
+
+/**
+ * Applies `fn` to block `cidr` with compare-and-swap (recomputed from a fresh read on each
+ * retry) and lowers the handles' counts by what was freed.
+ */
+export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, signal?: AbortSignal): Promise<Released[]> {
+  const freed = await withCas(ctx, 'block', async () => {
+    const block = await getBlock(ctx, cidr, signal);
+    if (!block) return [];
+    const r = fn(block);
+    if (r.released.length === 0) return [];
+    await updateCas(ctx.ds, { ...block, metadata: stampEmpty(ctx, block, r.spec), spec: r.spec }, signal);
+    return r.released;
+  }, signal);
+  const perHandle = new Map<string, number>();
+  for (const r of freed) if (r.handle !== undefined) perHandle.set(r.handle, (perHandle.get(r.handle) ?? 0) + 1);
+  for (const [h, n] of perHandle) await adjustHandle(ctx, h, cidr, -n, signal);
+  ctx.stats.released += freed.length;
+  ctx.metrics?.released(freed.length);
+  return freed.map((r) => ({ ip: nthAddress(cidr, r.ordinal), handle: r.handle, block: cidr }));
+}
+
+/** Releases every address of `handle`; returns them (empty when it held none). */
+export async function releaseByHandle(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[]> {
+  const h = await getHandle(ctx, handle, signal);
+  let cidrs: string[];
+  if (h) cidrs = Object.keys(h.spec.block);
+  else cidrs = (await listBlocks(ctx, signal)).filter((b) => ordinalsOfHandle(b.spec, handle).length > 0).map((b) => b.spec.cidr);
+  const out: string[] = [];
+  for (const cidr of cidrs) {
+    const r = await releaseInBlock(ctx, cidr, (b) => releaseHandleInBlock(b.spec, handle), signal);
+    out.push(...r.map((x) => x.ip));
+    // Drop whatever count is left for this block (a crash may have left it too high).
+    await adjustHandle(ctx, handle, cidr, -Number.MAX_SAFE_INTEGER, signal);
+  }
+  return out;
+}
+
+/** The outcome of a release by address. */
+export interface ReleaseIpsResult {
+  /** Addresses that were allocated and are now free. */
+  released: string[];
+  /** Addresses that were already free (or held by another handle than the one given). */
+  notAllocated: string[];
+}
+
+async function groupByBlock(ctx: Ctx, ips: string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
+  const pools: IPPool[] = await listPools(ctx, signal);
+  let blocks: IPAMBlock[] | undefined;
+  const groups = new Map<string, string[]>();
+  for (const ip of ips) {
+    const a = parseIp(ip);
+    const pool = poolOf(pools, ip);
+    let cidr: string | undefined = pool ? blockCidrOf(pool, a.family, a.addr) : undefined;
+    if (!cidr) {
+      blocks ??= await listBlocks(ctx, signal);
+      cidr = blocks.find((b) => cidrContains(b.spec.cidr, ip))?.spec.cidr;
+    }
+    if (!cidr) continue;
+    groups.set(cidr, [...(groups.get(cidr) ?? []), ip]);
+  }
+  return groups;
+}
+
+/**
+ * Releases addresses; with `handle`, only those it holds. Throws InvalidRequest (before any
+ * write) when an address does not parse.
+ */
+export async function releaseIps(ctx: Ctx, ips: string[], handle: string | undefined, signal?: AbortSignal): Promise<ReleaseIpsResult> {
+  for (const ip of ips) {
+    try {
+      parseIp(ip);
+    } catch (e: unknown) {
+      if (isTabbyError(e)) throw ipamError('InvalidRequest', `cannot release "${ip}": not an IP address; pass addresses without a prefix length`, { ip }, e);
+      throw e;
+    }
+  }
+  const released: string[] = [];
+  for (const [cidr, group] of await groupByBlock(ctx, ips, signal)) {
+    const ordinals = group.map((ip) => addressIndex(cidr, ip));
+    const r = await releaseInBlock(ctx, cidr, (b) => releaseOrdinals(b.spec, ordinals, handle), signal);
+    released.push(...r.map((x) => x.ip));
+  }
+  const set = new Set(released);
+  return { released, notAllocated: ips.filter((ip) => !set.has(canonicalIp(ip))) };
+}

@@ -1,0 +1,177 @@
+/**
+ * Test fixtures for IPAM: resources, a fake clock, a seeded random source, a datastore wrapper
+ * that injects conflicts or "crashes" after chosen writes, and invariant checks over the
+ * datastore's contents.
+ */
+import { API_VERSION, TabbyError, type BlockAffinity, type IPAMBlock, type IPAMHandle, type IPPool, type IPPoolSpec, type Node, type Resource } from '@tabby/api';
+import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from '@tabby/datastore';
+import { MemoryDatastore } from './ds.js';
+import { affinityNode, allocationsOf, blockName, blockProblems, Ipam, type Clock, type IpamInit } from '@tabby/ipam';
+
+/** An IPPool with Calico's defaults. */
+export function pool(name: string, cidr: string, spec: Partial<IPPoolSpec> = {}): IPPool {
+  return {
+    apiVersion: API_VERSION,
+    kind: 'IPPool',
+    metadata: { name },
+    spec: {
+      cidr,
+      blockSize: cidr.includes(':') ? 122 : 26,
+      ipipMode: 'Never',
+      vxlanMode: 'Never',
+      natOutgoing: false,
+      disabled: false,
+      disableBGPExport: false,
+      nodeSelector: 'all()',
+      allowedUses: ['Workload', 'Tunnel'],
+      ...spec,
+    },
+  };
+}
+
+/** A Node resource. */
+export function node(name: string, labels: Record<string, string> = {}): Node {
+  return { apiVersion: API_VERSION, kind: 'Node', metadata: { name, labels }, spec: {} };
+}
+
+/** A controllable clock whose sleeps return at once (advancing time by the sleep). */
+export function fakeClock(start = Date.parse('2026-01-01T00:00:00Z')): Clock & { advance(ms: number): void } {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += Math.ceil(ms);
+      await new Promise((r) => setImmediate(r));
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}
+
+/** mulberry32: a small seeded PRNG. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Thrown by `FaultyDatastore` to simulate the writer dying right after a write. */
+export class Crash extends Error {}
+
+type WriteOp = 'create' | 'update' | 'delete';
+/** Decides, for each write, whether to fail it with Conflict before it happens. */
+export type ConflictRule = (op: WriteOp, kind: string) => boolean;
+/** Decides, after each successful write, whether the writer "crashes" (throws Crash). */
+export type CrashRule = (op: WriteOp, obj: Resource) => boolean;
+
+/** A datastore wrapper that injects Conflicts and crashes. */
+export class FaultyDatastore implements Datastore {
+  conflictIf: ConflictRule = () => false;
+  crashIf: CrashRule = () => false;
+  writes = 0;
+  constructor(readonly inner: Datastore) {}
+  get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R> {
+    return this.inner.get<R>(key, opts);
+  }
+  list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
+    return this.inner.list<R>(opts);
+  }
+  private before(op: WriteOp, kind: string): void {
+    if (this.conflictIf(op, kind)) throw new TabbyError('Conflict', `injected conflict on ${op} ${kind}`);
+  }
+  private after<R extends Resource>(op: WriteOp, obj: R): R {
+    this.writes++;
+    if (this.crashIf(op, obj)) throw new Crash(`crashed after ${op} ${obj.kind} ${obj.metadata.name}`);
+    return obj;
+  }
+  async create<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
+    this.before('create', obj.kind);
+    return this.after('create', await this.inner.create(obj, opts));
+  }
+  async update<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
+    this.before('update', obj.kind);
+    return this.after('update', await this.inner.update(obj, opts));
+  }
+  async delete<R extends Resource>(key: ResourceKey, opts?: { resourceVersion?: string; signal?: AbortSignal }): Promise<R> {
+    this.before('delete', key.kind);
+    return this.after('delete', await this.inner.delete<R>(key, opts));
+  }
+  watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
+    return this.inner.watch<R>(opts);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** A memory datastore seeded with pools and nodes, and an Ipam on it. */
+export async function setup(opts: { pools?: IPPool[]; nodes?: Node[]; init?: IpamInit; config?: Record<string, unknown> } = {}) {
+  const mem = new MemoryDatastore();
+  const ds = new FaultyDatastore(mem);
+  for (const p of opts.pools ?? [pool('default-ipv4-ippool', '10.0.0.0/24')]) await mem.create(p);
+  for (const n of opts.nodes ?? [node('n1'), node('n2'), node('n3')]) await mem.create(n);
+  if (opts.config) await mem.create({ apiVersion: API_VERSION, kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: opts.config });
+  const clock = fakeClock();
+  const ipam = new Ipam({ datastore: ds, clock, random: seeded(1) }, opts.init);
+  return { mem, ds, clock, ipam, mk: (init?: IpamInit) => new Ipam({ datastore: ds, clock, random: seeded(2) }, init ?? opts.init) };
+}
+
+/** Everything IPAM-related in the datastore, for "nothing written" comparisons. */
+export async function dump(ds: Datastore): Promise<string> {
+  const out: Resource[] = [];
+  for (const kind of ['IPAMBlock', 'BlockAffinity', 'IPAMHandle']) out.push(...(await ds.list({ kind })).items);
+  return JSON.stringify(out);
+}
+
+/** Blocks, affinities and handles. */
+export async function state(ds: Datastore): Promise<{ blocks: IPAMBlock[]; affinities: BlockAffinity[]; handles: IPAMHandle[] }> {
+  return {
+    blocks: (await ds.list<IPAMBlock>({ kind: 'IPAMBlock' })).items,
+    affinities: (await ds.list<BlockAffinity>({ kind: 'BlockAffinity' })).items,
+    handles: (await ds.list<IPAMHandle>({ kind: 'IPAMHandle' })).items,
+  };
+}
+
+/**
+ * The global invariants: blocks well formed; every address held by at most one handle (a
+ * block's ordinal holds one handle by construction, and blocks never overlap); each block's
+ * confirmed affinities name at most one node, the one in the block; handle counts equal the
+ * allocations found. Returns the problems found.
+ */
+export async function invariantProblems(ds: Datastore, opts: { exactHandles?: boolean } = {}): Promise<string[]> {
+  const s = await state(ds);
+  const out: string[] = [];
+  for (const b of s.blocks) {
+    for (const p of blockProblems(b.spec)) out.push(`${b.spec.cidr}: ${p}`);
+    if (b.metadata.name !== blockName(b.spec.cidr)) out.push(`block ${b.metadata.name} has cidr ${b.spec.cidr}`);
+  }
+  const seen = new Map<string, string>();
+  const found = new Map<string, number>();
+  for (const b of s.blocks) {
+    for (const a of allocationsOf(b)) {
+      const prev = seen.get(a.ip);
+      if (prev !== undefined) out.push(`${a.ip} held by ${prev} and ${a.handle}`);
+      seen.set(a.ip, a.handle ?? '?');
+      const k = `${a.handle}|${b.spec.cidr}`;
+      found.set(k, (found.get(k) ?? 0) + 1);
+    }
+    const confirmed = s.affinities.filter((a) => a.spec.cidr === b.spec.cidr && a.spec.state === 'confirmed');
+    if (confirmed.length > 1) out.push(`${b.spec.cidr} confirmed for ${confirmed.map((a) => a.spec.node).join(', ')}`);
+    for (const a of confirmed) if (affinityNode(b.spec.affinity) !== a.spec.node) out.push(`${b.spec.cidr} confirmed for ${a.spec.node} but block says ${b.spec.affinity}`);
+  }
+  for (const h of s.handles) {
+    for (const [cidr, n] of Object.entries(h.spec.block)) {
+      const f = found.get(`${h.spec.handleID}|${cidr}`) ?? 0;
+      if (f > n || (opts.exactHandles !== false && f !== n)) out.push(`handle ${h.spec.handleID} counts ${n} in ${cidr}, blocks hold ${f}`);
+      found.delete(`${h.spec.handleID}|${cidr}`);
+    }
+  }
+  for (const [k, n] of found) out.push(`allocations ${k} (${n}) have no handle count`);
+  return out;
+}
