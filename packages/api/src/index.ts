@@ -4,3 +4,4 @@ export * from './resource.js';
 export * from './net/cidr.js';
 export * from './kinds/index.js';
 export * from './selector/index.js';
+export * from './validation/index.js';
