@@ -7,3 +7,6 @@ export * from './memory.js';
 export * from './etcd-codec.js';
 export * from './etcd.js';
 export { etcdEventToWatchEvent } from './etcd-watch.js';
+export * from './k8s-kinds.js';
+export * from './k8s-convert.js';
+export * from './kubernetes.js';

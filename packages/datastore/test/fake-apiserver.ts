@@ -1,0 +1,265 @@
+/**
+ * A small Kubernetes API server for tests, on 127.0.0.1 with an ephemeral port. It serves the
+ * paths the Kubernetes backend uses with the API server's semantics, so the backend is tested
+ * through its real HTTP client (no mocked client methods):
+ * - custom resources registered from the CRD files in manifests/crds (plural, kind, scope) under
+ *   `/apis/tabby.dev/v1/[namespaces/<ns>/]<plural>[/<name>]`, and core Nodes under `/api/v1/nodes`;
+ * - one global resourceVersion counter; GET/POST/PUT/DELETE on collections and items;
+ * - 409 on POST of an existing name, on PUT with a stale resourceVersion and on DELETE with a
+ *   stale `preconditions.resourceVersion`; 422 on PUT of a custom resource without one; 404;
+ * - lists with `metadata.resourceVersion` and `limit`/`continue`;
+ * - `?watch=true&resourceVersion=N`: newline-delimited JSON events (ADDED, MODIFIED, DELETED,
+ *   BOOKMARK when `allowWatchBookmarks=true`), replayed from a retained history; an ERROR event
+ *   with a 410 Status when N is older than that history (`compact()` drops it).
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { parse } from 'yaml';
+import { CRD_DIR } from './crd-files.js';
+
+interface Kind {
+  kind: string;
+  namespaced: boolean;
+  apiVersion: string;
+  custom: boolean;
+}
+
+interface Obj {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; resourceVersion?: string; uid?: string; creationTimestamp?: string };
+  [k: string]: unknown;
+}
+
+interface HistoryEvent {
+  rv: number;
+  plural: string;
+  namespace?: string;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: Obj;
+}
+
+interface Watcher {
+  plural: string;
+  namespace?: string;
+  res: ServerResponse;
+}
+
+/** A running fake API server. */
+export interface FakeApiServer {
+  url: string;
+  /** Forgets all history up to now: older watches get 410. */
+  compact(): void;
+  close(): Promise<void>;
+}
+
+function loadKinds(): Map<string, Kind> {
+  const kinds = new Map<string, Kind>([['nodes', { kind: 'Node', namespaced: false, apiVersion: 'v1', custom: false }]]);
+  for (const f of readdirSync(CRD_DIR).filter((n) => n.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(`${CRD_DIR}${f}`, 'utf8')) as {
+      spec: { group: string; scope: string; names: { kind: string; plural: string }; versions: { name: string }[] };
+    };
+    kinds.set(crd.spec.names.plural, {
+      kind: crd.spec.names.kind,
+      namespaced: crd.spec.scope === 'Namespaced',
+      apiVersion: `${crd.spec.group}/${crd.spec.versions[0]!.name}`,
+      custom: true,
+    });
+  }
+  return kinds;
+}
+
+const ROUTE_CORE = /^\/api\/v1\/(nodes)(?:\/([^/]+))?$/;
+const ROUTE_CUSTOM = /^\/apis\/tabby\.dev\/v1\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?$/;
+
+const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/** Starts the server. */
+export async function startFakeApiServer(opts: { bookmarkIntervalMs?: number } = {}): Promise<FakeApiServer> {
+  const kinds = loadKinds();
+  const objects = new Map<string, Obj>();
+  let history: HistoryEvent[] = [];
+  let compacted = 0;
+  let rv = 1;
+  const watchers = new Set<Watcher>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const storeKey = (plural: string, ns: string | undefined, name: string): string => `${plural}/${ns ?? ''}/${name}`;
+
+  const send = (res: ServerResponse, code: number, body: unknown): void => {
+    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const status = (res: ServerResponse, code: number, reason: string, message: string): void =>
+    send(res, code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason, message, code });
+
+  const record = (plural: string, namespace: string | undefined, type: HistoryEvent['type'], object: Obj): void => {
+    const ev: HistoryEvent = { rv, plural, type, object: structuredClone(object), ...(namespace ? { namespace } : {}) };
+    history.push(ev);
+    for (const w of watchers) {
+      if (w.plural === plural && (w.namespace === undefined || w.namespace === namespace)) writeEvent(w.res, ev.type, ev.object);
+    }
+  };
+  const writeEvent = (res: ServerResponse, type: string, object: unknown): void => {
+    res.write(JSON.stringify({ type, object }) + '\n');
+  };
+
+  const matching = (plural: string, ns: string | undefined): Obj[] =>
+    [...objects.entries()]
+      .filter(([k]) => k.startsWith(`${plural}/${ns === undefined ? '' : `${ns}/`}`))
+      .map(([, o]) => o)
+      .sort((a, b) => storeOrder(a).localeCompare(storeOrder(b)));
+  const storeOrder = (o: Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+  const list = (res: ServerResponse, url: URL, plural: string, kind: Kind, ns: string | undefined): void => {
+    const all = matching(plural, ns);
+    const limit = Number(url.searchParams.get('limit') ?? '0');
+    const token = url.searchParams.get('continue');
+    const from = token ? (JSON.parse(Buffer.from(token, 'base64').toString()) as { rv: string; offset: number }) : undefined;
+    const offset = from?.offset ?? 0;
+    const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
+    const listRv = from?.rv ?? String(rv);
+    const more = limit > 0 && offset + limit < all.length;
+    const cont = more ? Buffer.from(JSON.stringify({ rv: listRv, offset: offset + limit })).toString('base64') : undefined;
+    send(res, 200, {
+      apiVersion: kind.apiVersion,
+      kind: `${kind.kind}List`,
+      metadata: { resourceVersion: listRv, ...(cont ? { continue: cont } : {}) },
+      items: page,
+    });
+  };
+
+  const watch = (req: IncomingMessage, res: ServerResponse, url: URL, plural: string, kind: Kind, ns: string | undefined): void => {
+    const from = url.searchParams.get('resourceVersion');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    if (from && from !== '0' && Number(from) < compacted) {
+      writeEvent(res, 'ERROR', {
+        kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Expired', code: 410,
+        message: `too old resource version: ${from} (${compacted})`,
+      });
+      res.end();
+      return;
+    }
+    if (!from || from === '0') {
+      for (const o of matching(plural, ns)) writeEvent(res, 'ADDED', o);
+    } else {
+      for (const ev of history) {
+        if (ev.rv > Number(from) && ev.plural === plural && (ns === undefined || ev.namespace === ns)) writeEvent(res, ev.type, ev.object);
+      }
+    }
+    const w: Watcher = { plural, res, ...(ns !== undefined ? { namespace: ns } : {}) };
+    watchers.add(w);
+    let timer: NodeJS.Timeout | undefined;
+    if (url.searchParams.get('allowWatchBookmarks') === 'true') {
+      timer = setInterval(() => {
+        writeEvent(res, 'BOOKMARK', { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { resourceVersion: String(rv) } });
+      }, opts.bookmarkIntervalMs ?? 1000);
+      timers.add(timer);
+    }
+    req.on('close', () => {
+      watchers.delete(w);
+      if (timer) {
+        clearInterval(timer);
+        timers.delete(timer);
+      }
+    });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const core = ROUTE_CORE.exec(url.pathname);
+    const custom = core ? null : ROUTE_CUSTOM.exec(url.pathname);
+    const plural = core ? core[1]! : custom?.[2];
+    const kind = plural ? kinds.get(plural) : undefined;
+    if (!plural || !kind || (custom && !kind.custom) || (core && kind.custom)) {
+      return status(res, 404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
+    }
+    const ns = custom?.[1] ? decodeURIComponent(custom[1]) : undefined;
+    const name = core ? core[2] : custom?.[3];
+    if (ns !== undefined && !kind.namespaced) return status(res, 404, 'NotFound', `${plural} is cluster-scoped`);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Obj) : undefined;
+
+    if (name === undefined) {
+      if (req.method === 'GET') {
+        const w = url.searchParams.get('watch');
+        return w === 'true' || w === '1' ? watch(req, res, url, plural, kind, ns) : list(res, url, plural, kind, ns);
+      }
+      if (req.method !== 'POST' || !body) return status(res, 405, 'MethodNotAllowed', `${req.method} on a collection`);
+      const n = body.metadata?.name;
+      if (!n) return status(res, 422, 'Invalid', 'metadata.name: Required value');
+      if (kind.namespaced && ns === undefined) return status(res, 404, 'NotFound', 'namespace required');
+      const k = storeKey(plural, ns, n);
+      if (objects.has(k)) return status(res, 409, 'AlreadyExists', `${plural} "${n}" already exists`);
+      rv++;
+      const obj: Obj = {
+        ...body, apiVersion: kind.apiVersion, kind: kind.kind,
+        metadata: { ...body.metadata, ...(ns ? { namespace: ns } : {}), resourceVersion: String(rv), uid: randomUUID(), creationTimestamp: now() },
+      };
+      objects.set(k, obj);
+      record(plural, ns, 'ADDED', obj);
+      return send(res, 201, obj);
+    }
+
+    if (kind.namespaced && ns === undefined) return status(res, 404, 'NotFound', 'namespace required');
+    const k = storeKey(plural, ns, name);
+    const cur = objects.get(k);
+    if (!cur) return status(res, 404, 'NotFound', `${plural} "${name}" not found`);
+    switch (req.method) {
+      case 'GET':
+        return send(res, 200, cur);
+      case 'PUT': {
+        if (!body) return status(res, 400, 'BadRequest', 'no body');
+        const given = body.metadata?.resourceVersion;
+        if (kind.custom && !given) return status(res, 422, 'Invalid', 'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
+        if (given && given !== cur.metadata.resourceVersion) {
+          return status(res, 409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+        }
+        rv++;
+        const obj: Obj = {
+          ...body, apiVersion: kind.apiVersion, kind: kind.kind,
+          metadata: { ...body.metadata, ...(ns ? { namespace: ns } : {}), resourceVersion: String(rv), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp },
+        };
+        objects.set(k, obj);
+        record(plural, ns, 'MODIFIED', obj);
+        return send(res, 200, obj);
+      }
+      case 'DELETE': {
+        const pre = (body as { preconditions?: { resourceVersion?: string } } | undefined)?.preconditions?.resourceVersion;
+        if (pre && pre !== cur.metadata.resourceVersion) {
+          return status(res, 409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${pre}, ResourceVersion in object meta: ${cur.metadata.resourceVersion}`);
+        }
+        objects.delete(k);
+        rv++;
+        const obj: Obj = { ...cur, metadata: { ...cur.metadata, resourceVersion: String(rv) } };
+        record(plural, ns, 'DELETED', obj);
+        if (!kind.custom) return send(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: plural } });
+        return send(res, 200, obj);
+      }
+      default:
+        return status(res, 405, 'MethodNotAllowed', `${req.method}`);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => status(res, 500, 'InternalError', String(e)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    compact() {
+      compacted = rv;
+      history = [];
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      for (const w of watchers) w.res.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
