@@ -1,0 +1,192 @@
+/**
+ * Hash-consed path attribute sets.
+ *
+ * Invariants:
+ * - One `AttrSet` object per distinct attribute set (canonical key equality); its `attrs` are
+ *   deep-frozen and never carry MP_REACH/MP_UNREACH (the next hops are in `nextHops`), so a
+ *   million prefixes sharing a few thousand attribute sets cost one small int each.
+ * - Every RIB table entry that names an attribute set holds one reference (`retain`); when the
+ *   count drops to zero the set is forgotten and its id reused. Ids are small non-negative ints.
+ * - The decision-process inputs (AS_PATH length, neighbour AS, MED, ...) are computed once per
+ *   set, at interning time.
+ */
+import type { AsPathSegment, PathAttributes, RawAttribute } from '../codec/types.js';
+import { parseIpv4 } from './prefix-key.js';
+
+/** An interned, immutable attribute set with its decision-process inputs precomputed. */
+export class AttrSet {
+  /** References from RIB tables; the set is live while > 0 (or pinned). */
+  refs = 0;
+  /** Id in the store, reused after the set dies (-1 once dead). */
+  id: number;
+  /** RFC 4271 §9.1.2.2 (a): AS_SET counts 1, confederation segments 0 (RFC 5065 §5.3). */
+  readonly asPathLen: number;
+  /** The neighbouring AS for MED comparison: first AS of the first AS_SEQUENCE, 0 if none. */
+  readonly neighborAs: number;
+  /** RFC 4271 §9.1.2.2 (c): a missing MED counts as 0. */
+  readonly med: number;
+  /** ORIGIN, Incomplete (2) if absent. */
+  readonly origin: number;
+  /** LOCAL_PREF, or -1 when absent (the RIB applies its default). */
+  readonly localPref: number;
+  /** ORIGINATOR_ID as an unsigned 32-bit number, or -1. */
+  readonly originatorId: number;
+  /** RFC 4456 §9: CLUSTER_LIST length. */
+  readonly clusterListLen: number;
+
+  constructor(
+    id: number,
+    /** The canonical key (equal keys ⇔ equal sets). */
+    readonly key: string,
+    /** The attributes, deep-frozen, without MP_REACH/MP_UNREACH. */
+    readonly attrs: Readonly<PathAttributes>,
+    /** NEXT_HOP (IPv4) or the MP_REACH next hops (global [, link-local]). */
+    readonly nextHops: readonly string[],
+  ) {
+    this.id = id;
+    this.asPathLen = asPathLength(attrs.asPath);
+    this.neighborAs = neighborAs(attrs.asPath);
+    this.med = attrs.med ?? 0;
+    this.origin = attrs.origin ?? 2;
+    this.localPref = attrs.localPref ?? -1;
+    this.originatorId = attrs.originatorId !== undefined ? parseIpv4(attrs.originatorId) : -1;
+    this.clusterListLen = attrs.clusterList?.length ?? 0;
+  }
+
+  /** The first next hop ("" if none). */
+  get nextHop(): string {
+    return this.nextHops[0] ?? '';
+  }
+}
+
+/** RFC 4271 §9.1.2.2 (a) path length; RFC 5065 §5.3: confederation segments do not count. */
+export function asPathLength(path: readonly AsPathSegment[] | undefined): number {
+  let n = 0;
+  if (path) for (const s of path) n += s.type === 2 ? s.asns.length : s.type === 1 ? 1 : 0;
+  return n;
+}
+
+/** The AS a route was learned from, for MED comparison (RFC 4271 §9.1.2.2 (c)); 0 = our own AS. */
+export function neighborAs(path: readonly AsPathSegment[] | undefined): number {
+  if (path) for (const s of path) if (s.type === 2 && s.asns.length > 0) return s.asns[0]!;
+  return 0;
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
+  return s;
+}
+
+function segs(p: readonly AsPathSegment[] | undefined): string {
+  return p ? p.map((s) => `${s.type}:${s.asns.join(',')}`).join(';') : '-';
+}
+
+/** The canonical key of an attribute set with its next hops. */
+export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]): string {
+  const unk = a.unknown ? a.unknown.map((u: RawAttribute) => `${u.type}/${u.flags}/${hex(u.value)}`).join(',') : '-';
+  return [
+    a.origin ?? '-',
+    segs(a.asPath),
+    nextHops.join(','),
+    a.med ?? '-',
+    a.localPref ?? '-',
+    a.atomicAggregate ? 1 : 0,
+    a.aggregator ? `${a.aggregator.asn}@${a.aggregator.address}` : '-',
+    a.communities ? a.communities.join(',') : '-',
+    a.originatorId ?? '-',
+    a.clusterList ? a.clusterList.join(',') : '-',
+    a.extendedCommunities ? a.extendedCommunities.map(hex).join(',') : '-',
+    a.largeCommunities ? a.largeCommunities.map((l) => l.join(':')).join(',') : '-',
+    segs(a.as4Path),
+    a.as4Aggregator ? `${a.as4Aggregator.asn}@${a.as4Aggregator.address}` : '-',
+    unk,
+  ].join('|');
+}
+
+function freezeAttrs(a: PathAttributes): Readonly<PathAttributes> {
+  for (const v of Object.values(a)) {
+    if (Array.isArray(v)) {
+      for (const x of v as unknown[]) if (typeof x === 'object' && x !== null) Object.freeze(x);
+      Object.freeze(v);
+    } else if (typeof v === 'object' && v !== null) Object.freeze(v);
+  }
+  return Object.freeze(a);
+}
+
+/** The next hops carried by an UPDATE's attributes: MP_REACH's if present, else NEXT_HOP. */
+export function nextHopsOf(a: Readonly<PathAttributes>): string[] {
+  if (a.mpReach) return a.mpReach.nextHops;
+  return a.nextHop !== undefined ? [a.nextHop] : [];
+}
+
+/** The interning table. */
+export class AttrStore {
+  private readonly byKey = new Map<string, AttrSet>();
+  private readonly byId: (AttrSet | undefined)[] = [];
+  private readonly free: number[] = [];
+
+  /** Number of live attribute sets. */
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /**
+   * The interned set for `attrs` (MP_REACH/MP_UNREACH dropped; `nextHops` defaults to
+   * `nextHopsOf(attrs)`). The caller must `retain` it to keep it alive.
+   */
+  intern(attrs: Readonly<PathAttributes>, nextHops: readonly string[] = nextHopsOf(attrs)): AttrSet {
+    const key = attrKey(attrs, nextHops);
+    const hit = this.byKey.get(key);
+    if (hit) return hit;
+    const copy: PathAttributes = { ...attrs };
+    delete copy.mpReach;
+    delete copy.mpUnreach;
+    for (const k of Object.keys(copy) as (keyof PathAttributes)[]) if (copy[k] === undefined) delete copy[k];
+    const id = this.free.length > 0 ? this.free.pop()! : this.byId.length;
+    const set = new AttrSet(id, key, freezeAttrs(copy), Object.freeze([...nextHops]));
+    this.byKey.set(key, set);
+    this.byId[id] = set;
+    return set;
+  }
+
+  /** The live set with this id (throws if none: a RIB invariant broke). */
+  get(id: number): AttrSet {
+    const s = this.byId[id];
+    if (!s) throw new Error(`attribute set ${id} is not live`);
+    return s;
+  }
+
+  /** Adds a reference. */
+  retain(s: AttrSet): void {
+    s.refs++;
+  }
+
+  /** Adds a reference by id. */
+  retainId(id: number): void {
+    this.byId[id]!.refs++;
+  }
+
+  /** Drops a reference by id; forgets the set when none remain. */
+  releaseId(id: number): void {
+    const s = this.byId[id]!;
+    if (--s.refs > 0) return;
+    this.byKey.delete(s.key);
+    this.byId[id] = undefined;
+    this.free.push(id);
+    s.id = -1;
+  }
+
+  /** Drops a reference; forgets the set when none remain. */
+  release(s: AttrSet): void {
+    this.releaseId(s.id);
+  }
+
+  /** Forgets a set that was interned but never retained (e.g. a rejected export). */
+  dropIfUnused(s: AttrSet): void {
+    if (s.refs === 0 && s.id >= 0) {
+      s.refs = 1;
+      this.releaseId(s.id);
+    }
+  }
+}

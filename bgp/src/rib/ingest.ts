@@ -1,0 +1,153 @@
+/**
+ * Applying a received UPDATE to a peer's Adj-RIB-In (and through it the Loc-RIB).
+ *
+ * Invariants:
+ * - The built-in loop checks and LOCAL_PREF normalisation run once per UPDATE (per attribute
+ *   set), the user's import filter once per prefix, and only when configured; without a filter
+ *   the per-prefix work is a key parse and a few table probes, with no allocation.
+ * - A route refused by a check or the filter withdraws the peer's earlier path for that prefix
+ *   (the Adj-RIB-In is the post-policy view) and is remembered only in the `rejected` table.
+ * - End-of-RIB (RFC 4724 §2): an UPDATE with nothing in it (IPv4), or only an empty
+ *   MP_UNREACH_NLRI (other families).
+ */
+import type { Family, PathAttributes, Prefix, UpdateMessage, UpdateOutcome } from '../codec/types.js';
+import type { AttrSet } from './attr-set.js';
+import { nextHopsOf } from './attr-set.js';
+import type { RibCore } from './loc-rib.js';
+import type { PeerState } from './peer.js';
+import { importCheck, normaliseImport, type ImportRejection, type LocalIdentity } from './policy.js';
+import { familyOf, parseIpv4, prefixKey, type PrefixKey } from './prefix-key.js';
+
+/** What one UPDATE did. */
+export interface IngestResult {
+  /** Paths added or changed. */
+  announced: number;
+  /** Paths withdrawn (including treat-as-withdraw and refused routes that replaced a path). */
+  withdrawn: number;
+  /** Prefixes refused by the loop checks or the import filter. */
+  rejected: number;
+  /** Why the attribute set was refused by the built-in checks, if it was. */
+  rejection?: ImportRejection;
+  /** Set when the UPDATE was an End-of-RIB marker. */
+  endOfRib?: Family;
+  /** RFC 4486 Cease subcode 1 territory: accepted paths now exceed the peer's maxPrefixes. */
+  exceeded: boolean;
+}
+
+/** The family an End-of-RIB UPDATE stands for, if it is one (RFC 4724 §2). */
+export function endOfRibFamily(u: UpdateMessage): Family | undefined {
+  if (u.withdrawn.length > 0 || u.nlri.length > 0) return undefined;
+  const keys = Object.keys(u.attributes).filter((k) => u.attributes[k as keyof PathAttributes] !== undefined);
+  if (keys.length === 0) return 'ipv4-unicast';
+  const un = u.attributes.mpUnreach;
+  if (keys.length === 1 && un && un.withdrawn.length === 0) return familyOf(un.afi, un.safi);
+  return undefined;
+}
+
+function keyOf(p: Prefix): PrefixKey | undefined {
+  if (p.afi === 1) {
+    const a = parseIpv4(p.addr);
+    return a < 0 || p.len > 32 ? undefined : a * 64 + p.len;
+  }
+  return prefixKey(p);
+}
+
+/** Applies UPDATEs for one peer. */
+export class Ingester {
+  constructor(
+    private readonly core: RibCore,
+    private readonly me: LocalIdentity,
+  ) {}
+
+  /** Applies one decoded UPDATE (or RFC 7606 outcome) from peer `p`. */
+  apply(p: PeerState, msg: UpdateOutcome | UpdateMessage): IngestResult {
+    const res: IngestResult = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
+    const u = 'action' in msg ? msg.update : msg;
+    const withdrawOnly = 'action' in msg && msg.action === 'treat-as-withdraw';
+    const eor = endOfRibFamily(u);
+    if (eor) {
+      res.endOfRib = eor;
+      return res;
+    }
+    this.withdraw(p, u.withdrawn, 'ipv4-unicast', res);
+    const un = u.attributes.mpUnreach;
+    const unFam = un && familyOf(un.afi, un.safi);
+    if (un && unFam) this.withdraw(p, un.withdrawn, unFam, res);
+    const reach = u.attributes.mpReach;
+    const reachFam = reach && familyOf(reach.afi, reach.safi);
+    if (withdrawOnly) {
+      // RFC 7606 §2 treat-as-withdraw: anything still listed as reachable is withdrawn too.
+      this.withdraw(p, u.nlri, 'ipv4-unicast', res);
+      if (reach && reachFam) this.withdraw(p, reach.nlri, reachFam, res);
+    } else {
+      if (u.nlri.length > 0) this.announce(p, u.nlri, 'ipv4-unicast', u.attributes, [u.attributes.nextHop ?? ''], res);
+      if (reach && reachFam && reach.nlri.length > 0) this.announce(p, reach.nlri, reachFam, u.attributes, reach.nextHops, res);
+    }
+    const max = p.config.maxPrefixes;
+    res.exceeded = max !== undefined && p.accepted > max;
+    return res;
+  }
+
+  private withdraw(p: PeerState, list: readonly Prefix[], family: Family, res: IngestResult): void {
+    const core = this.core;
+    const ft = p.maybeTables(family);
+    if (!ft) return;
+    for (const pr of list) {
+      const key = keyOf(pr);
+      if (key === undefined) continue;
+      if (ft.rejected.size > 0) ft.rejected.delete(key);
+      if (core.removePath(p, family, key, pr.pathId ? core.slotOf(pr.pathId) : 0)) res.withdrawn++;
+    }
+  }
+
+  private announce(
+    p: PeerState,
+    list: readonly Prefix[],
+    family: Family,
+    attrs: Readonly<PathAttributes>,
+    nextHops: readonly string[],
+    res: IngestResult,
+  ): void {
+    const core = this.core;
+    const ft = p.tables(family);
+    const rejection = importCheck(attrs, this.me, p.config.allowAsIn ?? 0);
+    let set: AttrSet | undefined;
+    if (rejection) res.rejection = rejection;
+    else set = core.attrs.intern(normaliseImport(attrs, p.source.kind), nextHops);
+    const filter = p.config.importFilter;
+    for (const pr of list) {
+      const key = keyOf(pr);
+      if (key === undefined) continue;
+      const slot = pr.pathId ? core.slotOf(pr.pathId) : 0;
+      let a = set;
+      if (a && filter) a = this.filtered(p, family, pr, a);
+      if (!a) {
+        res.rejected++;
+        ft.rejected.set(key, 1);
+        if (core.removePath(p, family, key, slot)) res.withdrawn++;
+        continue;
+      }
+      if (ft.rejected.size > 0) ft.rejected.delete(key);
+      if (core.setPath(p, family, key, slot, a)) res.announced++;
+      else if (a !== set) core.attrs.dropIfUnused(a);
+    }
+    if (set) core.attrs.dropIfUnused(set);
+  }
+
+  private filtered(p: PeerState, family: Family, prefix: Prefix, a: AttrSet): AttrSet | undefined {
+    const r = p.config.importFilter!({ family, prefix, attrs: a.attrs, nextHops: a.nextHops, peer: p.config.id });
+    switch (r.action) {
+      case 'accept':
+        return a;
+      case 'reject':
+        return undefined;
+      case 'modify':
+        return this.core.attrs.intern(r.attrs, r.nextHops ?? nextHopsOrKeep(r.attrs, a));
+    }
+  }
+}
+
+function nextHopsOrKeep(a: PathAttributes, orig: AttrSet): readonly string[] {
+  const nh = nextHopsOf(a);
+  return nh.length > 0 ? nh : orig.nextHops;
+}

@@ -1,0 +1,223 @@
+/**
+ * The RIB core: Adj-RIB-In tables of every peer, the Loc-RIB, and the set of prefixes whose
+ * best path may have changed since the last flush ("dirty").
+ *
+ * Invariants:
+ * - Loc-RIB value = the winning path's reference (`slot * 65536 + peerIndex`); a prefix whose
+ *   candidates are all excluded (unreachable next hop) has no Loc-RIB entry.
+ * - Every path change runs `onPathChange`, which is O(1) when the change provably cannot affect
+ *   the result (strictly worse than the best before the MED step) and otherwise recomputes the
+ *   prefix from all candidates (O(peers)). So ingest is O(changed prefixes), and the result
+ *   is independent of arrival order (see decision.ts).
+ * - `dirty` remembers, per prefix, the best (ref + 1, attr id + 1) as of the last flush and holds
+ *   a reference on that attribute set, so an id reused meanwhile cannot fake "unchanged".
+ */
+import type { Family } from '../codec/types.js';
+import { AttrStore, type AttrSet } from './attr-set.js';
+import { comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
+import type { PeerState } from './peer.js';
+import { makeTable, type PrefixTable } from './prefix-table.js';
+import type { PrefixKey } from './prefix-key.js';
+
+const DUMMY_SOURCE: PathSource = { kind: 'local', routerId: 0, addressKey: '' };
+
+/** A path reference from its parts. */
+export function pathRef(slot: number, peerIndex: number): number {
+  return slot * 65536 + peerIndex;
+}
+
+/** Adj-RIB-In + Loc-RIB + dirty tracking. */
+export class RibCore {
+  /** Peers by index (0 = local pseudo-peer). */
+  readonly peers: (PeerState | undefined)[] = [];
+  readonly attrs = new AttrStore();
+  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast'), 'ipv6-unicast': makeTable('ipv6-unicast') };
+  readonly dirty: Record<Family, PrefixTable> = {
+    'ipv4-unicast': makeTable('ipv4-unicast', true),
+    'ipv6-unicast': makeTable('ipv6-unicast', true),
+  };
+  private readonly slotIds: number[] = [0];
+  private readonly slotOfId = new Map<number, number>([[0, 0]]);
+  private readonly pool: Candidate[] = [];
+  private readonly ca: Candidate;
+  private readonly cb: Candidate;
+
+  constructor(readonly decision: DecisionOptions) {
+    this.ca = this.newCandidate();
+    this.cb = this.newCandidate();
+  }
+
+  private newCandidate(): Candidate {
+    return { attrs: undefined as unknown as AttrSet, source: DUMMY_SOURCE, pathId: 0, ref: 0 };
+  }
+
+  /** The slot of an ADD-PATH path id (RFC 7911), interned; slot 0 is path id 0. */
+  slotOf(pathId: number): number {
+    let s = this.slotOfId.get(pathId);
+    if (s === undefined) {
+      s = this.slotIds.length;
+      if (s >= 32768) throw new RangeError('more than 32767 distinct ADD-PATH path ids');
+      this.slotIds.push(pathId);
+      this.slotOfId.set(pathId, s);
+    }
+    return s;
+  }
+
+  /** The path id of a slot. */
+  pathIdOf(slot: number): number {
+    return this.slotIds[slot]!;
+  }
+
+  /** The attribute set of the path `ref` for `key`, if present. */
+  attrOfRef(family: Family, key: PrefixKey, ref: number): AttrSet | undefined {
+    const p = this.peers[ref % 65536];
+    const v = p?.maybeTables(family)?.adjIn[Math.floor(ref / 65536)]?.get(key) ?? -1;
+    return v >= 0 ? this.attrs.get(v >> 1) : undefined;
+  }
+
+  /**
+   * Inserts or replaces the path (peer, key, slot) with attribute set `a` (also clears its
+   * stale mark). Returns false when the path already had exactly these attributes.
+   */
+  setPath(p: PeerState, family: Family, key: PrefixKey, slot: number, a: AttrSet): boolean {
+    const t = p.tables(family).inTable(slot);
+    const old = t.get(key);
+    const nv = a.id * 2;
+    if (old === nv) return false;
+    if (old >= 0 && old >> 1 === a.id) {
+      t.set(key, nv); // only the stale mark changes
+      return true;
+    }
+    this.attrs.retain(a);
+    t.set(key, nv);
+    if (old < 0) p.accepted++;
+    const oldAttr = old >= 0 ? this.attrs.get(old >> 1) : undefined;
+    this.onPathChange(family, key, pathRef(slot, p.index), p, slot, oldAttr, a);
+    if (oldAttr) this.attrs.release(oldAttr);
+    return true;
+  }
+
+  /** Removes the path (peer, key, slot); returns false if it was absent. */
+  removePath(p: PeerState, family: Family, key: PrefixKey, slot: number): boolean {
+    const t = p.maybeTables(family)?.adjIn[slot];
+    if (!t) return false;
+    const old = t.delete(key);
+    if (old < 0) return false;
+    p.accepted--;
+    const oldAttr = this.attrs.get(old >> 1);
+    this.onPathChange(family, key, pathRef(slot, p.index), p, slot, oldAttr, undefined);
+    this.attrs.release(oldAttr);
+    return true;
+  }
+
+  private fill(c: Candidate, a: AttrSet, p: PeerState, slot: number): Candidate {
+    c.attrs = a;
+    c.source = p.source;
+    c.pathId = this.slotIds[slot]!;
+    c.ref = pathRef(slot, p.index);
+    return c;
+  }
+
+  /** Keeps the Loc-RIB right after path (p, slot) of `key` went from `oldAttr` to `newAttr`. */
+  private onPathChange(family: Family, key: PrefixKey, ref: number, p: PeerState, slot: number, oldAttr: AttrSet | undefined, newAttr: AttrSet | undefined): void {
+    const loc = this.loc[family];
+    const cur = loc.get(key);
+    if (cur < 0) {
+      // No best: the other candidates (if any) are all excluded, so a reachable new path wins.
+      if (newAttr && (p.source.kind === 'local' || this.decision.nextHopReachable(newAttr.nextHop))) {
+        this.markDirty(family, key, -1, undefined);
+        loc.set(key, ref);
+      }
+      return;
+    }
+    const bestAttr = cur === ref ? oldAttr : this.attrOfRef(family, key, cur);
+    if (cur === ref || !bestAttr) {
+      this.markDirty(family, key, cur, bestAttr);
+      this.recompute(family, key);
+      return;
+    }
+    const bp = this.peers[cur % 65536]!;
+    const best = this.fill(this.cb, bestAttr, bp, Math.floor(cur / 65536));
+    const newCmp = newAttr ? comparePreMed(this.fill(this.ca, newAttr, p, slot), best, this.decision) : -1;
+    const oldCmp = oldAttr ? comparePreMed(this.fill(this.ca, oldAttr, p, slot), best, this.decision) : -1;
+    if (newCmp < 0 && oldCmp < 0) return; // eliminated before MED, before and after: no effect
+    this.markDirty(family, key, cur, bestAttr);
+    if (newCmp > 0) loc.set(key, ref); // strictly above every other candidate before MED: wins
+    else this.recompute(family, key);
+  }
+
+  /** Remembers the pre-flush best of `key` the first time it changes. */
+  markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
+    const d = this.dirty[family];
+    if (d.has(key)) return;
+    if (a) this.attrs.retain(a);
+    d.set(key, ref + 1, a ? a.id + 1 : 0);
+  }
+
+  /** Runs the decision process for `key` over every peer's candidates. */
+  recompute(family: Family, key: PrefixKey): void {
+    const pool = this.pool;
+    let n = 0;
+    for (const p of this.peers) {
+      const ft = p?.maybeTables(family);
+      if (!ft) continue;
+      const tables = ft.adjIn;
+      for (let s = 0; s < tables.length; s++) {
+        const v = tables[s]?.get(key) ?? -1;
+        if (v < 0) continue;
+        if (n === pool.length) pool.push(this.newCandidate());
+        this.fill(pool[n++]!, this.attrs.get(v >> 1), p!, s);
+      }
+    }
+    const win = n > 0 ? selectBest(pool, n, this.decision) : undefined;
+    if (win) this.loc[family].set(key, win.ref);
+    else this.loc[family].delete(key);
+  }
+
+  /** Sets or clears the stale bit on every path of `p` in `family` (RFC 4724 §4.2). */
+  markStale(p: PeerState, family: Family): number {
+    let n = 0;
+    for (const t of p.maybeTables(family)?.adjIn ?? []) {
+      if (!t) continue;
+      for (const k of t.keys()) {
+        t.set(k, t.get(k) | 1);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Removes the paths of `p` in `family` that are still stale; returns how many. */
+  purgeStale(p: PeerState, family: Family): number {
+    let n = 0;
+    const tables = p.maybeTables(family)?.adjIn ?? [];
+    for (let s = 0; s < tables.length; s++) {
+      const t = tables[s];
+      if (!t) continue;
+      for (const k of t.keys()) if ((t.get(k) & 1) === 1 && this.removePath(p, family, k, s)) n++;
+    }
+    return n;
+  }
+
+  /** Removes every path of `p` in `family`; returns how many. */
+  removeAll(p: PeerState, family: Family): number {
+    let n = 0;
+    const tables = p.maybeTables(family)?.adjIn ?? [];
+    for (let s = 0; s < tables.length; s++) {
+      const t = tables[s];
+      if (t) for (const k of t.keys()) if (this.removePath(p, family, k, s)) n++;
+    }
+    return n;
+  }
+
+  /** Re-runs the decision for every prefix any peer holds (after next-hop reachability changed). */
+  recomputeAll(family: Family): void {
+    const keys = new Set<PrefixKey>();
+    for (const p of this.peers) for (const t of p?.maybeTables(family)?.adjIn ?? []) if (t) for (const k of t.keys()) keys.add(k);
+    for (const k of keys) {
+      const cur = this.loc[family].get(k);
+      this.markDirty(family, k, cur, cur >= 0 ? this.attrOfRef(family, k, cur) : undefined);
+      this.recompute(family, k);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Compact prefix keys for the RIB tables.
+ *
+ * Invariants:
+ * - IPv4 key: a non-negative integer `addr * 64 + len` (addr as unsigned 32-bit, len 0-32), so
+ *   every key is an exact double below 2^38 and no object is allocated per prefix.
+ * - IPv6 key: the string `"<canonical addr>/<len>"` (the codec already gives canonical text).
+ * - Keys carry no ADD-PATH path id: path identity is (peer, prefix key, path id) and the RIB
+ *   keeps one table per (peer, path id) — see rib.ts.
+ */
+import type { Family, Prefix } from '../codec/types.js';
+
+/** An IPv4 key (number) or IPv6 key (string). */
+export type PrefixKey = number | string;
+
+/** Parses dotted-quad text into an unsigned 32-bit number; -1 if malformed. Allocation-free. */
+export function parseIpv4(s: string): number {
+  let acc = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      acc = acc * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return acc * 256 + part;
+}
+
+/** Formats an unsigned 32-bit number as dotted-quad text. */
+export function formatIpv4(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** The IPv4 key of (addr, len). */
+export function v4Key(addr: number, len: number): number {
+  return addr * 64 + len;
+}
+
+/** The key of a prefix (path id ignored); throws a TypeError on a malformed IPv4 address. */
+export function prefixKey(p: Prefix): PrefixKey {
+  if (p.afi === 1) {
+    const a = parseIpv4(p.addr);
+    if (a < 0) throw new TypeError(`malformed IPv4 prefix address "${p.addr}"`);
+    return a * 64 + p.len;
+  }
+  return `${p.addr}/${p.len}`;
+}
+
+/** Turns a key back into a Prefix (with `pathId` when non-zero). */
+export function keyToPrefix(key: PrefixKey, pathId = 0): Prefix {
+  let p: Prefix;
+  if (typeof key === 'number') {
+    const len = key % 64;
+    p = { afi: 1, addr: formatIpv4((key - len) / 64), len };
+  } else {
+    const slash = key.lastIndexOf('/');
+    p = { afi: 2, addr: key.slice(0, slash), len: Number(key.slice(slash + 1)) };
+  }
+  if (pathId !== 0) p.pathId = pathId;
+  return p;
+}
+
+/** Text form "addr/len" of a key, for logs and status output. */
+export function keyToString(key: PrefixKey): string {
+  if (typeof key === 'string') return key;
+  const len = key % 64;
+  return `${formatIpv4((key - len) / 64)}/${len}`;
+}
+
+/** The family of an (afi, safi) pair, or undefined if Tabby does not carry it. */
+export function familyOf(afi: number, safi: number): Family | undefined {
+  if (safi !== 1) return undefined;
+  return afi === 1 ? 'ipv4-unicast' : afi === 2 ? 'ipv6-unicast' : undefined;
+}
+
+/** The family of a prefix (unicast assumed). */
+export function prefixFamily(p: Prefix): Family {
+  return p.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast';
+}
+
+/** The families Tabby carries, in a fixed order. */
+export const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+
+/** AFI/SAFI of a family (for MP_REACH/MP_UNREACH and End-of-RIB). */
+export function familyAfiSafi(f: Family): { afi: 1 | 2; safi: 1 } {
+  return f === 'ipv4-unicast' ? { afi: 1, safi: 1 } : { afi: 2, safi: 1 };
+}

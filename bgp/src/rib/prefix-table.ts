@@ -1,0 +1,220 @@
+/**
+ * Flat prefix → int tables: the storage under every RIB (Adj-RIB-In, Loc-RIB, Adj-RIB-Out).
+ *
+ * Invariants:
+ * - Values are non-negative int32 (an interned attribute-set id, a path ref, ...); `get`
+ *   returns -1 for "absent", so no per-entry object is ever allocated.
+ * - `NumTable` (IPv4 keys, see prefix-key.ts) is an open-addressing hash with linear probing and
+ *   backward-shift deletion over typed arrays: 8 bytes of key + 4 of value (+4 of aux) per slot,
+ *   load factor between 1/16 and 3/4 (about 16-48 bytes per entry at steady state) instead
+ *   of a Map entry plus a boxed key (~80 bytes).
+ * - `StrTable` (IPv6 keys) is a Map: IPv6 pod routes are few.
+ * - Do not mutate a table inside its own `forEach`: collect keys first (`keys()`).
+ */
+import type { PrefixKey } from './prefix-key.js';
+
+/** A prefix → non-negative int32 table with an optional second int32 per entry (`aux`). */
+export interface PrefixTable<K extends PrefixKey = PrefixKey> {
+  readonly size: number;
+  /** The value, or -1 when absent. */
+  get(k: K): number;
+  /** The aux value, or -1 when absent. */
+  getAux(k: K): number;
+  has(k: K): boolean;
+  set(k: K, v: number, aux?: number): void;
+  /** Removes the entry; returns its old value or -1. */
+  delete(k: K): number;
+  forEach(fn: (v: number, k: K, aux: number) => void): void;
+  /** A snapshot of the keys (safe to mutate the table while walking it). */
+  keys(): K[];
+  clear(): void;
+}
+
+const EMPTY = -1;
+const MIN_CAP = 16;
+
+function hashKey(k: number): number {
+  const len = k % 64;
+  const addr = ((k - len) / 64) | 0;
+  let h = Math.imul(addr ^ Math.imul(len, 0x27d4eb2d), 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return h ^ (h >>> 13);
+}
+
+/** Open-addressing table for IPv4 keys (non-negative doubles below 2^53). */
+export class NumTable implements PrefixTable<number> {
+  private keysArr: Float64Array;
+  private vals: Int32Array;
+  private auxArr: Int32Array | undefined;
+  private mask: number;
+  private count = 0;
+
+  /** `withAux`: keep a second int32 per entry. */
+  constructor(private readonly withAux = false) {
+    this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
+    this.vals = new Int32Array(MIN_CAP);
+    this.auxArr = withAux ? new Int32Array(MIN_CAP) : undefined;
+    this.mask = MIN_CAP - 1;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  private find(k: number): number {
+    const keys = this.keysArr;
+    const mask = this.mask;
+    let i = hashKey(k) & mask;
+    for (;;) {
+      const s = keys[i]!;
+      if (s === k) return i;
+      if (s === EMPTY) return -1 - i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  get(k: number): number {
+    const i = this.find(k);
+    return i >= 0 ? this.vals[i]! : -1;
+  }
+
+  getAux(k: number): number {
+    const i = this.find(k);
+    return i >= 0 && this.auxArr ? this.auxArr[i]! : -1;
+  }
+
+  has(k: number): boolean {
+    return this.find(k) >= 0;
+  }
+
+  set(k: number, v: number, aux = 0): void {
+    let i = this.find(k);
+    if (i < 0) {
+      if ((this.count + 1) * 4 > this.keysArr.length * 3) {
+        this.resize(this.keysArr.length * 2);
+        i = this.find(k);
+      }
+      i = -1 - i;
+      this.keysArr[i] = k;
+      this.count++;
+    }
+    this.vals[i] = v;
+    if (this.auxArr) this.auxArr[i] = aux;
+  }
+
+  delete(k: number): number {
+    let i = this.find(k);
+    if (i < 0) return -1;
+    const old = this.vals[i]!;
+    const keys = this.keysArr;
+    const mask = this.mask;
+    // Backward-shift deletion keeps probe chains intact without tombstones.
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const kj = keys[j]!;
+      if (kj === EMPTY) break;
+      const home = hashKey(kj) & mask;
+      // Move kj into the hole at i if its home is not cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        keys[i] = kj;
+        this.vals[i] = this.vals[j]!;
+        if (this.auxArr) this.auxArr[i] = this.auxArr[j]!;
+        i = j;
+      }
+    }
+    keys[i] = EMPTY;
+    this.count--;
+    if (this.count * 4 < keys.length / 4 && keys.length > MIN_CAP) this.resize(keys.length / 2);
+    return old;
+  }
+
+  private resize(cap: number): void {
+    const oldKeys = this.keysArr;
+    const oldVals = this.vals;
+    const oldAux = this.auxArr;
+    this.keysArr = new Float64Array(cap).fill(EMPTY);
+    this.vals = new Int32Array(cap);
+    this.auxArr = oldAux ? new Int32Array(cap) : undefined;
+    this.mask = cap - 1;
+    for (let i = 0; i < oldKeys.length; i++) {
+      const k = oldKeys[i]!;
+      if (k === EMPTY) continue;
+      const j = -1 - this.find(k);
+      this.keysArr[j] = k;
+      this.vals[j] = oldVals[i]!;
+      if (oldAux && this.auxArr) this.auxArr[j] = oldAux[i]!;
+    }
+  }
+
+  forEach(fn: (v: number, k: number, aux: number) => void): void {
+    const keys = this.keysArr;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k !== EMPTY) fn(this.vals[i]!, k, this.auxArr ? this.auxArr[i]! : -1);
+    }
+  }
+
+  keys(): number[] {
+    const out: number[] = [];
+    const keys = this.keysArr;
+    for (let i = 0; i < keys.length; i++) if (keys[i]! !== EMPTY) out.push(keys[i]!);
+    return out;
+  }
+
+  clear(): void {
+    this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
+    this.vals = new Int32Array(MIN_CAP);
+    this.auxArr = this.withAux ? new Int32Array(MIN_CAP) : undefined;
+    this.mask = MIN_CAP - 1;
+    this.count = 0;
+  }
+}
+
+/** Map-backed table for IPv6 keys. */
+export class StrTable implements PrefixTable<string> {
+  private readonly map = new Map<string, number>();
+  private readonly aux = new Map<string, number>();
+
+  constructor(private readonly withAux = false) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+  get(k: string): number {
+    return this.map.get(k) ?? -1;
+  }
+  getAux(k: string): number {
+    return this.aux.get(k) ?? -1;
+  }
+  has(k: string): boolean {
+    return this.map.has(k);
+  }
+  set(k: string, v: number, aux = 0): void {
+    this.map.set(k, v);
+    if (this.withAux) this.aux.set(k, aux);
+  }
+  delete(k: string): number {
+    const v = this.map.get(k);
+    if (v === undefined) return -1;
+    this.map.delete(k);
+    this.aux.delete(k);
+    return v;
+  }
+  forEach(fn: (v: number, k: string, aux: number) => void): void {
+    for (const [k, v] of this.map) fn(v, k, this.aux.get(k) ?? -1);
+  }
+  keys(): string[] {
+    return [...this.map.keys()];
+  }
+  clear(): void {
+    this.map.clear();
+    this.aux.clear();
+  }
+}
+
+/** A table for the family's key type: NumTable for IPv4, StrTable for IPv6. */
+export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false): PrefixTable {
+  return (family === 'ipv4-unicast' ? new NumTable(withAux) : new StrTable(withAux)) as PrefixTable;
+}
