@@ -1,0 +1,101 @@
+/**
+ * netlink-routes: add then delete N /32 routes (scope link, protocol 80) on a veth inside a
+ * test namespace, through @tabby/netlink (one batch) and through `ip -batch` (same namespace
+ * setup, same run), and print both and the ratio. Target: ours <= 1.2x ip -batch.
+ *
+ * Usage: netlink-routes [count ...] [--rounds R]   (default counts 10000 100000, 3 rounds;
+ * the median round is reported).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Netlink, type Request } from '@tabby/netlink';
+import { TestNet } from '@tabby/testkit';
+import { emit, median, type Bench } from '../emit.js';
+
+/** The i-th /32 route destination, 10.64.0.0 upwards. */
+function dst(i: number): string {
+  return `10.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
+}
+
+function ipBatch(ns: string, file: string): number {
+  const t = performance.now();
+  execFileSync('ip', ['-n', ns, '-batch', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return performance.now() - t;
+}
+
+async function ours(nl: Netlink, reqs: Request[]): Promise<number> {
+  const t = performance.now();
+  const res = await nl.batch(reqs);
+  const ms = performance.now() - t;
+  if (res.failed.length > 0) throw new Error(`${res.failed.length} requests failed, first: ${res.failed[0]!.error.message}`);
+  return ms;
+}
+
+function parseArgs(args: string[]): { counts: number[]; rounds: number } {
+  const counts: number[] = [];
+  let rounds = 3;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--rounds') rounds = Number(args[++i]);
+    else counts.push(Number(args[i]));
+  }
+  return { counts: counts.length ? counts : [10_000, 100_000], rounds };
+}
+
+const bench: Bench = {
+  description: 'add+delete N /32 routes in a namespace: @tabby/netlink batch vs ip -batch',
+  async run(args) {
+    const { counts, rounds } = parseArgs(args);
+    const net = new TestNet();
+    const dir = mkdtempSync(join(tmpdir(), 'tabby-nlbench-'));
+    try {
+      const ns = await net.netns('rb');
+      await ns.ip('link', 'add', 'b0', 'type', 'veth', 'peer', 'name', 'b1');
+      await ns.ip('link', 'set', 'b0', 'up');
+      await ns.ip('link', 'set', 'b1', 'up');
+      const nl = await Netlink.open({ netns: ns.name });
+      const oif = (await nl.links.get('b0')).index;
+      for (const n of counts) {
+        const lines = Array.from({ length: n }, (_, i) => `${dst(i)}/32 dev b0 scope link proto 80`);
+        writeFileSync(join(dir, 'add'), lines.map((l) => `route add ${l}`).join('\n') + '\n');
+        writeFileSync(join(dir, 'del'), lines.map((l) => `route del ${l}`).join('\n') + '\n');
+        const adds: Request[] = [];
+        const dels: Request[] = [];
+        for (let i = 0; i < n; i++) {
+          adds.push({ kind: 'route', op: 'add', route: { dst: `${dst(i)}/32`, oif, scope: 253, protocol: 80 } });
+          dels.push({ kind: 'route', op: 'del', route: { dst: `${dst(i)}/32`, oif, scope: 253, protocol: 80 } });
+        }
+        const m = { ipAdd: [] as number[], ipDel: [] as number[], nlAdd: [] as number[], nlDel: [] as number[] };
+        for (let r = 0; r < rounds; r++) {
+          m.ipAdd.push(ipBatch(ns.name, join(dir, 'add')));
+          m.ipDel.push(ipBatch(ns.name, join(dir, 'del')));
+          m.nlAdd.push(await ours(nl, adds));
+          m.nlDel.push(await ours(nl, dels));
+        }
+        const ip = { add: median(m.ipAdd), del: median(m.ipDel) };
+        const tb = { add: median(m.nlAdd), del: median(m.nlDel) };
+        const base = { bench: 'netlink-routes', routes: n, rounds };
+        emit({ ...base, metric: 'ip_batch_add', value: round(ip.add), unit: 'ms' });
+        emit({ ...base, metric: 'ip_batch_del', value: round(ip.del), unit: 'ms' });
+        emit({ ...base, metric: 'tabby_add', value: round(tb.add), unit: 'ms' });
+        emit({ ...base, metric: 'tabby_del', value: round(tb.del), unit: 'ms' });
+        emit({ ...base, metric: 'ratio_add', value: round(tb.add / ip.add, 3), unit: 'x' });
+        emit({ ...base, metric: 'ratio_del', value: round(tb.del / ip.del, 3), unit: 'x' });
+        emit({ ...base, metric: 'ratio_total', value: round((tb.add + tb.del) / (ip.add + ip.del), 3), unit: 'x' });
+      }
+      nl.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await net.cleanup();
+    }
+  },
+};
+
+function round(v: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+export default bench;
