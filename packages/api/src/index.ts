@@ -5,3 +5,4 @@ export * from './net/cidr.js';
 export * from './kinds/index.js';
 export * from './selector/index.js';
 export * from './validation/index.js';
+export * from './io/index.js';

@@ -126,7 +126,21 @@ function checkSpec(kind: Kind, raw: unknown, name: string, issues: ValidationIss
   const covered = (p: string): boolean => own.some((o) => p === o.path || p.startsWith(`${o.path}.`) || p.startsWith(`${o.path}[`));
   issues.push(...own, ...cross.filter((c) => !covered(c.path)));
   if (!parsed.success || cross.length > 0) return undefined;
-  return rules.finish ? rules.finish(parsed.data, { name }) : parsed.data;
+  const done = rules.finish ? rules.finish(parsed.data, { name }) : parsed.data;
+  return inSchemaOrder(rules.spec, done);
+}
+
+/**
+ * Orders an object's keys as the schema declares them (unknown passthrough keys last), so
+ * defaults added by `finish` land in the same place as when given: output is then identical
+ * whether a default was filled in or written out, and format∘parse is stable.
+ */
+function inSchemaOrder(schema: z.ZodTypeAny, value: unknown): unknown {
+  if (!(schema instanceof z.ZodObject) || !isObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(schema.shape as Record<string, unknown>)) if (k in value) out[k] = value[k];
+  for (const [k, v] of Object.entries(value)) if (!(k in out)) out[k] = v;
+  return out;
 }
 
 const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'spec'];

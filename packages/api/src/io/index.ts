@@ -1,0 +1,2 @@
+/** YAML/JSON resource files. */
+export * from './documents.js';
