@@ -75,14 +75,22 @@ export class FaultyDatastore implements Datastore {
   conflictIf: ConflictRule = () => false;
   crashIf: CrashRule = () => false;
   writes = 0;
+  /** Event-loop turns to yield before each call (interleaves concurrent callers). */
+  jitter: () => number = () => 0;
   constructor(readonly inner: Datastore) {}
-  get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R> {
+  private async tick(): Promise<void> {
+    for (let i = this.jitter(); i > 0; i--) await new Promise((r) => setImmediate(r));
+  }
+  async get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R> {
+    await this.tick();
     return this.inner.get<R>(key, opts);
   }
-  list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
+  async list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
+    await this.tick();
     return this.inner.list<R>(opts);
   }
-  private before(op: WriteOp, kind: string): void {
+  private async before(op: WriteOp, kind: string): Promise<void> {
+    await this.tick();
     if (this.conflictIf(op, kind)) throw new TabbyError('Conflict', `injected conflict on ${op} ${kind}`);
   }
   private after<R extends Resource>(op: WriteOp, obj: R): R {
@@ -91,15 +99,15 @@ export class FaultyDatastore implements Datastore {
     return obj;
   }
   async create<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
-    this.before('create', obj.kind);
+    await this.before('create', obj.kind);
     return this.after('create', await this.inner.create(obj, opts));
   }
   async update<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
-    this.before('update', obj.kind);
+    await this.before('update', obj.kind);
     return this.after('update', await this.inner.update(obj, opts));
   }
   async delete<R extends Resource>(key: ResourceKey, opts?: { resourceVersion?: string; signal?: AbortSignal }): Promise<R> {
-    this.before('delete', key.kind);
+    await this.before('delete', key.kind);
     return this.after('delete', await this.inner.delete<R>(key, opts));
   }
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
