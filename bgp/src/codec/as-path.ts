@@ -105,11 +105,12 @@ export function reconcileAs4(attrs: PathAttributes): PathAttributes {
       need -= take;
     }
   }
-  for (const s of attrs.as4Path) {
+  attrs.as4Path.forEach((s, i) => {
     const last = merged[merged.length - 1];
-    if (last && last.type === AsPathSegmentType.AsSequence && s.type === AsPathSegmentType.AsSequence) last.asns.push(...s.asns);
+    // Join the AS_PATH prefix and AS4_PATH into one sequence where they meet.
+    if (i === 0 && last && last.type === AsPathSegmentType.AsSequence && s.type === AsPathSegmentType.AsSequence) last.asns.push(...s.asns);
     else merged.push({ type: s.type, asns: [...s.asns] });
-  }
+  });
   out.asPath = merged;
   return out;
 }
