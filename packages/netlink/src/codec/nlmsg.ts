@@ -27,7 +27,7 @@ export function decodeAck(buf: Uint8Array, m: NlMsg): NlAck {
   if (end - p < 4 + NLMSG_HDRLEN) throw new DecodeError(`NLMSG_ERROR of ${m.len} bytes is too short`);
   const error = s32(buf, p);
   const origSeq = u32(buf, p + 4 + 8);
-  const ack: NlAck = { errno: -error, seq: m.seq || origSeq };
+  const ack: NlAck = { errno: error === 0 ? 0 : -error, seq: m.seq || origSeq };
   if (m.flags & NLM_F_ACK_TLVS) {
     // NLM_F_CAPPED: only the request's header was echoed; else its full (aligned) length.
     const origLen = m.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : (u32(buf, p + 4) + 3) & ~3;
