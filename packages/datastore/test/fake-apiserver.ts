@@ -52,6 +52,8 @@ export interface FakeApiServer {
   url: string;
   /** Forgets all history up to now: older watches get 410. */
   compact(): void;
+  /** Ends every open watch stream from the server side (as an API server restart does). */
+  dropWatches(): void;
   close(): Promise<void>;
 }
 
@@ -254,6 +256,10 @@ export async function startFakeApiServer(opts: { bookmarkIntervalMs?: number } =
     compact() {
       compacted = rv;
       history = [];
+    },
+    dropWatches() {
+      for (const w of watchers) w.res.end();
+      watchers.clear();
     },
     async close() {
       for (const t of timers) clearInterval(t);
