@@ -24,7 +24,7 @@ import {
   type IPPool,
   type IpFamily,
 } from '@tabby/api';
-import { claimBlock, dropAffinity } from './affinity.js';
+import { AFFINITY_SINCE, claimBlock, dropAffinity } from './affinity.js';
 import { allocateInBlock, freeCount, isEmpty } from './block.js';
 import { ageMs, getBlock, listAffinities, listBlocks, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
@@ -151,12 +151,15 @@ async function fromOwnBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
 async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], want: number): Promise<string[]> {
   const out: string[] = [];
   const strict = req.config.strictAffinity;
-  for (const a of mine.filter((x) => x.spec.state === 'pending')) {
+  // Re-run this node's interrupted claims (pending) and releases that died half way (stale pendingDeletion).
+  const interrupted = mine.filter((x) => x.spec.state === 'pending' ||
+    (x.spec.state === 'pendingDeletion' && ageMs(ctx, x.metadata.annotations?.[AFFINITY_SINCE]) >= ctx.opts.pendingTimeoutMs));
+  for (const a of interrupted) {
     if (out.length >= want) return out;
     const c = await claimBlock(ctx, req.node, parseCidr(a.spec.cidr), strict, req.signal);
     if (c.kind === 'claimed') out.push(...asList(await allocFromBlock(ctx, a.spec.cidr, want - out.length, req, req.node)));
   }
-  let owned = mine.length;
+  let owned = mine.filter((x) => x.spec.state !== 'pendingDeletion').length;
   const exclude = new Set<string>(mine.map((x) => x.spec.cidr));
   let blocks: IPAMBlock[] | undefined;
   for (let attempt = 0; attempt < 8 && out.length < want; attempt++) {
@@ -205,7 +208,7 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
   const ips: string[] = [];
   try {
     const mine = (await listAffinities(ctx, req.signal))
-      .filter((a) => a.spec.node === req.node && a.spec.state !== 'pendingDeletion' && inPools(req.pools, a.spec.cidr))
+      .filter((a) => a.spec.node === req.node && inPools(req.pools, a.spec.cidr))
       .sort((a, b) => a.spec.cidr.localeCompare(b.spec.cidr));
     ips.push(...(await fromOwnBlocks(ctx, req, mine.filter((a) => a.spec.state === 'confirmed'), req.n)));
     if (ips.length < req.n && req.config.autoAllocateBlocks) ips.push(...(await fromNewBlocks(ctx, req, mine, req.n - ips.length)));
