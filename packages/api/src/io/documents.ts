@@ -10,7 +10,7 @@
  * Documents are numbered from 1 in file order, counting every resource: the items of a List or
  * array count one each, empty YAML documents not at all.
  */
-import { parseAllDocuments, stringify } from 'yaml';
+import { isAlias, parseAllDocuments, stringify, visit, type Document } from 'yaml';
 import { TabbyError } from '../errors.js';
 import type { AnyResource } from '../kinds/index.js';
 import { API_VERSION } from '../resource.js';
@@ -83,7 +83,40 @@ export function splitDocuments(text: string, fileName: string): unknown[] {
     }
   }
   if (problems.length > 0) throw new DocumentsError('YamlSyntax', problems);
-  return list.flatMap((d) => unwrap(d.toJS({ maxAliasCount: 100 })));
+  const values: unknown[] = [];
+  for (const d of list) {
+    try {
+      values.push(...unwrap(d.toJS({ maxAliasCount: 100 })));
+    } catch (e: unknown) {
+      // Alias problems (undefined anchors, alias bombs) surface only when converting.
+      const [line, column] = lineCol(text, badAliasOffset(d) ?? d.contents?.range?.[0] ?? d.range[0]);
+      problems.push({ file: fileName, line, column, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  if (problems.length > 0) throw new DocumentsError('YamlSyntax', problems);
+  return values;
+}
+
+/** Offset of the first alias whose anchor is not defined before it, if any. */
+function badAliasOffset(d: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(d, {
+    Alias(_, node) {
+      if (isAlias(node) && node.resolve(d) === undefined && offset === undefined) {
+        offset = node.range?.[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return offset;
+}
+
+/** 1-based line and column of a character offset. */
+function lineCol(text: string, offset: number): [number, number] {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return [line, offset - before.lastIndexOf('\n')];
 }
 
 /**
