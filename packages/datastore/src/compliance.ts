@@ -198,6 +198,8 @@ function listTests(store: () => Datastore): void {
     expect(all.items.map((w) => `${w.metadata.namespace}/${w.metadata.name}`)).toEqual(['ns1/w1', 'ns1/w2', 'ns2/w1']);
     expect((await ds.list({ kind: 'WorkloadEndpoint', namespace: 'ns3' })).items).toEqual([]);
     expect((await ds.list({ kind: 'BGPPeer' })).items).toEqual([]);
+    // A namespace means nothing to a cluster-scoped kind: it is ignored.
+    expect((await ds.list({ kind: 'IPPool', namespace: 'ns1' })).items.map((p) => p.metadata.name)).toEqual(['a', 'b']);
   });
 }
 

@@ -13,6 +13,7 @@ import type { Resource } from '@tabby/api';
 import { datastoreError } from './errors.js';
 import { decodeValue, etcdPrefix, parseEtcdKey, rangeEnd } from './etcd-codec.js';
 import { EventQueue } from './event-queue.js';
+import { normalizeFilter } from './keys.js';
 import type { WatchEvent, WatchOptions } from './types.js';
 
 /** Reconnection attempts after a broken stream before the watch fails with `Unavailable`. */
@@ -54,7 +55,7 @@ export function watchEtcd<R extends Resource>(client: Etcd3, prefix: string, opt
     },
   });
   if (queue.finished) return queue;
-  const keyPrefix = etcdPrefix(prefix, opts);
+  const keyPrefix = etcdPrefix(prefix, normalizeFilter(opts));
   if (opts.revision !== undefined && !/^\d+$/.test(opts.revision)) {
     queue.fail(datastoreError('Invalid', `bad etcd watch revision "${opts.revision}"`));
     return queue;

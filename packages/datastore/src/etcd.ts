@@ -17,7 +17,7 @@ import {
   DEFAULT_ETCD_PREFIX, decodeValue, encodeValue, etcdKey, etcdPrefix, rangeEnd,
 } from './etcd-codec.js';
 import { watchEtcd } from './etcd-watch.js';
-import { keyOf, normalizeKey } from './keys.js';
+import { keyOf, normalizeFilter, normalizeKey } from './keys.js';
 import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
 
 /** Injected dependencies of the etcd backend. */
@@ -79,7 +79,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   async list<R extends Resource>(opts: { kind: string; namespace?: string } & Signal): Promise<ListResult<R>> {
-    const prefix = etcdPrefix(this.prefix, opts);
+    const prefix = etcdPrefix(this.prefix, normalizeFilter(opts));
     const end = rangeEnd(prefix);
     return guard('list', opts.signal, async () => {
       const items: R[] = [];

@@ -52,3 +52,10 @@ export function compareResources(a: Resource, b: Resource): number {
 export function matchesFilter(key: ResourceKey, filter: { kind: string; namespace?: string }): boolean {
   return key.kind === filter.kind && (filter.namespace === undefined || key.namespace === filter.namespace);
 }
+
+/** A list/watch filter with the namespace dropped for cluster-scoped kinds (it cannot match). */
+export function normalizeFilter(filter: { kind: string; namespace?: string }): { kind: string; namespace?: string } {
+  return filter.namespace !== undefined && isNamespaced(filter.kind)
+    ? { kind: filter.kind, namespace: filter.namespace }
+    : { kind: filter.kind };
+}

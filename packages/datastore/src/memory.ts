@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Resource } from '@tabby/api';
 import { alreadyExists, conflict, datastoreError, notFound, throwIfAborted } from './errors.js';
 import { EventQueue } from './event-queue.js';
-import { compareResources, keyOf, keyString, matchesFilter, normalizeKey } from './keys.js';
+import { compareResources, keyOf, keyString, matchesFilter, normalizeFilter, normalizeKey } from './keys.js';
 import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
 
 interface HistoryEntry {
@@ -74,8 +74,9 @@ export class MemoryDatastore implements Datastore {
   async list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
     this.check(opts.signal, 'list');
     const items: Resource[] = [];
+    const filter = normalizeFilter(opts);
     for (const obj of this.objects.values()) {
-      if (matchesFilter(keyOf(obj), opts)) items.push(copy(obj));
+      if (matchesFilter(keyOf(obj), filter)) items.push(copy(obj));
     }
     items.sort(compareResources);
     return { items: items as R[], revision: String(this.revision) };
@@ -131,7 +132,7 @@ export class MemoryDatastore implements Datastore {
   }
 
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
-    const filter = { kind: opts.kind, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) };
+    const filter = normalizeFilter(opts);
     const subs = this.subscribers;
     const queue: EventQueue<WatchEvent> = new EventQueue<WatchEvent>({
       signal: opts.signal,
