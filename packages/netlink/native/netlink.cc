@@ -96,6 +96,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
  private:
   int fd_ = -1;
   uint32_t port_ = 0;
+  int pending_err_ = 0;
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference cb_;
   Napi::ObjectReference buf_;
@@ -129,10 +130,22 @@ class Socket : public Napi::ObjectWrap<Socket> {
     Napi::Env env = info.Env();
     CheckOpen(env);
     auto b = info[0].As<Napi::Uint8Array>();
+    return Napi::Number::New(env, DrainOnce(b.Data(), b.ByteLength()));
+  }
+
+  // Bytes read, 0 when nothing is queued, or -errno. An error met after some data was read is
+  // kept and returned by the next call, so an overrun is never lost.
+  double DrainOnce(uint8_t* buf, size_t cap) {
+    if (pending_err_ != 0) {
+      int e = pending_err_;
+      pending_err_ = 0;
+      return -e;
+    }
     int err = 0;
-    size_t n = DrainInto(fd_, b.Data(), b.ByteLength(), &err);
-    if (n == 0 && err != 0) return Napi::Number::New(env, -err);
-    return Napi::Number::New(env, static_cast<double>(n));
+    size_t n = DrainInto(fd_, buf, cap, &err);
+    if (n == 0) return -err;
+    pending_err_ = err;
+    return static_cast<double>(n);
   }
 
   // setOption(level, name, int) for SOL_SOCKET / SOL_NETLINK integer options.
@@ -186,16 +199,12 @@ class Socket : public Napi::ObjectWrap<Socket> {
     if (self == nullptr || self->fd_ < 0 || self->cb_.IsEmpty()) return;
     Napi::Env env = self->cb_.Env();
     Napi::HandleScope scope(env);
-    double result;
-    if (status < 0) {
-      result = status;  // libuv already negated errno
-    } else {
-      auto b = self->buf_.Value().As<Napi::Uint8Array>();
-      int err = 0;
-      size_t n = DrainInto(self->fd_, b.Data(), b.ByteLength(), &err);
-      if (n == 0 && err == 0) return;  // spurious wake-up
-      result = n > 0 ? static_cast<double>(n) : -err;
-    }
+    // A pending socket error (ENOBUFS after an overrun) shows as POLLERR, on which libuv stops
+    // the handle and reports UV_EBADF: re-arm it, and let recv() report (and clear) the error.
+    if (status < 0) uv_poll_start(h, UV_READABLE, &Socket::OnReadable);
+    auto b = self->buf_.Value().As<Napi::Uint8Array>();
+    double result = self->DrainOnce(b.Data(), b.ByteLength());
+    if (result == 0) return;  // spurious wake-up
     try {
       self->cb_.MakeCallback(self->Value(), {Napi::Number::New(env, result)}, *self->ctx_);
     } catch (const Napi::Error& e) {
