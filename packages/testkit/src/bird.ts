@@ -99,13 +99,11 @@ export class BirdDaemon {
     const proc = spawnIn(place, 'bird', ['-f', '-c', conf, '-s', join(dir, 'bird.ctl'), '-P', join(dir, 'bird.pid')], dir);
     const d = new BirdDaemon(place, dir, proc, remove);
     try {
-      await poll(
-        async () => {
-          if (!proc.running) throw new Error(`bird exited: ${proc.output}`);
-          return (await d.birdc('show', 'status')).includes('Daemon is up');
-        },
+      const r = await poll(
+        async () => (!proc.running ? 'dead' : (await d.birdc('show', 'status')).includes('Daemon is up') && 'up'),
         { timeout: opts.timeoutMs ?? 20_000, what: 'bird to answer' },
       );
+      if (r === 'dead') throw new Error(`bird exited: ${proc.output}`);
     } catch (e: unknown) {
       await proc.kill();
       remove();

@@ -68,19 +68,21 @@ export class FrrDaemon {
       if (opts.zebra) {
         writeFileSync(join(dir, 'zebra.conf'), 'hostname zebra\n');
         procs.push(spawnIn(place, '/usr/lib/frr/zebra', ['-f', join(dir, 'zebra.conf'), '-i', join(dir, 'zebra.pid'), '-z', zsock, ...common], dir));
-        await poll(() => {
-          if (!procs[0]!.running) throw new Error(`zebra exited: ${procs[0]!.output}`);
-          return d.vtysh('zebra', 'show version').then(() => true);
-        }, { timeout: opts.timeoutMs ?? 20_000, what: 'zebra to answer' });
+        const z = await poll(() => (!procs[0]!.running ? 'dead' : d.vtysh('zebra', 'show version').then(() => 'up')), {
+          timeout: opts.timeoutMs ?? 20_000,
+          what: 'zebra to answer',
+        });
+        if (z === 'dead') throw new Error(`zebra exited: ${procs[0]!.output}`);
       }
       writeFileSync(join(dir, 'bgpd.conf'), bgpdConfig);
       const bgpArgs = ['-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), ...common, ...(opts.zebra ? ['-z', zsock] : ['-Z'])];
       const bgpd = spawnIn(place, '/usr/lib/frr/bgpd', bgpArgs, dir);
       procs.push(bgpd);
-      await poll(async () => {
-        if (!bgpd.running) throw new Error(`bgpd exited: ${bgpd.output}`);
-        return (await d.vtysh('bgpd', 'show bgp summary json')).includes('{');
-      }, { timeout: opts.timeoutMs ?? 20_000, what: 'bgpd to answer' });
+      const r = await poll(async () => (!bgpd.running ? 'dead' : (await d.vtysh('bgpd', 'show bgp summary json')).includes('{') && 'up'), {
+        timeout: opts.timeoutMs ?? 20_000,
+        what: 'bgpd to answer',
+      });
+      if (r === 'dead') throw new Error(`bgpd exited: ${bgpd.output}`);
     } catch (e: unknown) {
       await Promise.all(procs.map((p) => p.kill()));
       remove();

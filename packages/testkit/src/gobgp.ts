@@ -60,14 +60,15 @@ export class GobgpDaemon {
     const proc = spawnIn(place, 'gobgpd', args, dir);
     const d = new GobgpDaemon(place, dir, apiPort, proc, remove);
     try {
-      await poll(
+      const r = await poll(
         async () => {
-          if (!proc.running) throw new Error(`gobgpd exited: ${proc.output}`);
+          if (!proc.running) return 'dead';
           await d.cli('global');
-          return true;
+          return 'up';
         },
         { timeout: opts.timeoutMs ?? 20_000, what: 'gobgpd to answer' },
       );
+      if (r === 'dead') throw new Error(`gobgpd exited: ${proc.output}`);
     } catch (e: unknown) {
       await proc.kill();
       remove();

@@ -1,0 +1,201 @@
+/**
+ * bgp-ingest: a BIRD 2 source announces N IPv4 /32 routes (static routes exported over eBGP) to
+ * the receiver under test — Tabby (`tabby-bgp`), BIRD, GoBGP, FRR — each run in fresh network
+ * namespaces. Measures the time from the source's session reaching Established (BIRD's
+ * millisecond `since` stamp) until the receiver's Loc-RIB holds all N (polled), and the
+ * receiver's peak RSS (VmHWM). Prints the median of the runs per receiver.
+ *
+ * `node bench/dist/run.js bgp-ingest [--routes 100000,1000000] [--runs 3] [--slow-runs 1]
+ *  [--receivers tabby,bird,gobgp,frr]` — `--slow-runs` caps the runs for GoBGP/FRR at >= 1M.
+ *
+ * Everything (namespaces, daemons, temp dirs) is removed after each run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConnection } from 'node:net';
+import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns, type Proc } from '@tabby/testkit';
+import { emit, median, type Bench } from '../emit.js';
+
+/** A receiver daemon started for one run. */
+export interface RunningReceiver {
+  pid: number;
+  count(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Addresses of the two-namespace bench topology. */
+export const SRC = { addr: '10.0.0.1', asn: 65001 };
+export const RCV = { addr: '10.0.0.2', asn: 65002 };
+
+/** Path of the built `tabby-bgp` entry point. */
+export const TABBY_BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../bgp/dist/bin/tabby-bgp.js');
+
+/** The i-th /32 of the bench: 100.64.0.0 + i. */
+export function routeAddr(i: number): string {
+  const v = 0x64400000 + i;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** BIRD config for a source announcing `n` /32s to `peer`, with the BGP protocol disabled until `birdc enable p`. */
+export function sourceBirdConfig(n: number, me: { addr: string; asn: number }, peer: { addr: string; asn: number }): string {
+  const lines: string[] = [`router id ${me.addr};`, 'protocol device {}', 'protocol static feed { ipv4;'];
+  for (let i = 0; i < n; i++) lines.push(`route ${routeAddr(i)}/32 blackhole;`);
+  lines.push('}');
+  lines.push(`protocol bgp p { local ${me.addr} as ${me.asn}; neighbor ${peer.addr} as ${peer.asn}; disabled; connect delay time 1; ipv4 { import none; export all; }; }`);
+  return lines.join('\n') + '\n';
+}
+
+/** Peak RSS (VmHWM) of `pid` in bytes. */
+export function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** Epoch ms of a BIRD `since` stamp ("HH:MM:SS.mmm", today, local time). */
+export function birdSince(since: string): number {
+  const [h, m, s] = since.split(':') as [string, string, string];
+  const d = new Date();
+  d.setHours(Number(h), Number(m), 0, 0);
+  return d.getTime() + Math.round(Number(s) * 1000);
+}
+
+/** One request to tabby-bgp's status socket (JSON line in, JSON line out). */
+export function tabbyStatus<T>(socket: string, req: object): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const sock = createConnection(socket);
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', (d: string) => (buf += d));
+    sock.on('error', reject);
+    sock.on('end', () => {
+      try {
+        const r = JSON.parse(buf) as { ok: boolean; result: T; error?: string };
+        if (r.ok) resolve(r.result);
+        else reject(new Error(r.error));
+      } catch (e: unknown) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  });
+}
+
+/** Starts `tabby-bgp` in `ns` with `yaml` (the status socket is added) and waits for its socket. */
+export async function startTabby(net: TestNet, ns: Netns, yaml: string, extraArgs: string[] = []): Promise<RunningReceiver & { proc: Proc; socket: string }> {
+  const { dir, remove } = tempDir('tabby-bgp-bench-');
+  const socket = join(dir, 'status.sock');
+  writeFileSync(join(dir, 'tabby.yaml'), `${yaml}\nstatusSocket: ${socket}\n`);
+  const proc = net.spawn(ns, process.execPath, [...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', 'warn']);
+  const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 20_000, what: 'tabby-bgp status socket' });
+  if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
+  return {
+    pid: proc.pid,
+    proc,
+    socket,
+    count: async () => (await tabbyStatus<{ locRib: { ipv4: number } }>(socket, { cmd: 'status' })).locRib.ipv4,
+    stop: async () => {
+      await proc.stop('SIGTERM', 3000);
+      remove();
+    },
+  };
+}
+
+type ReceiverName = 'tabby' | 'bird' | 'gobgp' | 'frr';
+
+async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns): Promise<RunningReceiver> {
+  switch (name) {
+    case 'tabby':
+      return startTabby(net, ns, `routerId: ${RCV.addr}\nasn: ${RCV.asn}\nlisten: { address: ${RCV.addr}, port: 179 }\npeers:\n  - { address: ${SRC.addr}, asn: ${SRC.asn}, passive: true, families: [ipv4-unicast] }\n`);
+    case 'bird': {
+      const d = await BirdDaemon.start({ ns, net }, `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${RCV.addr} as ${RCV.asn}; neighbor ${SRC.addr} as ${SRC.asn}; passive on; ipv4 { import all; export none; }; }\n`);
+      return { pid: d.proc.pid, count: () => d.routeCount(), stop: () => d.stop() };
+    }
+    case 'gobgp': {
+      const d = await GobgpDaemon.start({ ns, net }, `global:\n  config: { as: ${RCV.asn}, router-id: ${RCV.addr} }\nneighbors:\n  - config: { neighbor-address: ${SRC.addr}, peer-as: ${SRC.asn} }\n    transport: { config: { passive-mode: true } }\n    afi-safis: [{ config: { afi-safi-name: ipv4-unicast } }]\n`);
+      return { pid: d.proc.pid, count: () => d.ribCount(), stop: () => d.stop() };
+    }
+    case 'frr': {
+      const d = await FrrDaemon.start({ ns, net }, `hostname rcv\nrouter bgp ${RCV.asn}\n bgp router-id ${RCV.addr}\n no bgp ebgp-requires-policy\n neighbor ${SRC.addr} remote-as ${SRC.asn}\n neighbor ${SRC.addr} passive\n`);
+      return { pid: d.bgpd.pid, count: async () => (await d.peer(SRC.addr))?.pfxRcd.ipv4Unicast ?? 0, stop: () => d.stop() };
+    }
+  }
+}
+
+/** Two namespaces joined by a veth: source (10.0.0.1) and receiver (10.0.0.2). */
+export async function benchTopology(net: TestNet): Promise<{ src: Netns; rcv: Netns }> {
+  const src = await net.netns('s');
+  const rcv = await net.netns('r');
+  await net.veth(src, net.name('s0'), rcv, net.name('r0'), `${SRC.addr}/30`, `${RCV.addr}/30`);
+  return { src, rcv };
+}
+
+/** Starts the BIRD source with `n` routes loaded and its session still disabled. */
+export async function startSource(net: TestNet, ns: Netns, n: number): Promise<BirdDaemon> {
+  const bird = await BirdDaemon.start({ ns, net }, sourceBirdConfig(n, SRC, RCV), { timeoutMs: 120_000 });
+  await poll(async () => (await bird.routeCount()) === n, { timeout: 120_000, interval: 200, what: `source BIRD to load ${n} routes` });
+  return bird;
+}
+
+/** Waits for the source's session to be Established; returns its epoch ms. */
+export async function establishedAt(bird: BirdDaemon, timeoutMs = 60_000): Promise<number> {
+  const p = await poll(async () => {
+    const x = await bird.protocol('p');
+    return x?.bgpState === 'Established' && x;
+  }, { timeout: timeoutMs, interval: 20, what: 'source session Established' });
+  return birdSince(p.since);
+}
+
+async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number; rss: number }> {
+  const net = new TestNet();
+  try {
+    const { src, rcv } = await benchTopology(net);
+    const source = await startSource(net, src, n);
+    const r = await startReceiver(name, net, rcv);
+    await source.birdc('enable', 'p');
+    const t0 = await establishedAt(source);
+    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' || name === 'bird' ? 25 : 250, what: `${name} to hold ${n} routes` });
+    const seconds = (Date.now() - t0) / 1000;
+    const rss = peakRss(r.pid);
+    await r.stop();
+    await source.stop();
+    return { seconds, rss };
+  } finally {
+    await net.cleanup();
+  }
+}
+
+function arg(args: string[], name: string, dflt: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
+}
+
+const bench: Bench = {
+  description: 'BIRD source announces N /32s; time from Established to all in the receiver Loc-RIB and peak RSS, Tabby vs BIRD/GoBGP/FRR',
+  async run(args) {
+    const sizes = arg(args, '--routes', '100000,1000000').split(',').map(Number);
+    const runs = Number(arg(args, '--runs', '3'));
+    const slowRuns = Number(arg(args, '--slow-runs', String(runs)));
+    const receivers = arg(args, '--receivers', 'tabby,bird,gobgp,frr').split(',') as ReceiverName[];
+    for (const n of sizes) {
+      for (const name of receivers) {
+        const k = (name === 'gobgp' || name === 'frr') && n >= 1_000_000 ? Math.min(runs, slowRuns) : runs;
+        const res: Array<{ seconds: number; rss: number }> = [];
+        for (let i = 0; i < k; i++) {
+          try {
+            res.push(await oneRun(name, n));
+          } catch (e: unknown) {
+            emit({ bench: 'bgp-ingest', metric: 'error', value: 1, unit: 'count', receiver: name, routes: n, error: e instanceof Error ? e.message.slice(0, 500) : String(e) });
+          }
+        }
+        if (!res.length) continue;
+        const secs = res.map((r) => r.seconds);
+        const rss = median(res.map((r) => r.rss));
+        emit({ bench: 'bgp-ingest', metric: 'ingest_time', value: Number(median(secs).toFixed(3)), unit: 's', receiver: name, routes: n, runs: res.length, samples: secs.map((s) => Number(s.toFixed(3))) });
+        emit({ bench: 'bgp-ingest', metric: 'peak_rss', value: Number((rss / 1e6).toFixed(1)), unit: 'MB', receiver: name, routes: n, runs: res.length });
+        emit({ bench: 'bgp-ingest', metric: 'peak_rss_per_route', value: Math.round(rss / n), unit: 'B', receiver: name, routes: n, runs: res.length });
+      }
+    }
+  },
+};
+export default bench;
