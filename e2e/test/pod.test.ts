@@ -11,6 +11,13 @@ describe('pod plumbing (DESIGN.md kernel objects)', () => {
     node = await net.netns('node');
     nl = await Netlink.open({ netns: node.name });
     await nsSysctl(node.name, 'net.ipv4.ip_forward', '1');
+    // Proxy ARP answers for 169.254.1.1 only when the node has a unicast route to it through
+    // another interface, as a real node's default route provides: give this node one.
+    // (this kernel has no dummy module: the uplink is a veth to a namespace of its own)
+    const up = await net.netns('up');
+    await nl.links.add({ name: 'uplink', info: { kind: 'veth', peer: { name: 'eth0', netns: { name: up.name } } } });
+    await nl.links.setUp('uplink', true);
+    await nl.routes.add({ dst: '0.0.0.0/0', oif: (await nl.links.get('uplink')).index, scope: 253 });
   });
   afterAll(async () => {
     nl?.close();
