@@ -7,7 +7,7 @@
  * (RFC 4271 §6.3), which RFC 7606 §5.3 answers with a session reset. `forEachNlri` is the
  * allocation-light path for ingestion: it formats each address once and hands it to a callback.
  */
-import { formatIpv4Number, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
+import { OCTET_TEXT, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
 import { encodeError, updateError } from './errors.js';
 import { UpdateSubcode, type Prefix } from './types.js';
 
@@ -38,6 +38,9 @@ export function forEachNlri(
   const maxLen = afi === 1 ? 32 : 128;
   let p = offset;
   let n = 0;
+  // BIRD packs consecutive routes: cache the text of the first three octets ("10.1.2.").
+  let lastHi = -1;
+  let lastHiText = '';
   while (p < end) {
     let pathId = 0;
     if (addPath) {
@@ -55,7 +58,12 @@ export function forEachNlri(
       for (let i = 0; i < nb; i++) v |= b[p + i]! << (24 - 8 * i);
       // Host bits beyond `len` are ignored (cleared).
       v = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0;
-      cb(formatIpv4Number(v), len, pathId);
+      const hi = v >>> 8;
+      if (hi !== lastHi) {
+        lastHi = hi;
+        lastHiText = OCTET_TEXT[hi >>> 16] + '.' + OCTET_TEXT[(hi >>> 8) & 255] + '.' + OCTET_TEXT[hi & 255] + '.';
+      }
+      cb(lastHiText + OCTET_TEXT[v & 255], len, pathId);
     } else {
       v6buf.fill(0);
       for (let i = 0; i < nb; i++) v6buf[i] = b[p + i]!;
