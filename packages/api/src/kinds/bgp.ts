@@ -98,6 +98,8 @@ export interface BGPPeerSpec {
   nextHopMode?: 'Auto' | 'Self' | 'Keep';
   /** Names of BGPFilter resources applied to this peer. */
   filters?: string[];
+  /** Address of the gateway through which the peer is reached (same family as peerIP). */
+  reachableBy?: string;
 }
 
 /** A BGP peer of some or all nodes. Cluster-scoped. */

@@ -9,7 +9,8 @@ export interface IPNAT {
 
 /** A named port of an endpoint. */
 export interface EndpointPort {
-  name: string;
+  /** Port name; may be empty only when hostPort is set. */
+  name?: string;
   protocol: string | number;
   port: number;
   hostPort?: number;

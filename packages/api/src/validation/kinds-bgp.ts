@@ -40,8 +40,8 @@ export const nodeRules: KindRules<NodeSpec> = {
     .strict(),
   check(raw, add) {
     const bgp = objectAt(raw, 'bgp');
-    if (bgp && bgp.ipv4Address === undefined && bgp.ipv6Address === undefined) {
-      add(['bgp'], 'needs ipv4Address or ipv6Address (or remove bgp for a policy-only node)');
+    if (bgp && Object.keys(bgp).length === 0) {
+      add(['bgp'], 'must not be empty: set ipv4Address, ipv6Address or asNumber, or remove bgp for a policy-only node');
     }
   },
 };
@@ -162,6 +162,7 @@ export const bgpPeerRules: KindRules<BGPPeerSpec> = {
       keepaliveTime: duration.optional(),
       nextHopMode: oneOf(['Auto', 'Self', 'Keep'] as const).optional(),
       filters: z.array(nonEmpty).optional(),
+      reachableBy: ip().optional(),
     })
     .strict(),
   check(raw, add) {
@@ -170,5 +171,11 @@ export const bgpPeerRules: KindRules<BGPPeerSpec> = {
     if (raw.peerIP === undefined && raw.peerSelector === undefined) add(['peerIP'], 'either peerIP or peerSelector is required');
     if (raw.peerIP !== undefined && raw.asNumber === undefined) add(['asNumber'], 'required when peerIP is set');
     if (raw.keepOriginalNextHop === true && raw.nextHopMode !== undefined) add(['nextHopMode'], 'cannot be set together with keepOriginalNextHop');
+    if (typeof raw.reachableBy === 'string') {
+      if (raw.peerIP === undefined) add(['reachableBy'], 'needs peerIP');
+      const via = tryParseIp(raw.reachableBy);
+      const peer = typeof raw.peerIP === 'string' ? tryParseIp(raw.peerIP.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:]+):\d+$/, '$1')) : undefined;
+      if (via && peer && via.family !== peer.family) add(['reachableBy'], `is IPv${via.family} but peerIP is IPv${peer.family}`);
+    }
   },
 };

@@ -53,10 +53,13 @@ export const ipPoolRules: KindRules<IPPoolSpec> = {
       add(['allowedUses'], 'LoadBalancer cannot be combined with other uses in one pool');
     }
     if (!pool) return;
+    // Calico rejects a pool CIDR with host bits set rather than guessing what was meant.
+    if (typeof raw.cidr === 'string' && !isCanonicalCidr(raw.cidr)) add(['cidr'], `${describeValue(raw.cidr)} has host bits set; use ${pool.text}`);
     const [min, max] = BLOCK_SIZE_RANGE[pool.family];
     const bs = intAt(raw, 'blockSize') ?? (pool.family === 4 ? DEFAULT_BLOCK_SIZE_V4 : DEFAULT_BLOCK_SIZE_V6);
     if (bs < min || bs > max) add(['blockSize'], `${bs} is outside ${min}-${max}`);
-    else if (pool.prefixLen > bs) {
+    else if (pool.prefixLen > bs && raw.disabled !== true) {
+      // Calico: only enabled pools must hold at least one block.
       add(['cidr'], `the pool ${pool.text} is smaller than one block (/${bs}); use a larger pool or a blockSize of at least ${pool.prefixLen}`);
     }
     // Calico refuses IPIP on IPv6 pools: the kernel's ipip device carries IPv4 only.

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FelixConfigurationSpec, WorkloadEndpointSpec } from '../kinds/index.js';
 import { bool, cidr, duration, field, intIn, ip, mac, nonEmpty, oneOf, str } from './fields.js';
 import { describeValue } from './issues.js';
-import { type KindRules } from './rules.js';
+import { arrayAt, objectAt, type KindRules } from './rules.js';
 
 /** Linux interface names: 1-15 bytes, no "/", no whitespace, not "." or "..". */
 const interfaceName = field<string>((v) => {
@@ -40,7 +40,7 @@ export const workloadEndpointRules: KindRules<WorkloadEndpointSpec> = {
         .array(
           z
             .object({
-              name: nonEmpty,
+              name: str.optional(),
               protocol: oneOf(['TCP', 'UDP', 'SCTP'] as const),
               port: intIn(1, 65535),
               hostPort: intIn(0, 65535).optional(),
@@ -52,6 +52,12 @@ export const workloadEndpointRules: KindRules<WorkloadEndpointSpec> = {
       allowSpoofedSourcePrefixes: z.array(cidr()).optional(),
     })
     .strict() as z.ZodType<WorkloadEndpointSpec, z.ZodTypeDef, unknown>,
+  check(raw, add) {
+    arrayAt(raw, 'ports')?.forEach((p, i) => {
+      const port = objectAt({ p }, 'p');
+      if (port && !port.name && !port.hostPort) add(['ports', i, 'name'], 'required unless hostPort is set');
+    });
+  },
 };
 
 const failsafePort = z.object({ protocol: oneOf(['TCP', 'UDP', 'SCTP'] as const), port: intIn(1, 65535), net: cidr().optional() }).strict();

@@ -48,6 +48,56 @@ export const ruleSchema = z
 const PORT_PROTOCOLS = new Set(['tcp', 'udp', 'sctp', 'udplite', '6', '17', '132', '136']);
 const ICMP_PROTOCOLS: Record<string, 4 | 6> = { icmp: 4, '1': 4, icmpv6: 6, '58': 6 };
 
+const isNamedPort = (p: unknown): boolean => typeof p === 'string' && /[a-z]/.test(p);
+
+/** Port checks: ports need a protocol with ports; without a protocol only named ports are allowed. */
+function checkPorts(e: Readonly<Record<string, unknown>> | undefined, proto: string | undefined, protoText: string, at: (string | number)[], add: AddIssue): void {
+  for (const k of ['ports', 'notPorts'] as const) {
+    const ports = arrayAt(e, k);
+    if (!ports?.length) continue;
+    if (proto === undefined && !ports.every(isNamedPort)) {
+      add([...at, k], 'numeric ports need protocol TCP, UDP, SCTP or UDPLite (no protocol is set; only named ports may go without)');
+    } else if (proto !== undefined && !PORT_PROTOCOLS.has(proto)) {
+      add([...at, k], `ports need protocol TCP, UDP, SCTP or UDPLite (${protoText})`);
+    }
+  }
+}
+
+/** Checks an entity rule (source or destination) at `at`. */
+function checkEntity(e: Readonly<Record<string, unknown>> | undefined, at: (string | number)[], add: AddIssue): void {
+  if (!e) return;
+  for (const k of ['selector', 'notSelector'] as const) {
+    if (typeof e[k] === 'string' && (e[k] as string).includes('global(')) add([...at, k], 'global() can only be used in namespaceSelector');
+  }
+  const ns = e.namespaceSelector;
+  if (typeof ns === 'string' && ns.includes('global(') && ns.trim() !== 'global()') add([...at, 'namespaceSelector'], 'global() must be the whole namespaceSelector');
+  const svc = objectAt(e, 'services');
+  if (svc) {
+    if (!svc.name) add([...at, 'services', 'name'], 'required: the service to match');
+    if (e.selector !== undefined || e.notSelector !== undefined) add([...at, 'services'], 'cannot be combined with selector or notSelector');
+    if (e.nets !== undefined || e.notNets !== undefined) add([...at, 'services'], 'cannot be combined with nets or notNets');
+  }
+}
+
+/** Nets checks: families agree with ipVersion and with each other; no catch-all in notNets. */
+function checkNets(r: Readonly<Record<string, unknown>>, base: (string | number)[], add: AddIssue): void {
+  const families = new Set<number>();
+  for (const side of ['source', 'destination'] as const) {
+    for (const k of ['nets', 'notNets'] as const) {
+      arrayAt(objectAt(r, side), k)?.forEach((n, i) => {
+        const c = typeof n === 'string' ? (n.includes('/') ? tryParseCidr(n) : tryParseIp(n)) : undefined;
+        if (!c) return;
+        families.add(c.family);
+        if (r.ipVersion !== undefined && c.family !== r.ipVersion) {
+          add([...base, side, k, i], `${describeValue(n)} is IPv${c.family} but the rule has ipVersion ${String(r.ipVersion)}`);
+        }
+        if (k === 'notNets' && 'prefixLen' in c && c.prefixLen === 0) add([...base, side, k, i], `${describeValue(n)} in notNets matches nothing`);
+      });
+    }
+  }
+  if (families.size > 1 && r.ipVersion === undefined) add(base, 'mixes IPv4 and IPv6 nets in one rule; split it into one rule per family');
+}
+
 /** Cross-field checks of one rule at `base` (e.g. ['ingress', 0]). */
 export function checkRule(rule: unknown, base: (string | number)[], add: AddIssue): void {
   const r = objectAt({ r: rule }, 'r');
@@ -55,21 +105,13 @@ export function checkRule(rule: unknown, base: (string | number)[], add: AddIssu
   const proto = r.protocol === undefined ? undefined : String(r.protocol).toLowerCase();
   const protoText = r.protocol === undefined ? 'no protocol is set' : `protocol is ${String(r.protocol)}`;
   for (const side of ['source', 'destination'] as const) {
-    const e = objectAt(r, side);
-    for (const k of ['ports', 'notPorts'] as const) {
-      if (arrayAt(e, k)?.length && (proto === undefined || !PORT_PROTOCOLS.has(proto))) {
-        add([...base, side, k], `ports need protocol TCP, UDP, SCTP or UDPLite (${protoText})`);
-      }
-    }
-    for (const k of ['nets', 'notNets'] as const) {
-      arrayAt(e, k)?.forEach((n, i) => {
-        const fam = typeof n === 'string' ? (tryParseCidr(n) ?? tryParseIp(n))?.family : undefined;
-        if (fam !== undefined && r.ipVersion !== undefined && fam !== r.ipVersion) {
-          add([...base, side, k, i], `${describeValue(n)} is IPv${fam} but the rule has ipVersion ${String(r.ipVersion)}`);
-        }
-      });
-    }
+    checkPorts(objectAt(r, side), proto, protoText, [...base, side], add);
+    checkEntity(objectAt(r, side), [...base, side], add);
   }
+  // Calico: services match the peer, so only in an ingress source or an egress destination.
+  const wrongSide = base[0] === 'ingress' ? 'destination' : 'source';
+  if (objectAt(objectAt(r, wrongSide), 'services')) add([...base, wrongSide, 'services'], `not allowed in the ${wrongSide} of an ${String(base[0])} rule`);
+  checkNets(r, base, add);
   const icmpFamily = proto === undefined ? undefined : ICMP_PROTOCOLS[proto];
   for (const k of ['icmp', 'notICMP'] as const) {
     const m = objectAt(r, k);
@@ -97,6 +139,9 @@ const policyFields = {
 };
 
 function checkTypes(raw: Readonly<Record<string, unknown>>, add: AddIssue): void {
+  for (const k of ['selector', 'serviceAccountSelector'] as const) {
+    if (typeof raw[k] === 'string' && (raw[k] as string).includes('global(')) add([k], 'global() can only be used in a rule\'s namespaceSelector');
+  }
   const types = arrayAt(raw, 'types');
   if (!types) return;
   if (new Set(types).size !== types.length) add(['types'], 'lists a type twice');
@@ -114,6 +159,13 @@ function defaultTypes<S extends NetworkPolicySpec>(spec: S): S {
   return { ...spec, types };
 }
 
+/** Calico: policy names are DNS labels, optionally prefixed by a tier (`tier.name`) or `knp.default.`. */
+function policyNameProblem(name: string): string | undefined {
+  const label = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+  if (name.length <= 253 && new RegExp(`^(knp\\.default\\.|${label}\\.)?${label}$`).test(name)) return undefined;
+  return `${describeValue(name)} must be lowercase letters, digits and "-" (optionally prefixed by "<tier>."), at most 253 characters`;
+}
+
 /** NetworkPolicy. */
 export const networkPolicyRules: KindRules<NetworkPolicySpec> = {
   spec: z.object(policyFields).strict() as z.ZodType<NetworkPolicySpec, z.ZodTypeDef, unknown>,
@@ -122,6 +174,7 @@ export const networkPolicyRules: KindRules<NetworkPolicySpec> = {
     checkRules(raw, add);
   },
   finish: defaultTypes,
+  nameProblem: policyNameProblem,
 };
 
 /** GlobalNetworkPolicy. */
@@ -145,6 +198,7 @@ export const globalNetworkPolicyRules: KindRules<GlobalNetworkPolicySpec> = {
     }
   },
   finish: defaultTypes,
+  nameProblem: policyNameProblem,
 };
 
 /** Profile. */

@@ -33,8 +33,12 @@ describe('IPPool', () => {
     });
     expect((validateResource(doc('IPPool', { cidr: 'FD00::/48' })) as IPPool).spec).toMatchObject({ cidr: 'fd00::/48', blockSize: 122 });
   });
-  it('canonicalises the CIDR', () => {
-    expect((validateResource(doc('IPPool', { cidr: '10.1.2.3/16' })) as IPPool).spec.cidr).toBe('10.1.0.0/16');
+  it('canonicalises the CIDR text and, like Calico, rejects host bits', () => {
+    expect((validateResource(doc('IPPool', { cidr: 'FD00:0::/48' })) as IPPool).spec.cidr).toBe('fd00::/48');
+    expect(issues(doc('IPPool', { cidr: '10.1.2.3/16' }))).toEqual(['spec.cidr: "10.1.2.3/16" has host bits set; use 10.1.0.0/16']);
+  });
+  it('allows a disabled pool smaller than a block', () => {
+    expect(() => validateResource(doc('IPPool', { cidr: '10.0.0.0/28', disabled: true }))).not.toThrow();
   });
   it.each([
     [{ cidr: '10.0.0.0/16', blockSize: 33 }, 'spec.blockSize: 33 is outside 20-32'],
@@ -141,6 +145,10 @@ describe('BGP kinds and Node', () => {
   ])('BGPPeer %j → %s', (spec, line) => {
     expect(issues(doc('BGPPeer', spec))).toContain(line);
   });
+  it('checks reachableBy against peerIP', () => {
+    expect(issues(doc('BGPPeer', { peerIP: '10.0.0.1', asNumber: 1, reachableBy: 'fd00::1' }))).toEqual(['spec.reachableBy: is IPv6 but peerIP is IPv4']);
+    expect(() => validateResource(doc('BGPPeer', { peerIP: '10.0.0.1:1179', asNumber: 1, reachableBy: '10.0.0.254' }))).not.toThrow();
+  });
   it('accepts IPv6 peers with ports', () => {
     expect(validateResource(doc('BGPPeer', { peerIP: '[fd00::1]:1179', asNumber: 65001 })).spec).toMatchObject({ peerIP: '[fd00::1]:1179' });
   });
@@ -168,7 +176,7 @@ describe('BGP kinds and Node', () => {
     expect(issues(doc('Node', { bgp: { ipv4Address: 'fd00::1/64' } }))).toEqual([
       'spec.bgp.ipv4Address: "fd00::1/64" is not an IPv4 address with optional /prefix-length (for example 10.0.0.1/24)',
     ]);
-    expect(issues(doc('Node', { bgp: {} }))).toEqual(['spec.bgp: needs ipv4Address or ipv6Address (or remove bgp for a policy-only node)']);
+    expect(issues(doc('Node', { bgp: {} }))).toEqual(['spec.bgp: must not be empty: set ipv4Address, ipv6Address or asNumber, or remove bgp for a policy-only node']);
     expect(issues(doc('Node', { vxlanTunnelMACAddr: 'zz' }))).toEqual(['spec.vxlanTunnelMACAddr: "zz" is not a MAC address (aa:bb:cc:dd:ee:ff)']);
   });
 });
@@ -186,7 +194,14 @@ describe('policy', () => {
     [{ protocol: 'TCP', destination: { ports: [70000] } }, 'spec.ingress[0].destination.ports[0]: port 70000 is outside 0-65535'],
     [{ protocol: 'TCP', destination: { ports: ['90:80'] } }, 'spec.ingress[0].destination.ports[0]: port range "90:80" has its first port after its last'],
     [{ protocol: 'TCP', destination: { ports: ['Not_A_Port'] } }, 'spec.ingress[0].destination.ports[0]: "Not_A_Port" is not a port (use a number 0-65535, a range like "80:90", or a named port of at most 15 lowercase letters, digits and "-")'],
-    [{ destination: { ports: [80] } }, 'spec.ingress[0].destination.ports: ports need protocol TCP, UDP, SCTP or UDPLite (no protocol is set)'],
+    [{ destination: { ports: [80] } }, 'spec.ingress[0].destination.ports: numeric ports need protocol TCP, UDP, SCTP or UDPLite (no protocol is set; only named ports may go without)'],
+    [{ source: { nets: ['10.0.0.0/8'] }, destination: { nets: ['fd00::/8'] } }, 'spec.ingress[0]: mixes IPv4 and IPv6 nets in one rule; split it into one rule per family'],
+    [{ source: { notNets: ['0.0.0.0/0'] } }, 'spec.ingress[0].source.notNets[0]: "0.0.0.0/0" in notNets matches nothing'],
+    [{ source: { selector: 'global()' } }, 'spec.ingress[0].source.selector: global() can only be used in namespaceSelector'],
+    [{ source: { namespaceSelector: 'global() || a == "b"' } }, 'spec.ingress[0].source.namespaceSelector: global() must be the whole namespaceSelector'],
+    [{ source: { services: { namespace: 'x' } } }, 'spec.ingress[0].source.services.name: required: the service to match'],
+    [{ source: { services: { name: 's' }, selector: 'a == "b"' } }, 'spec.ingress[0].source.services: cannot be combined with selector or notSelector'],
+    [{ destination: { services: { name: 's' } } }, 'spec.ingress[0].destination.services: not allowed in the destination of an ingress rule'],
     [{ protocol: 'ICMP', source: { notPorts: [80] } }, 'spec.ingress[0].source.notPorts: ports need protocol TCP, UDP, SCTP or UDPLite (protocol is ICMP)'],
     [{ protocol: 'GRE' }, 'spec.ingress[0].protocol: "GRE" is not a protocol (use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite or a number 1-255)'],
     [{ protocol: 256 }, 'spec.ingress[0].protocol: protocol number 256 is outside 1-255'],
@@ -200,6 +215,15 @@ describe('policy', () => {
     [{ action: 'Accept' }, 'spec.ingress[0].action: "Accept" is not one of Allow, Deny, Log, Pass'],
   ])('rule %j → %s', (r, line) => {
     expect(issues(rule(r))).toContain(line);
+  });
+  it('allows named ports without a protocol and global() as a whole namespaceSelector', () => {
+    expect(() => validateResource(rule({ destination: { ports: ['http'] }, source: { namespaceSelector: 'global()' } }))).not.toThrow();
+  });
+  it('checks policy names and selectors', () => {
+    expect(() => validateResource(doc('NetworkPolicy', {}, { name: 'knp.default.allow-dns' }))).not.toThrow();
+    expect(() => validateResource(doc('GlobalNetworkPolicy', {}, { name: 'security.deny-all' }))).not.toThrow();
+    expect(issues(doc('GlobalNetworkPolicy', {}, { name: 'a.b.c' }))).toEqual(['metadata.name: "a.b.c" must be lowercase letters, digits and "-" (optionally prefixed by "<tier>."), at most 253 characters']);
+    expect(issues(doc('GlobalNetworkPolicy', { selector: 'global()' }))).toEqual(["spec.selector: global() can only be used in a rule's namespaceSelector"]);
   });
   it('defaults types as Calico does', () => {
     const types = (spec: Record<string, unknown>): unknown => validateResource(doc('NetworkPolicy', spec)).spec;
@@ -246,6 +270,7 @@ describe('IPAM kinds and others', () => {
   });
   it('validates WorkloadEndpoint, Profile and FelixConfiguration', () => {
     expect(validateResource(doc('WorkloadEndpoint', { node: 'n1', interfaceName: 'cali0123456789a', ipNetworks: ['10.0.0.5/32'] }, { name: 'n1-k8s-pod-eth0', namespace: 'ns1' })).metadata.namespace).toBe('ns1');
+    expect(issues(doc('WorkloadEndpoint', { node: 'n1', interfaceName: 'cali0', ports: [{ protocol: 'TCP', port: 80 }] }))).toEqual(['spec.ports[0].name: required unless hostPort is set']);
     expect(issues(doc('WorkloadEndpoint', { node: 'n1', interfaceName: 'cali0123456789ab' }))).toEqual([
       'spec.interfaceName: "cali0123456789ab" is not a Linux interface name (1-15 characters, no "/", ":" or spaces)',
     ]);
