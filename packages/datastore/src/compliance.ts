@@ -147,6 +147,15 @@ function crudTests(store: () => Datastore): void {
     expect(got.spec).toEqual({ cidr: '10.0.0.0/16', blockSize: 26 });
   });
 
+  it('fails with Aborted when the signal has already fired', async () => {
+    const ds = store();
+    const signal = AbortSignal.abort();
+    await expectCode(ds.get({ kind: 'IPPool', name: 'p1' }, { signal }), 'Aborted');
+    await expectCode(ds.create(pool('p1'), { signal }), 'Aborted');
+    await expectCode(ds.list({ kind: 'IPPool', signal }), 'Aborted');
+    await expectCode(ds.get({ kind: 'IPPool', name: 'p1' }), 'NotFound');
+  });
+
   it('fails create with AlreadyExists when the key is taken', async () => {
     const ds = store();
     await ds.create(pool('p1'));

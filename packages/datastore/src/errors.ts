@@ -62,17 +62,20 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
 }
 
 /**
- * Races `p` against the signal: rejects with `Aborted` as soon as it fires. The operation
- * itself may still complete on the server (a write is not undone), as with any RPC.
+ * Runs `fn` unless the signal has fired, and races its promise against the signal: rejects
+ * with `Aborted` as soon as it fires. The operation itself may still complete on the server
+ * (a write is not undone), as with any RPC; its late failure is then ignored.
  */
-export async function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return p;
+export async function abortable<T>(fn: () => Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   throwIfAborted(signal, what);
+  const p = fn();
+  if (!signal) return p;
   let onAbort: (() => void) | undefined;
   const aborted$ = new Promise<never>((_, reject) => {
     onAbort = (): void => reject(aborted(what, signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
   });
+  p.catch(() => undefined); // when the abort wins, the operation's own failure is not unhandled
   try {
     return await Promise.race([p, aborted$]);
   } finally {

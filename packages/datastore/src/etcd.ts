@@ -12,7 +12,7 @@
  */
 import { Etcd3, type IKeyValue, type ITxnResponse } from 'etcd3';
 import type { Resource } from '@tabby/api';
-import { abortable, alreadyExists, conflict, datastoreError, isDatastoreError, notFound } from './errors.js';
+import { abortable, alreadyExists, conflict, datastoreError, isDatastoreError, notFound, throwIfAborted } from './errors.js';
 import {
   DEFAULT_ETCD_PREFIX, decodeValue, encodeValue, etcdKey, etcdPrefix, rangeEnd,
 } from './etcd-codec.js';
@@ -38,7 +38,7 @@ type Signal = { signal?: AbortSignal };
 /** Wraps any client failure as a datastore error (datastore errors pass through). */
 async function guard<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
   try {
-    return await abortable(fn(), signal, what);
+    return await abortable(fn, signal, what);
   } catch (e: unknown) {
     if (isDatastoreError(e)) throw e;
     const msg = e instanceof Error ? e.message : String(e);
@@ -86,7 +86,7 @@ export class EtcdDatastore implements Datastore {
       let from = Buffer.from(prefix);
       let revision: string | undefined;
       for (;;) {
-        opts.signal?.throwIfAborted();
+        throwIfAborted(opts.signal, 'list');
         const res = await this.client.kv.range({
           key: from,
           range_end: end,

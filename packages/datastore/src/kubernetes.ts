@@ -100,7 +100,7 @@ export class KubernetesDatastore implements Datastore {
 
   private async call<T>(op: Op, signal: AbortSignal | undefined, fn: () => Promise<T>, key?: ResourceKey, rv?: string): Promise<T> {
     try {
-      return await abortable(fn(), signal, `Kubernetes ${op}`);
+      return await abortable(fn, signal, `Kubernetes ${op}`);
     } catch (e: unknown) {
       throw mapKubeError(e, op, key, rv);
     }

@@ -15,7 +15,7 @@ import type { Resource } from '@tabby/api';
 import { alreadyExists, conflict, datastoreError, notFound, throwIfAborted } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { compareResources, keyOf, keyString, matchesFilter, normalizeFilter, normalizeKey } from './keys.js';
-import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+import type { Datastore, DatastoreErrorCode, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
 
 interface HistoryEntry {
   key: ResourceKey;
@@ -25,6 +25,17 @@ interface HistoryEntry {
 interface Subscriber {
   filter: { kind: string; namespace?: string };
   queue: EventQueue<WatchEvent>;
+}
+
+/** The operations a fault can be injected into. */
+export type MemoryOp = 'get' | 'list' | 'create' | 'update' | 'delete';
+
+/** A failure to inject: the next `times` calls of `op` throw `code` without touching state. */
+export interface MemoryFault {
+  op: MemoryOp;
+  code: DatastoreErrorCode;
+  /** Default 1. */
+  times?: number;
 }
 
 /** Options of the memory backend. */
@@ -45,6 +56,7 @@ export class MemoryDatastore implements Datastore {
   private readonly subscribers = new Set<Subscriber>();
   private readonly maxHistory: number;
   private closed = false;
+  private faults: Required<MemoryFault>[] = [];
 
   constructor(init: MemoryDatastoreInit = {}) {
     this.maxHistory = init.maxHistory ?? Infinity;
@@ -61,6 +73,14 @@ export class MemoryDatastore implements Datastore {
     if (!Number.isInteger(rev) || rev < 0) throw datastoreError('Invalid', `bad compaction revision ${revision}`);
     this.compacted = Math.max(this.compacted, Math.min(rev, this.revision));
     while (this.history.length > 0 && Number(this.history[0]!.event.revision) <= this.compacted) this.history.shift();
+  }
+
+  /**
+   * Makes the next call(s) of an operation fail (for tests of callers' error handling: a
+   * `Conflict` on update to exercise a retry loop, `Unavailable` for an outage).
+   */
+  injectFault(fault: MemoryFault): void {
+    this.faults.push({ times: 1, ...fault });
   }
 
   async get<R extends Resource>(key: ResourceKey, opts: { signal?: AbortSignal } = {}): Promise<R> {
@@ -163,9 +183,15 @@ export class MemoryDatastore implements Datastore {
     for (const s of [...this.subscribers]) s.queue.end();
   }
 
-  private check(signal: AbortSignal | undefined, what: string): void {
+  private check(signal: AbortSignal | undefined, what: MemoryOp): void {
     throwIfAborted(signal, what);
     if (this.closed) throw datastoreError('Unavailable', `memory datastore is closed (${what})`);
+    const i = this.faults.findIndex((f) => f.op === what);
+    if (i >= 0) {
+      const f = this.faults[i]!;
+      if (--f.times <= 0) this.faults.splice(i, 1);
+      throw datastoreError(f.code, `injected fault: ${what} fails with ${f.code}`, { injected: true });
+    }
   }
 
   private write(key: ResourceKey, stored: Resource, type: 'added' | 'modified', previous?: Resource): void {

@@ -55,3 +55,19 @@ describe('MemoryDatastore specifics', () => {
     await expect(ds.create(wep)).rejects.toSatisfy((e: unknown) => isDatastoreError(e, 'Invalid'));
   });
 });
+
+describe('MemoryDatastore fault injection', () => {
+  it('fails the next calls of an operation with the injected code, then recovers', async () => {
+    const ds = new MemoryDatastore();
+    const created = await ds.create(pool('p', '10.0.0.0/16'));
+    ds.injectFault({ op: 'update', code: 'Conflict', times: 2 });
+    for (let i = 0; i < 2; i++) {
+      await expect(ds.update(created)).rejects.toSatisfy((e: unknown) => isDatastoreError(e, 'Conflict'));
+    }
+    const upd = await ds.update(created);
+    expect(upd.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
+    ds.injectFault({ op: 'get', code: 'Unavailable' });
+    await expect(ds.get({ kind: 'IPPool', name: 'p' })).rejects.toSatisfy((e: unknown) => isDatastoreError(e, 'Unavailable'));
+    expect((await ds.get({ kind: 'IPPool', name: 'p' })).metadata.name).toBe('p');
+  });
+});
