@@ -23,6 +23,7 @@ export default defineConfig({
   test: {
     include: ['{packages/*,bgp,felix,ipam,e2e}/test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    globalSetup: ['./scripts/root-guard.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
