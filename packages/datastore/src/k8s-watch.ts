@@ -2,8 +2,9 @@
  * Watch over the Kubernetes API (`?watch=true&resourceVersion=N&allowWatchBookmarks=true`,
  * newline-delimited JSON events). Invariants:
  * - events come out in the server's order; the last seen resourceVersion (of a change or a
- *   BOOKMARK) is remembered, and when the server ends the stream (timeout, restart) the watch is
- *   re-opened from it: nothing lost, nothing repeated;
+ *   BOOKMARK) is remembered, and when the stream ends (server timeout, the client's 30 s
+ *   inactivity timeout, a dropped connection) the watch is re-opened from it: nothing lost,
+ *   nothing repeated; only repeated failures to connect end it with `Unavailable`;
  * - HTTP 410, or an ERROR event whose Status has code 410 ("too old resource version"), yields
  *   one `gone` event and ends: the caller re-lists;
  * - a watch "from now" first reads the collection's current resourceVersion (a list with
@@ -17,7 +18,7 @@ import { EventQueue } from './event-queue.js';
 import type { KubeObject } from './k8s-convert.js';
 import type { WatchEvent, WatchOptions } from './types.js';
 
-/** Re-opens in a row without any event in between before the watch fails with `Unavailable`. */
+/** Failed connection attempts in a row before the watch fails with `Unavailable`. */
 const MAX_RETRIES = 5;
 
 /** What the watch needs from the backend. */
@@ -97,23 +98,40 @@ export function watchKube<R extends Resource>(deps: KubeWatchDeps, opts: WatchOp
     controller = undefined;
     if (closed || queue.finished) return;
     if (statusCode(err) === 410) return gone();
+    // The server ended a healthy stream (its timeout, or the client's inactivity timeout):
+    // re-open from the last revision at once; this is routine, not a failure.
+    if (!err || (err instanceof Error && err.name === 'TimeoutError')) {
+      setTimeout(() => void open(), 10).unref();
+      return;
+    }
     if (++retries > MAX_RETRIES) {
-      const msg = err instanceof Error ? err.message : 'stream ended repeatedly';
+      const msg = err instanceof Error ? err.message : String(err);
       queue.fail(datastoreError('Unavailable', `watch on ${deps.path} failed: ${msg}; is the API server reachable?`, {}, err));
       return;
     }
-    setTimeout(() => void open(), err ? 100 * 2 ** retries : 0).unref();
+    setTimeout(() => void open(), 100 * 2 ** retries).unref();
   };
 
+  let attempt = 0;
   const open = async (): Promise<void> => {
     if (closed) return;
+    const mine = ++attempt;
+    let ended = false;
+    const done = (err: unknown): void => {
+      if (mine !== attempt || ended) return;
+      ended = true;
+      onDone(err);
+    };
     try {
       last ??= await deps.currentRevision();
-      const c = await deps.watch.watch(deps.path, { resourceVersion: last, allowWatchBookmarks: true }, onEvent, onDone);
+      const c = await deps.watch.watch(deps.path, { resourceVersion: last, allowWatchBookmarks: true }, onEvent, done);
       if (closed) c.abort();
-      else controller = c;
+      else if (!ended) {
+        controller = c;
+        retries = 0; // connected: the server answered 200
+      }
     } catch (e: unknown) {
-      onDone(e);
+      done(e);
     }
   };
 
