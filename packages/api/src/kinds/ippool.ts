@@ -15,8 +15,9 @@ export type IPPoolAllowedUse = 'Workload' | 'Tunnel' | 'LoadBalancer';
 /** Whether IPAM picks from a pool automatically or only on explicit request. */
 export type AssignmentMode = 'Automatic' | 'Manual';
 
-/** Default block sizes (Calico: 26 for IPv4, 122 for IPv6). */
+/** Default IPv4 block size (Calico: 26, 64 addresses). */
 export const DEFAULT_BLOCK_SIZE_V4 = 26;
+/** Default IPv6 block size (Calico: 122, 64 addresses). */
 export const DEFAULT_BLOCK_SIZE_V6 = 122;
 
 /** Spec of an IPPool. Defaults in brackets. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { tryParseIp } from '../net/cidr.js';
+import { tryParsePeerAddress } from '../net/peer-address.js';
 import {
   DEFAULT_AS_NUMBER, DEFAULT_BGP_PORT,
   type BGPConfigurationSpec, type BGPPeerSpec, type NodeSpec,
@@ -121,21 +122,12 @@ export const bgpConfigurationRules: KindRules<BGPConfigurationSpec> = {
 
 /** Why `v` is not `ip`, `ipv4:port` or `[ipv6]:port`, or undefined. */
 export function peerIPProblem(v: string): string | undefined {
-  const bad = `${describeValue(v)} is not a peer address (use 10.0.0.1, 10.0.0.1:1179, fd00::1 or [fd00::1]:1179)`;
-  let host = v;
-  let port: string | undefined;
-  const bracket = /^\[([^\]]+)\]:(\d+)$/.exec(v);
-  if (bracket) {
-    host = bracket[1] as string;
-    port = bracket[2];
-    if (tryParseIp(host)?.family !== 6) return bad;
-  } else if (/^[^:]+:\d+$/.test(v)) {
-    [host, port] = v.split(':') as [string, string];
-    if (tryParseIp(host)?.family !== 4) return bad;
+  if (tryParsePeerAddress(v)) return undefined;
+  const port = /:(\d+)$/.exec(v)?.[1];
+  if (port !== undefined && tryParsePeerAddress(v.replace(/:\d+$/, ':179')) && (Number(port) < 1 || Number(port) > 65535)) {
+    return `port ${port} in ${describeValue(v)} is outside 1-65535`;
   }
-  if (!tryParseIp(host)) return bad;
-  if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) return `port ${port} in ${describeValue(v)} is outside 1-65535`;
-  return undefined;
+  return `${describeValue(v)} is not a peer address (use 10.0.0.1, 10.0.0.1:1179, fd00::1 or [fd00::1]:1179)`;
 }
 
 const peerIP = field<string>((v) => {
@@ -174,7 +166,7 @@ export const bgpPeerRules: KindRules<BGPPeerSpec> = {
     if (typeof raw.reachableBy === 'string') {
       if (raw.peerIP === undefined) add(['reachableBy'], 'needs peerIP');
       const via = tryParseIp(raw.reachableBy);
-      const peer = typeof raw.peerIP === 'string' ? tryParseIp(raw.peerIP.replace(/^\[(.*)\]:\d+$/, '$1').replace(/^([^:]+):\d+$/, '$1')) : undefined;
+      const peer = typeof raw.peerIP === 'string' ? tryParsePeerAddress(raw.peerIP) : undefined;
       if (via && peer && via.family !== peer.family) add(['reachableBy'], `is IPv${via.family} but peerIP is IPv${peer.family}`);
     }
   },

@@ -169,7 +169,7 @@ describe('round trip', () => {
         expect(second).toEqual(first);
         expect(formatDocuments(second, format)).toBe(text);
       }),
-      { numRuns: 150 },
+      { numRuns: 60 },
     );
   });
 
