@@ -49,8 +49,12 @@ export type WatchEvent<R extends Resource = Resource> =
 export interface WatchOptions {
   kind: string;
   namespace?: string;
-  /** Deliver changes after this revision (from a list). Omitted: from now. */
+  /**
+   * Deliver changes after this revision (from a list or a previous event). Omitted: from now,
+   * i.e. from when the server has set the watch up; pass a list's revision to miss nothing.
+   */
   revision?: string;
+  /** Aborting ends the iteration quietly (no error). */
   signal?: AbortSignal;
 }
 
@@ -64,7 +68,10 @@ export interface Datastore {
   update<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R>;
   /** Deletes; with `resourceVersion`, only if still current. Returns the deleted object. */
   delete<R extends Resource>(key: ResourceKey, opts?: { resourceVersion?: string; signal?: AbortSignal }): Promise<R>;
-  /** An ordered stream of changes; ends when the signal aborts or after a `gone` event. */
+  /**
+   * An ordered stream of changes; ends when the signal aborts or after a `gone` event, and
+   * throws a datastore error (`Unavailable`) when the backend cannot keep it going.
+   */
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>>;
   /** Releases connections. */
   close(): Promise<void>;
