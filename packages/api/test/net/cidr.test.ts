@@ -109,3 +109,36 @@ describe('arithmetic', () => {
     expect(subnetCount('10.0.0.0/26', 16)).toBe(0n);
   });
 });
+
+describe('properties', () => {
+  const v4cidr = fc.tuple(fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), fc.integer({ min: 0, max: 32 })).map(([a, l]) => parseCidr(`${formatIp(4, a)}/${l}`));
+  const v6cidr = fc.tuple(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), fc.integer({ min: 0, max: 128 })).map(([a, l]) => parseCidr(`${formatIp(6, a)}/${l}`));
+  const anyCidr = fc.oneof(v4cidr, v6cidr);
+
+  it('canonical text re-parses to the same CIDR', () => {
+    fc.assert(fc.property(anyCidr, (c) => {
+      expect(parseCidr(c.text)).toEqual(c);
+      expect(isCanonicalCidr(c.text)).toBe(true);
+    }));
+  });
+  it('containment agrees with a reference on address ranges, and overlap is symmetric', () => {
+    fc.assert(fc.property(anyCidr, anyCidr, (a, b) => {
+      const bits = a.family === 4 ? 32 : 128;
+      const lastA = a.addr + (1n << BigInt(bits - a.prefixLen)) - 1n;
+      const lastB = b.addr + (1n << BigInt((b.family === 4 ? 32 : 128) - b.prefixLen)) - 1n;
+      const same = a.family === b.family;
+      expect(cidrContains(a, b)).toBe(same && b.addr >= a.addr && lastB <= lastA);
+      expect(cidrOverlaps(a, b)).toBe(same && b.addr <= lastA && a.addr <= lastB);
+      expect(cidrOverlaps(a, b)).toBe(cidrOverlaps(b, a));
+    }));
+  });
+  it('nthSubnet stays inside its parent and addressIndex inverts nthAddress', () => {
+    fc.assert(fc.property(v6cidr, fc.integer({ min: 0, max: 8 }), fc.bigInt({ min: 0n, max: 1n << 40n }), (c, extra, n) => {
+      const len = Math.min(128, c.prefixLen + extra);
+      const sub = nthSubnet(c, len, n % subnetCount(c, len));
+      expect(cidrContains(c, sub)).toBe(true);
+      const i = n % cidrSize(sub);
+      if (i <= BigInt(Number.MAX_SAFE_INTEGER)) expect(addressIndex(sub, nthAddress(sub, i))).toBe(Number(i));
+    }));
+  });
+});
