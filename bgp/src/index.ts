@@ -2,3 +2,5 @@
 export {};
 export * from './codec/index.js';
 export * from './rib/index.js';
+export * from './session/index.js';
+export { PeerSession } from './session/index.js'; // the rib also names a type PeerSession; the session class wins at the package root

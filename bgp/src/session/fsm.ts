@@ -57,6 +57,7 @@ export function initialFsm(config: SessionConfig, opts: { seed: number; restarta
     rng: opts.seed >>> 0,
     connSeq: 0,
     negotiated: null,
+    restartPending: null,
   };
 }
 
@@ -117,7 +118,10 @@ function stops(d: Draft, e: SessionEvent): boolean {
   return false;
 }
 
-/** RFC 4271 §8.2.2 Idle: only starts leave it; an inbound connection is refused. */
+/**
+ * RFC 4271 §8.2.2 Idle: starts leave it; an inbound connection is refused, except while only the
+ * error backoff is pending (a deliberate deviation, see the `tcp-incoming` case).
+ */
 function idle(d: Draft, e: SessionEvent): void {
   switch (e.type) {
     case 'manual-start':
@@ -136,7 +140,15 @@ function idle(d: Draft, e: SessionEvent): void {
       d.out.push({ type: 'cancel-timer', timer: 'idle-hold' });
       return;
     case 'tcp-incoming':
-      // RFC 4486 §4: Connection Rejected.
+      if (d.s.restartPending === 'backoff' && d.s.enabled && d.s.restartable) {
+        // Waiting only to back off after an error: take the peer's connection now (as an
+        // AutomaticStart with passive TCP establishment, Event 5). Refusing it instead lets two
+        // peers that back off out of phase refuse each other forever.
+        d.out.push({ type: 'cancel-timer', timer: 'idle-hold' });
+        d.s.restartPending = null;
+        return adopt(d, e.conn, false);
+      }
+      // RFC 4486 §4: Connection Rejected (stopped, or held down after an AutomaticStop).
       d.out.push({ type: 'close', conn: e.conn, notification: cease(CeaseSubcode.ConnectionRejected) });
       return;
     default:

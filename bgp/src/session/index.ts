@@ -1,8 +1,80 @@
-/** BGP session (placeholder header, see below). */
+/**
+ * BGP-4 sessions (RFC 4271 §8): a pure FSM per connection (`step`), a pure peer reducer that
+ * owns up to two connections and resolves collisions (`peerStep`, RFC 4271 §6.8), and a thin
+ * socket shell (`PeerSession`, `BgpListener`) that executes their actions.
+ *
+ * ## How a speaker uses it
+ *
+ * ```ts
+ * const codec = defaultSessionCodec();
+ * const socketOptions = netlinkSocketOptions();          // or noSocketOptions (no MD5/GTSM)
+ * const listener = new BgpListener({ codec, socketOptions, logger }, { host: '::', port: 179 });
+ * await listener.listen();
+ *
+ * const session = new PeerSession({ codec, socketOptions, logger }, {
+ *   config: { ...DEFAULT_SESSION_CONFIG, localAs: 64512, localId: '10.0.0.1',
+ *             peerAs: 64512, peerAddress: '10.0.0.2', families: ['ipv4-unicast', 'ipv6-unicast'] },
+ *   transport: { peerAddress: '10.0.0.2', localAddress: '10.0.0.1', md5Password: 'secret', ttlSecurityHops: 1 },
+ * });
+ * const unregister = listener.register(session);          // inbound connections from 10.0.0.2 go to it
+ * session.on((e) => {
+ *   switch (e.type) {
+ *     case 'established': // e.negotiated: hold time, families, ADD-PATH, graceful restart, codec contexts
+ *       session.sendUpdates(encodedUpdates);             // whole messages, encoded with e.negotiated.sendContext
+ *       session.sendEndOfRib('ipv4-unicast');
+ *       break;
+ *     case 'update':      // e.payload: { kind: 'decoded', outcome: UpdateOutcome } (RFC 7606 accept / treat-as-withdraw)
+ *       break;            //         or { kind: 'raw', bytes } with init.rawUpdates
+ *     case 'route-refresh': // e.message (afi, safi, subtype: 0 normal, 1 BoRR, 2 EoRR); only negotiated families
+ *       break;
+ *     case 'down':        // e.reason: notification-sent / notification-received / connection-lost / peer-restarted
+ *       break;            // e.negotiated: what the session had (graceful restart helper decisions)
+ *     case 'state':       // e.from → e.to, for status and metrics
+ *       break;
+ *   }
+ * });
+ * session.start();                                         // ManualStart (passive peers: waits in Active)
+ * if (!session.sendUpdates(many)) await session.drained(signal); // backpressure
+ * session.sendRouteRefresh('ipv6-unicast');
+ * session.reset(CeaseSubcode.MaximumPrefixesReached, 60_000); // AutomaticStop: Cease 1, restart in 60 s
+ * session.stop(CeaseSubcode.AdministrativeShutdown);       // ManualStop: Cease 2, no restart
+ * session.destroy(); unregister();                         // peer removed: Cease 3 and release everything
+ * ```
+ *
+ * Invariants kept by the module:
+ * - The reducers are pure (no I/O, time passed in, jitter from a PRNG state seeded by the
+ *   shell's injected random source); every action they return is executed by the shell in order.
+ * - Upward events arrive in the order the FSM produced them; `established` precedes every
+ *   `update` of a connection and `down` follows the last one.
+ * - UPDATEs sent by the speaker bypass the reducer and go to the Established connection only;
+ *   before Established (or after down) `sendUpdates` returns false and writes nothing.
+ * - Hold time: min of both sides, 0 disables keepalives and the hold timer, 1-2 is refused with
+ *   OPEN error Unacceptable Hold Time (RFC 4271 §6.2); keepalive = hold / 3.
+ * - Collision (§6.8): an Established session always wins, except that a new connection from a
+ *   peer that advertised graceful restart replaces it (RFC 4724 §4.2); otherwise the lower BGP
+ *   identifier's side keeps the connection initiated by the higher one.
+ */
 export * from './types.js';
-export * from './fsm.js';
-export * from './peer.js';
-export { AS_TRANS, BGP_VERSION, buildOpen, negotiate, negotiateHoldTime, familyOf, afiSafiOf, idToNumber, localCapabilities } from './open.js';
-export type { NegotiateResult } from './open.js';
+export { initialFsm, step, eventConn, FsmSubcode, type FsmState, type StepResult } from './fsm.js';
+export { initialPeer, peerStep, peerState, establishedFsm, type PeerState } from './peer.js';
+export { buildOpen, negotiate, negotiateHoldTime, localCapabilities, idToNumber, type NegotiateResult } from './open.js';
 export { backoffDelay, nextRandom } from './backoff.js';
 export { cease } from './transitions.js';
+export {
+  noSocketOptions,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type FrameReader,
+  type SessionCodec,
+  type SessionLogger,
+  type SocketOptions,
+  type TimerHandle,
+} from './ports.js';
+export { TimerTable } from './timer-table.js';
+export { Connection, openOutbound, type PeerTransport } from './connection.js';
+export { PeerSession, type PeerSessionComponents, type PeerSessionInit, type UpwardListener } from './shell.js';
+export { BgpListener, canonicalAddress, type IncomingTarget, type ListenerComponents, type ListenerInit } from './listener.js';
+export { defaultSessionCodec } from './codec-adapter.js';
+export { netlinkSocketOptions } from './socket-options.js';
+export { DEFAULT_SESSION_CONFIG, sessionConfig } from './defaults.js';

@@ -3,8 +3,8 @@
  * connection collision detection (RFC 4271 §6.8).
  *
  * The primary FSM makes the outbound attempts and restarts after errors. An inbound connection
- * that arrives while the primary already owns an open connection (OpenSent or later) gets a
- * second, non-restartable FSM. When one of them receives the peer's OPEN and enters OpenConfirm
+ * that arrives while the primary already owns a connection (a pending attempt in Connect, or an
+ * open one from OpenSent on) gets a second, non-restartable FSM. When one of them receives the peer's OPEN and enters OpenConfirm
  * while the other is in OpenConfirm or Established, one of the two is dumped (Event 23,
  * NOTIFICATION Cease / Connection Collision Resolution, RFC 4486):
  * - against Established: the new connection is closed (§6.8: an Established session wins) —
@@ -93,10 +93,12 @@ function route(p: PeerState, e: SessionEvent, now: number, out: SessionAction[])
   return p;
 }
 
-/** A new inbound connection (Event 17): the primary takes it unless it already has one open. */
+/** A new inbound connection (Event 17): the primary takes it unless it has a connection (pending or open). */
 function incoming(p: PeerState, conn: string, now: number, out: SessionAction[]): PeerState {
   const s = p.primary.state;
-  if (s === 'Idle' || s === 'Connect' || s === 'Active') return run(p, 'primary', { type: 'tcp-incoming', conn }, now, out);
+  // In Connect our own attempt is pending: RFC 4271 §6.8 gives the inbound connection its own FSM
+  // and lets collision detection choose, so both sides connecting at once do not drop both attempts.
+  if (s === 'Idle' || s === 'Active') return run(p, 'primary', { type: 'tcp-incoming', conn }, now, out);
   if (p.secondary !== null) {
     // A third connection at once: refuse it (RFC 4486 Connection Rejected).
     out.push({ type: 'close', conn, notification: cease(CeaseSubcode.ConnectionRejected) });
@@ -148,7 +150,7 @@ function replaceFsm(p: PeerState, which: Which, fsm: FsmState): PeerState {
 
 /**
  * Drops a secondary that went Idle, and promotes the secondary when the primary no longer has
- * an open connection (Idle or Active), carrying the counters over and cancelling the primary's
+ * an open connection (Idle or Active, or Connect once the secondary is Established), carrying the counters over and cancelling the primary's
  * connect-retry and idle-hold timers.
  */
 function tidy(p: PeerState, out: SessionAction[]): PeerState {
@@ -156,8 +158,11 @@ function tidy(p: PeerState, out: SessionAction[]): PeerState {
   if (sec === null) return p;
   if (sec.state === 'Idle') return { ...p, secondary: null };
   const ps = p.primary.state;
-  if (ps !== 'Idle' && ps !== 'Active') return p;
+  const pendingLoses = ps === 'Connect' && sec.state === 'Established';
+  if (ps !== 'Idle' && ps !== 'Active' && !pendingLoses) return p;
   if (ps === 'Idle' && !p.primary.enabled) return p; // stopped: the secondary is being stopped too
+  // An attempt still pending when the inbound session is up is abandoned.
+  if (pendingLoses && p.primary.conn !== null) out.push({ type: 'close', conn: p.primary.conn });
   out.push({ type: 'cancel-timer', timer: 'connect-retry' }, { type: 'cancel-timer', timer: 'idle-hold' });
   const old = p.primary;
   const primary: FsmState = {

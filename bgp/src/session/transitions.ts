@@ -34,6 +34,12 @@ export interface FsmState {
   connSeq: number;
   /** Set from OpenConfirm on. */
   negotiated: Negotiated | null;
+  /**
+   * Why the FSM waits in Idle with the idle-hold timer armed: 'backoff' after an error (an
+   * inbound connection is then accepted at once), 'hold-down' after an AutomaticStop with an
+   * explicit delay (e.g. max-prefix: inbound connections are refused until it expires).
+   */
+  restartPending: 'backoff' | 'hold-down' | null;
 }
 
 /** A draft being built by one `step` call. */
@@ -101,6 +107,7 @@ export function toActive(d: Draft): void {
 
 /** Idle → Connect or Active per the passive setting (§8.2.2 Idle, Events 1/3/4/5). */
 export function start(d: Draft): void {
+  d.s.restartPending = null;
   if (d.s.config.passive) toActive(d);
   else startConnect(d);
 }
@@ -200,6 +207,7 @@ export function fail(d: Draft, o: FailOptions): void {
   s.conn = null;
   s.negotiated = null;
   s.establishedAt = null;
+  s.restartPending = null;
   if (o.disable) s.enabled = false;
   scheduleRestart(d, o);
 }
@@ -208,12 +216,14 @@ function scheduleRestart(d: Draft, o: FailOptions): void {
   const s = d.s;
   if (!s.restartable || !s.enabled || o.disable) return;
   if (o.restartAfterMs !== undefined) {
+    s.restartPending = 'hold-down';
     d.out.push({ type: 'arm-timer', timer: 'idle-hold', ms: o.restartAfterMs });
     return;
   }
   if (!s.config.autoRestart) return;
   const b = backoffDelay(s.config.idleHold, Math.max(0, s.failures - 1), s.rng);
   s.rng = b.seed;
+  s.restartPending = 'backoff';
   d.out.push({ type: 'arm-timer', timer: 'idle-hold', ms: b.ms });
 }
 

@@ -229,6 +229,24 @@ describe('FSM behaviours', () => {
     expect(stable.state.failures).toBe(1);
   });
 
+  it('in Idle, an inbound connection is taken while only the error backoff is pending', () => {
+    const down = step(at('Established'), { type: 'tcp-fails', conn: C }, 0).state;
+    expect(down.restartPending).toBe('backoff');
+    const r = step(down, { type: 'tcp-incoming', conn: 'i3' }, 10);
+    expect(r.state).toMatchObject({ state: 'OpenSent', conn: 'i3', outbound: false, restartPending: null });
+    expect(r.actions).toContainEqual({ type: 'cancel-timer', timer: 'idle-hold' });
+  });
+
+  it('in Idle, an inbound connection is refused during a hold-down (AutomaticStop with a delay) or after a stop', () => {
+    const held = step(at('Established'), { type: 'automatic-stop', subcode: 1, restartAfterMs: 60_000 }, 0).state;
+    expect(held.restartPending).toBe('hold-down');
+    expect(step(held, { type: 'tcp-incoming', conn: 'i3' }, 10).actions).toEqual([
+      { type: 'close', conn: 'i3', notification: { code: 6, subcode: 5, data: new Uint8Array() } },
+    ]);
+    const stopped = step(at('Established'), { type: 'manual-stop' }, 0).state;
+    expect(step(stopped, { type: 'tcp-incoming', conn: 'i3' }, 10).state.state).toBe('Idle');
+  });
+
   it('a manual stop disables automatic restarts', () => {
     const r = drive(at('Established'), [{ type: 'manual-stop' }, { type: 'timer', timer: 'idle-hold' }, { type: 'automatic-start' }]);
     expect(r.s.state).toBe('Idle');

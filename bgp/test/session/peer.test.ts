@@ -109,6 +109,31 @@ describe('collision detection (RFC 4271 §6.8)', () => {
     expect(r.p.primary.conn).toBe('i2');
   });
 
+  it('both sides connecting at once: the inbound connection gets its own FSM while ours is pending', () => {
+    const r = drive(initialPeer(cfg({ localId: '10.0.0.1' }), 1), [{ type: 'manual-start' }, { type: 'tcp-incoming', conn: 'i1' }]);
+    expect(closes(r.actions)).toEqual([]);
+    expect(r.p.primary).toMatchObject({ state: 'Connect', conn: 'o1' });
+    expect(r.p.secondary).toMatchObject({ state: 'OpenSent', conn: 'i1' });
+    // our attempt then succeeds: collision detection picks one when both have the OPEN
+    const both = drive(r.p, [{ type: 'tcp-acked', conn: 'o1' }, open('i1'), open('o1')]);
+    expect(closes(both.actions)).toEqual([{ conn: 'o1', subcode: 7 }]);
+    expect(both.p.primary.conn).toBe('i1');
+  });
+
+  it('our attempt failing while the inbound one proceeds promotes the inbound one', () => {
+    const r = drive(initialPeer(cfg(), 1), [{ type: 'manual-start' }, { type: 'tcp-incoming', conn: 'i1' }, { type: 'tcp-fails', conn: 'o1' }]);
+    expect(r.p.secondary).toBeNull();
+    expect(r.p.primary).toMatchObject({ state: 'OpenSent', conn: 'i1', restartable: true });
+    expect(r.actions.filter((a) => a.type === 'cancel-timer' && a.timer === 'connect-retry').length).toBeGreaterThan(0);
+  });
+
+  it('the inbound session reaching Established abandons our pending attempt', () => {
+    const r = drive(initialPeer(cfg(), 1), [{ type: 'manual-start' }, { type: 'tcp-incoming', conn: 'i1' }, open('i1'), ka('i1')]);
+    expect(closes(r.actions)).toEqual([{ conn: 'o1' }]);
+    expect(r.p.primary).toMatchObject({ state: 'Established', conn: 'i1' });
+    expect(r.p.secondary).toBeNull();
+  });
+
   it('a third simultaneous connection is rejected', () => {
     const r = drive(twoConnections(), [{ type: 'tcp-incoming', conn: 'i2' }]);
     expect(closes(r.actions)).toEqual([{ conn: 'i2', subcode: 5 }]);

@@ -1,0 +1,164 @@
+/**
+ * The passive side shared by all peers: one TCP listener (port 179 by default) that hands each
+ * accepted socket to the peer session registered for its remote address. An unknown address
+ * gets its OPEN read (or a short timeout) and then NOTIFICATION Cease / Connection Rejected
+ * (RFC 4486 §4) before the socket is closed. TCP-MD5 keys (RFC 2385) are installed per peer on
+ * the listening socket, so the SYN of a keyed peer is already verified by the kernel.
+ *
+ * Invariants: every accepted socket is either handed to exactly one peer or closed; addresses
+ * are compared in canonical form (IPv4-mapped IPv6 unwrapped, IPv6 compressed lower case).
+ */
+import { createServer, isIP, type Server, type Socket } from 'node:net';
+import { CeaseSubcode, DEFAULT_CONTEXT } from '../codec/types.js';
+import { applySocketOptions, handleFd, type PeerTransport } from './connection.js';
+import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
+
+/** A peer that can take an accepted socket (PeerSession implements it). */
+export interface IncomingTarget {
+  readonly transport: PeerTransport;
+  acceptIncoming(socket: Socket): void;
+}
+
+/** Canonical text of an address: unwraps ::ffff:a.b.c.d, compresses IPv6. */
+export function canonicalAddress(addr: string): string {
+  const a = addr.toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) return mapped[1] as string;
+  if (isIP(a) === 6) return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  return a;
+}
+
+/** ::ffff:a.b.c.d in hex groups (::ffff:0a00:0001). */
+function v4Mapped(v4: string): string {
+  const [a = 0, b = 0, c = 0, d = 0] = v4.split('.').map(Number);
+  const hex = (x: number, y: number): string => ((x << 8) | y).toString(16);
+  return `::ffff:${hex(a, b)}:${hex(c, d)}`;
+}
+
+/** Components of the listener. */
+export interface ListenerComponents {
+  codec: SessionCodec;
+  socketOptions?: SocketOptions;
+  clock?: Clock;
+  logger?: SessionLogger;
+}
+
+/** Where to listen. */
+export interface ListenerInit {
+  /** Address to bind ('::' listens on IPv6 and IPv4). */
+  host: string;
+  /** Default 179; 0 picks a free port (see `address()`). */
+  port?: number;
+  /** How long an unknown peer may take to send its OPEN before it is closed (ms, default 5000). */
+  rejectAfterMs?: number;
+}
+
+/** The shared passive listener. */
+export class BgpListener {
+  private readonly server: Server;
+  private readonly peers = new Map<string, IncomingTarget>();
+  private readonly sockOpts: SocketOptions;
+  private readonly clock: Clock;
+  private readonly log: SessionLogger;
+
+  constructor(
+    private readonly components: ListenerComponents,
+    private readonly init: ListenerInit,
+  ) {
+    this.sockOpts = components.socketOptions ?? noSocketOptions;
+    this.clock = components.clock ?? systemClock;
+    this.log = components.logger ?? silentLogger;
+    this.server = createServer({ noDelay: true }, (s) => this.onConnection(s));
+    this.server.on('error', (err) => this.log.error({ err }, 'BGP listener error'));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(signal?: AbortSignal): Promise<{ address: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(e);
+      this.server.once('error', onError);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal }, () => {
+        this.server.off('error', onError);
+        for (const p of this.peers.values()) this.installKey(p.transport);
+        resolve(this.address());
+      });
+    });
+  }
+
+  /** The bound address and port. */
+  address(): { address: string; port: number } {
+    const a = this.server.address();
+    if (a === null || typeof a === 'string') return { address: this.init.host, port: this.init.port ?? 179 };
+    return { address: a.address, port: a.port };
+  }
+
+  private installKey(t: PeerTransport, key = t.md5Password): void {
+    const fd = handleFd(this.server);
+    if (fd < 0 || !key) return;
+    // Linux: an IPv6 listener takes IPv4 peers' keys as v4-mapped addresses.
+    const v6 = isIP(this.address().address) === 6;
+    const peer = v6 && isIP(t.peerAddress) === 4 ? v4Mapped(t.peerAddress) : t.peerAddress;
+    try {
+      this.sockOpts.setTcpMd5Sig(fd, peer, key);
+    } catch (err: unknown) {
+      this.log.error({ peer: t.peerAddress, err }, 'could not install the TCP-MD5 key on the listener');
+    }
+  }
+
+  /** Routes connections from the peer's address to `target`; returns a function that unregisters it. */
+  register(target: IncomingTarget): () => void {
+    const key = canonicalAddress(target.transport.peerAddress);
+    this.peers.set(key, target);
+    this.installKey(target.transport);
+    return () => {
+      if (this.peers.get(key) !== target) return;
+      this.peers.delete(key);
+      if (target.transport.md5Password) this.installKey(target.transport, '');
+    };
+  }
+
+  private onConnection(s: Socket): void {
+    const remote = canonicalAddress(s.remoteAddress ?? '');
+    const target = this.peers.get(remote);
+    if (!target) return this.reject(s, remote);
+    try {
+      // GTSM on the accepted socket (MD5 was inherited from the listener's key list).
+      applySocketOptions(this.sockOpts, handleFd(s), target.transport, false);
+    } catch (err: unknown) {
+      this.log.error({ peer: remote, err }, 'could not set GTSM options on an accepted connection');
+      s.destroy();
+      return;
+    }
+    target.acceptIncoming(s);
+  }
+
+  /** RFC 4486 §4: Connection Rejected, after the peer's first message (its OPEN) or a timeout. */
+  private reject(s: Socket, remote: string): void {
+    this.log.warn({ peer: remote }, 'connection from an unconfigured address rejected');
+    s.on('error', () => undefined);
+    const notification = this.components.codec.encode(
+      { type: 'notification', code: 6, subcode: CeaseSubcode.ConnectionRejected, data: new Uint8Array(0) },
+      DEFAULT_CONTEXT,
+    );
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      this.clock.clearTimeout(timer);
+      s.end(notification);
+      this.clock.setTimeout(() => s.destroy(), 1000);
+    };
+    const timer = this.clock.setTimeout(finish, this.init.rejectAfterMs ?? 5000);
+    s.once('data', finish);
+    s.once('close', () => {
+      done = true;
+      this.clock.clearTimeout(timer);
+    });
+  }
+
+  /** Stops listening and closes nothing else (peers own their connections). */
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The narrow interfaces the session shell is built on, each injected through the shell's
+ * components object: the codec (framing, decode to FSM events, encode), socket options for
+ * TCP-MD5 and GTSM, a clock, and a logger. Defaults that need no I/O live here too.
+ *
+ * Invariant: nothing here performs I/O at import time; the defaults are inert (no-op socket
+ * options, a silent logger) or wrap the process's own timers.
+ */
+import type { BgpMessage, CodecContext } from '../codec/types.js';
+import type { ConnId, SessionEvent } from './types.js';
+
+/** Splits a TCP byte stream into whole BGP messages (the codec's `MessageReader`). */
+export interface FrameReader {
+  /** RFC 8654: set once extended messages are negotiated. */
+  extendedMessage: boolean;
+  /** Adds a chunk and returns the complete messages; throws the codec's header error on bad framing. */
+  push(chunk: Uint8Array): Uint8Array[];
+}
+
+/** What the shell needs from the codec. */
+export interface SessionCodec {
+  /** A new stream reader for one connection. */
+  newReader(): FrameReader;
+  /**
+   * Decodes one framed message received on `conn` into the FSM event it raises. Never throws:
+   * a decoding failure becomes `header-error` / `open-error` / `update-error` with the
+   * NOTIFICATION the codec prescribes. With `rawUpdates`, UPDATEs are not decoded here.
+   */
+  toEvent(message: Uint8Array, conn: ConnId, ctx: CodecContext, rawUpdates: boolean): SessionEvent;
+  /** The error event for an exception thrown by `FrameReader.push`. */
+  errorEvent(e: unknown, conn: ConnId): SessionEvent;
+  /** Encodes a message for the wire. */
+  encode(message: BgpMessage, ctx: CodecContext): Uint8Array;
+}
+
+/** Address family of a socket, for the TTL options. */
+export type IpFamily = 4 | 6;
+
+/**
+ * setsockopt hooks for RFC 2385 TCP-MD5 and RFC 5082 GTSM on a socket fd. The real
+ * implementation is `@tabby/netlink`'s `setTcpMd5Sig` / `setTtl` / `setMinTtl`; the default
+ * does nothing (and the shell reports an error when a peer asks for MD5 or GTSM without it).
+ */
+export interface SocketOptions {
+  /** False for the no-op default: the shell then refuses peers that need MD5 or GTSM. */
+  readonly available: boolean;
+  /** RFC 2385: sign segments to/from `peerAddress` with `key` ('' removes the key). */
+  setTcpMd5Sig(fd: number, peerAddress: string, key: string): void;
+  /** RFC 5082 §3: minimum TTL / hop limit accepted. */
+  setMinTtl(fd: number, family: IpFamily, ttl: number): void;
+  /** TTL / hop limit of sent packets (255 for GTSM). */
+  setTtl(fd: number, family: IpFamily, ttl: number): void;
+}
+
+/** The default: no socket options available. */
+export const noSocketOptions: SocketOptions = {
+  available: false,
+  setTcpMd5Sig: () => undefined,
+  setMinTtl: () => undefined,
+  setTtl: () => undefined,
+};
+
+/** An opaque timer handle. */
+export type TimerHandle = unknown;
+
+/** Time and timers, injected so tests can drive them. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(h: TimerHandle): void;
+}
+
+/** The process clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** The subset of a pino logger the session uses (keys: peer, err). */
+export interface SessionLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** A logger that drops everything. */
+export const silentLogger: SessionLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
