@@ -312,7 +312,19 @@ Napi::Value SetSockOptBuf(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// tcpSocket(family 4|6) -> fd of a new, unconnected non-blocking TCP socket, so options that
+// must precede connect() (TCP_MD5SIG on the active side, RFC 2385) can be set before Node
+// wraps and connects it.
+Napi::Value TcpSocket(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int family = info[0].As<Napi::Number>().Int32Value() == 6 ? AF_INET6 : AF_INET;
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw ErrnoError(env, "socket", errno);
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("tcpSocket", Napi::Function::New(env, TcpSocket));
   exports.Set("Socket", Socket::Init(env));
   exports.Set("withNetns", Napi::Function::New(env, WithNetns));
   exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt));

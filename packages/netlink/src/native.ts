@@ -33,6 +33,8 @@ export interface NativeAddon {
   setsockoptInt(fd: number, level: number, name: number, value: number): void;
   getsockoptInt(fd: number, level: number, name: number): number;
   setsockoptBuf(fd: number, level: number, name: number, value: Uint8Array): void;
+  /** A new unconnected non-blocking TCP socket's fd (family 4 or 6). */
+  tcpSocket(family: 4 | 6): number;
 }
 
 let loaded: NativeAddon | undefined;

@@ -6,7 +6,8 @@
  * struct tcp_md5sig (linux/tcp.h) is encoded here: sockaddr_storage tcpm_addr (128 bytes),
  * u8 flags, u8 prefixlen, u16 keylen, s32 ifindex, u8 key[80] — 216 bytes.
  */
-import type { Socket } from 'node:net';
+import { Socket, type Server } from 'node:net';
+import { closeSync } from 'node:fs';
 import { NetlinkError, syscallError } from './errors.js';
 import { parseIp, type IpFamily } from './codec/ip.js';
 import { native } from './native.js';
@@ -23,8 +24,32 @@ const TCP_MD5SIG_MAXKEYLEN = 80;
 const AF_INET = 2;
 const AF_INET6 = 10;
 
+/**
+ * An unconnected Node TCP socket whose fd exists before `connect()`, so that options which must
+ * precede the SYN can be set on it: RFC 2385 §2 signs every segment including the SYN, so the
+ * active side needs TCP_MD5SIG before connecting. Pass `md5` to sign towards that peer, then
+ * call `socket.connect(port, peer)`.
+ */
+export function createTcpSocket(family: IpFamily, md5?: { peer: string; key: Uint8Array | string }): Socket {
+  let fd: number;
+  try {
+    fd = native().tcpSocket(family);
+  } catch (e: unknown) {
+    throw syscallError(e, 'create TCP socket');
+  }
+  if (md5) {
+    try {
+      setTcpMd5Sig(fd, md5.peer, md5.key);
+    } catch (e: unknown) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+  return new Socket({ fd, readable: true, writable: true });
+}
+
 /** The fd of a connected or listening net.Socket / net.Server handle; throws when it has none. */
-export function socketFd(sock: Socket | { _handle?: unknown }): number {
+export function socketFd(sock: Socket | Server | { _handle?: unknown }): number {
   const handle = (sock as { _handle?: { fd?: unknown } | null })._handle;
   const fd = handle?.fd;
   if (typeof fd !== 'number' || fd < 0) {
