@@ -10,7 +10,9 @@
 import {
   decodeMessage,
   encodeUpdates,
+  forEachIpv4Nlri,
   forEachNlri,
+  locateUpdateFields,
   MessageReader,
   readMessageHeader,
   type CodecContext,
@@ -117,6 +119,23 @@ const bench: Bench = {
     }, runs);
     if (walk.count !== n) throw new Error(`walked ${walk.count} of ${n} prefixes`);
     report('forEachNlri', n, walk);
+
+    // The lean ingestion path: attributes decoded, IPv4 NLRI only syntax-checked, then walked as numbers.
+    const lazy = time(() => {
+      let k = 0;
+      const cb = (addr: number): void => {
+        k += addr > 0 ? 1 : 1;
+      };
+      for (const m of msgs) {
+        const d = decodeMessage(m, ctx, { lazyIpv4Nlri: true });
+        if (d.type !== 'update' || d.action !== 'accept') continue;
+        const f = locateUpdateFields(m);
+        forEachIpv4Nlri(m, f.nlri[0], f.nlri[1], false, cb);
+      }
+      return k;
+    }, runs);
+    if (lazy.count !== n) throw new Error(`lazily decoded ${lazy.count} of ${n} prefixes`);
+    report('decode-lazy+forEachIpv4Nlri', n, lazy);
   },
 };
 

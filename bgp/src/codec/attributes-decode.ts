@@ -33,6 +33,18 @@ export interface DecodeOptions {
   ibgp?: boolean;
   /** RFC 6793 §4.2.3: merge AS4_PATH/AS4_AGGREGATOR into AS_PATH/AGGREGATOR (default true). */
   reconcileAs4?: boolean;
+  /**
+   * With `ibgp: false`: the peer's AS, which must lead the AS_PATH (RFC 4271 §6.3; RFC 7606 §7.2
+   * → treat-as-withdraw). Leave unset for route servers, which do not prepend their AS.
+   */
+  peerAs?: number;
+  /**
+   * Fast ingestion: the IPv4 NLRI field is syntax-checked (RFC 7606 §5.3) but not turned into
+   * Prefix objects, so `update.nlri` is always empty — also in a treat-as-withdraw outcome. The
+   * caller walks `locateUpdateFields(b).nlri` with `forEachIpv4Nlri` instead (as announcements on
+   * accept, as withdrawals on treat-as-withdraw).
+   */
+  lazyIpv4Nlri?: boolean;
 }
 
 /** How a malformed attribute is handled (RFC 7606 §2). */
@@ -155,6 +167,15 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
   [AttrType.AsPath, { flags: WK, action: 'withdraw', rule: 'RFC 7606 §7.2', decode(b, p, len, st) {
     const r = decodeAsPath(b, p, p + len, st.ctx.fourOctetAs ? 4 : 2);
     if (typeof r === 'string') return `AS_PATH ${r}`;
+    if (st.opts.ibgp === false) {
+      // RFC 5065 §5.1: confederation segments from outside the confederation are malformed.
+      if (r.some((s) => s.type > 2)) return 'AS_PATH from an external peer carries confederation segments';
+      const first = r[0];
+      const peerAs = st.opts.peerAs;
+      if (peerAs !== undefined && (first === undefined || first.type !== 2 || first.asns[0] !== peerAs)) {
+        return `AS_PATH does not start with the peer's AS ${peerAs}`; // RFC 4271 §6.3
+      }
+    }
     st.attrs.asPath = r;
     return undefined;
   } }],

@@ -10,7 +10,7 @@ import { reconcileAs4 } from './as-path.js';
 import { ATTRIBUTE_SPECS, attrName, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
 import { updateError } from './errors.js';
 import { HEADER_LEN } from './header.js';
-import { decodeNlri } from './nlri.js';
+import { checkNlri, decodeNlri } from './nlri.js';
 import { rd16 } from './writer.js';
 import {
   AttrFlag,
@@ -143,28 +143,50 @@ function keepRaw(b: Uint8Array, flags: number, type: number, v: number, len: num
   (attrs.unknown ??= []).push({ flags, type, value: b.slice(v, v + len) });
 }
 
+/** Octet ranges [start, end) of the three variable fields of an UPDATE. */
+export interface UpdateFields {
+  withdrawn: [number, number];
+  attributes: [number, number];
+  nlri: [number, number];
+}
+
+/**
+ * Locates the withdrawn, path attribute and NLRI fields of an UPDATE (`b` whole, header
+ * included) without decoding them — e.g. to walk the NLRI with `forEachNlri` after
+ * `decodeUpdate` accepted the message. Throws BgpCodecError (Malformed Attribute List) when the
+ * lengths are inconsistent (RFC 4271 §6.3).
+ */
+export function locateUpdateFields(b: Uint8Array): UpdateFields {
+  const end = b.length;
+  let p = HEADER_LEN;
+  if (p + 4 > end) throw updateError(UpdateSubcode.MalformedAttributeList, 'UPDATE shorter than its fixed fields');
+  const wLen = rd16(b, p);
+  p += 2;
+  // RFC 4271 §6.3 (kept by RFC 7606 §3 a): inconsistent lengths → Malformed Attribute List, reset.
+  if (p + wLen + 2 > end) throw updateError(UpdateSubcode.MalformedAttributeList, `withdrawn routes length ${wLen} overruns the message`);
+  const w: [number, number] = [p, p + wLen];
+  p += wLen;
+  const aLen = rd16(b, p);
+  p += 2;
+  if (p + aLen > end) throw updateError(UpdateSubcode.MalformedAttributeList, `total path attribute length ${aLen} overruns the message`);
+  return { withdrawn: w, attributes: [p, p + aLen], nlri: [p + aLen, end] };
+}
+
 /**
  * Decodes an UPDATE (`b` is the whole message, header included and already validated by
  * `readMessageHeader`). Returns the RFC 7606 outcome or throws BgpCodecError for session reset.
  */
 export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptions = {}): UpdateOutcome {
-  const end = b.length;
-  let p = HEADER_LEN;
-  const wLen = rd16(b, p);
-  p += 2;
-  // RFC 4271 §6.3 (kept by RFC 7606 §3 a): inconsistent lengths → Malformed Attribute List, reset.
-  if (p + wLen + 2 > end) throw updateError(UpdateSubcode.MalformedAttributeList, `withdrawn routes length ${wLen} overruns the message`);
-  const wStart = p;
-  p += wLen;
-  const aLen = rd16(b, p);
-  p += 2;
-  if (p + aLen > end) throw updateError(UpdateSubcode.MalformedAttributeList, `total path attribute length ${aLen} overruns the message`);
+  const f = locateUpdateFields(b);
   const v4AddPath = ctx.addPath.has('ipv4-unicast');
   // RFC 7606 §5.3: an unparsable withdrawn or NLRI field → session reset (Invalid Network Field).
-  const withdrawn = decodeNlri(b, wStart, wStart + wLen, 1, v4AddPath, []);
-  const nlri = decodeNlri(b, p + aLen, end, 1, v4AddPath, []);
-  const r = decodeAttributes(b, p, p + aLen, ctx, opts, nlri.length > 0);
-  missingWellKnown(r, nlri.length > 0);
+  const withdrawn = decodeNlri(b, f.withdrawn[0], f.withdrawn[1], 1, v4AddPath, []);
+  const nlri: Prefix[] = [];
+  let nlriCount: number;
+  if (opts.lazyIpv4Nlri) nlriCount = checkNlri(b, f.nlri[0], f.nlri[1], 1, v4AddPath);
+  else nlriCount = decodeNlri(b, f.nlri[0], f.nlri[1], 1, v4AddPath, nlri).length;
+  const r = decodeAttributes(b, f.attributes[0], f.attributes[1], ctx, opts, nlriCount > 0);
+  missingWellKnown(r, nlriCount > 0);
   if (r.withdrawIssues.length > 0) return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
   const attrs = !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(r.attrs) : r.attrs;
   return { action: 'accept', update: { type: 'update', withdrawn, attributes: attrs, nlri }, discarded: r.discarded };

@@ -42,6 +42,9 @@ const cases: Case[] = [
   { name: 'AS_PATH segment overrun', msg: update({ attrs: [ORIGIN, '40 02 06 02 02 0000fde9', NEXT_HOP], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.2' } },
   { name: 'AS_PATH one-octet underrun', msg: update({ attrs: [ORIGIN, '40 02 07 02 01 0000fde9 02', NEXT_HOP], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.2' } },
   { name: 'AS_PATH with AS 0 (RFC 7607)', msg: update({ attrs: [ORIGIN, '40 02 06 02 01 00000000', NEXT_HOP], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.2' } },
+  { name: 'AS_PATH not led by the eBGP peer AS', msg: update({ attrs: BASE, nlri: NLRI }), opts: { ibgp: false, peerAs: 65002 }, expect: { withdraw: 'RFC 7606 §7.2' } },
+  { name: 'AS_PATH led by the eBGP peer AS', msg: update({ attrs: BASE, nlri: NLRI }), opts: { ibgp: false, peerAs: 65001 }, expect: { accept: [] } },
+  { name: 'AS_CONFED_SEQUENCE from an eBGP peer', msg: update({ attrs: [ORIGIN, '40 02 06 03 01 0000fde9', NEXT_HOP], nlri: NLRI }), opts: { ibgp: false }, expect: { withdraw: 'RFC 7606 §7.2' } },
   { name: '2-octet AS_PATH on a 2-octet session', msg: update({ attrs: [ORIGIN, AS_PATH2, NEXT_HOP], nlri: NLRI }), ctx: ctx2, expect: { accept: [] } },
   // RFC 7606 §7.3 NEXT_HOP
   { name: 'NEXT_HOP length 5', msg: update({ attrs: [ORIGIN, AS_PATH, '40 03 05 0a00000100'], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.3' } },
