@@ -78,6 +78,17 @@ export class Exporter {
 
   /** The built-in transformation of `a` from `src` toward `d`, cached; null = not exported. */
   private transform(d: PeerState, family: Family, src: PeerState, a: AttrSet): AttrSet | null {
+    const m = d.memo;
+    if (m.src === a && m.peer === src.index && m.family === family) return m.out; // runs share a set
+    const out = this.transformCached(d, family, src, a);
+    m.src = a;
+    m.peer = src.index;
+    m.family = family;
+    m.out = out;
+    return out;
+  }
+
+  private transformCached(d: PeerState, family: Family, src: PeerState, a: AttrSet): AttrSet | null {
     const ck = (a.id * 65536 + src.index) * 2 + (family === 'ipv4-unicast' ? 0 : 1);
     const hit = d.exportCache.get(ck);
     if (hit && hit.src === a && (hit.out === null || hit.out.id >= 0)) return hit.out;
@@ -114,14 +125,15 @@ export class Exporter {
 
   /** Brings `d`'s Adj-RIB-Out for `key` in line with the current best, recording the diff. */
   update(d: PeerState, family: Family, key: PrefixKey, diff: DiffBuilder): void {
+    const ref = this.core.loc[family].get(key);
+    if (ref < 0) this.apply(d, family, key, undefined, undefined, diff);
+    else this.apply(d, family, key, this.core.peers[ref % 65536]!, this.core.attrOfRef(family, key, ref)!, diff);
+  }
+
+  /** Like `update`, with the best path (source peer and attributes; none = no best) given. */
+  apply(d: PeerState, family: Family, key: PrefixKey, src: PeerState | undefined, a: AttrSet | undefined, diff: DiffBuilder): void {
     const core = this.core;
-    const ref = core.loc[family].get(key);
-    let want: AttrSet | null = null;
-    if (ref >= 0) {
-      const src = core.peers[ref % 65536]!;
-      const a = core.attrOfRef(family, key, ref)!;
-      want = this.exportFor(d, family, key, src, a);
-    }
+    const want = src && a ? this.exportFor(d, family, key, src, a) : null;
     const out = d.tables(family).adjOut;
     const prev = out.get(key);
     if (want === null) {
@@ -171,6 +183,7 @@ export class Exporter {
   clearCache(d: PeerState): void {
     for (const e of d.exportCache.values()) if (e.out && e.out.id >= 0) this.core.attrs.release(e.out);
     d.exportCache.clear();
+    d.memo.src = undefined;
   }
 
   /** Bounds a peer's cache: entries for dead source sets accumulate otherwise. */

@@ -33,6 +33,8 @@ export class AttrSet {
   readonly originatorId: number;
   /** RFC 4456 §9: CLUSTER_LIST length. */
   readonly clusterListLen: number;
+  /** The first next hop ("" if none). */
+  readonly nextHop: string;
 
   constructor(
     id: number,
@@ -51,12 +53,10 @@ export class AttrSet {
     this.localPref = attrs.localPref ?? -1;
     this.originatorId = attrs.originatorId !== undefined ? parseIpv4(attrs.originatorId) : -1;
     this.clusterListLen = attrs.clusterList?.length ?? 0;
+    this.nextHop = nextHops[0] ?? '';
   }
 
-  /** The first next hop ("" if none). */
-  get nextHop(): string {
-    return this.nextHops[0] ?? '';
-  }
+
 }
 
 /** RFC 4271 §9.1.2.2 (a) path length; RFC 5065 §5.3: confederation segments do not count. */

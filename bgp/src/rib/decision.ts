@@ -95,21 +95,67 @@ export function comparePreMed(a: Candidate, b: Candidate, o: DecisionOptions): n
   return 0;
 }
 
-/** Keeps the candidates for which `better(x, best)` is never positive; returns the new count. */
-function keepBest(c: Candidate[], n: number, cmp: (a: Candidate, b: Candidate) => number): number {
+/** The tie-break steps after MED, in order (RFC 4271 §9.1.2.2 (d)-(g), RFC 4456 §9). */
+const enum Step {
+  PreMed,
+  Med,
+  Ebgp,
+  IgpCost,
+  RouterId,
+  ClusterList,
+  PeerAddress,
+  PathId,
+}
+
+/** > 0 when `a` is preferred over `b` at `step`, < 0 when `b` is, 0 on a tie. */
+function compareAt(step: Step, a: Candidate, b: Candidate, o: DecisionOptions): number {
+  switch (step) {
+    case Step.PreMed:
+      return comparePreMed(a, b, o);
+    case Step.Med:
+      return b.attrs.med - a.attrs.med;
+    case Step.Ebgp:
+      return Number(a.source.kind === 'ebgp') - Number(b.source.kind === 'ebgp');
+    case Step.IgpCost:
+      return o.igpCost(b.attrs.nextHop) - o.igpCost(a.attrs.nextHop);
+    case Step.RouterId:
+      return effectiveRouterId(b) - effectiveRouterId(a);
+    case Step.ClusterList:
+      return b.attrs.clusterListLen - a.attrs.clusterListLen;
+    case Step.PeerAddress:
+      return a.source.addressKey < b.source.addressKey ? 1 : a.source.addressKey > b.source.addressKey ? -1 : 0;
+    case Step.PathId:
+      return b.pathId - a.pathId;
+  }
+}
+
+/**
+ * Compares the steps after MED ((d) to (g), RFC 4456 §9, path id): a total order, so the better
+ * of two candidates that both survive the MED step is decided pairwise.
+ */
+export function comparePostMed(a: Candidate, b: Candidate, o: DecisionOptions): number {
+  for (let step = Step.Ebgp; step <= Step.PathId; step++) {
+    const r = compareAt(step, a, b, o);
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+/** Keeps the candidates that tie with the best at `step`; returns the new count. */
+function keepBest(c: Candidate[], n: number, step: Step, o: DecisionOptions): number {
   let best = c[0]!;
-  for (let i = 1; i < n; i++) if (cmp(c[i]!, best) > 0) best = c[i]!;
+  for (let i = 1; i < n; i++) if (compareAt(step, c[i]!, best, o) > 0) best = c[i]!;
   let m = 0;
   for (let i = 0; i < n; i++) {
     const x = c[i]!;
-    if (cmp(x, best) === 0) c[m++] = x;
+    if (compareAt(step, x, best, o) === 0) c[m++] = x;
   }
   return m;
 }
 
 /** RFC 4271 §9.1.2.2 (c): drop a path when one from the same neighbour AS has a lower MED. */
 function eliminateMed(c: Candidate[], n: number, o: DecisionOptions): number {
-  if (o.alwaysCompareMed) return keepBest(c, n, (a, b) => b.attrs.med - a.attrs.med);
+  if (o.alwaysCompareMed) return keepBest(c, n, Step.Med, o);
   let m = 0;
   for (let i = 0; i < n; i++) {
     const x = c[i]!;
@@ -136,19 +182,16 @@ export function selectBest(c: Candidate[], n: number, o: DecisionOptions): Candi
   let m = 0;
   for (let i = 0; i < n; i++) if (reachable(c[i]!, o)) c[m++] = c[i]!; // RFC 4271 §9.1.2
   if (m === 0) return undefined;
-  m = keepBest(c, m, (a, b) => comparePreMed(a, b, o)); // §9.1.1, §9.1.2.2 (a), (b)
+  m = keepBest(c, m, Step.PreMed, o); // §9.1.1, §9.1.2.2 (a), (b)
   if (m > 1) m = eliminateMed(c, m, o); // §9.1.2.2 (c)
-  // §9.1.2.2 (d): eBGP-learned over iBGP-learned.
-  if (m > 1) m = keepBest(c, m, (a, b) => Number(a.source.kind === 'ebgp') - Number(b.source.kind === 'ebgp'));
-  // §9.1.2.2 (e): lowest interior cost to the next hop.
-  if (m > 1) m = keepBest(c, m, (a, b) => o.igpCost(b.attrs.nextHop) - o.igpCost(a.attrs.nextHop));
+  if (m > 1) m = keepBest(c, m, Step.Ebgp, o); // §9.1.2.2 (d): eBGP-learned over iBGP-learned
+  if (m > 1) m = keepBest(c, m, Step.IgpCost, o); // §9.1.2.2 (e): lowest interior cost
   // §9.1.2.2 (f) with RFC 4456 §9: lowest BGP identifier, ORIGINATOR_ID in its place.
-  if (m > 1) m = keepBest(c, m, (a, b) => effectiveRouterId(b) - effectiveRouterId(a));
+  if (m > 1) m = keepBest(c, m, Step.RouterId, o);
   // RFC 4456 §9, inserted between (f) and (g): shorter CLUSTER_LIST.
-  if (m > 1) m = keepBest(c, m, (a, b) => b.attrs.clusterListLen - a.attrs.clusterListLen);
-  // §9.1.2.2 (g): lowest peer address.
-  if (m > 1) m = keepBest(c, m, (a, b) => (a.source.addressKey < b.source.addressKey ? 1 : a.source.addressKey > b.source.addressKey ? -1 : 0));
+  if (m > 1) m = keepBest(c, m, Step.ClusterList, o);
+  if (m > 1) m = keepBest(c, m, Step.PeerAddress, o); // §9.1.2.2 (g): lowest peer address
   // RFC 7911 paths from one peer: lowest path id, so the result is deterministic.
-  if (m > 1) m = keepBest(c, m, (a, b) => b.pathId - a.pathId);
+  if (m > 1) m = keepBest(c, m, Step.PathId, o);
   return c[0];
 }

@@ -14,7 +14,7 @@
  */
 import type { Family } from '../codec/types.js';
 import { AttrStore, type AttrSet } from './attr-set.js';
-import { comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
+import { comparePostMed, comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
 import type { PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
 import type { PrefixKey } from './prefix-key.js';
@@ -81,15 +81,11 @@ export class RibCore {
    */
   setPath(p: PeerState, family: Family, key: PrefixKey, slot: number, a: AttrSet): boolean {
     const t = p.tables(family).inTable(slot);
-    const old = t.get(key);
     const nv = a.id * 2;
+    const old = t.put(key, nv);
     if (old === nv) return false;
-    if (old >= 0 && old >> 1 === a.id) {
-      t.set(key, nv); // only the stale mark changes
-      return true;
-    }
+    if (old >= 0 && old >> 1 === a.id) return true; // only the stale mark changed
     this.attrs.retain(a);
-    t.set(key, nv);
     if (old < 0) p.accepted++;
     const oldAttr = old >= 0 ? this.attrs.get(old >> 1) : undefined;
     this.onPathChange(family, key, pathRef(slot, p.index), p, slot, oldAttr, a);
@@ -136,22 +132,38 @@ export class RibCore {
       this.recompute(family, key);
       return;
     }
-    const bp = this.peers[cur % 65536]!;
-    const best = this.fill(this.cb, bestAttr, bp, Math.floor(cur / 65536));
-    const newCmp = newAttr ? comparePreMed(this.fill(this.ca, newAttr, p, slot), best, this.decision) : -1;
-    const oldCmp = oldAttr ? comparePreMed(this.fill(this.ca, oldAttr, p, slot), best, this.decision) : -1;
+    const o = this.decision;
+    const best = this.fill(this.cb, bestAttr, this.peers[cur % 65536]!, Math.floor(cur / 65536));
+    const oldCmp = oldAttr ? comparePreMed(this.fill(this.ca, oldAttr, p, slot), best, o) : -1;
+    const cand = newAttr ? this.fill(this.ca, newAttr, p, slot) : undefined;
+    const newCmp = cand ? comparePreMed(cand, best, o) : -1;
     if (newCmp < 0 && oldCmp < 0) return; // eliminated before MED, before and after: no effect
     this.markDirty(family, key, cur, bestAttr);
     if (newCmp > 0) loc.set(key, ref); // strictly above every other candidate before MED: wins
-    else this.recompute(family, key);
+    else if (cand && oldCmp < 0 && this.pairwise(cand, best)) loc.set(key, ref);
+    else if (!cand || oldCmp >= 0 || !this.pairwiseDecided(cand, best)) this.recompute(family, key);
+  }
+
+  /**
+   * A new path `y` ties the best `x` before MED, and the path it replaced did not take part.
+   * When MED is compared between them (same neighbour AS, or always-compare-med), adding `y`
+   * cannot resurrect an eliminated path: `x` stays unless `y` eliminates it by MED, and a
+   * surviving `y` is ranked against `x` by the total order of the later steps.
+   * `pairwiseDecided`: the outcome is known without the other candidates.
+   */
+  private pairwiseDecided(y: Candidate, x: Candidate): boolean {
+    if (!this.decision.alwaysCompareMed && y.attrs.neighborAs !== x.attrs.neighborAs) return false;
+    return y.attrs.med >= x.attrs.med; // y.med < x.med eliminates x: the others decide
+  }
+
+  /** True when `y` (see `pairwiseDecided`) becomes the best. */
+  private pairwise(y: Candidate, x: Candidate): boolean {
+    return this.pairwiseDecided(y, x) && y.attrs.med === x.attrs.med && comparePostMed(y, x, this.decision) > 0;
   }
 
   /** Remembers the pre-flush best of `key` the first time it changes. */
   markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
-    const d = this.dirty[family];
-    if (d.has(key)) return;
-    if (a) this.attrs.retain(a);
-    d.set(key, ref + 1, a ? a.id + 1 : 0);
+    if (this.dirty[family].putIfAbsent(key, ref + 1, a ? a.id + 1 : 0) && a) this.attrs.retain(a);
   }
 
   /** Runs the decision process for `key` over every peer's candidates. */

@@ -111,9 +111,17 @@ export class PeerState {
   accepted = 0;
   /** Cache of export transformations: (source attr id, source peer) → result. */
   readonly exportCache = new Map<number, { src: AttrSet; out: AttrSet | null }>();
+  /** One-entry memo in front of `exportCache` (consecutive prefixes share attribute sets). */
+  readonly memo: { src: AttrSet | undefined; peer: number; family: Family; out: AttrSet | null } = {
+    src: undefined,
+    peer: -1,
+    family: 'ipv4-unicast',
+    out: null,
+  };
   /** Families whose Adj-RIB-Out was dumped (so End-of-RIB was queued). */
   readonly dumped = new Set<Family>();
-  private readonly fams = new Map<Family, PeerFamilyTables>();
+  private v4: PeerFamilyTables | undefined;
+  private v6: PeerFamilyTables | undefined;
 
   constructor(
     readonly index: number,
@@ -131,14 +139,13 @@ export class PeerState {
 
   /** The family tables, created on demand. */
   tables(f: Family): PeerFamilyTables {
-    let t = this.fams.get(f);
-    if (!t) this.fams.set(f, (t = new PeerFamilyTables(f)));
-    return t;
+    if (f === 'ipv4-unicast') return (this.v4 ??= new PeerFamilyTables(f));
+    return (this.v6 ??= new PeerFamilyTables(f));
   }
 
   /** The family tables if any exist. */
   maybeTables(f: Family): PeerFamilyTables | undefined {
-    return this.fams.get(f);
+    return f === 'ipv4-unicast' ? this.v4 : this.v6;
   }
 
   /** Records the session's router id for the decision process. */

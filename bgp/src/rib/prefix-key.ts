@@ -60,8 +60,8 @@ export function prefixKey(p: Prefix): PrefixKey {
 export function keyToPrefix(key: PrefixKey, pathId = 0): Prefix {
   let p: Prefix;
   if (typeof key === 'number') {
-    const len = key % 64;
-    p = { afi: 1, addr: formatIpv4((key - len) / 64), len };
+    const addr = Math.floor(key / 64);
+    p = { afi: 1, addr: formatIpv4(addr), len: key - addr * 64 };
   } else {
     const slash = key.lastIndexOf('/');
     p = { afi: 2, addr: key.slice(0, slash), len: Number(key.slice(slash + 1)) };
@@ -73,8 +73,8 @@ export function keyToPrefix(key: PrefixKey, pathId = 0): Prefix {
 /** Text form "addr/len" of a key, for logs and status output. */
 export function keyToString(key: PrefixKey): string {
   if (typeof key === 'string') return key;
-  const len = key % 64;
-  return `${formatIpv4((key - len) / 64)}/${len}`;
+  const addr = Math.floor(key / 64);
+  return `${formatIpv4(addr)}/${key - addr * 64}`;
 }
 
 /** The family of an (afi, safi) pair, or undefined if Tabby does not carry it. */

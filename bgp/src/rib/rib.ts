@@ -284,7 +284,8 @@ export class Rib {
       const a = cur >= 0 ? this.core.attrOfRef(f, key, cur) : undefined;
       if (cur !== refP1 - 1 || (a ? a.id : -1) !== attrP1 - 1) {
         if (this.emitBest) out.best.push(this.bestChange(f, key, cur, a, refP1 > 0));
-        for (let i = 0; i < targets.length; i++) this.exporter.update(targets[i]!, f, key, diffs[i]!);
+        const src = cur >= 0 ? this.core.peers[cur % 65536] : undefined;
+        for (let i = 0; i < targets.length; i++) this.exporter.apply(targets[i]!, f, key, src, a, diffs[i]!);
       }
       if (attrP1 > 0) this.core.attrs.releaseId(attrP1 - 1);
     });
