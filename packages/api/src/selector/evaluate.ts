@@ -13,48 +13,57 @@ export interface SelectorContext {
   namespaced?: boolean;
 }
 
-/** True when `sel` selects an entity with these labels. */
-export function selectorMatches(sel: Selector, labels: Readonly<Record<string, string>>, ctx: SelectorContext = {}): boolean {
-  const get = (k: string): string | undefined => (Object.hasOwn(labels, k) ? labels[k] : undefined);
-  const ev = (s: Selector): boolean => {
-    switch (s.type) {
-      case 'all':
-        return true;
-      case 'global':
-        return ctx.namespaced !== true;
-      case 'has':
-        return get(s.key) !== undefined;
-      case 'value': {
-        const v = get(s.key);
-        switch (s.op) {
-          case '==':
-            return v !== undefined && v === s.value;
-          case '!=':
-            return v === undefined || v !== s.value;
-          case 'contains':
-            return v !== undefined && v.includes(s.value);
-          case 'starts with':
-            return v !== undefined && v.startsWith(s.value);
-          case 'ends with':
-            return v !== undefined && v.endsWith(s.value);
-        }
-        break;
-      }
-      case 'set': {
-        const v = get(s.key);
-        if (s.op === 'in') return v !== undefined && s.values.includes(v);
-        return v === undefined || !s.values.includes(v);
-      }
-      case 'not':
-        return !ev(s.operand);
-      case 'and':
-        return s.operands.every(ev);
-      case 'or':
-        return s.operands.some(ev);
+type Labels = Readonly<Record<string, string>>;
+
+function get(labels: Labels, k: string): string | undefined {
+  return Object.hasOwn(labels, k) ? labels[k] : undefined;
+}
+
+function evalValue(s: Extract<Selector, { type: 'value' }>, labels: Labels): boolean {
+  const v = get(labels, s.key);
+  switch (s.op) {
+    case '==':
+      return v === s.value;
+    case '!=':
+      return v !== s.value;
+    case 'contains':
+      return v !== undefined && v.includes(s.value);
+    case 'starts with':
+      return v !== undefined && v.startsWith(s.value);
+    case 'ends with':
+      return v !== undefined && v.endsWith(s.value);
+  }
+}
+
+function ev(s: Selector, labels: Labels, namespaced: boolean): boolean {
+  switch (s.type) {
+    case 'all':
+      return true;
+    case 'global':
+      return !namespaced;
+    case 'has':
+      return Object.hasOwn(labels, s.key);
+    case 'value':
+      return evalValue(s, labels);
+    case 'set': {
+      const v = get(labels, s.key);
+      if (s.op === 'in') return v !== undefined && s.values.includes(v);
+      return v === undefined || !s.values.includes(v);
     }
-    return false;
-  };
-  return ev(sel);
+    case 'not':
+      return !ev(s.operand, labels, namespaced);
+    case 'and':
+      for (const o of s.operands) if (!ev(o, labels, namespaced)) return false;
+      return true;
+    case 'or':
+      for (const o of s.operands) if (ev(o, labels, namespaced)) return true;
+      return false;
+  }
+}
+
+/** True when `sel` selects an entity with these labels. */
+export function selectorMatches(sel: Selector, labels: Labels, ctx: SelectorContext = {}): boolean {
+  return ev(sel, labels, ctx.namespaced === true);
 }
 
 /** True when the selector is exactly `global()` (a namespaceSelector for global entities only). */

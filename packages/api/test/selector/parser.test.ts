@@ -157,3 +157,20 @@ describe('selectorUid', () => {
     expect(selectorUid(parseSelector('a == "1"'))).not.toBe(a);
   });
 });
+
+describe('label name characters', () => {
+  it('accepts exactly [a-zA-Z0-9_./-] in label names', () => {
+    for (let c = 33; c < 127; c++) {
+      const ch = String.fromCharCode(c);
+      const ok = /[a-zA-Z0-9_./-]/.test(ch);
+      const parses = (() => {
+        try {
+          return canonicalSelector(parseSelector(`has(a${ch}b)`)) === `has(a${ch}b)`;
+        } catch {
+          return false;
+        }
+      })();
+      expect([ch, parses]).toEqual([ch, ok]);
+    }
+  });
+});
