@@ -1,0 +1,194 @@
+/**
+ * The `tabby-bgp` configuration file (YAML): parsed and validated into a `DaemonConfig`.
+ *
+ * Invariants: a returned config is complete (every default filled in), addresses are in
+ * canonical text, prefixes are canonical CIDRs, and every error names the file and the field
+ * path (`peers[1].asn`) with what was expected, so an operator can fix it without reading code.
+ * Pure: the caller reads the file; `parseDaemonConfig` only sees its text.
+ */
+import { TabbyError, canonicalCidr, canonicalIp, isCidr, isIp } from '@tabby/api';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Family } from '../codec/types.js';
+
+/** Error codes of the daemon layer. */
+export type DaemonErrorCode = 'InvalidConfig' | 'ConfigUnreadable' | 'StatusSocket' | 'BadRequest';
+
+/** The one error class of the daemon layer. */
+export class DaemonError extends TabbyError<DaemonErrorCode> {}
+
+/** How a peer is shown in `tabby-bgp status` (calicoctl's "Peer type" column). */
+export type PeerType = 'node-to-node mesh' | 'global' | 'node specific' | 'route reflector client' | 'route reflector';
+
+/** One configured peer, defaults applied. */
+export interface PeerConfig {
+  address: string;
+  asn: number;
+  port: number;
+  /** Local address to connect from / bind (optional). */
+  localAddress?: string;
+  passive: boolean;
+  routeReflectorClient: boolean;
+  nextHopSelf: boolean;
+  /** TCP-MD5 password (RFC 2385). */
+  password?: string;
+  /** GTSM (RFC 5082): the maximum hop count; absent = off. */
+  ttlSecurity?: number;
+  families: Family[];
+  /** Graceful restart towards this peer (RFC 4724); restart time in seconds, absent = off. */
+  gracefulRestart?: { restartTime: number };
+  /** Max-prefix limit (Cease 1 on excess) and the delay before reconnecting, seconds. */
+  maxPrefixes?: { limit: number; restartAfter: number };
+  holdTime: number;
+  type: PeerType;
+}
+
+/** A locally originated prefix. */
+export interface OriginatedPrefix {
+  prefix: string;
+  med?: number;
+  communities?: number[];
+  nextHop?: string;
+}
+
+/** The whole daemon configuration, defaults applied. */
+export interface DaemonConfig {
+  routerId: string;
+  asn: number;
+  /** Where to accept connections; null = never listen. */
+  listen: { address: string; port: number } | null;
+  clusterId?: string;
+  holdTime: number;
+  peers: PeerConfig[];
+  prefixes: OriginatedPrefix[];
+  statusSocket?: string;
+  /** Restart time we advertise when graceful restart is on for a peer (seconds). */
+  gracefulRestartTime: number;
+}
+
+const ip = z.string().refine(isIp, { message: 'expected an IP address' });
+const ipv4 = z.string().regex(/^\d+\.\d+\.\d+\.\d+$/, 'expected a dotted-quad IPv4 address').refine(isIp, { message: 'expected a dotted-quad IPv4 address' });
+const asn = z.number().int().min(1).max(4294967295);
+// RFC 4271 §4.2: hold time 0 or at least 3 seconds.
+const holdTime = z.number().int().min(0).max(65535).refine((h) => h === 0 || h >= 3, { message: 'hold time must be 0 or 3..65535 (RFC 4271 §4.2)' });
+const family = z.enum(['ipv4-unicast', 'ipv6-unicast']);
+const community = z.union([z.number().int().min(0).max(0xffffffff), z.string().regex(/^\d+:\d+$/, 'expected "ASN:value"')]);
+
+const peerSchema = z
+  .object({
+    address: ip,
+    asn,
+    port: z.number().int().min(1).max(65535).default(179),
+    localAddress: ip.optional(),
+    passive: z.boolean().default(false),
+    routeReflectorClient: z.boolean().default(false),
+    nextHopSelf: z.boolean().default(false),
+    password: z.string().min(1).max(80).optional(),
+    // RFC 5082 §3: TTL security hop count, 1..254.
+    ttlSecurity: z.union([z.boolean(), z.number().int().min(1).max(254)]).optional(),
+    families: z.array(family).min(1).optional(),
+    gracefulRestart: z.union([z.boolean(), z.object({ restartTime: z.number().int().min(1).max(4095) }).strict()]).optional(),
+    maxPrefixes: z
+      .union([z.number().int().min(1), z.object({ limit: z.number().int().min(1), restartAfter: z.number().int().min(1).default(30) }).strict()])
+      .optional(),
+    holdTime: holdTime.optional(),
+    type: z.enum(['node-to-node mesh', 'global', 'node specific', 'route reflector client', 'route reflector']).optional(),
+  })
+  .strict();
+
+const prefixSchema = z.union([
+  z.string(),
+  z
+    .object({ prefix: z.string(), med: z.number().int().min(0).max(0xffffffff).optional(), communities: z.array(community).optional(), nextHop: ip.optional() })
+    .strict(),
+]);
+
+const configSchema = z
+  .object({
+    routerId: ipv4,
+    asn,
+    listen: z.union([z.null(), z.literal('none'), z.object({ address: ip.default('0.0.0.0'), port: z.number().int().min(0).max(65535).default(179) }).strict()]).optional(),
+    clusterId: ipv4.optional(),
+    holdTime: holdTime.default(90),
+    gracefulRestartTime: z.number().int().min(1).max(4095).default(120),
+    peers: z.array(peerSchema).default([]),
+    prefixes: z.array(prefixSchema).default([]),
+    statusSocket: z.string().min(1).optional(),
+  })
+  .strict();
+
+/** `peers[1].asn` from a zod path. */
+function fieldPath(path: ReadonlyArray<string | number>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(top level)';
+}
+
+function invalid(file: string, field: string, message: string): DaemonError {
+  return new DaemonError('InvalidConfig', `${file}: ${field}: ${message}`, { file, field });
+}
+
+function parseCommunity(c: number | string): number {
+  if (typeof c === 'number') return c;
+  const [hi, lo] = c.split(':').map(Number) as [number, number];
+  return ((hi & 0xffff) * 0x10000 + (lo & 0xffff)) >>> 0;
+}
+
+/**
+ * Parses and validates the YAML text of `file`. Throws `DaemonError('InvalidConfig')` naming
+ * the file and the field.
+ */
+export function parseDaemonConfig(text: string, file: string): DaemonConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e: unknown) {
+    throw invalid(file, '(syntax)', e instanceof Error ? e.message : String(e));
+  }
+  const r = configSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw invalid(file, fieldPath(issue.path), issue.message);
+  }
+  const c = r.data;
+  const seen = new Set<string>();
+  const peers = c.peers.map((p, i): PeerConfig => {
+    const address = canonicalIp(p.address);
+    if (seen.has(address)) throw invalid(file, `peers[${i}].address`, `duplicate peer ${address}`);
+    seen.add(address);
+    if (p.routeReflectorClient && p.asn !== c.asn) throw invalid(file, `peers[${i}].routeReflectorClient`, 'route reflector clients must be iBGP peers (same AS)');
+    const v6 = address.includes(':');
+    const ttl = p.ttlSecurity === true ? 1 : p.ttlSecurity === false ? undefined : p.ttlSecurity;
+    const gr = p.gracefulRestart === true ? { restartTime: c.gracefulRestartTime } : p.gracefulRestart === false ? undefined : p.gracefulRestart;
+    const mp = typeof p.maxPrefixes === 'number' ? { limit: p.maxPrefixes, restartAfter: 30 } : p.maxPrefixes;
+    return {
+      address,
+      asn: p.asn,
+      port: p.port,
+      localAddress: p.localAddress ? canonicalIp(p.localAddress) : undefined,
+      passive: p.passive,
+      routeReflectorClient: p.routeReflectorClient,
+      nextHopSelf: p.nextHopSelf,
+      password: p.password,
+      ttlSecurity: ttl,
+      families: p.families ?? (v6 ? ['ipv6-unicast'] : ['ipv4-unicast', 'ipv6-unicast']),
+      gracefulRestart: gr,
+      maxPrefixes: mp,
+      holdTime: p.holdTime ?? c.holdTime,
+      type: p.type ?? (p.routeReflectorClient ? 'route reflector client' : 'global'),
+    };
+  });
+  if (peers.some((p) => p.routeReflectorClient) && !c.clusterId) {
+    // RFC 4456 §7: a reflector without a configured cluster ID uses its router ID.
+  }
+  const prefixes = c.prefixes.map((p, i): OriginatedPrefix => {
+    const o = typeof p === 'string' ? { prefix: p } : p;
+    if (!isCidr(o.prefix)) throw invalid(file, `prefixes[${i}]${typeof p === 'string' ? '' : '.prefix'}`, `"${o.prefix}" is not a CIDR`);
+    return { prefix: canonicalCidr(o.prefix), med: o.med, communities: o.communities?.map(parseCommunity), nextHop: o.nextHop ? canonicalIp(o.nextHop) : undefined };
+  });
+  const listen = c.listen === null || c.listen === 'none' ? null : { address: canonicalIp(c.listen?.address ?? '0.0.0.0'), port: c.listen?.port ?? 179 };
+  return { routerId: c.routerId, asn: c.asn, listen, clusterId: c.clusterId, holdTime: c.holdTime, peers, prefixes, statusSocket: c.statusSocket, gracefulRestartTime: c.gracefulRestartTime };
+}
+
+/** True when two peer configs are equal (unchanged peers survive a reload untouched). */
+export function samePeer(a: PeerConfig, b: PeerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,182 @@
+/**
+ * The `tabby-bgp` daemon: a `Speaker` built from a `DaemonConfig` with real sessions, a real
+ * listener, pino logs and prom-client metrics, plus the status socket. Reload applies a new
+ * configuration without resetting unchanged peers; stop sends Cease (Administrative Shutdown).
+ *
+ * Invariants: the RIB's identity (AS, router ID, cluster ID) is fixed for the daemon's life — a
+ * reload that changes it is refused with a message saying a restart is needed; everything else
+ * (peers, originated prefixes) is applied as a difference.
+ */
+import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
+import type { PathAttributes } from '../codec/types.js';
+import { FAMILIES, Rib } from '../rib/index.js';
+import { BgpListener, PeerSession, defaultSessionCodec, netlinkSocketOptions, noSocketOptions, systemClock, type SessionLogger, type SocketOptions } from '../session/index.js';
+import { createSpeakerMetrics } from '../speaker/metrics.js';
+import { Speaker, toPrefix } from '../speaker/speaker.js';
+import type { SpeakerPeerConfig } from '../speaker/types.js';
+import { DaemonError, parseDaemonConfig, type DaemonConfig, type OriginatedPrefix, type PeerConfig } from './config.js';
+import { startStatusServer, type PeerStatus, type RouteReport, type StatusReport } from './status.js';
+import { routeReport } from './routes.js';
+
+/** Components of the daemon. */
+export interface DaemonComponents {
+  logger: SessionLogger;
+  /** Metrics registry (a fresh one per daemon; the binary serves it on --metrics-port). */
+  registry?: Registry;
+}
+
+/** Init options of the daemon. */
+export interface DaemonInit {
+  configFile: string;
+  /** We restarted: R bit in the GR capability, selection deferred until End-of-RIB (RFC 4724 §4.1). */
+  restarting?: boolean;
+}
+
+/** Reads and parses the configuration file. */
+export function loadConfig(file: string): DaemonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e: unknown) {
+    throw new DaemonError('ConfigUnreadable', `${file}: cannot read the configuration: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
+  return parseDaemonConfig(text, file);
+}
+
+function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
+  return {
+    address: p.address,
+    asn: p.asn,
+    port: p.port,
+    localAddress: p.localAddress,
+    passive: p.passive,
+    routeReflectorClient: p.routeReflectorClient,
+    nextHop: p.nextHopSelf ? 'self' : 'auto',
+    password: p.password,
+    ttlSecurity: p.ttlSecurity,
+    families: p.families,
+    gracefulRestart: p.gracefulRestart,
+    maxPrefixes: p.maxPrefixes ? { limit: p.maxPrefixes.limit, restartAfterMs: p.maxPrefixes.restartAfter * 1000 } : undefined,
+    holdTime: p.holdTime,
+    type: p.type,
+  };
+}
+
+function originated(ps: OriginatedPrefix[]): Array<{ prefix: string; attrs: PathAttributes }> {
+  return ps.map((p) => {
+    const attrs: PathAttributes = {};
+    if (p.med !== undefined) attrs.med = p.med;
+    if (p.communities?.length) attrs.communities = p.communities;
+    if (p.nextHop) {
+      if (p.nextHop.includes(':')) attrs.mpReach = { afi: 2, safi: 1, nextHops: [p.nextHop], nlri: [] };
+      else attrs.nextHop = p.nextHop;
+    }
+    return { prefix: p.prefix, attrs };
+  });
+}
+
+function socketOptionsFor(cfg: DaemonConfig, log: SessionLogger): SocketOptions {
+  if (!cfg.peers.some((p) => p.password || p.ttlSecurity)) return noSocketOptions;
+  try {
+    return netlinkSocketOptions();
+  } catch (err: unknown) {
+    log.error({ err }, 'TCP-MD5/GTSM unavailable (netlink addon not loaded)');
+    return noSocketOptions;
+  }
+}
+
+/** A running daemon. */
+export class BgpDaemon {
+  private statusServer: { close(): Promise<void> } | undefined;
+
+  private constructor(
+    readonly speaker: Speaker,
+    readonly rib: Rib,
+    private config: DaemonConfig,
+    private readonly init: DaemonInit,
+    private readonly log: SessionLogger,
+  ) {}
+
+  /** Loads the configuration, starts the speaker and the status socket. */
+  static async start(c: DaemonComponents, init: DaemonInit, signal?: AbortSignal): Promise<BgpDaemon> {
+    const cfg = loadConfig(init.configFile);
+    const rr = cfg.peers.some((p) => p.routeReflectorClient);
+    const rib = new Rib(
+      { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: false, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime } },
+      { now: Date.now() },
+    );
+    const codec = defaultSessionCodec();
+    const socketOptions = socketOptionsFor(cfg, c.logger);
+    const speaker = new Speaker(
+      {
+        rib,
+        clock: systemClock,
+        logger: c.logger,
+        metrics: c.registry ? createSpeakerMetrics(c.registry) : undefined,
+        sessionFactory: (i) => new PeerSession({ codec, socketOptions, logger: c.logger }, i),
+        listenerFactory: (i) => {
+          const l = new BgpListener({ codec, socketOptions, logger: c.logger }, i);
+          return { listen: (s) => l.listen(s), register: (t) => l.register(t as PeerSession), close: () => l.close() };
+        },
+      },
+      { routerId: cfg.routerId, asn: cfg.asn, listen: cfg.listen, peers: cfg.peers.map(speakerPeer), originate: originated(cfg.prefixes), restarting: init.restarting, session: { holdTime: cfg.holdTime } },
+    );
+    const d = new BgpDaemon(speaker, rib, cfg, init, c.logger);
+    await speaker.start(signal);
+    if (cfg.statusSocket) d.statusServer = await startStatusServer(cfg.statusSocket, { status: () => d.statusReport(), routes: (p) => d.routes(p) });
+    c.logger.info({ asn: cfg.asn, routerId: cfg.routerId, peers: cfg.peers.length, listen: cfg.listen }, 'tabby-bgp started');
+    return d;
+  }
+
+  /** The configuration in force. */
+  get currentConfig(): DaemonConfig {
+    return this.config;
+  }
+
+  /** Re-reads the file and applies the difference (SIGHUP). Throws on an invalid file (nothing changes). */
+  reload(): { added: string[]; removed: string[]; reset: string[]; updated: string[] } {
+    const next = loadConfig(this.init.configFile);
+    const old = this.config;
+    if (next.asn !== old.asn || next.routerId !== old.routerId || next.clusterId !== old.clusterId)
+      throw new DaemonError('InvalidConfig', `${this.init.configFile}: asn, routerId and clusterId cannot change on reload; restart tabby-bgp`, { file: this.init.configFile });
+    const res = this.speaker.setPeers(next.peers.map(speakerPeer));
+    this.speaker.setOriginated(originated(next.prefixes));
+    this.config = next;
+    this.log.info({ ...res }, 'configuration reloaded');
+    return res;
+  }
+
+  /** The answer to the status request. */
+  statusReport(): StatusReport {
+    const peers: PeerStatus[] = this.speaker.status().map((s) => ({
+      address: s.address,
+      asn: s.asn,
+      state: s.state,
+      since: new Date(s.since).toISOString(),
+      prefixesReceived: s.received,
+      prefixesAccepted: s.accepted,
+      prefixesAdvertised: s.advertised,
+      type: s.type,
+      info: s.info || s.state,
+    }));
+    return { peers, locRib: { ipv4: this.rib.locRibSize('ipv4-unicast'), ipv6: this.rib.locRibSize('ipv6-unicast') } };
+  }
+
+  /** The Loc-RIB with best-path attributes, optionally one prefix. */
+  routes(prefix?: string): RouteReport[] {
+    if (prefix !== undefined) {
+      const b = this.rib.best(toPrefix(prefix));
+      return b ? [routeReport(b)] : [];
+    }
+    const out: RouteReport[] = [];
+    for (const f of FAMILIES) for (const b of this.rib.routes(f)) out.push(routeReport(b));
+    return out;
+  }
+
+  /** Cease (Administrative Shutdown) to every peer, then closes sockets. */
+  async stop(): Promise<void> {
+    await this.speaker.stop();
+    await this.statusServer?.close();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * @module speaker — sessions tied to the RIB: per-peer lifecycle, ingestion, Adj-RIB-Out diffs
+ * packed into UPDATEs with backpressure, End-of-RIB, graceful restart, max-prefix, route
+ * refresh, runtime peer changes, events out. See speaker.ts for the invariants.
+ */
+export * from './types.js';
+export { Speaker, toPrefix } from './speaker.js';
+export { TransmitQueue, encodeAttrs } from './transmit.js';
+export { kernelLocalAddresses } from './local-address.js';
+export { createSpeakerMetrics } from './metrics.js';

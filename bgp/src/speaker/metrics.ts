@@ -1,0 +1,48 @@
+/**
+ * prom-client metrics of the speaker, created by a factory on an injected registry (nothing is
+ * registered at import time): sessions by state, UPDATEs in/out per peer, prefixes per peer.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { SessionState } from '../session/index.js';
+import type { SpeakerMetrics } from './types.js';
+
+const STATES: SessionState[] = ['Idle', 'Connect', 'Active', 'OpenSent', 'OpenConfirm', 'Established'];
+
+/** Creates the speaker's metrics on `registry`. */
+export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
+  const peerState = new Map<string, SessionState>();
+  let prefixSource: () => Array<{ peer: string; received: number; accepted: number; advertised: number }> = () => [];
+  new Gauge({
+    name: 'tabby_bgp_sessions',
+    help: 'BGP sessions by FSM state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of STATES) this.set({ state: s }, 0);
+      for (const s of peerState.values()) this.inc({ state: s });
+    },
+  });
+  const updIn = new Counter({ name: 'tabby_bgp_updates_received_total', help: 'UPDATE messages received', labelNames: ['peer'], registers: [registry] });
+  const updOut = new Counter({ name: 'tabby_bgp_updates_sent_total', help: 'UPDATE messages sent', labelNames: ['peer'], registers: [registry] });
+  new Gauge({
+    name: 'tabby_bgp_prefixes',
+    help: 'Prefixes per peer: received, accepted (Adj-RIB-In), advertised (Adj-RIB-Out)',
+    labelNames: ['peer', 'kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of prefixSource()) {
+        this.set({ peer: p.peer, kind: 'received' }, p.received);
+        this.set({ peer: p.peer, kind: 'accepted' }, p.accepted);
+        this.set({ peer: p.peer, kind: 'advertised' }, p.advertised);
+      }
+    },
+  });
+  return {
+    sessionState: (peer, state) => void peerState.set(peer, state),
+    updatesReceived: (peer, n) => updIn.inc({ peer }, n),
+    updatesSent: (peer, n) => updOut.inc({ peer }, n),
+    setPrefixSource: (fn) => void (prefixSource = fn),
+  };
+}

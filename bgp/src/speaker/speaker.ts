@@ -1,0 +1,386 @@
+/**
+ * The BGP speaker: sessions (one `SessionHandle` per peer, a shared listener) tied to one `Rib`.
+ *
+ * Flow: a session's upward events are applied to the RIB at once (UPDATEs → `ingest`, with the
+ * RFC 7606 outcome the codec chose: treat-as-withdraw arrives as withdrawals); a flush is
+ * scheduled for the end of the event-loop turn, so a burst of UPDATEs costs one flush; the
+ * flush's per-peer diffs go to each peer's `TransmitQueue` (packed UPDATEs, End-of-RIB after a
+ * dump, socket backpressure) and its best-path changes to the listeners.
+ *
+ * Invariants:
+ * - The RIB sees `peerUp` only after Established and `peerDown` exactly once per Established.
+ * - Reconfiguring a peer whose session-level settings are unchanged never resets its session
+ *   (policy changes go through `rib.reconfigurePeer`); changed session settings recreate it.
+ * - Max-prefix (RFC 4486 Cease subcode 1): the session is reset and restarted after a delay.
+ * - Admin stops (removal, shutdown) are "admin" ends for graceful restart (routes flushed).
+ */
+import { parseCidr } from '@tabby/api';
+import { CeaseSubcode, type Family, type Prefix } from '../codec/types.js';
+import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
+import { DEFAULT_SESSION_CONFIG, type DownReason, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { kernelLocalAddresses } from './local-address.js';
+import { TransmitQueue } from './transmit.js';
+import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from './types.js';
+
+interface PeerRuntime {
+  cfg: SpeakerPeerConfig;
+  session: import('./types.js').SessionHandle;
+  off: Array<() => void>;
+  tx: TransmitQueue | undefined;
+  negotiated: Negotiated | undefined;
+  state: SessionState;
+  since: number;
+  info: string;
+  /** Set when we stop the session ourselves: the next `down` is an admin end. */
+  adminStop: boolean;
+  updatesIn: number;
+  withdrawalsIn: number;
+  /** UPDATEs that arrived while Established was being set up (local address lookup). */
+  pending: Array<Extract<Upward, { type: 'update' }>> | undefined;
+}
+
+/** Parses CIDR text into the codec's Prefix. */
+export function toPrefix(cidr: string): Prefix {
+  const c = parseCidr(cidr);
+  return { afi: c.family === 4 ? 1 : 2, addr: c.text.slice(0, c.text.indexOf('/')), len: c.prefixLen };
+}
+
+function sessionKey(p: SpeakerPeerConfig): string {
+  // Policy knobs (reflection client, next hop, max-prefix, label) change without a reset.
+  return JSON.stringify({ ...p, routeReflectorClient: undefined, nextHop: undefined, maxPrefixes: undefined, type: undefined });
+}
+
+function downInfo(r: DownReason): { end: SessionEnd; info: string } {
+  switch (r.cause) {
+    case 'notification-sent':
+      return { end: { kind: 'notification', code: r.notification.code, subcode: r.notification.subcode }, info: `NOTIFICATION sent ${r.notification.code}/${r.notification.subcode}` };
+    case 'notification-received':
+      return { end: { kind: 'notification', code: r.notification.code, subcode: r.notification.subcode }, info: `NOTIFICATION received ${r.notification.code}/${r.notification.subcode}` };
+    case 'connection-lost':
+      return { end: { kind: 'transport' }, info: 'connection lost' };
+    case 'peer-restarted':
+      return { end: { kind: 'transport' }, info: 'peer restarted' };
+  }
+}
+
+/** The speaker. Construct, `start()`, and `stop()` at the end. */
+export class Speaker {
+  private readonly peers = new Map<string, PeerRuntime>();
+  private readonly listeners = new Set<(e: SpeakerEvent) => void>();
+  private listener: ListenerHandle | undefined;
+  private flushScheduled = false;
+  private ribTimer: unknown;
+  private originated = new Map<string, Prefix>();
+  private stopped = false;
+
+  constructor(
+    private readonly c: SpeakerComponents,
+    private readonly opts: SpeakerOptions,
+  ) {
+    c.metrics?.setPrefixSource(() => this.status().map((s) => ({ peer: s.address, received: s.received, accepted: s.accepted, advertised: s.advertised })));
+  }
+
+  /** Subscribes to speaker events; returns the unsubscribe function. */
+  on(l: (e: SpeakerEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private emit(e: SpeakerEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** Starts listening (when configured), originates prefixes and starts every peer. */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.opts.listen && this.c.listenerFactory) {
+      this.listener = this.c.listenerFactory({ host: this.opts.listen.address, port: this.opts.listen.port });
+      await this.listener.listen(signal);
+    }
+    this.setOriginated(this.opts.originate ?? []);
+    for (const p of this.opts.peers) this.addPeer(p);
+    this.scheduleFlush();
+  }
+
+  /** The listener's bound address (port 0 resolves to the chosen port), if listening. */
+  get listening(): ListenerHandle | undefined {
+    return this.listener;
+  }
+
+  /** Replaces the set of originated prefixes (only the difference is announced/withdrawn). */
+  setOriginated(routes: ReadonlyArray<{ prefix: string; attrs?: import('../codec/types.js').PathAttributes }>): void {
+    const next = new Map<string, Prefix>();
+    for (const r of routes) {
+      const p = toPrefix(r.prefix);
+      next.set(r.prefix, p);
+      this.c.rib.originate(p, r.attrs ?? {});
+    }
+    for (const [k, p] of this.originated) if (!next.has(k)) this.c.rib.withdrawOrigin(p);
+    this.originated = next;
+    this.scheduleFlush();
+  }
+
+  private ribPeerConfig(p: SpeakerPeerConfig): RibPeerConfig {
+    return {
+      id: p.address,
+      address: p.address,
+      asn: p.asn,
+      routeReflectorClient: p.routeReflectorClient ?? false,
+      nextHop: p.nextHop ?? 'auto',
+      maxPrefixes: p.maxPrefixes?.limit,
+      gracefulRestart: p.gracefulRestart !== undefined,
+    };
+  }
+
+  private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
+    const restarting = this.opts.restarting === true;
+    const families = p.families ?? ['ipv4-unicast', 'ipv6-unicast'];
+    return {
+      ...DEFAULT_SESSION_CONFIG,
+      ...this.opts.session,
+      localAs: this.opts.asn,
+      localId: this.opts.routerId,
+      peerAs: p.asn,
+      peerAddress: p.address,
+      holdTime: p.holdTime ?? this.opts.session?.holdTime ?? DEFAULT_SESSION_CONFIG.holdTime,
+      passive: p.passive ?? false,
+      families,
+      // RFC 4724 §3: R bit after our own restart, F bit: forwarding state preserved.
+      gracefulRestart: p.gracefulRestart ? { restartTime: p.gracefulRestart.restartTime, restarting, notification: false, forwarding: families } : undefined,
+    };
+  }
+
+  /** Adds a peer and starts its session. */
+  addPeer(p: SpeakerPeerConfig): void {
+    if (this.peers.has(p.address)) throw new Error(`peer ${p.address} already exists`);
+    this.c.rib.addPeer(this.ribPeerConfig(p));
+    const session = this.c.sessionFactory({
+      config: this.sessionConfig(p),
+      transport: { peerAddress: p.address, peerPort: p.port, localAddress: p.localAddress, md5Password: p.password, ttlSecurityHops: p.ttlSecurity },
+    });
+    const rt: PeerRuntime = { cfg: p, session, off: [], tx: undefined, negotiated: undefined, state: 'Idle', since: this.c.clock.now(), info: '', adminStop: false, updatesIn: 0, withdrawalsIn: 0, pending: undefined };
+    this.peers.set(p.address, rt);
+    rt.off.push(session.on((e) => this.onUpward(rt, e)));
+    if (this.listener) rt.off.push(this.listener.register(session));
+    session.start();
+  }
+
+  /** Removes a peer: Cease (Peer De-configured, RFC 4486) and its routes withdrawn. */
+  removePeer(address: string): void {
+    const rt = this.peers.get(address);
+    if (!rt) return;
+    rt.adminStop = true;
+    rt.session.destroy(CeaseSubcode.PeerDeconfigured);
+    if (rt.negotiated) this.peerDown(rt, { kind: 'admin' }, 'removed');
+    for (const f of rt.off) f();
+    this.peers.delete(address);
+    this.c.rib.removePeer(address);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Applies a new peer list: removed peers go, new ones start, peers whose session settings
+   * changed are recreated, and peers with only policy changes keep their session.
+   */
+  setPeers(next: SpeakerPeerConfig[]): { added: string[]; removed: string[]; reset: string[]; updated: string[] } {
+    const res = { added: [] as string[], removed: [] as string[], reset: [] as string[], updated: [] as string[] };
+    const want = new Map(next.map((p) => [p.address, p]));
+    for (const addr of [...this.peers.keys()]) {
+      if (want.has(addr)) continue;
+      this.removePeer(addr);
+      res.removed.push(addr);
+    }
+    for (const p of next) {
+      const rt = this.peers.get(p.address);
+      if (!rt) {
+        this.addPeer(p);
+        res.added.push(p.address);
+      } else if (sessionKey(rt.cfg) !== sessionKey(p)) {
+        this.removePeer(p.address);
+        this.addPeer(p);
+        res.reset.push(p.address);
+      } else if (JSON.stringify(rt.cfg) !== JSON.stringify(p)) {
+        rt.cfg = p;
+        this.c.rib.reconfigurePeer(this.ribPeerConfig(p));
+        res.updated.push(p.address);
+      }
+    }
+    this.scheduleFlush();
+    return res;
+  }
+
+  private onUpward(rt: PeerRuntime, e: Upward): void {
+    switch (e.type) {
+      case 'state':
+        rt.state = e.to;
+        rt.since = this.c.clock.now();
+        this.c.metrics?.sessionState(rt.cfg.address, e.to);
+        this.emit({ type: 'peer-state', peer: rt.cfg.address, from: e.from, to: e.to });
+        return;
+      case 'established':
+        rt.pending = [];
+        void this.onEstablished(rt, e.negotiated);
+        return;
+      case 'update':
+        if (rt.pending) rt.pending.push(e);
+        else this.onUpdate(rt, e);
+        return;
+      case 'route-refresh':
+        this.onRouteRefresh(rt, e.message.afi, e.message.safi, e.message.subtype);
+        return;
+      case 'down': {
+        rt.pending = undefined;
+        const d = downInfo(e.reason);
+        rt.info = d.info;
+        this.peerDown(rt, rt.adminStop ? { kind: 'admin' } : d.end, d.info);
+        return;
+      }
+    }
+  }
+
+  private async onEstablished(rt: PeerRuntime, n: Negotiated): Promise<void> {
+    const local = await (this.c.localAddresses ?? kernelLocalAddresses)(rt.cfg).catch(() => ({ v4: undefined, v6: [] as string[] }));
+    const pending = rt.pending;
+    rt.pending = undefined;
+    if (!pending || rt.session.state !== 'Established' || this.peers.get(rt.cfg.address) !== rt) return;
+    rt.negotiated = n;
+    rt.info = 'Established';
+    rt.adminStop = false;
+    const gr = n.peerOpen.capabilities.find((c) => c.type === 'graceful-restart');
+    const session: PeerSession = {
+      routerId: n.peerId,
+      localAddress: local.v4,
+      localAddress6: local.v6.length ? local.v6 : undefined,
+      families: n.families,
+      gracefulRestart: gr?.type === 'graceful-restart' ? gr : undefined,
+      weAdvertisedNotificationBit: false,
+    };
+    rt.tx = new TransmitQueue(
+      rt.session,
+      () => (rt.negotiated ? rt.negotiated.sendContext : undefined),
+      (err) => {
+        this.c.logger.error({ peer: rt.cfg.address, err }, 'failed to encode UPDATEs; resetting the session');
+        rt.session.reset(CeaseSubcode.OutOfResources);
+      },
+      (n) => this.c.metrics?.updatesSent(rt.cfg.address, n),
+    );
+    this.c.rib.peerUp(rt.cfg.address, session, this.c.clock.now());
+    this.c.logger.info({ peer: rt.cfg.address, families: n.families }, 'BGP session established');
+    for (const u of pending) this.onUpdate(rt, u);
+    this.scheduleFlush();
+  }
+
+  private onUpdate(rt: PeerRuntime, e: Extract<Upward, { type: 'update' }>): void {
+    if (!rt.negotiated) return;
+    rt.updatesIn++;
+    this.c.metrics?.updatesReceived(rt.cfg.address, 1);
+    if (e.payload.kind !== 'decoded') return; // the speaker asks for decoded UPDATEs
+    const outcome = e.payload.outcome;
+    if (outcome.action === 'treat-as-withdraw') {
+      // RFC 7606 §2: treat-as-withdraw — the codec moved every NLRI into the withdrawn lists.
+      this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.issues }, 'malformed UPDATE treated as withdraw (RFC 7606)');
+    } else if (outcome.discarded.length > 0) {
+      this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.discarded }, 'attributes discarded (RFC 7606)');
+    }
+    const r = this.c.rib.ingest(rt.cfg.address, outcome);
+    rt.withdrawalsIn += r.withdrawn;
+    if (r.exceeded && rt.cfg.maxPrefixes) {
+      // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; restart after a delay.
+      this.c.logger.warn({ peer: rt.cfg.address, limit: rt.cfg.maxPrefixes.limit }, 'maximum prefixes exceeded; resetting the session');
+      rt.info = `max prefixes (${rt.cfg.maxPrefixes.limit}) exceeded`;
+      rt.session.reset(CeaseSubcode.MaximumPrefixesReached, rt.cfg.maxPrefixes.restartAfterMs);
+    }
+    this.scheduleFlush();
+  }
+
+  private onRouteRefresh(rt: PeerRuntime, afi: number, safi: number, subtype: number): void {
+    const family = familyOf(afi, safi);
+    if (!family || !rt.tx || !rt.negotiated || subtype !== 0) return; // BoRR/EoRR from the peer need nothing from us
+    const enhanced = rt.negotiated.enhancedRouteRefresh;
+    if (enhanced) rt.tx.marker(family, 1); // RFC 7313 §4: BoRR, the Adj-RIB-Out, EoRR
+    rt.tx.push(this.c.rib.routeRefresh(rt.cfg.address, family));
+    if (enhanced) rt.tx.marker(family, 2);
+  }
+
+  private peerDown(rt: PeerRuntime, end: SessionEnd, info: string): void {
+    if (!rt.negotiated) return;
+    rt.negotiated = undefined;
+    rt.tx?.clear();
+    rt.tx = undefined;
+    this.c.rib.peerDown(rt.cfg.address, end, this.c.clock.now());
+    this.c.logger.info({ peer: rt.cfg.address, reason: info }, 'BGP session down');
+    this.emit({ type: 'peer-down', peer: rt.cfg.address, reason: info });
+    this.scheduleFlush();
+  }
+
+  /** Runs a flush at the end of this event-loop turn (one per burst of events). */
+  scheduleFlush(): void {
+    if (this.flushScheduled || this.stopped) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Applies pending RIB changes now: diffs to peers, best-path changes to listeners. */
+  flush(): void {
+    const f = this.c.rib.flush();
+    for (const u of f.updates) {
+      const rt = this.peers.get(u.peer);
+      if (rt?.tx) rt.tx.push(u);
+    }
+    if (f.best.length > 0) this.emit({ type: 'best', changes: f.best });
+    this.armRibTimer();
+  }
+
+  private armRibTimer(): void {
+    const d = this.c.rib.nextDeadline();
+    if (this.ribTimer !== undefined) this.c.clock.clearTimeout(this.ribTimer);
+    this.ribTimer = undefined;
+    if (d === undefined || this.stopped) return;
+    this.ribTimer = this.c.clock.setTimeout(() => {
+      this.ribTimer = undefined;
+      this.c.rib.advance(this.c.clock.now());
+      this.flush();
+    }, Math.max(0, d - this.c.clock.now()));
+  }
+
+  /** Status of every peer. */
+  status(): PeerRuntimeStatus[] {
+    return [...this.peers.values()].map((rt) => {
+      const counts = this.c.rib.peerCounts(rt.cfg.address);
+      return {
+        address: rt.cfg.address,
+        asn: rt.cfg.asn,
+        state: rt.state,
+        since: rt.since,
+        info: rt.info,
+        type: rt.cfg.type ?? (rt.cfg.routeReflectorClient ? 'route reflector client' : 'global'),
+        received: counts.received,
+        accepted: counts.accepted,
+        advertised: counts.advertised,
+        updatesIn: rt.updatesIn,
+        updatesOut: rt.tx?.sent ?? 0,
+        withdrawalsIn: rt.withdrawalsIn,
+      };
+    });
+  }
+
+  /** Loc-RIB sizes. */
+  locRibSize(family: Family): number {
+    return this.c.rib.locRibSize(family);
+  }
+
+  /** Sends Cease (Administrative Shutdown, RFC 4486) to every peer and closes the listener. */
+  async stop(): Promise<void> {
+    for (const rt of this.peers.values()) {
+      rt.adminStop = true;
+      rt.session.stop(CeaseSubcode.AdministrativeShutdown);
+    }
+    await Promise.all([...this.peers.values()].map((rt) => rt.session.drained().catch(() => undefined)));
+    this.stopped = true;
+    if (this.ribTimer !== undefined) this.c.clock.clearTimeout(this.ribTimer);
+    for (const rt of this.peers.values()) for (const f of rt.off) f();
+    await this.listener?.close();
+  }
+}
