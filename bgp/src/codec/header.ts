@@ -48,7 +48,6 @@ export function readMessageHeader(b: Uint8Array, off: number, extendedMessage: b
   }
   const length = (b[off + 16]! << 8) | b[off + 17]!;
   const type = b[off + 18]!;
-  const lenData = b.slice(off + 16, off + 18);
   if (type < MessageType.Open || type > MessageType.RouteRefresh) {
     // RFC 4271 §6.1: unknown type → Bad Message Type, data = the type octet.
     throw headerError(HeaderSubcode.BadMessageType, `unknown message type ${type}`, Uint8Array.of(type));
@@ -58,12 +57,12 @@ export function readMessageHeader(b: Uint8Array, off: number, extendedMessage: b
   const max = maxMessageLength(ext);
   if (length < HEADER_LEN || length > max) {
     // RFC 4271 §6.1: Bad Message Length, data = the erroneous length field.
-    throw headerError(HeaderSubcode.BadMessageLength, `message length ${length} is outside ${HEADER_LEN}..${max}`, lenData);
+    throw headerError(HeaderSubcode.BadMessageLength, `message length ${length} is outside ${HEADER_LEN}..${max}`, b.slice(off + 16, off + 18));
   }
   const min = MIN_LEN[type]!;
   if (length < min || (type === MessageType.Keepalive && length !== HEADER_LEN)) {
     // RFC 4271 §6.1: too short for its type, or a KEEPALIVE that is not exactly 19 octets.
-    throw headerError(HeaderSubcode.BadMessageLength, `message type ${type} cannot be ${length} octets long`, lenData);
+    throw headerError(HeaderSubcode.BadMessageLength, `message type ${type} cannot be ${length} octets long`, b.slice(off + 16, off + 18));
   }
   return { length, type: type as MessageTypeCode };
 }

@@ -16,6 +16,7 @@ import { encodeUpdate } from './update-encode.js';
 import {
   HeaderSubcode,
   MessageType,
+  Notification,
   type BgpMessage,
   type CodecContext,
   type KeepaliveMessage,
@@ -61,11 +62,13 @@ export function decodeMessage(b: Uint8Array, ctx: CodecContext, opts: DecodeOpti
   } catch (e: unknown) {
     if (e instanceof BgpCodecError) throw e;
     // A decoder bug must not escape as another exception type: report it as unspecific.
-    throw new BgpCodecError('HeaderError', `internal decoding error: ${e instanceof Error ? e.message : String(e)}`, {
-      code: h.type === MessageType.Open ? 2 : h.type === MessageType.Update ? 3 : 1,
-      subcode: 0,
-      data: new Uint8Array(0),
-    });
+    const [code, n] =
+      h.type === MessageType.Open
+        ? (['OpenError', Notification.OpenMessageError] as const)
+        : h.type === MessageType.Update
+          ? (['UpdateError', Notification.UpdateMessageError] as const)
+          : (['HeaderError', Notification.MessageHeaderError] as const);
+    throw new BgpCodecError(code, `internal decoding error: ${e instanceof Error ? e.message : String(e)}`, { code: n, subcode: 0, data: new Uint8Array(0) }, {}, undefined);
   }
 }
 
