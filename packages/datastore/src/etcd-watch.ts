@@ -14,10 +14,8 @@ import { datastoreError } from './errors.js';
 import { decodeValue, etcdPrefix, parseEtcdKey, rangeEnd } from './etcd-codec.js';
 import { EventQueue } from './event-queue.js';
 import { normalizeFilter } from './keys.js';
-import type { WatchEvent, WatchOptions } from './types.js';
+import { DEFAULT_WATCH_RETRY, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
 
-/** Reconnection attempts after a broken stream before the watch fails with `Unavailable`. */
-const MAX_RETRIES = 5;
 
 type WatchStream = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
 
@@ -44,7 +42,12 @@ export function etcdEventToWatchEvent<R extends Resource>(prefix: string, ev: IE
 }
 
 /** Watches one kind (and namespace) under `prefix` from `opts.revision`. */
-export function watchEtcd<R extends Resource>(client: Etcd3, prefix: string, opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
+export function watchEtcd<R extends Resource>(
+  client: Etcd3,
+  prefix: string,
+  opts: WatchOptions,
+  retry: WatchRetry = DEFAULT_WATCH_RETRY,
+): AsyncIterable<WatchEvent<R>> {
   let stream: WatchStream | undefined;
   let closed = false;
   const queue = new EventQueue<WatchEvent<R>>({
@@ -125,12 +128,12 @@ export function watchEtcd<R extends Resource>(client: Etcd3, prefix: string, opt
     if (closed || queue.finished || (s !== undefined && s !== stream)) return;
     stream = undefined;
     s?.cancel();
-    if (++retries > MAX_RETRIES) {
+    if (++retries > retry.attempts) {
       const msg = err instanceof Error ? err.message : String(err);
       queue.fail(datastoreError('Unavailable', `etcd watch on ${keyPrefix} failed: ${msg}`, {}, err));
       return;
     }
-    setTimeout(() => void open(), 100 * 2 ** retries).unref();
+    setTimeout(() => void open(), retry.baseDelayMs * 2 ** retries).unref();
   };
 
   void open();

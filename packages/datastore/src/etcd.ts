@@ -18,7 +18,7 @@ import {
 } from './etcd-codec.js';
 import { watchEtcd } from './etcd-watch.js';
 import { keyOf, normalizeFilter, normalizeKey } from './keys.js';
-import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+import { DEFAULT_WATCH_RETRY, type Datastore, type ListResult, type ResourceKey, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
 
 /** Injected dependencies of the etcd backend. */
 export interface EtcdDatastoreComponents {
@@ -31,6 +31,8 @@ export interface EtcdDatastoreInit {
   prefix?: string;
   /** Keys fetched per range request when listing (default 1000). */
   pageSize?: number;
+  /** Watch reconnection policy. */
+  watchRetry?: WatchRetry;
 }
 
 type Signal = { signal?: AbortSignal };
@@ -59,12 +61,14 @@ export class EtcdDatastore implements Datastore {
   private readonly client: Etcd3;
   private readonly prefix: string;
   private readonly pageSize: number;
+  private readonly watchRetry: WatchRetry;
 
   constructor(components: EtcdDatastoreComponents, init: EtcdDatastoreInit = {}) {
     this.client = components.client;
     this.prefix = init.prefix ?? DEFAULT_ETCD_PREFIX;
     if (!this.prefix.endsWith('/')) throw datastoreError('Invalid', `etcd prefix "${this.prefix}" must end in "/"`);
     this.pageSize = init.pageSize ?? 1000;
+    this.watchRetry = init.watchRetry ?? DEFAULT_WATCH_RETRY;
   }
 
   async get<R extends Resource>(key: ResourceKey, opts: Signal = {}): Promise<R> {
@@ -169,7 +173,7 @@ export class EtcdDatastore implements Datastore {
   }
 
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
-    return watchEtcd<R>(this.client, this.prefix, opts);
+    return watchEtcd<R>(this.client, this.prefix, opts, this.watchRetry);
   }
 
   /** Closes the injected client (the backend owns it once handed over). */

@@ -16,10 +16,8 @@ import type { Resource } from '@tabby/api';
 import { datastoreError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import type { KubeObject } from './k8s-convert.js';
-import type { WatchEvent, WatchOptions } from './types.js';
+import type { WatchEvent, WatchOptions, WatchRetry } from './types.js';
 
-/** Failed connection attempts in a row before the watch fails with `Unavailable`. */
-const MAX_RETRIES = 5;
 
 /** What the watch needs from the backend. */
 export interface KubeWatchDeps {
@@ -29,6 +27,7 @@ export interface KubeWatchDeps {
   /** The collection's current resourceVersion (for a watch from now). */
   currentRevision(): Promise<string>;
   convert(o: KubeObject): Resource;
+  retry: WatchRetry;
 }
 
 /** A Kubernetes `Status` carried by an ERROR event. */
@@ -104,12 +103,12 @@ export function watchKube<R extends Resource>(deps: KubeWatchDeps, opts: WatchOp
       setTimeout(() => void open(), 10).unref();
       return;
     }
-    if (++retries > MAX_RETRIES) {
+    if (++retries > deps.retry.attempts) {
       const msg = err instanceof Error ? err.message : String(err);
       queue.fail(datastoreError('Unavailable', `watch on ${deps.path} failed: ${msg}; is the API server reachable?`, {}, err));
       return;
     }
-    setTimeout(() => void open(), 100 * 2 ** retries).unref();
+    setTimeout(() => void open(), deps.retry.baseDelayMs * 2 ** retries).unref();
   };
 
   let attempt = 0;

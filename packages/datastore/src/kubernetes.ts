@@ -20,7 +20,7 @@ import { collectionPath, kindInfo, type KindInfo } from './k8s-kinds.js';
 import { customObjectOps, nodeOps, type KubeOps } from './k8s-ops.js';
 import { watchKube } from './k8s-watch.js';
 import { keyOf, normalizeKey } from './keys.js';
-import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+import { DEFAULT_WATCH_RETRY, type Datastore, type ListResult, type ResourceKey, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
 
 /** Injected dependencies: the API clients (see `createKubernetesDatastore`). */
 export interface KubernetesDatastoreComponents {
@@ -33,6 +33,8 @@ export interface KubernetesDatastoreComponents {
 export interface KubernetesDatastoreInit {
   /** Objects per list page (default 500). */
   pageSize?: number;
+  /** Watch reconnection policy. */
+  watchRetry?: WatchRetry;
 }
 
 type Signal = { signal?: AbortSignal };
@@ -81,6 +83,7 @@ export class KubernetesDatastore implements Datastore {
   private readonly core: CoreV1Api;
   private readonly watcher: Watch;
   private readonly pageSize: number;
+  private readonly watchRetry: WatchRetry;
   private readonly watches = new Set<AbortController>();
 
   constructor(components: KubernetesDatastoreComponents, init: KubernetesDatastoreInit = {}) {
@@ -88,6 +91,7 @@ export class KubernetesDatastore implements Datastore {
     this.core = components.core;
     this.watcher = components.watch;
     this.pageSize = init.pageSize ?? 500;
+    this.watchRetry = init.watchRetry ?? DEFAULT_WATCH_RETRY;
   }
 
   private ops(info: KindInfo): KubeOps {
@@ -204,6 +208,7 @@ export class KubernetesDatastore implements Datastore {
           return page.metadata?.resourceVersion ?? '0';
         },
         convert: (o) => this.toResource(info, o),
+        retry: this.watchRetry,
       },
       { ...opts, signal },
     );

@@ -76,3 +76,14 @@ export interface Datastore {
   /** Releases connections. */
   close(): Promise<void>;
 }
+
+/** How a watch re-connects after its stream breaks, before it fails with `Unavailable`. */
+export interface WatchRetry {
+  /** Failed attempts in a row before giving up (default 5). */
+  attempts: number;
+  /** Delay before attempt n is `baseDelayMs * 2^n` (default 100). */
+  baseDelayMs: number;
+}
+
+/** The default watch retry policy (about 6 s of attempts). */
+export const DEFAULT_WATCH_RETRY: WatchRetry = { attempts: 5, baseDelayMs: 100 };

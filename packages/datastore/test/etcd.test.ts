@@ -34,6 +34,30 @@ describe('etcd backend specifics', () => {
     }
   });
 
+  it('ends a watch with Unavailable when etcd goes away for good', async () => {
+    const own = await startEtcd();
+    const store = createEtcdDatastore({ endpoints: own.endpoint, watchRetry: { attempts: 2, baseDelayMs: 20 } });
+    try {
+      const { revision } = await store.list({ kind: 'IPPool' });
+      const ac = new AbortController();
+      const it0 = store.watch({ kind: 'IPPool', revision, signal: ac.signal })[Symbol.asyncIterator]();
+      await store.create({ apiVersion: 'tabby.dev/v1', kind: 'IPPool', metadata: { name: 'a' }, spec: {} });
+      expect((await it0.next()).value).toMatchObject({ type: 'added' });
+      await own.stop();
+      let err: unknown;
+      try {
+        for (;;) if ((await it0.next()).done) break;
+      } catch (e: unknown) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'Unavailable' });
+      ac.abort();
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
   it('reports Unavailable when etcd cannot be reached', async () => {
     const store = createEtcdDatastore({ endpoints: `unix://${etcd.dir}/nonexistent.sock` });
     try {

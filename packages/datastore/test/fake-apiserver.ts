@@ -79,7 +79,9 @@ const ROUTE_CUSTOM = /^\/apis\/tabby\.dev\/v1\/(?:namespaces\/([^/]+)\/)?([^/]+)
 const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Starts the server. */
-export async function startFakeApiServer(opts: { bookmarkIntervalMs?: number } = {}): Promise<FakeApiServer> {
+export async function startFakeApiServer(
+  opts: { bookmarkIntervalMs?: number; /** Answer a too-old watch with HTTP 410 instead of an ERROR event. */ goneAsHttpStatus?: boolean } = {},
+): Promise<FakeApiServer> {
   const kinds = loadKinds();
   const objects = new Map<string, Obj>();
   let history: HistoryEvent[] = [];
@@ -135,8 +137,10 @@ export async function startFakeApiServer(opts: { bookmarkIntervalMs?: number } =
 
   const watch = (req: IncomingMessage, res: ServerResponse, url: URL, plural: string, kind: Kind, ns: string | undefined): void => {
     const from = url.searchParams.get('resourceVersion');
+    const expired = from && from !== '0' && Number(from) < compacted;
+    if (expired && opts.goneAsHttpStatus) return status(res, 410, 'Expired', `too old resource version: ${from} (${compacted})`);
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    if (from && from !== '0' && Number(from) < compacted) {
+    if (expired) {
       writeEvent(res, 'ERROR', {
         kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Expired', code: 410,
         message: `too old resource version: ${from} (${compacted})`,

@@ -94,6 +94,45 @@ describe('Kubernetes backend specifics', () => {
     expect(names).toEqual(['a', 'b', 'c']);
   });
 
+  it('says gone when the watch request itself is answered with HTTP 410', async () => {
+    const s410 = await startFakeApiServer({ goneAsHttpStatus: true });
+    const store = await createKubernetesDatastore({ server: s410.url });
+    try {
+      const { revision } = await store.list({ kind: 'IPPool' });
+      await store.create({ apiVersion: 'tabby.dev/v1', kind: 'IPPool', metadata: { name: 'a' }, spec: {} });
+      s410.compact();
+      const seen: WatchEvent[] = [];
+      for await (const ev of store.watch({ kind: 'IPPool', revision })) seen.push(ev);
+      expect(seen).toEqual([{ type: 'gone', revision }]);
+    } finally {
+      await store.close();
+      await s410.close();
+    }
+  });
+
+  it('ends a watch with Unavailable when the API server goes away for good', async () => {
+    const own = await startFakeApiServer();
+    const store = await createKubernetesDatastore({ server: own.url, watchRetry: { attempts: 2, baseDelayMs: 20 } });
+    try {
+      const { revision } = await store.list({ kind: 'IPPool' });
+      const it0 = store.watch({ kind: 'IPPool', revision })[Symbol.asyncIterator]();
+      await store.create({ apiVersion: 'tabby.dev/v1', kind: 'IPPool', metadata: { name: 'a' }, spec: {} });
+      let first = await it0.next();
+      while (first.value?.type === 'bookmark') first = await it0.next();
+      expect(first.value).toMatchObject({ type: 'added' });
+      await own.close();
+      let err: unknown;
+      try {
+        for (;;) if ((await it0.next()).done) break;
+      } catch (e: unknown) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'Unavailable' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rejects kinds it cannot map with Invalid', async () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: {} } as Resource;
     await expect(ds.create(pod)).rejects.toSatisfy((e: unknown) => isDatastoreError(e, 'Invalid'));
