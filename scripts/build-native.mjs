@@ -20,7 +20,7 @@ for (const dir of addons) {
   const out = join(dir, 'build/Release');
   const srcTime = Math.max(newest(join(dir, 'native')), statSync(join(dir, 'binding.gyp')).mtimeMs);
   if (existsSync(out) && newest(out) > srcTime) continue;
-  const gyp = ['node_modules/node-gyp/bin/node-gyp.js', 'rebuild', '--directory', dir];
+  const gyp = ['node_modules/node-gyp/bin/node-gyp.js', 'rebuild', '--loglevel=warn', '--directory', dir];
   // Build against the installed Node's own headers when present (no download).
   if (existsSync('/usr/include/node/node_api.h')) gyp.push('--nodedir=/usr');
   execFileSync(process.execPath, gyp, { stdio: ['ignore', 'ignore', 'inherit'] });
