@@ -111,6 +111,7 @@ const poolArb = fc
   .record({
     name: nameArb,
     labels: labelsArb,
+    annotations: fc.dictionary(labelKey, fc.string({ unit: 'grapheme', maxLength: 20 }), { maxKeys: 2 }),
     v6: fc.boolean(),
     a: fc.integer({ min: 0, max: 255 }),
     prefix: fc.integer({ min: 16, max: 24 }),
@@ -119,10 +120,10 @@ const poolArb = fc
     nat: fc.boolean(),
     selector: fc.constantFrom('all()', 'zone == "a"', "rack in {'r1', 'r2'}", ''),
   })
-  .map(({ name, labels, v6, a, prefix, enc, vx, nat, selector }) => ({
+  .map(({ name, labels, annotations, v6, a, prefix, enc, vx, nat, selector }) => ({
     apiVersion: 'projectcalico.org/v3',
     kind: 'IPPool',
-    metadata: { name, labels },
+    metadata: { name, labels, annotations },
     spec: v6
       ? { cidr: `fd${a.toString(16).padStart(2, '0')}::/${prefix + 40}`, vxlanMode: enc, natOutgoing: nat, nodeSelector: selector }
       : { cidr: `10.${a}.0.0/${prefix}`, blockSize: 26, ipipMode: vx ? 'Never' : enc, vxlanMode: vx ? enc : 'Never', natOutgoing: nat, nodeSelector: selector },
