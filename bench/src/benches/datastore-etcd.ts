@@ -43,19 +43,25 @@ async function benchCas(ds: Datastore, total: number): Promise<void> {
   for (const writers of [1, 8]) {
     const name = `ctr-${writers}`;
     await ds.create({ apiVersion: 'tabby.dev/v1', kind: 'IPAMHandle', metadata: { name }, spec: { count: 0 } });
+    let claimed = 0;
     let successes = 0;
     let conflicts = 0;
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: writers }, async () => {
-        while (successes < total) {
-          const cur = await ds.get<Resource<string, { count: number }>>({ kind: 'IPAMHandle', name });
-          try {
-            await ds.update({ ...cur, spec: { count: cur.spec.count + 1 } });
-            successes++;
-          } catch (e: unknown) {
-            if (!isDatastoreError(e, 'Conflict')) throw e;
-            conflicts++;
+        // Each writer claims one increment, then retries it until its CAS succeeds.
+        while (claimed < total) {
+          claimed++;
+          for (;;) {
+            const cur = await ds.get<Resource<string, { count: number }>>({ kind: 'IPAMHandle', name });
+            try {
+              await ds.update({ ...cur, spec: { count: cur.spec.count + 1 } });
+              successes++;
+              break;
+            } catch (e: unknown) {
+              if (!isDatastoreError(e, 'Conflict')) throw e;
+              conflicts++;
+            }
           }
         }
       }),
