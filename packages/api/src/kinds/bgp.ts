@@ -63,6 +63,10 @@ export interface BGPConfigurationSpec {
   nodeMeshMaxRestartTime?: string;
   /** Interfaces whose routes are not exported. */
   ignoredInterfaces?: string[];
+  /** IPv4 address nodes use to peer with local workloads. */
+  localWorkloadPeeringIPV4?: string;
+  /** IPv6 address nodes use to peer with local workloads. */
+  localWorkloadPeeringIPV6?: string;
 }
 
 /** BGP settings, cluster-wide or per node. Cluster-scoped. */
@@ -100,6 +104,8 @@ export interface BGPPeerSpec {
   filters?: string[];
   /** Address of the gateway through which the peer is reached (same family as peerIP). */
   reachableBy?: string;
+  /** Peer with local workloads matching this selector (instead of peerIP/peerSelector). */
+  localWorkloadSelector?: string;
 }
 
 /** A BGP peer of some or all nodes. Cluster-scoped. */

@@ -43,6 +43,8 @@ export interface NodeSpec {
   orchRefs?: OrchRef[];
   /** Known addresses of the node. */
   addresses?: NodeAddress[];
+  /** WireGuard interface addresses (system-set). */
+  wireguard?: { interfaceIPv4Address?: string; interfaceIPv6Address?: string };
 }
 
 /** A node running Tabby. Cluster-scoped. */

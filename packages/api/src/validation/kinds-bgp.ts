@@ -37,6 +37,7 @@ export const nodeRules: KindRules<NodeSpec> = {
       addresses: z
         .array(z.object({ address: cidr({ allowIp: true }), type: oneOf(['CalicoNodeIP', 'InternalIP', 'ExternalIP'] as const).optional() }).strict())
         .optional(),
+      wireguard: z.object({ interfaceIPv4Address: ip(4).optional(), interfaceIPv6Address: ip(6).optional() }).strict().optional(),
     })
     .strict(),
   check(raw, add) {
@@ -83,6 +84,8 @@ export const bgpConfigurationRules: KindRules<BGPConfigurationSpec> = {
       nodeMeshPassword: secretRef.optional(),
       nodeMeshMaxRestartTime: duration.optional(),
       ignoredInterfaces: z.array(nonEmpty).optional(),
+      localWorkloadPeeringIPV4: ip(4).optional(),
+      localWorkloadPeeringIPV6: ip(6).optional(),
     })
     .strict(),
   check(raw, add, ctx) {
@@ -155,12 +158,15 @@ export const bgpPeerRules: KindRules<BGPPeerSpec> = {
       nextHopMode: oneOf(['Auto', 'Self', 'Keep'] as const).optional(),
       filters: z.array(nonEmpty).optional(),
       reachableBy: ip().optional(),
+      localWorkloadSelector: selector.optional(),
     })
     .strict(),
   check(raw, add) {
     if (raw.node !== undefined && raw.nodeSelector !== undefined) add(['nodeSelector'], 'cannot be set together with node; use one of them');
     if (raw.peerIP !== undefined && raw.peerSelector !== undefined) add(['peerSelector'], 'cannot be set together with peerIP; use one of them');
-    if (raw.peerIP === undefined && raw.peerSelector === undefined) add(['peerIP'], 'either peerIP or peerSelector is required');
+    if (raw.peerIP === undefined && raw.peerSelector === undefined && raw.localWorkloadSelector === undefined) {
+      add(['peerIP'], 'either peerIP, peerSelector or localWorkloadSelector is required');
+    }
     if (raw.peerIP !== undefined && raw.asNumber === undefined) add(['asNumber'], 'required when peerIP is set');
     if (raw.keepOriginalNextHop === true && raw.nextHopMode !== undefined) add(['nextHopMode'], 'cannot be set together with keepOriginalNextHop');
     if (typeof raw.reachableBy === 'string') {

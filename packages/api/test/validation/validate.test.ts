@@ -137,7 +137,7 @@ describe('BGP kinds and Node', () => {
     [{ peerIP: '10.0.0.1', asNumber: 'AS1' }, 'spec.asNumber: "AS1" is not an AS number (use 1-4294967295 or the dotted form like 1.10)'],
     [{ peerIP: '10.0.0.1', asNumber: '65536.1' }, 'spec.asNumber: "65536.1" is not a valid asdot AS number (both parts must be 0-65535)'],
     [{ peerIP: '10.0.0.1' }, 'spec.asNumber: required when peerIP is set'],
-    [{ asNumber: 1 }, 'spec.peerIP: either peerIP or peerSelector is required'],
+    [{ asNumber: 1 }, 'spec.peerIP: either peerIP, peerSelector or localWorkloadSelector is required'],
     [{ peerIP: '10.0.0.1:99999', asNumber: 1 }, 'spec.peerIP: port 99999 in "10.0.0.1:99999" is outside 1-65535'],
     [{ peerIP: 'fd00::1:179x', asNumber: 1 }, 'spec.peerIP: "fd00::1:179x" is not a peer address (use 10.0.0.1, 10.0.0.1:1179, fd00::1 or [fd00::1]:1179)'],
     [{ peerIP: '10.0.0.1', asNumber: 1, node: 'a', nodeSelector: 'all()' }, 'spec.nodeSelector: cannot be set together with node; use one of them'],
