@@ -175,7 +175,7 @@ function effectiveRouterId(c: Candidate): number {
 }
 
 /**
- * Runs the decision process over `c[0..n)` (reordering it) and returns the winner, or undefined
+ * Runs the decision process over `c[0..n)` (overwriting its slots: pass a scratch copy) and returns the winner, or undefined
  * when every candidate is excluded (unreachable next hop).
  */
 export function selectBest(c: Candidate[], n: number, o: DecisionOptions): Candidate | undefined {

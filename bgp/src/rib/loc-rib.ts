@@ -39,6 +39,7 @@ export class RibCore {
   private readonly slotIds: number[] = [0];
   private readonly slotOfId = new Map<number, number>([[0, 0]]);
   private readonly pool: Candidate[] = [];
+  private readonly work: Candidate[] = [];
   private readonly ca: Candidate;
   private readonly cb: Candidate;
 
@@ -181,7 +182,10 @@ export class RibCore {
         this.fill(pool[n++]!, this.attrs.get(v >> 1), p!, s);
       }
     }
-    const win = n > 0 ? selectBest(pool, n, this.decision) : undefined;
+    // selectBest compacts its array in place: give it a copy, the pool must keep distinct objects.
+    const work = this.work;
+    for (let i = 0; i < n; i++) work[i] = pool[i]!;
+    const win = n > 0 ? selectBest(work, n, this.decision) : undefined;
     if (win) this.loc[family].set(key, win.ref);
     else this.loc[family].delete(key);
   }

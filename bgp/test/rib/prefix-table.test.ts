@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { keyToPrefix, NumTable, prefixKey } from '../../src/rib/index.js';
+
+describe('NumTable', () => {
+  it('behaves like a Map under random set/put/delete/clear sequences', () => {
+    const key = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 })).map(([a, l]) => (0x0a000000 + a * 256) * 64 + l);
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('set' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
+      fc.record({ k: fc.constant('put' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
+      fc.record({ k: fc.constant('del' as const), key }),
+      fc.record({ k: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+        const t = new NumTable(true);
+        const m = new Map<number, number>();
+        for (const o of ops) {
+          if (o.k === 'set') {
+            t.set(o.key, o.v, o.v + 1);
+            m.set(o.key, o.v);
+          } else if (o.k === 'put') {
+            expect(t.put(o.key, o.v)).toBe(m.get(o.key) ?? -1);
+            m.set(o.key, o.v);
+          } else if (o.k === 'del') {
+            expect(t.delete(o.key)).toBe(m.get(o.key) ?? -1);
+            m.delete(o.key);
+          } else {
+            t.clear();
+            m.clear();
+          }
+        }
+        expect(t.size).toBe(m.size);
+        for (const [k, v] of m) expect(t.get(k)).toBe(v);
+        const seen = new Map<number, number>();
+        t.forEach((v, k) => seen.set(k, v));
+        expect(seen).toEqual(m);
+        expect(t.keys().sort()).toEqual([...m.keys()].sort());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('grows to many entries and shrinks back on delete', () => {
+    const t = new NumTable();
+    for (let i = 0; i < 50_000; i++) t.set((0x64400000 + i) * 64 + 32, i);
+    expect(t.size).toBe(50_000);
+    for (let i = 0; i < 50_000; i += 2) expect(t.delete((0x64400000 + i) * 64 + 32)).toBe(i);
+    for (let i = 1; i < 50_000; i += 2) expect(t.get((0x64400000 + i) * 64 + 32)).toBe(i);
+    expect(t.size).toBe(25_000);
+  });
+});
+
+describe('prefix keys', () => {
+  it('round-trip IPv4 and IPv6 prefixes, including 0.0.0.0/0 and 255.255.255.255/32', () => {
+    for (const p of [
+      { afi: 1 as const, addr: '0.0.0.0', len: 0 },
+      { afi: 1 as const, addr: '255.255.255.255', len: 32 },
+      { afi: 1 as const, addr: '10.244.3.64', len: 26 },
+      { afi: 2 as const, addr: 'fd00:10:244::', len: 122 },
+    ])
+      expect(keyToPrefix(prefixKey(p))).toEqual(p);
+  });
+  it('rejects malformed IPv4 text', () => {
+    expect(() => prefixKey({ afi: 1, addr: '10.0.0', len: 8 })).toThrow(TypeError);
+    expect(() => prefixKey({ afi: 1, addr: '10.0.0.256', len: 8 })).toThrow(TypeError);
+  });
+});
