@@ -3,12 +3,15 @@
  * test namespace, through @tabby/netlink (one batch) and through `ip -batch` (same namespace
  * setup, same run), and print both and the ratio. Target: ours <= 1.2x ip -batch.
  *
+ * Wall time and CPU time (user+sys; ip's from /usr/bin/time) are both reported: with other
+ * work on the machine, wall time is mostly time spent waiting for a CPU.
+ *
  * Usage: netlink-routes [count ...] [--rounds R]   (default counts 10000 100000, 3 rounds;
  * the median round is reported).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Netlink, type Request } from '@tabby/netlink';
@@ -20,18 +23,35 @@ function dst(i: number): string {
   return `10.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
 }
 
-function ipBatch(ns: string, file: string): number {
-  const t = performance.now();
-  execFileSync('ip', ['-n', ns, '-batch', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-  return performance.now() - t;
+/** Wall and CPU (user+sys) milliseconds of one measured step. */
+interface Timing {
+  wall: number;
+  cpu: number;
 }
 
-async function ours(nl: Netlink, reqs: Request[]): Promise<number> {
+const hasTime = existsSync('/usr/bin/time');
+
+function ipBatch(ns: string, file: string): Timing {
+  const t = performance.now();
+  // /usr/bin/time reports the child's CPU time: on a loaded machine wall time is mostly waiting.
+  const argv = ['ip', '-n', ns, '-batch', file];
+  const cmd = hasTime ? ['/usr/bin/time', '-f', 'cpu %U %S', ...argv] : argv;
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`ip -batch failed: ${r.stderr?.toString() ?? r.error?.message}`);
+  const out = r.stderr.toString();
+  const wall = performance.now() - t;
+  const m = /cpu ([\d.]+) ([\d.]+)/.exec(out);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
+}
+
+async function ours(nl: Netlink, reqs: Request[]): Promise<Timing> {
+  const c = process.cpuUsage();
   const t = performance.now();
   const res = await nl.batch(reqs);
-  const ms = performance.now() - t;
+  const wall = performance.now() - t;
+  const cu = process.cpuUsage(c);
   if (res.failed.length > 0) throw new Error(`${res.failed.length} requests failed, first: ${res.failed[0]!.error.message}`);
-  return ms;
+  return { wall, cpu: (cu.user + cu.system) / 1000 };
 }
 
 function parseArgs(args: string[]): { counts: number[]; rounds: number } {
@@ -67,23 +87,28 @@ const bench: Bench = {
           adds.push({ kind: 'route', op: 'add', route: { dst: `${dst(i)}/32`, oif, scope: 253, protocol: 80 } });
           dels.push({ kind: 'route', op: 'del', route: { dst: `${dst(i)}/32`, oif, scope: 253, protocol: 80 } });
         }
-        const m = { ipAdd: [] as number[], ipDel: [] as number[], nlAdd: [] as number[], nlDel: [] as number[] };
+        const m = { ipAdd: [] as Timing[], ipDel: [] as Timing[], nlAdd: [] as Timing[], nlDel: [] as Timing[] };
         for (let r = 0; r < rounds; r++) {
           m.ipAdd.push(ipBatch(ns.name, join(dir, 'add')));
           m.ipDel.push(ipBatch(ns.name, join(dir, 'del')));
           m.nlAdd.push(await ours(nl, adds));
           m.nlDel.push(await ours(nl, dels));
         }
-        const ip = { add: median(m.ipAdd), del: median(m.ipDel) };
-        const tb = { add: median(m.nlAdd), del: median(m.nlDel) };
-        const base = { bench: 'netlink-routes', routes: n, rounds };
-        emit({ ...base, metric: 'ip_batch_add', value: round(ip.add), unit: 'ms' });
-        emit({ ...base, metric: 'ip_batch_del', value: round(ip.del), unit: 'ms' });
-        emit({ ...base, metric: 'tabby_add', value: round(tb.add), unit: 'ms' });
-        emit({ ...base, metric: 'tabby_del', value: round(tb.del), unit: 'ms' });
-        emit({ ...base, metric: 'ratio_add', value: round(tb.add / ip.add, 3), unit: 'x' });
-        emit({ ...base, metric: 'ratio_del', value: round(tb.del / ip.del, 3), unit: 'x' });
-        emit({ ...base, metric: 'ratio_total', value: round((tb.add + tb.del) / (ip.add + ip.del), 3), unit: 'x' });
+        const base = { bench: 'netlink-routes', routes: n, rounds, loadavg1: round(loadavg()[0]!) };
+        for (const kind of ['wall', 'cpu'] as const) {
+          const med = (xs: Timing[]): number => median(xs.map((x) => x[kind]));
+          const ip = { add: med(m.ipAdd), del: med(m.ipDel) };
+          const tb = { add: med(m.nlAdd), del: med(m.nlDel) };
+          const sfx = kind === 'wall' ? '' : '_cpu';
+          if (kind === 'cpu' && !hasTime) continue;
+          emit({ ...base, metric: `ip_batch_add${sfx}`, value: round(ip.add), unit: 'ms' });
+          emit({ ...base, metric: `ip_batch_del${sfx}`, value: round(ip.del), unit: 'ms' });
+          emit({ ...base, metric: `tabby_add${sfx}`, value: round(tb.add), unit: 'ms' });
+          emit({ ...base, metric: `tabby_del${sfx}`, value: round(tb.del), unit: 'ms' });
+          emit({ ...base, metric: `ratio_add${sfx}`, value: round(tb.add / ip.add, 3), unit: 'x' });
+          emit({ ...base, metric: `ratio_del${sfx}`, value: round(tb.del / ip.del, 3), unit: 'x' });
+          emit({ ...base, metric: `ratio_total${sfx}`, value: round((tb.add + tb.del) / (ip.add + ip.del), 3), unit: 'x' });
+        }
       }
       nl.close();
     } finally {
