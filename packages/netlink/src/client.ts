@@ -43,6 +43,22 @@ function defaultOpenSocket(netns: NetnsRef | undefined): NativeSocket {
   return netns === undefined ? make() : withNetns(netns, make);
 }
 
+/**
+ * Opens a NETLINK_ROUTE socket directly in namespace `netns` (name, path or fd; default: the
+ * current one), optionally joined to RTNLGRP_* groups. The socket stays in that namespace.
+ */
+export function openNetlinkSocket(opts: { netns?: NetnsRef; groups?: GroupName[]; socket?: SocketOptions } = {}): NetlinkSocket {
+  const raw = defaultOpenSocket(opts.netns);
+  const sock = new NetlinkSocket(raw, opts.socket);
+  try {
+    for (const g of opts.groups ?? []) raw.setOption(C.SOL_NETLINK, C.NETLINK_ADD_MEMBERSHIP, groupNumber(g));
+  } catch (e: unknown) {
+    sock.close();
+    throw syscallError(e, `join groups ${(opts.groups ?? []).join(',')}`);
+  }
+  return sock;
+}
+
 /** An rtnetlink client bound to one network namespace. */
 export class Netlink implements Executor {
   readonly links: Links;

@@ -2,7 +2,7 @@
 import { closeSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestNet, type Netns } from '@tabby/testkit';
-import { native, Netlink, NetlinkError, NetlinkSocket, openNetnsFd, runQuery, withNetns, encodeLinkDump, decodeLink, RTM_NEWLINK } from '../src/index.js';
+import { native, Netlink, openNetlinkSocket, NetlinkError, NetlinkSocket, openNetnsFd, runQuery, withNetns, encodeLinkDump, decodeLink, RTM_NEWLINK } from '../src/index.js';
 
 const isRoot = process.getuid?.() === 0;
 const here = (): string => readlinkSync('/proc/thread-self/ns/net');
@@ -45,6 +45,16 @@ describe.skipIf(!isRoot)('withNetns', () => {
   it('keeps a socket created inside bound to that namespace', async () => {
     const raw = withNetns(ns.name, () => new (native().Socket)(0, 0));
     const sock = new NetlinkSocket(raw);
+    try {
+      const links = await runQuery(sock, { what: { op: 'link.list', summary: '' }, encode: encodeLinkDump, decode: (b, m) => (m.type === RTM_NEWLINK ? decodeLink(b, m).name : undefined) });
+      expect(links).toEqual(expect.arrayContaining(['only0', 'only1']));
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('opens a netlink socket directly in a namespace', async () => {
+    const sock = openNetlinkSocket({ netns: ns.name });
     try {
       const links = await runQuery(sock, { what: { op: 'link.list', summary: '' }, encode: encodeLinkDump, decode: (b, m) => (m.type === RTM_NEWLINK ? decodeLink(b, m).name : undefined) });
       expect(links).toEqual(expect.arrayContaining(['only0', 'only1']));
