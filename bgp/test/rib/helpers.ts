@@ -1,6 +1,6 @@
 /** Shared builders for RIB tests. */
 import type { PathAttributes, Prefix, UpdateMessage } from '../../src/codec/types.js';
-import { Rib, type PeerSession, type RibConfig, type RibPeerConfig } from '../../src/rib/index.js';
+import { Rib, type PeerSession, type RibConfig, type RibInit, type RibPeerConfig } from '../../src/rib/index.js';
 
 /** "10.0.0.0/24" → Prefix. */
 export function pfx(s: string, pathId?: number): Prefix {
@@ -42,8 +42,8 @@ export function session(routerId: string, localAddress = '192.0.2.254', extra: P
 }
 
 /** A RIB with AS 65000, router id 1.1.1.1. */
-export function rib(extra: Partial<RibConfig> = {}): Rib {
-  return new Rib({ asn: 65000, routerId: '1.1.1.1', ...extra });
+export function rib(extra: Partial<RibConfig> = {}, init: RibInit = {}): Rib {
+  return new Rib({ asn: 65000, routerId: '1.1.1.1', ...extra }, init);
 }
 
 /** Adds a peer and brings it up. */
