@@ -97,6 +97,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   int fd_ = -1;
   uint32_t port_ = 0;
   int pending_err_ = 0;
+  bool polling_ = false;
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference cb_;
   Napi::ObjectReference buf_;
@@ -186,11 +187,23 @@ class Socket : public Napi::ObjectWrap<Socket> {
     }
     int r = uv_poll_start(poll_, UV_READABLE, &Socket::OnReadable);
     if (r < 0) throw ErrnoError(env, "uv_poll_start", -r);
+    if (!polling_) {
+      Ref();  // a polled socket must not be collected while libuv holds a pointer to it
+      polling_ = true;
+    }
     return env.Undefined();
   }
 
-  Napi::Value StopPoll(const Napi::CallbackInfo& info) {
+  void Unpoll() {
     if (poll_) uv_poll_stop(poll_);
+    if (polling_) {
+      polling_ = false;
+      Unref();
+    }
+  }
+
+  Napi::Value StopPoll(const Napi::CallbackInfo& info) {
+    Unpoll();
     return info.Env().Undefined();
   }
 
@@ -227,6 +240,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    Unpoll();
     CloseNow();
     cb_.Reset();
     buf_.Reset();
