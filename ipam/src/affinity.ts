@@ -58,15 +58,17 @@ async function setState(ctx: Ctx, node: string, cidr: string, state: BlockAffini
 }
 
 /** Step 1: a pending affinity (or the existing one, pulled back from pendingDeletion). */
-async function ensurePending(ctx: Ctx, node: string, cidr: string, signal?: AbortSignal): Promise<void> {
-  await withCas(ctx, 'affinity', async () => {
-    const a = await getAffinity(ctx, node, cidr, signal);
+async function ensurePending(ctx: Ctx, node: string, cidr: string, signal?: AbortSignal): Promise<BlockAffinity> {
+  let fresh = true; // first try a plain create: the common case, one round trip
+  return withCas(ctx, 'affinity', async () => {
+    const a = fresh ? undefined : await getAffinity(ctx, node, cidr, signal);
+    fresh = false;
     if (!a) {
       const spec = { state: 'pending' as const, node, type: 'host' as const, cidr, deleted: false };
-      await ctx.ds.create(resource('BlockAffinity', affinityName(node, cidr), spec, { [AFFINITY_SINCE]: isoNow(ctx) }), { signal });
-    } else if (a.spec.state === 'pendingDeletion') {
-      await updateCas(ctx.ds, withState(ctx, a, 'pending'), signal);
+      return ctx.ds.create(resource('BlockAffinity', affinityName(node, cidr), spec, { [AFFINITY_SINCE]: isoNow(ctx) }), { signal });
     }
+    if (a.spec.state === 'pendingDeletion') return updateCas(ctx.ds, withState(ctx, a, 'pending'), signal);
+    return a;
   }, signal);
 }
 
@@ -83,8 +85,10 @@ async function staleOwner(ctx: Ctx, block: IPAMBlock, signal?: AbortSignal): Pro
 
 /** Step 2: the block, affine to `node`; undefined when another node holds it. */
 async function ensureBlock(ctx: Ctx, node: string, cidr: Cidr, strict: boolean, signal?: AbortSignal): Promise<IPAMBlock | { taken: string | undefined }> {
+  let fresh = true; // first try a plain create: the block was absent when the claim began
   return withCas(ctx, 'block-claim', async () => {
-    const block = await getBlock(ctx, cidr.text, signal);
+    const block = fresh ? undefined : await getBlock(ctx, cidr.text, signal);
+    fresh = false;
     if (!block) {
       const spec = newBlockSpec(cidr, hostAffinity(node), strict, isoNow(ctx));
       return ctx.ds.create(resource('IPAMBlock', blockName(cidr.text), spec), { signal });
@@ -106,9 +110,10 @@ async function ensureBlock(ctx: Ctx, node: string, cidr: Cidr, strict: boolean, 
 }
 
 /** Step 3: confirm; false when the block turned out not to be ours. */
-async function confirm(ctx: Ctx, node: string, cidr: string, signal?: AbortSignal): Promise<boolean> {
+async function confirm(ctx: Ctx, node: string, cidr: string, pending: BlockAffinity | undefined, signal?: AbortSignal): Promise<boolean> {
   return withCas(ctx, 'affinity', async () => {
-    const a = await getAffinity(ctx, node, cidr, signal);
+    const a = pending ?? (await getAffinity(ctx, node, cidr, signal));
+    pending = undefined; // re-read on retries
     if (a?.spec.state === 'confirmed') return true;
     if (a) {
       await updateCas(ctx.ds, withState(ctx, a, 'confirmed'), signal);
@@ -128,9 +133,9 @@ async function confirm(ctx: Ctx, node: string, cidr: string, signal?: AbortSigna
  * after a crash at any step finishes or undoes the claim.
  */
 export async function claimBlock(ctx: Ctx, node: string, cidr: Cidr, strict: boolean, signal?: AbortSignal): Promise<ClaimResult> {
-  await ensurePending(ctx, node, cidr.text, signal);
+  const pending = await ensurePending(ctx, node, cidr.text, signal);
   const block = await ensureBlock(ctx, node, cidr, strict, signal);
-  if ('taken' in block || !(await confirm(ctx, node, cidr.text, signal))) {
+  if ('taken' in block || !(await confirm(ctx, node, cidr.text, pending, signal))) {
     await dropAffinity(ctx, node, cidr.text, (s) => s !== 'confirmed', signal);
     return { kind: 'taken', owner: 'taken' in block ? block.taken : undefined };
   }

@@ -44,6 +44,10 @@ export interface FamilyRequest {
   pools: IPPool[];
   attr: AllocationAttribute;
   config: IPAMConfigurationSpec;
+  /** Shared by the families of one request: whether the handle resource is known to exist. */
+  handleState: { exists: boolean };
+  /** The node's last-used own block for this family, read ahead of time (undefined: none). */
+  hint?: { cidr: string; block: IPAMBlock | undefined };
   signal?: AbortSignal;
 }
 
@@ -72,14 +76,16 @@ function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
  * Allocates up to `n` addresses in block `cidr` for `req.handle`. With `owner`, only while the
  * block is affine to that node ('stale' otherwise).
  */
-export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: FamilyRequest, owner?: string): Promise<BlockResult> {
-  const first = await getBlock(ctx, cidr, req.signal);
+export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: FamilyRequest, owner?: string, prefetched?: { block: IPAMBlock | undefined }): Promise<BlockResult> {
+  const first = prefetched ? prefetched.block : await getBlock(ctx, cidr, req.signal);
   const usable = (b: IPAMBlock | undefined): b is IPAMBlock => !!b && !b.spec.deleted && (owner === undefined || affinityNode(b.spec.affinity) === owner);
   if (!usable(first)) return owner === undefined ? [] : 'stale';
   const k = Math.min(n, freeCount(first.spec));
   if (k === 0) return [];
-  await adjustHandle(ctx, req.handle, cidr, k, req.signal);
+  await adjustHandle(ctx, req.handle, cidr, k, req.signal, { likelyNew: !req.handleState.exists });
+  req.handleState.exists = true;
   let ordinals: number[] = [];
+  let freeAfter = 0;
   try {
     let block: IPAMBlock | undefined = first;
     ordinals = await withCas(ctx, 'block', async () => {
@@ -88,15 +94,39 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
       block = undefined; // re-read on every retry
       if (!usable(b)) return [];
       const r = allocateInBlock(b.spec, k, req.attr);
+      freeAfter = freeCount(r.spec);
       if (r.ordinals.length > 0) await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal);
       return r.ordinals;
     }, req.signal);
   } finally {
     if (ordinals.length < k) await adjustHandle(ctx, req.handle, cidr, ordinals.length - k, req.signal);
   }
+  if (owner !== undefined && ordinals.length > 0) {
+    ctx.hints.set(`${owner}/${req.family}`, cidr);
+    if (freeAfter <= first.spec.allocations.length / 8) ctx.onLowBlock?.(owner, req.family, req.pools, req.config);
+  }
   ctx.stats.allocated += ordinals.length;
   ctx.metrics?.allocated(ordinals.length);
   return ordinals.map((o) => nthAddress(cidr, o));
+}
+
+/**
+ * Claim-ahead: claims one more block for `node` unless it already has a confirmed block with
+ * more than an eighth free, or is at `maxBlocksPerHost`. Runs off the allocation path.
+ */
+export async function claimAhead(ctx: Ctx, node: string, pools: IPPool[], config: IPAMConfigurationSpec): Promise<void> {
+  if (!config.autoAllocateBlocks) return;
+  const [affinities, blocks] = await Promise.all([listAffinities(ctx), listBlocks(ctx)]);
+  const mine = affinities.filter((a) => a.spec.node === node && a.spec.state !== 'pendingDeletion' && inPools(pools, a.spec.cidr));
+  if (config.maxBlocksPerHost > 0 && mine.length >= config.maxBlocksPerHost) return;
+  const byName = new Map(blocks.map((b) => [b.metadata.name, b]));
+  const roomy = mine.some((a) => {
+    const b = byName.get(blockName(a.spec.cidr));
+    return a.spec.state === 'confirmed' && b !== undefined && affinityNode(b.spec.affinity) === node && freeCount(b.spec) > b.spec.allocations.length / 8;
+  });
+  if (roomy) return;
+  const cidr = findClaimable(ctx, pools, blocks, node, new Set(mine.map((a) => a.spec.cidr)));
+  if (cidr) await claimBlock(ctx, node, parseCidr(cidr), config.strictAffinity);
 }
 
 /** FNV-1a of a string: a stable per-node starting point in a pool. */
@@ -133,11 +163,14 @@ export function findClaimable(ctx: Ctx, pools: IPPool[], blocks: IPAMBlock[], no
   return takeover?.spec.cidr;
 }
 
-async function fromOwnBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], want: number): Promise<string[]> {
+/** The node's confirmed blocks with free space, from the listed blocks (stale affinities dropped). */
+async function fromOwnBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], blocks: Map<string, IPAMBlock>, want: number): Promise<string[]> {
   const out: string[] = [];
   for (const a of mine) {
     if (out.length >= want) break;
-    const r = await allocFromBlock(ctx, a.spec.cidr, want - out.length, req, req.node);
+    const block = blocks.get(blockName(a.spec.cidr));
+    if (block && affinityNode(block.spec.affinity) === req.node && freeCount(block.spec) === 0) continue;
+    const r = await allocFromBlock(ctx, a.spec.cidr, want - out.length, req, req.node, { block });
     if (r === 'stale') {
       // Our confirmed affinity points at a block that is gone or now someone else's: drop it.
       ctx.log.warn({ node: req.node, prefix: a.spec.cidr }, 'dropping a stale block affinity');
@@ -148,7 +181,7 @@ async function fromOwnBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
 }
 
 /** Claims new blocks (first re-running interrupted claims of this node) and allocates from them. */
-async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], want: number): Promise<string[]> {
+async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[], listed: IPAMBlock[], want: number): Promise<string[]> {
   const out: string[] = [];
   const strict = req.config.strictAffinity;
   // Re-run this node's interrupted claims (pending) and releases that died half way (stale pendingDeletion).
@@ -161,7 +194,7 @@ async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
   }
   let owned = mine.filter((x) => x.spec.state !== 'pendingDeletion').length;
   const exclude = new Set<string>(mine.map((x) => x.spec.cidr));
-  let blocks: IPAMBlock[] | undefined;
+  let blocks: IPAMBlock[] | undefined = listed;
   for (let attempt = 0; attempt < 8 && out.length < want; attempt++) {
     const max = req.config.maxBlocksPerHost;
     if (max > 0 && owned >= max) break;
@@ -175,7 +208,7 @@ async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
       continue;
     }
     owned++;
-    out.push(...asList(await allocFromBlock(ctx, cidr, want - out.length, req, req.node)));
+    out.push(...asList(await allocFromBlock(ctx, cidr, want - out.length, req, req.node, { block: c.block })));
   }
   return out;
 }
@@ -185,15 +218,15 @@ function asList(r: BlockResult): string[] {
 }
 
 /** Borrows free addresses from blocks that are not the node's (random order, to spread load). */
-async function borrow(ctx: Ctx, req: FamilyRequest, want: number): Promise<string[]> {
+async function borrow(ctx: Ctx, req: FamilyRequest, listed: IPAMBlock[], want: number): Promise<string[]> {
   const out: string[] = [];
-  const cands = (await listBlocks(ctx, req.signal)).filter(
+  const cands = listed.filter(
     (b) => inPools(req.pools, b.spec.cidr) && affinityNode(b.spec.affinity) !== req.node && !b.spec.strictAffinity && !b.spec.deleted && freeCount(b.spec) > 0,
   );
   const start = Math.floor(ctx.random() * cands.length);
   for (let i = 0; i < cands.length && out.length < want; i++) {
     const b = cands[(start + i) % cands.length]!;
-    out.push(...asList(await allocFromBlock(ctx, b.spec.cidr, want - out.length, req)));
+    out.push(...asList(await allocFromBlock(ctx, b.spec.cidr, want - out.length, req, undefined, { block: b })));
   }
   if (out.length > 0) ctx.log.debug({ node: req.node, n: out.length }, 'borrowed addresses from other nodes\' blocks');
   return out;
@@ -207,12 +240,21 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
   if (req.n === 0) return [];
   const ips: string[] = [];
   try {
-    const mine = (await listAffinities(ctx, req.signal))
+    if (req.hint && inPools(req.pools, req.hint.cidr)) {
+      // Fast path: the block this node used last, read together with pools and node.
+      const r = await allocFromBlock(ctx, req.hint.cidr, req.n, req, req.node, req.hint);
+      if (r === 'stale') ctx.hints.delete(`${req.node}/${req.family}`);
+      else ips.push(...r);
+      if (ips.length >= req.n) return ips;
+    }
+    const [affinities, blocks] = await Promise.all([listAffinities(ctx, req.signal), listBlocks(ctx, req.signal)]);
+    const mine = affinities
       .filter((a) => a.spec.node === req.node && inPools(req.pools, a.spec.cidr))
       .sort((a, b) => a.spec.cidr.localeCompare(b.spec.cidr));
-    ips.push(...(await fromOwnBlocks(ctx, req, mine.filter((a) => a.spec.state === 'confirmed'), req.n)));
-    if (ips.length < req.n && req.config.autoAllocateBlocks) ips.push(...(await fromNewBlocks(ctx, req, mine, req.n - ips.length)));
-    if (ips.length < req.n && !req.config.strictAffinity) ips.push(...(await borrow(ctx, req, req.n - ips.length)));
+    const byName = new Map(blocks.map((b) => [b.metadata.name, b]));
+    ips.push(...(await fromOwnBlocks(ctx, req, mine.filter((a) => a.spec.state === 'confirmed'), byName, req.n - ips.length)));
+    if (ips.length < req.n && req.config.autoAllocateBlocks) ips.push(...(await fromNewBlocks(ctx, req, mine, blocks, req.n - ips.length)));
+    if (ips.length < req.n && !req.config.strictAffinity) ips.push(...(await borrow(ctx, req, await listBlocks(ctx, req.signal), req.n - ips.length)));
   } catch (e: unknown) {
     if (ips.length > 0) await undo(ips);
     throw e;

@@ -34,6 +34,10 @@ export interface Ctx {
   metrics: IpamMetrics | undefined;
   opts: Required<IpamInit>;
   stats: IpamStats;
+  /** The own block each node last allocated from, per family (`<node>/<family>` → CIDR): tried first. */
+  hints: Map<string, string>;
+  /** Called when an own block runs low (claim-ahead); set by `Ipam`. */
+  onLowBlock?: (node: string, family: 4 | 6, pools: IPPool[], config: IPAMConfigurationSpec) => void;
 }
 
 /** Default tunables. */
@@ -45,6 +49,8 @@ export const DEFAULT_INIT: Required<IpamInit> = {
   emptyBlockGraceMs: 5 * 60_000,
   leakGraceMs: 15 * 60_000,
   blockStart: 'hashed',
+  claimAhead: true,
+  cacheTtlMs: 0,
 };
 
 /** Calico's IPAMConfiguration defaults. */

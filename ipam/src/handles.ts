@@ -8,7 +8,7 @@
  * allocation that release-by-handle cannot find. The handle resource is deleted when its last
  * count reaches zero.
  */
-import { TabbyError, type IPAMHandle, type IPAMHandleSpec } from '@tabby/api';
+import { isTabbyError, TabbyError, type IPAMHandle, type IPAMHandleSpec } from '@tabby/api';
 import { deleteIfUnchanged, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
 
 /** Annotation with the time of the handle's last change (lets `gc` skip handles in flight). */
@@ -20,8 +20,18 @@ export function getHandle(ctx: Ctx, handle: string, signal?: AbortSignal): Promi
 }
 
 /** Adds `delta` (may be negative) to the handle's count for block `cidr`. */
-export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta: number, signal?: AbortSignal): Promise<void> {
+export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta: number, signal?: AbortSignal, opts: { likelyNew?: boolean } = {}): Promise<void> {
   if (delta === 0) return;
+  if (opts.likelyNew && delta > 0) {
+    // Fast path for a new handle (one datastore round trip): create it; if it exists, fall through.
+    try {
+      const spec: IPAMHandleSpec = { handleID: handle, block: { [cidr]: delta }, deleted: false };
+      await ctx.ds.create(resource('IPAMHandle', handle, spec, { [HANDLE_UPDATED]: isoNow(ctx) }), { signal });
+      return;
+    } catch (e: unknown) {
+      if (!isTabbyError(e, 'AlreadyExists')) throw e;
+    }
+  }
   await withCas(ctx, 'handle', async () => {
     const cur = await getHandle(ctx, handle, signal);
     const ann = { [HANDLE_UPDATED]: isoNow(ctx) };

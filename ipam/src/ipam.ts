@@ -18,12 +18,14 @@ import {
   selectorMatches,
   tryParseIp,
   type AllocationAttribute,
+  type IPAMConfigurationSpec,
+  type IPPool,
   type IpFamily,
   type Node,
   type Selector,
 } from '@tabby/api';
 import { claimBlock, releaseBlock, type ReleaseBlockResult } from './affinity.js';
-import { allocateFamily, blockCidrOf } from './allocate.js';
+import { allocateFamily, blockCidrOf, claimAhead, type FamilyRequest } from './allocate.js';
 import { allocateOrdinal, ATTR_NODE, ATTR_TIMESTAMP, ordinalsOfHandle } from './block.js';
 import { buildReport, snapshot, type CheckReport, type LiveWorkload } from './check.js';
 import { DEFAULT_INIT, getBlock, getConfig, getOpt, isoNow, listAffinities, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
@@ -62,7 +64,25 @@ export class Ipam {
       metrics: components.metrics,
       opts: { ...DEFAULT_INIT, ...init },
       stats: { conflicts: 0, retries: 0, allocated: 0, released: 0, claims: 0 },
+      hints: new Map(),
     };
+    if (this.ctx.opts.claimAhead) this.ctx.onLowBlock = (node, family, pools, config) => this.claimAheadFor(node, family, pools, config);
+  }
+
+  private readonly background = new Map<string, Promise<void>>();
+
+  private claimAheadFor(node: string, family: IpFamily, pools: IPPool[], config: IPAMConfigurationSpec): void {
+    const key = `${node}/${family}`;
+    if (this.background.has(key)) return;
+    const p = claimAhead(this.ctx, node, pools, config)
+      .catch((e: unknown) => this.ctx.log.warn({ node, err: e }, 'claiming a block ahead failed; the next allocation will claim one'))
+      .finally(() => this.background.delete(key));
+    this.background.set(key, p);
+  }
+
+  /** Resolves when background work (claim-ahead) has finished; call before closing the datastore. */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all(this.background.values());
   }
 
   /** Contention and activity counters since construction. */
@@ -84,7 +104,34 @@ export class Ipam {
     return sel !== null && selectorMatches(sel, labels);
   };
 
-  private async getNode(node: string, signal?: AbortSignal): Promise<Node> {
+  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
+
+  /** `read()`, or its result from within the last `cacheTtlMs` (failures are not cached). */
+  private cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const ttl = this.ctx.opts.cacheTtlMs;
+    if (ttl <= 0) return read();
+    const now = this.ctx.clock.now();
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < ttl) return hit.value as Promise<T>;
+    const value = read();
+    this.cache.set(key, { at: now, value });
+    value.catch(() => this.cache.delete(key));
+    return value;
+  }
+
+  private pools(signal?: AbortSignal): Promise<IPPool[]> {
+    return this.cached('pools', () => listPools(this.ctx, signal));
+  }
+
+  private config(signal?: AbortSignal): Promise<IPAMConfigurationSpec> {
+    return this.cached('config', () => getConfig(this.ctx, signal));
+  }
+
+  private getNode(node: string, signal?: AbortSignal): Promise<Node> {
+    return this.cached(`node/${node}`, () => this.readNode(node, signal));
+  }
+
+  private async readNode(node: string, signal?: AbortSignal): Promise<Node> {
     const n = await getOpt<Node>(this.ctx.ds, { kind: 'Node', name: node }, signal);
     if (!n) throw ipamError('NodeNotFound', `node "${node}" has no Node resource: register the node (tabby-node creates it at start) before allocating addresses for it`, { node });
     return n;
@@ -110,19 +157,25 @@ export class Ipam {
     const use = req.use ?? 'Workload';
     const attr = this.attr(req.handle, req.node, req.attrs);
     const { signal } = req;
-    const [node, pools, config] = await Promise.all([this.getNode(req.node, signal), listPools(this.ctx, signal), getConfig(this.ctx, signal)]);
+    const hint = (family: IpFamily, n: number): Promise<FamilyRequest['hint']> => {
+      const cidr = n > 0 ? this.ctx.hints.get(`${req.node}/${family}`) : undefined;
+      return cidr === undefined ? Promise.resolve(undefined) : getBlock(this.ctx, cidr, signal).then((block) => ({ cidr, block }));
+    };
+    const [node, pools, config, hint4, hint6] = await Promise.all([
+      this.getNode(req.node, signal), this.pools(signal), this.config(signal), hint(4, num4), hint(6, num6),
+    ]);
     const nodeLabels = node.metadata.labels ?? {};
     const q = { use, node: req.node, nodeLabels, namespaceLabels: req.namespaceLabels };
     const p4 = num4 > 0 ? selectPools(pools, { ...q, family: 4, explicit: req.pools4 }, this.matches) : [];
     const p6 = num6 > 0 ? selectPools(pools, { ...q, family: 6, explicit: req.pools6 }, this.matches) : [];
-    const base = { handle: req.handle, node: req.node, attr, config, signal };
+    const base = { handle: req.handle, node: req.node, attr, config, signal, handleState: { exists: false } };
     const undo = async (ips: string[]): Promise<void> => {
       await releaseIps(this.ctx, ips, req.handle, signal);
     };
-    const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4 }, undo);
+    const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4, hint: hint4 }, undo);
     let ipv6: string[];
     try {
-      ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6 }, undo);
+      ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6, hint: hint6 }, undo);
     } catch (e: unknown) {
       if (ipv4.length > 0) await undo(ipv4);
       throw e;
@@ -139,7 +192,7 @@ export class Ipam {
     if (!ip) throw ipamError('InvalidRequest', `"${req.ip}" is not an IP address: pass an address without a prefix length`, { ip: req.ip });
     const attr = this.attr(req.handle, req.node, req.attrs);
     const { signal } = req;
-    const [, pools, config] = await Promise.all([this.getNode(req.node, signal), listPools(this.ctx, signal), getConfig(this.ctx, signal)]);
+    const [, pools, config] = await Promise.all([this.getNode(req.node, signal), this.pools(signal), this.config(signal)]);
     const pool = poolOf(pools, req.ip);
     if (!pool) throw ipamError('PoolNotFound', `${req.ip} is in no IP pool: create a pool that contains it, or pick an address from an existing pool`, { ip: req.ip });
     if (pool.spec.disabled) throw ipamError('PoolDisabled', `${req.ip} is in pool "${pool.metadata.name}", which is disabled: enable the pool or pick another address`, { pool: pool.metadata.name });
@@ -191,7 +244,7 @@ export class Ipam {
   /** Claims block `cidr` for `node`; BlockOwnedByOtherNode when another node holds it. */
   async claimAffinity(node: string, cidr: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     validateNode(node);
-    const [, pools, config] = await Promise.all([this.getNode(node, opts.signal), listPools(this.ctx, opts.signal), getConfig(this.ctx, opts.signal)]);
+    const [, pools, config] = await Promise.all([this.getNode(node, opts.signal), this.pools(opts.signal), this.config(opts.signal)]);
     const c = this.blockCidr(pools, cidr);
     const r = await claimBlock(this.ctx, node, c, config.strictAffinity, opts.signal);
     if (r.kind === 'taken') throw ipamError('BlockOwnedByOtherNode', `block ${c.text} is affine to node "${r.owner ?? '?'}": pick another block or release it there first`, { prefix: c.text, owner: r.owner });

@@ -45,6 +45,22 @@ describe('autoAssign', () => {
     expect(await invariantProblems(mem)).toEqual([]);
   });
 
+  it('claims the next block ahead, in the background, when the current one runs low', async () => {
+    const { mk, mem } = await setup();
+    const ipam = mk({ claimAhead: true });
+    for (let i = 0; i < 50; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
+    await ipam.idle();
+    expect(await ipam.blocksForNode('n1')).toHaveLength(1);
+    for (let i = 50; i < 57; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
+    await ipam.idle();
+    expect(await ipam.blocksForNode('n1')).toHaveLength(2);
+    expect(ipam.stats.claims).toBe(2);
+    for (let i = 57; i < 70; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
+    await ipam.idle();
+    expect(ipam.stats.claims).toBe(2);
+    expect(await invariantProblems(mem)).toEqual([]);
+  });
+
   it('borrows from another node\'s block when maxBlocksPerHost is reached, and not under strictAffinity', async () => {
     const { ipam, mem } = await setup({ pools: [pool('p', '10.0.0.0/25')], config: { maxBlocksPerHost: 1 } });
     await ipam.autoAssign({ handle: 'a', node: 'n1', num4: 64 });
@@ -87,6 +103,19 @@ describe('autoAssign', () => {
     const second = await ipam.autoAssign({ handle: 'h2', node: 'n1', num4: 1 });
     expect(cidrContains('10.1.0.0/24', second.ipv4[0]!)).toBe(true);
     expect(await ipam.ipsByHandle('h1')).toEqual(first.ipv4);
+  });
+
+  it('with cacheTtlMs, sees a relabelled node once the cache expires', async () => {
+    const { mk, mem, clock } = await setup({
+      pools: [pool('a', '10.0.0.0/24', { nodeSelector: "zone == 'a'" }), pool('b', '10.1.0.0/24', { nodeSelector: "zone == 'b'" })],
+      nodes: [node('n1', { zone: 'a' })],
+    });
+    const ipam = mk({ cacheTtlMs: 1000 });
+    await ipam.autoAssign({ handle: 'h1', node: 'n1', num4: 1 });
+    await mem.update({ ...(await mem.get({ kind: 'Node', name: 'n1' })), metadata: { name: 'n1', labels: { zone: 'b' } } });
+    expect(cidrContains('10.0.0.0/24', (await ipam.autoAssign({ handle: 'h2', node: 'n1', num4: 1 })).ipv4[0]!)).toBe(true);
+    clock.advance(1001);
+    expect(cidrContains('10.1.0.0/24', (await ipam.autoAssign({ handle: 'h3', node: 'n1', num4: 1 })).ipv4[0]!)).toBe(true);
   });
 
   it('honours the namespace selector', async () => {

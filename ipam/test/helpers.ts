@@ -126,8 +126,10 @@ export async function setup(opts: { pools?: IPPool[]; nodes?: Node[]; init?: Ipa
   for (const n of opts.nodes ?? [node('n1'), node('n2'), node('n3')]) await mem.create(n);
   if (opts.config) await mem.create({ apiVersion: API_VERSION, kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: opts.config });
   const clock = fakeClock();
-  const ipam = new Ipam({ datastore: ds, clock, random: seeded(1) }, opts.init);
-  return { mem, ds, clock, ipam, mk: (init?: IpamInit) => new Ipam({ datastore: ds, clock, random: seeded(2) }, init ?? opts.init) };
+  // Claim-ahead off by default here, so tests see exactly the claims the rules make.
+  const init: IpamInit = { claimAhead: false, ...opts.init };
+  const ipam = new Ipam({ datastore: ds, clock, random: seeded(1) }, init);
+  return { mem, ds, clock, ipam, mk: (i?: IpamInit) => new Ipam({ datastore: ds, clock, random: seeded(2) }, { ...init, ...i }) };
 }
 
 /** Everything IPAM-related in the datastore, for "nothing written" comparisons. */

@@ -74,6 +74,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
         res.releases++;
       }
     }
+    await ipam.idle();
     res.stats.push(ipam.stats);
   });
   await Promise.all(workers);
