@@ -10,19 +10,22 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, TestNet, poll, type Proc } from '@tabby/testkit';
+import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, type Netns, type Proc } from '@tabby/testkit';
 import { decodeMessage, encodeMessage, isEndOfRib, type CodecContext, type DecodedMessage, type OpenMessage, type UpdateMessage } from '../../src/codec/index.js';
 import { hex } from './hex.js';
 
 const isRoot = process.getuid?.() === 0;
-const hasBird = ((): boolean => {
+const has = (cmd: string, ...args: string[]): boolean => {
   try {
-    execFileSync('bird', ['--version'], { stdio: 'ignore' });
+    execFileSync(cmd, args, { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
-})();
+};
+const hasBird = has('bird', '--version');
+const hasGobgp = has('gobgpd', '--version');
+const hasFrr = has('/usr/lib/frr/bgpd', '--version');
 const peerScript = join(dirname(fileURLToPath(import.meta.url)), 'interop', 'raw-peer.ts');
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -134,5 +137,133 @@ describe.skipIf(!isRoot || !hasBird)('codec with real BIRD 2 messages (root)', (
     // Print one captured UPDATE for the fixtures (visible with --reporter verbose).
     const first = old.messages.find((m) => m[18] === 2 && m.length > 23);
     expect(first).toBeDefined();
+  });
+});
+
+/** The context a capture decodes under: 4-octet AS and ADD-PATH as the OPENs negotiated. */
+function negotiated(c: Capture, four: boolean, addPath: boolean): CodecContext {
+  const open = c.messages.map((m) => decodeMessage(m, { fourOctetAs: false, addPath: new Set(), extendedMessage: false })).find((d): d is OpenMessage => d.type === 'open');
+  const ctx: CodecContext = { fourOctetAs: four && !!open?.capabilities.some((x) => x.type === 'four-octet-as'), addPath: new Set(), extendedMessage: false };
+  for (const x of open?.capabilities ?? []) {
+    if (x.type !== 'add-path' || !addPath) continue;
+    for (const f of x.families) if (f.safi === 1 && f.mode !== 1) ctx.addPath = new Set([...ctx.addPath, f.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast']);
+  }
+  return ctx;
+}
+
+function replayAll(c: Capture, ctx: CodecContext): UpdateMessage[] {
+  const out: UpdateMessage[] = [];
+  for (const m of c.messages) {
+    const d = decodeMessage(m, ctx);
+    if (d.type !== 'update') continue;
+    expect(d.action).toBe('accept');
+    expect(decodeMessage(encodeMessage(d.update, ctx), ctx)).toEqual(d);
+    out.push(d.update);
+  }
+  return out;
+}
+
+async function rawPeer(net: TestNet, ns: Netns, addr: string, as: string, families: string, addPath: boolean): Promise<Proc> {
+  const p = net.spawn(ns, process.execPath, ['--import', 'tsx', peerScript, 'listen', addr, '179', as, addr, families, '1', addPath ? '1' : '0'], { cwd: repoRoot });
+  await poll(() => p.output.includes('listening'), { timeout: 30_000, what: 'raw peer listening' });
+  return p;
+}
+
+describe.skipIf(!isRoot || !hasGobgp)('codec with real GoBGP messages (root)', () => {
+  const net = new TestNet();
+  let cap: Capture;
+
+  beforeAll(async () => {
+    const p = await net.netns('gp');
+    const g = await net.netns('gg');
+    await net.veth(p, net.name('gp0'), g, net.name('gg0'), '10.0.0.1/24', '10.0.0.2/24');
+    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', true);
+    const gobgp = await GobgpDaemon.start({ ns: g, net }, `
+global:
+  config: { as: 4200000001, router-id: 10.0.0.2, port: -1 }
+neighbors:
+  - config: { neighbor-address: 10.0.0.1, peer-as: 65002 }
+    timers: { config: { connect-retry: 1 } }
+    afi-safis:
+      - config: { afi-safi-name: ipv4-unicast }
+        add-paths: { config: { send-max: 4 } }
+      - config: { afi-safi-name: ipv6-unicast }
+`);
+    await gobgp.addRoute('10.1.0.0/24', 'identifier', '1', 'nexthop', '10.0.0.2', 'med', '50', 'community', '65001:100', 'large-community', '4200000001:1:2');
+    await gobgp.addRoute('10.1.0.0/24', 'identifier', '2', 'nexthop', '10.0.0.9');
+    await gobgp.addRoute('2001:db8:1::/64', 'nexthop', '2001:db8::2');
+    cap = await poll(() => captured(peer), { timeout: 40_000, what: 'capture from GoBGP' });
+  }, 90_000);
+
+  afterAll(async () => {
+    await net.cleanup();
+  });
+
+  it('OPEN, ADD-PATH IPv4 NLRI and IPv6 MP_REACH decode and re-encode', () => {
+    const ctx = negotiated(cap, true, true);
+    expect(ctx.fourOctetAs).toBe(true);
+    const updates = replayAll(cap, ctx);
+    const v4 = updates.flatMap((u) => u.nlri.map((p) => ({ p, a: u.attributes })));
+    const paths = v4.filter((x) => x.p.addr === '10.1.0.0' && x.p.len === 24);
+    expect(paths.length).toBeGreaterThanOrEqual(1);
+    if (ctx.addPath.has('ipv4-unicast')) expect(new Set(paths.map((x) => x.p.pathId)).size).toBe(paths.length);
+    const withMed = paths.find((x) => x.a.med === 50)!;
+    expect(withMed.a.communities).toEqual([(65001 * 65536 + 100) >>> 0]);
+    expect(withMed.a.largeCommunities).toEqual([[4200000001, 1, 2]]);
+    expect(withMed.a.asPath).toEqual([{ type: 2, asns: [4200000001] }]);
+    const v6 = updates.flatMap((u) => u.attributes.mpReach?.nlri ?? []);
+    expect(v6).toContainEqual({ afi: 2, addr: '2001:db8:1::', len: 64 });
+  });
+});
+
+describe.skipIf(!isRoot || !hasFrr)('codec with real FRR messages (root)', () => {
+  const net = new TestNet();
+  let cap: Capture;
+
+  beforeAll(async () => {
+    const p = await net.netns('fp');
+    const f = await net.netns('ff');
+    await net.veth(p, net.name('fp0'), f, net.name('ff0'), '10.0.0.1/24', '10.0.0.2/24');
+    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', false);
+    await FrrDaemon.start({ ns: f, net }, `
+hostname frr
+route-map OUT permit 10
+ set community 65001:100
+ set large-community 65001:1:2
+ set as-path prepend 4200000099
+router bgp 65003
+ bgp router-id 10.0.0.2
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 10.0.0.1 remote-as 65002
+ neighbor 10.0.0.1 timers connect 1
+ address-family ipv4 unicast
+  network 10.1.0.0/24
+  network 10.3.0.1/32
+  neighbor 10.0.0.1 route-map OUT out
+ exit-address-family
+ address-family ipv6 unicast
+  neighbor 10.0.0.1 activate
+  network 2001:db8:1::/64
+ exit-address-family
+`);
+    cap = await poll(() => captured(peer), { timeout: 40_000, what: 'capture from FRR' });
+  }, 90_000);
+
+  afterAll(async () => {
+    await net.cleanup();
+  });
+
+  it('OPEN with FRR capabilities, IPv4 and IPv6 UPDATEs decode and re-encode', () => {
+    const ctx = negotiated(cap, true, false);
+    const updates = replayAll(cap, ctx);
+    const v4 = new Map(updates.flatMap((u) => u.nlri.map((p) => [`${p.addr}/${p.len}`, u.attributes] as const)));
+    expect([...v4.keys()].sort()).toEqual(['10.1.0.0/24', '10.3.0.1/32']);
+    const a = v4.get('10.1.0.0/24')!;
+    expect(a.asPath).toEqual([{ type: 2, asns: [65003, 4200000099] }]);
+    expect(a.communities).toEqual([(65001 * 65536 + 100) >>> 0]);
+    expect(a.largeCommunities).toEqual([[65001, 1, 2]]);
+    const v6 = updates.flatMap((u) => u.attributes.mpReach?.nlri ?? []);
+    expect(v6).toContainEqual({ afi: 2, addr: '2001:db8:1::', len: 64 });
   });
 });

@@ -4,15 +4,20 @@
  * the codec, and prints every received message as a JSON line {hex} until it has seen End-of-RIB
  * for each family in the arguments (or the deadline passes). No session logic beyond that.
  *
- * Args: listen|connect HOST PORT MY_AS BGP_ID FAMILIES(comma list) [4octet=1|0]
+ * Also stops when nothing arrived for 4 s after the first UPDATE (for speakers that send no
+ * End-of-RIB).
+ *
+ * Args: listen|connect HOST PORT MY_AS BGP_ID FAMILIES(comma list) [4octet=1|0] [addpath=0|1]
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage, isEndOfRib, MessageReader, type Capability, type CodecContext, type Family } from '../../../src/codec/index.js';
 
-const [mode, host, port, myAsText, bgpId, familiesText, fourText] = process.argv.slice(2);
+const [mode, host, port, myAsText, bgpId, familiesText, fourText, addPathText] = process.argv.slice(2);
 const myAs = Number(myAsText);
 const families = (familiesText ?? 'ipv4-unicast').split(',') as Family[];
 const four = fourText !== '0';
+const wantAddPath = addPathText === '1';
+let idle: NodeJS.Timeout | undefined;
 const deadline = setTimeout(() => finish('timeout'), 20_000);
 
 function toHex(b: Uint8Array): string {
@@ -30,6 +35,7 @@ function run(sock: Socket): void {
     { type: 'route-refresh' },
   ];
   if (four) caps.push({ type: 'four-octet-as', asn: myAs });
+  if (wantAddPath) caps.push({ type: 'add-path', families: families.map((f) => ({ afi: f === 'ipv4-unicast' ? 1 : 2, safi: 1, mode: 1 as const })) });
   const ctx: CodecContext = { fourOctetAs: false, addPath: new Set(), extendedMessage: false };
   sock.write(encodeMessage({ type: 'open', version: 4, myAs: myAs > 0xffff ? 23456 : myAs, holdTime: 90, bgpId: bgpId!, capabilities: caps }, ctx));
   const reader = new MessageReader();
@@ -40,10 +46,17 @@ function run(sock: Socket): void {
       const d = decodeMessage(m, ctx);
       if (d.type === 'open') {
         ctx.fourOctetAs = four && d.capabilities.some((c) => c.type === 'four-octet-as');
+        // RFC 7911 §4: we receive path identifiers where the peer sends them and we asked.
+        for (const c of d.capabilities) {
+          if (c.type !== 'add-path' || !wantAddPath) continue;
+          for (const f of c.families) if (f.safi === 1 && f.mode !== 1) ctx.addPath = new Set([...ctx.addPath, f.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast']);
+        }
         sock.write(encodeMessage({ type: 'keepalive' }, ctx));
       } else if (d.type === 'keepalive') {
         sock.write(encodeMessage({ type: 'keepalive' }, ctx));
       } else if (d.type === 'update') {
+        clearTimeout(idle);
+        idle = setTimeout(() => finish('idle'), 4000);
         const eor = isEndOfRib(d.update);
         if (eor) seen.add(eor);
         if (families.every((f) => seen.has(f))) finish('end-of-rib');
