@@ -264,7 +264,7 @@ export class Speaker {
       (n) => this.c.metrics?.updatesSent(rt.cfg.address, n),
     );
     this.c.rib.peerUp(rt.cfg.address, session, this.c.clock.now());
-    this.c.logger.info({ peer: rt.cfg.address, families: n.families }, 'BGP session established');
+    this.c.logger.info({ peer: rt.cfg.address, families: n.families, local }, 'BGP session established');
     for (const u of pending) this.onUpdate(rt, u);
     this.scheduleFlush();
   }

@@ -34,7 +34,6 @@ export function encodeAttrs(attrs: Readonly<PathAttributes>, nextHops: readonly 
 export class TransmitQueue {
   private readonly jobs: Job[] = [];
   private pumping = false;
-  private generation = 0;
   /** UPDATE messages written so far. */
   sent = 0;
 
@@ -67,7 +66,6 @@ export class TransmitQueue {
   /** Drops everything queued (session down). */
   clear(): void {
     this.jobs.length = 0;
-    this.generation++;
   }
 
   /** True when nothing is queued. */
@@ -78,16 +76,13 @@ export class TransmitQueue {
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
-    const gen = this.generation;
-    void this.run(gen).finally(() => {
-      if (gen === this.generation) this.pumping = false;
-      else this.pumping = false;
-    });
+    void this.run();
   }
 
-  private async run(gen: number): Promise<void> {
+  /** Writes jobs until the queue is empty; `pumping` is reset in `finally`, synchronously when no await happened. */
+  private async run(): Promise<void> {
     try {
-      while (this.jobs.length > 0 && gen === this.generation) {
+      while (this.jobs.length > 0) {
         const ctx = this.ctx();
         if (!ctx) return this.clear();
         const job = this.jobs.shift()!;
@@ -115,6 +110,8 @@ export class TransmitQueue {
     } catch (e: unknown) {
       this.clear();
       this.onError(e);
+    } finally {
+      this.pumping = false;
     }
   }
 }

@@ -1,13 +1,13 @@
 /**
  * FRR as a test peer: `bgpd` (and `zebra` when asked) run in the foreground inside a test's
- * namespace, no watchfrr, as root (`-S`: no user switch), with configuration, pid files, vty sockets and the zebra
+ * namespace, no watchfrr, bgpd as root (`-S`: no user switch), zebra as frr, with configuration, pid files, vty sockets and the zebra
  * socket all in a private temporary directory, so nothing lands in /etc/frr or /var/run/frr
  * and several instances run side by side. Read back with `vtysh --vty_socket <dir> -d bgpd`.
  *
  * Without zebra (the default) bgpd runs with `-Z`: next hops are considered reachable and
  * nothing is installed in the namespace's kernel table, which keeps route-heavy runs cheap.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './netns.js';
 import { spawnIn, tempDir, type DaemonPlace } from './bird.js';
@@ -60,14 +60,17 @@ export class FrrDaemon {
   /** Writes `bgpdConfig` (bgpd.conf text), starts the daemons and waits until vtysh answers. */
   static async start(place: DaemonPlace, bgpdConfig: string, opts: FrrOptions = {}): Promise<FrrDaemon> {
     const { dir, remove } = tempDir('tabby-frr-');
-    const common = ['--vty_socket', dir, '-S', '-A', '127.0.0.1', '-P', '0', '--log', 'stdout', '--log-level', 'warn'];
+    const common = ['--vty_socket', dir, '-A', '127.0.0.1', '-P', '0', '--log', 'stdout', '--log-level', 'warn'];
     const zsock = join(dir, 'zserv.api');
     const procs: Proc[] = [];
     const d = new FrrDaemon(place, dir, procs, remove);
     try {
       if (opts.zebra) {
+        // zebra has no --skip_runas and root is not in frrvty: it runs as frr (keeping its
+        // network capabilities), so its files go in the private directory opened to it.
+        chmodSync(dir, 0o777);
         writeFileSync(join(dir, 'zebra.conf'), 'hostname zebra\n');
-        procs.push(spawnIn(place, '/usr/lib/frr/zebra', ['-f', join(dir, 'zebra.conf'), '-i', join(dir, 'zebra.pid'), '-z', zsock, ...common], dir));
+        procs.push(spawnIn(place, '/usr/lib/frr/zebra', ['-f', join(dir, 'zebra.conf'), '-i', join(dir, 'zebra.pid'), '-z', zsock, '-u', 'frr', '-g', 'frr', ...common], dir));
         const z = await poll(() => (!procs[0]!.running ? 'dead' : d.vtysh('zebra', 'show version').then(() => 'up')), {
           timeout: opts.timeoutMs ?? 20_000,
           what: 'zebra to answer',
@@ -75,7 +78,7 @@ export class FrrDaemon {
         if (z === 'dead') throw new Error(`zebra exited: ${procs[0]!.output}`);
       }
       writeFileSync(join(dir, 'bgpd.conf'), bgpdConfig);
-      const bgpArgs = ['-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), ...common, ...(opts.zebra ? ['-z', zsock] : ['-Z'])];
+      const bgpArgs = ['-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), '-S', ...common, ...(opts.zebra ? ['-z', zsock] : ['-Z'])];
       const bgpd = spawnIn(place, '/usr/lib/frr/bgpd', bgpArgs, dir);
       procs.push(bgpd);
       const r = await poll(async () => (!bgpd.running ? 'dead' : (await d.vtysh('bgpd', 'show bgp summary json')).includes('{') && 'up'), {
