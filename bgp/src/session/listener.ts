@@ -93,7 +93,26 @@ export class BgpListener {
     return { address: a.address, port: a.port };
   }
 
+  /**
+   * RFC 5082 §3: a GTSM peer's SYN-ACK must already leave with TTL 255, so the listener sends with
+   * TTL 255 as soon as one registered peer uses GTSM (harmless for the others). The minimum TTL
+   * is per peer and set on each accepted socket.
+   */
+  private installTtl(t: PeerTransport): void {
+    const fd = handleFd(this.server);
+    if (fd < 0 || t.ttlSecurityHops === undefined) return;
+    const families: Array<4 | 6> = isIP(this.address().address) === 6 ? [6, 4] : [4];
+    for (const f of families) {
+      try {
+        this.sockOpts.setTtl(fd, f, 255);
+      } catch (err: unknown) {
+        this.log.warn({ peer: t.peerAddress, err }, 'could not set TTL 255 on the listener');
+      }
+    }
+  }
+
   private installKey(t: PeerTransport, key = t.md5Password): void {
+    this.installTtl(t);
     const fd = handleFd(this.server);
     if (fd < 0 || !key) return;
     // Linux: an IPv6 listener takes IPv4 peers' keys as v4-mapped addresses.

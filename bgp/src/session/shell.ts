@@ -14,6 +14,7 @@
 import type { Socket } from 'node:net';
 import { CeaseSubcode, type BgpMessage, type Family } from '../codec/types.js';
 import { Connection, openOutbound, type PeerTransport } from './connection.js';
+import { END_OF_RIB } from './end-of-rib.js';
 import { afiSafiOf } from './open.js';
 import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from './peer.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
@@ -42,11 +43,6 @@ export interface PeerSessionInit {
 
 /** A listener for upward events. */
 export type UpwardListener = (e: Upward) => void;
-
-/** The fixed End-of-RIB marker for IPv4 unicast: an UPDATE with no withdrawn routes and no attributes (RFC 4724 §2). */
-const EOR_IPV4 = Uint8Array.of(...new Array<number>(16).fill(0xff), 0, 23, 2, 0, 0, 0, 0);
-/** End-of-RIB for IPv6 unicast: an UPDATE with only an empty MP_UNREACH_NLRI for AFI 2 / SAFI 1 (RFC 4724 §2). */
-const EOR_IPV6 = Uint8Array.of(...new Array<number>(16).fill(0xff), 0, 29, 2, 0, 0, 0, 6, 0x80, 15, 3, 0, 2, 1);
 
 /** One peer: owns its connections and timers; see index.ts for how a speaker uses it. */
 export class PeerSession {
@@ -162,7 +158,7 @@ export class PeerSession {
   /** Sends End-of-RIB for `family` (RFC 4724 §2). */
   sendEndOfRib(family: Family): boolean {
     const c = this.established();
-    return c ? c.write(family === 'ipv4-unicast' ? EOR_IPV4 : EOR_IPV6) : false;
+    return c ? c.write(END_OF_RIB[family]) : false;
   }
 
   /** Sends ROUTE-REFRESH for `family` (RFC 2918; subtype 1/2 = BoRR/EoRR, RFC 7313). */

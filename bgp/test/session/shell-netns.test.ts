@@ -6,7 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { poll, TestNet, type Proc } from '@tabby/testkit';
+import { poll as rawPoll, TestNet, type Proc } from '@tabby/testkit';
+
+/** `poll` that appends the children's latest output to a timeout error. */
+async function poll<T>(fn: () => T, opts: { what: string; timeout?: number }, procs: () => Proc[] = () => []): Promise<unknown> {
+  try {
+    return await rawPoll(fn, { timeout: opts.timeout ?? 30_000, what: opts.what });
+  } catch (e: unknown) {
+    const tail = procs().map((p, i) => `--- child ${i} ---\n${p.output.slice(-3000)}`).join('\n');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${tail}`);
+  }
+}
 
 const child = fileURLToPath(new URL('./fixtures/speaker-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -73,23 +83,24 @@ describe.skipIf(!isRoot)('session shell over real TCP in network namespaces', ()
   });
 
   const established = (p: Proc, peer: string): number => count(p, (e) => e.ev === 'established' && e.peer === peer);
-  const what = (s: string): { what: string; timeout: number } => ({ what: `${s}\nA:\n${a.output.slice(-3000)}\nB:\n${b.output.slice(-3000)}`, timeout: 30_000 });
+  const what = (s: string): { what: string; timeout: number } => ({ what: s, timeout: 30_000 });
+  const both = (): Proc[] => [a, b];
 
   it('reaches Established over IPv4 and IPv6 on both sides', async () => {
-    await poll(() => established(a, '10.0.0.2') >= 1 && established(b, '10.0.0.1') >= 1, what('IPv4 Established'));
-    await poll(() => established(a, 'fd00::2') >= 1 && established(b, 'fd00::1') >= 1, what('IPv6 Established'));
+    await poll(() => established(a, '10.0.0.2') >= 1 && established(b, '10.0.0.1') >= 1, what('IPv4 Established'), both);
+    await poll(() => established(a, 'fd00::2') >= 1 && established(b, 'fd00::1') >= 1, what('IPv6 Established'), both);
     const e = events(a).find((x) => x.ev === 'established' && x.peer === '10.0.0.2');
     expect(e).toMatchObject({ holdTime: 3, families: ['ipv4-unicast', 'ipv6-unicast'] });
   });
 
   it('delivers UPDATEs sent with sendUpdates, on both transports', async () => {
-    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === '10.0.0.1' && (e.prefixes as string[]).includes('192.168.1.0/24')) > 0, what('IPv4 UPDATE'));
-    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === 'fd00::1' && (e.prefixes as string[]).includes('2001:db8:1::/48')) > 0, what('IPv6 UPDATE'));
+    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === '10.0.0.1' && (e.prefixes as string[]).includes('192.168.1.0/24')) > 0, what('IPv4 UPDATE'), both);
+    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === 'fd00::1' && (e.prefixes as string[]).includes('2001:db8:1::/48')) > 0, what('IPv6 UPDATE'), both);
   });
 
   it('keeps the session up with keepalives (hold time 3 s)', async () => {
     const base = count(a, (e) => e.ev === 'keepalive' && e.peer === '10.0.0.2');
-    await poll(() => count(a, (e) => e.ev === 'keepalive' && e.peer === '10.0.0.2') >= base + 4, what('4 more keepalives'));
+    await poll(() => count(a, (e) => e.ev === 'keepalive' && e.peer === '10.0.0.2') >= base + 4, what('4 more keepalives'), both);
     expect(count(a, (e) => e.ev === 'down')).toBe(0);
   });
 
@@ -102,18 +113,19 @@ describe.skipIf(!isRoot)('session shell over real TCP in network namespaces', ()
           (e) => e.ev === 'down' && e.peer === '10.0.0.2' && JSON.stringify(e.reason).includes('"cause":"notification-received"') && JSON.stringify(e.reason).includes('"subcode":4'),
         ),
       what('down with Cease 4 at A'),
+      both,
     );
-    await poll(() => established(a, '10.0.0.2') > before && established(a, 'fd00::2') > 1, what('re-established'));
+    await poll(() => established(a, '10.0.0.2') > before && established(a, 'fd00::2') > 1, what('re-established'), both);
     // the announcement is sent again on the new session
-    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === '10.0.0.1' && (e.prefixes as string[]).includes('192.168.1.0/24')) >= 2, what('UPDATE again'));
+    await poll(() => count(b, (e) => e.ev === 'update' && e.peer === '10.0.0.1' && (e.prefixes as string[]).includes('192.168.1.0/24')) >= 2, what('UPDATE again'), both);
   });
 
   it('a stopped peer refuses connections and stays down', async () => {
     process.kill(b.pid, 'SIGUSR2'); // B: ManualStop, Cease / Administrative Shutdown
-    await poll(() => events(a).some((e) => e.ev === 'down' && JSON.stringify(e.reason).includes('"subcode":2')), what('down with Cease 2'));
+    await poll(() => events(a).some((e) => e.ev === 'down' && JSON.stringify(e.reason).includes('"subcode":2')), what('down with Cease 2'), both);
     await poll(() => {
       const last = events(a).filter((e) => e.ev === 'state' && e.peer === '10.0.0.2').at(-1);
       return last !== undefined && last.to !== 'Established';
-    }, what('A not Established'));
+    }, what('A not Established'), both);
   });
 });
