@@ -6,6 +6,7 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 // Workspace packages resolve to their TypeScript sources, so tests never need a prior build
 // of their dependencies (binaries spawned by tests still run from dist/, built by `npm test`).
 const alias = {
+  '@tabby/datastore/compliance': here('./packages/datastore/src/compliance.ts'),
   '@tabby/api': here('./packages/api/src/index.ts'),
   '@tabby/datastore': here('./packages/datastore/src/index.ts'),
   '@tabby/testkit': here('./packages/testkit/src/index.ts'),

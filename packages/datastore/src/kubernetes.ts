@@ -225,16 +225,25 @@ export class KubernetesDatastore implements Datastore {
 
 /**
  * Builds a Kubernetes backend for an API server URL (a test server, `kubectl proxy`, or the
- * in-cluster address with a token). Loads the client on first use, after the Node 20 shims.
+ * in-cluster address with a token). Loads the client on first use. TLS is verified against
+ * `caFile` (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt); only
+ * `insecureSkipTLSVerify` turns verification off.
  */
 export async function createKubernetesDatastore(
-  init: KubernetesDatastoreInit & { server: string; token?: string },
+  init: KubernetesDatastoreInit & { server: string; token?: string; caFile?: string; insecureSkipTLSVerify?: boolean },
 ): Promise<KubernetesDatastore> {
-  await import('./node20-compat.js');
   const k8s = await import('@kubernetes/client-node');
   const kubeConfig = new k8s.KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'tabby', server: init.server, skipTLSVerify: true }],
+    clusters: [
+      {
+        name: 'tabby',
+        server: init.server,
+        // client-node refuses plain http unless this is set; with http there is no TLS to verify.
+        skipTLSVerify: init.insecureSkipTLSVerify ?? init.server.startsWith('http:'),
+        ...(init.caFile ? { caFile: init.caFile } : {}),
+      },
+    ],
     users: [{ name: 'tabby', ...(init.token ? { token: init.token } : {}) }],
     contexts: [{ name: 'tabby', cluster: 'tabby', user: 'tabby' }],
     currentContext: 'tabby',
