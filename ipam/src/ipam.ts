@@ -149,6 +149,10 @@ export class Ipam {
    * newly claimed block, then borrowed addresses. All-or-nothing across both families.
    */
   async autoAssign(req: AutoAssignRequest): Promise<AutoAssignResult> {
+    return this.assign(req, () => true);
+  }
+
+  private async assign(req: AutoAssignRequest, poolFilter: (p: IPPool) => boolean): Promise<AutoAssignResult> {
     validateHandle(req.handle);
     validateNode(req.node);
     const num4 = validateCount('num4', req.num4);
@@ -166,8 +170,8 @@ export class Ipam {
     ]);
     const nodeLabels = node.metadata.labels ?? {};
     const q = { use, node: req.node, nodeLabels, namespaceLabels: req.namespaceLabels };
-    const p4 = num4 > 0 ? selectPools(pools, { ...q, family: 4, explicit: req.pools4 }, this.matches) : [];
-    const p6 = num6 > 0 ? selectPools(pools, { ...q, family: 6, explicit: req.pools6 }, this.matches) : [];
+    const p4 = num4 > 0 ? selectPools(pools.filter(poolFilter), { ...q, family: 4, explicit: req.pools4 }, this.matches) : [];
+    const p6 = num6 > 0 ? selectPools(pools.filter(poolFilter), { ...q, family: 6, explicit: req.pools6 }, this.matches) : [];
     const base = { handle: req.handle, node: req.node, attr, config, signal, handleState: { exists: false } };
     const undo = async (ips: string[]): Promise<void> => {
       await releaseIps(this.ctx, ips, req.handle, signal);
@@ -272,7 +276,8 @@ export class Ipam {
 
   /**
    * The node's tunnel address for an encapsulation (`ipip-tunnel-addr-<node>` /
-   * `vxlan-tunnel-addr-<node>`), allocated from a pool allowing Tunnel use on first call.
+   * `vxlan-tunnel-addr-<node>`), allocated on first call from a pool that selects the node,
+   * allows Tunnel use and has that encapsulation on (`ipipMode` / `vxlanMode` not Never).
    */
   async tunnelAddress(node: string, encap: 'ipip' | 'vxlan', opts: { family?: IpFamily; signal?: AbortSignal } = {}): Promise<string> {
     validateNode(node);
@@ -281,7 +286,9 @@ export class Ipam {
     const handle = encap === 'ipip' ? ipipTunnelHandle(node) : vxlanTunnelHandle(node, family);
     const have = await this.ipsByHandle(handle, opts);
     if (have.length > 0) return have[0]!;
-    await this.autoAssign({ handle, node, num4: family === 4 ? 1 : 0, num6: family === 6 ? 1 : 0, use: 'Tunnel', signal: opts.signal });
+    // As calico-node does: only pools that encapsulate this way need (and give) tunnel addresses.
+    const encapsulates = (p: IPPool): boolean => (encap === 'ipip' ? p.spec.ipipMode : p.spec.vxlanMode) !== 'Never' && !!(encap === 'ipip' ? p.spec.ipipMode : p.spec.vxlanMode);
+    await this.assign({ handle, node, num4: family === 4 ? 1 : 0, num6: family === 6 ? 1 : 0, use: 'Tunnel', signal: opts.signal }, encapsulates);
     // Two concurrent first calls may both allocate: keep the lowest, release the rest.
     const all = (await this.ipsByHandle(handle, opts)).map((a) => parseIp(a)).sort((a, b) => (a.addr < b.addr ? -1 : 1));
     const [keep, ...extra] = all.map((a) => formatIp(a.family, a.addr));

@@ -87,7 +87,7 @@ export function selectPools(pools: IPPool[], q: PoolQuery, matches: SelectorMatc
   if (out.length === 0) {
     throw ipamError(
       'NoPoolForNode',
-      `no enabled IPv${q.family} pool with allowedUses ${q.use} selects node "${q.node}"${q.use === 'Workload' ? ' and this namespace' : ''}: create one, or fix the pools' nodeSelector/namespaceSelector or the node's labels`,
+      `no enabled IPv${q.family} pool with allowedUses ${q.use} selects node "${q.node}"${q.use === 'Workload' ? ' and this namespace' : ' (a tunnel address also needs the pool\'s ipipMode / vxlanMode to be Always or CrossSubnet)'}: create one, or fix the pools' nodeSelector/namespaceSelector or the node's labels`,
       { node: q.node, family: q.family, use: q.use },
     );
   }

@@ -139,7 +139,11 @@ describe('autoAssign', () => {
 describe('tunnel addresses', () => {
   it('allocates one per node per encapsulation from pools that allow Tunnel, idempotently', async () => {
     const { ipam, mem } = await setup({
-      pools: [pool('work', '10.0.0.0/24', { allowedUses: ['Workload'] }), pool('tun', '10.200.0.0/24', { allowedUses: ['Tunnel'] })],
+      pools: [
+        pool('work', '10.0.0.0/24', { allowedUses: ['Workload'], ipipMode: 'Always', vxlanMode: 'Always' }),
+        pool('plain', '10.100.0.0/24', { allowedUses: ['Tunnel'] }),
+        pool('tun', '10.200.0.0/24', { allowedUses: ['Tunnel'], ipipMode: 'CrossSubnet', vxlanMode: 'Always' }),
+      ],
     });
     const ipip = await ipam.tunnelAddress('n1', 'ipip');
     expect(cidrContains('10.200.0.0/24', ipip)).toBe(true);
@@ -150,6 +154,14 @@ describe('tunnel addresses', () => {
     expect(handles).toEqual(['ipip-tunnel-addr-n1', 'vxlan-tunnel-addr-n1']);
     const w = await ipam.autoAssign({ handle: 'pod', node: 'n1', num4: 1 });
     expect(cidrContains('10.0.0.0/24', w.ipv4[0]!)).toBe(true);
+  });
+
+  it('needs a pool with that encapsulation on', async () => {
+    const { ipam, mem } = await setup({ pools: [pool('tun', '10.200.0.0/24', { allowedUses: ['Tunnel'], vxlanMode: 'Always' })] });
+    expect(cidrContains('10.200.0.0/24', await ipam.tunnelAddress('n1', 'vxlan'))).toBe(true);
+    const before = await dump(mem);
+    expect(await codeOf(ipam.tunnelAddress('n1', 'ipip'))).toBe('NoPoolForNode');
+    expect(await dump(mem)).toBe(before);
   });
 });
 

@@ -4,7 +4,7 @@ import { invariantProblems, node, pool, setup, state } from './helpers.js';
 
 describe('check', () => {
   it('reports leaks, missing addresses, allocations outside pools, empty handles and blocks of gone nodes', async () => {
-    const { ipam, mem } = await setup({ pools: [pool('a', '10.0.0.0/24'), pool('b', '10.1.0.0/24', { nodeSelector: "x == 'y'" })], nodes: [node('n1'), node('n2', { x: 'y' })] });
+    const { ipam, mem } = await setup({ pools: [pool('a', '10.0.0.0/24', { ipipMode: 'Always' }), pool('b', '10.1.0.0/24', { nodeSelector: "x == 'y'" })], nodes: [node('n1'), node('n2', { x: 'y' })] });
     const live = await ipam.autoAssign({ handle: 'live', node: 'n1', num4: 1 });
     const leak = await ipam.autoAssign({ handle: 'leak', node: 'n1', num4: 1 });
     const tun = await ipam.tunnelAddress('n1', 'ipip');
