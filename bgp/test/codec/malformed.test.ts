@@ -75,6 +75,11 @@ const cases: Case[] = [
   { name: 'MP_REACH with transitive flag', msg: update({ attrs: [MP_REACH.replace(/^80/, 'c0'), ORIGIN, AS_PATH] }), expect: { reset: [3, 4] } },
   { name: 'MP_REACH not first is accepted (RFC 7606 §5.1)', msg: update({ attrs: [ORIGIN, AS_PATH, MP_REACH] }), expect: { accept: [] } },
   { name: 'MP_REACH overrunning the attributes', msg: update({ attrs: [ORIGIN, AS_PATH, '80 0e 40 0002 01 10'] }), expect: { reset: [3, 5] } },
+  { name: 'MP_UNREACH shorter than 3 octets', msg: update({ attrs: ['80 0f 02 0002'] }), expect: { reset: [3, 9] } },
+  { name: 'MP_UNREACH twice', msg: update({ attrs: ['80 0f 03 000201', '80 0f 03 000201'] }), expect: { reset: [3, 1] } },
+  { name: 'MP_REACH of an unsupported AFI/SAFI is kept raw and ignored (RFC 4760 §7)', msg: update({ attrs: ['80 0e 0b 0019 46 04 0a000001 00 0000', ORIGIN, AS_PATH] }), expect: { accept: [] } },
+  { name: 'MP_REACH for IPv4 with a 16-octet next hop (RFC 8950)', msg: update({ attrs: ['80 0e 19 0001 01 10 20010db8000000000000000000000001 00 18 0a0100', ORIGIN, AS_PATH] }), expect: { accept: [] } },
+  { name: 'MP_REACH for IPv4 with a 5-octet next hop', msg: update({ attrs: ['80 0e 0e 0001 01 05 0a00000100 00 18 0a0100', ORIGIN, AS_PATH] }), expect: { reset: [3, 9] } },
   // RFC 7606 §7.14 EXTENDED_COMMUNITIES, RFC 8092 §6 LARGE_COMMUNITIES
   { name: 'EXTENDED_COMMUNITIES length 7', msg: update({ attrs: [...BASE, 'c0 10 07 00020000000000'], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.14' } },
   { name: 'LARGE_COMMUNITIES length 11', msg: update({ attrs: [...BASE, 'c0 20 0b 0000000000000000000000'], nlri: NLRI }), expect: { withdraw: 'RFC 8092 §6' } },
