@@ -7,6 +7,7 @@
  * Usage: netlink-dump [count] [--rounds R]   (default 100000 routes, 5 rounds; medians).
  */
 import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Netlink, type Request, type RouteFilter } from '@tabby/netlink';
 import { TestNet } from '@tabby/testkit';
@@ -16,15 +17,19 @@ function dst(i: number): string {
   return `10.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}/32`;
 }
 
-async function timeDump(nl: Netlink, f: RouteFilter, rounds: number): Promise<{ ms: number; count: number }> {
+async function timeDump(nl: Netlink, f: RouteFilter, rounds: number): Promise<{ ms: number; cpu: number; count: number }> {
   const times: number[] = [];
+  const cpus: number[] = [];
   let count = 0;
   for (let r = 0; r < rounds; r++) {
+    const c = process.cpuUsage();
     const t = performance.now();
     count = (await nl.routes.dump(f)).length;
     times.push(performance.now() - t);
+    const cu = process.cpuUsage(c);
+    cpus.push((cu.user + cu.system) / 1000);
   }
-  return { ms: median(times), count };
+  return { ms: median(times), cpu: median(cpus), count };
 }
 
 const bench: Bench = {
@@ -46,7 +51,7 @@ const bench: Bench = {
       for (let i = 0; i < 100; i++) reqs.push({ kind: 'route', op: 'add', route: { dst: `172.16.${i}.0/24`, oif, protocol: 4 } });
       const res = await nl.batch(reqs);
       if (res.failed.length) throw new Error(`setup: ${res.failed[0]!.error.message}`);
-      const base = { bench: 'netlink-dump', routes: n, rounds };
+      const base = { bench: 'netlink-dump', routes: n, rounds, loadavg1: Math.round(loadavg()[0]! * 100) / 100 };
       const cases: Array<[string, RouteFilter]> = [
         ['dump_all', {}],
         ['dump_ipv4_main', { family: 4, table: 254 }],
@@ -55,8 +60,9 @@ const bench: Bench = {
         ['dump_proto_none', { family: 4, protocol: 99 }],
       ];
       for (const [metric, f] of cases) {
-        const { ms, count } = await timeDump(nl, f, rounds);
+        const { ms, cpu, count } = await timeDump(nl, f, rounds);
         emit({ ...base, metric, value: Math.round(ms * 100) / 100, unit: 'ms', matched: count });
+        emit({ ...base, metric: `${metric}_cpu`, value: Math.round(cpu * 100) / 100, unit: 'ms', matched: count });
       }
       const ipTimes: number[] = [];
       let ipLines = 0;
