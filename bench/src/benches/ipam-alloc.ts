@@ -4,6 +4,7 @@
  * 2. 8 nodes allocating at once (each its own Ipam and etcd client): aggregate allocations/s,
  *    p50/p99 latency of one allocation, compare-and-swap conflicts and retries; once with the
  *    defaults (pools, config and node read on every request) and once with `cacheTtlMs: 1000`.
+ * 3. 8 allocators on a single node (all writing the same blocks): the contention worst case.
  * Each line carries the 1-minute load average: the machine is shared, so compare with care.
  * Args: [perNode=150] [single=300]. Cleans up etcd and its directory.
  */
@@ -34,11 +35,11 @@ function node(name: string): Node {
 }
 
 /** Allocates `count` single addresses on `nodeName`, returning each allocation's latency in ms. */
-async function allocate(ipam: Ipam, nodeName: string, count: number): Promise<number[]> {
+async function allocate(ipam: Ipam, nodeName: string, count: number, tag = nodeName): Promise<number[]> {
   const lat: number[] = [];
   for (let i = 0; i < count; i++) {
     const t0 = performance.now();
-    await ipam.autoAssign({ handle: `bench.${nodeName}-${i}`, node: nodeName, num4: 1, attrs: { namespace: 'bench', pod: `p${i}` } });
+    await ipam.autoAssign({ handle: `bench.${tag}-${i}`, node: nodeName, num4: 1, attrs: { namespace: 'bench', pod: `p${i}` } });
     lat.push(performance.now() - t0);
   }
   return lat;
@@ -62,26 +63,39 @@ async function single(endpoint: string, count: number, stores: Datastore[]): Pro
   await ipam.idle();
 }
 
-async function concurrent(endpoint: string, nodes: number, perNode: number, stores: Datastore[], init: IpamInit): Promise<void> {
-  const prefix = `/bench-multi-${init.cacheTtlMs ?? 0}/`;
+/** One concurrent run: `allocators` Ipams (own etcd client each) spread over `nodes` nodes. */
+interface Run {
+  nodes: number;
+  allocators: number;
+  perAllocator: number;
+  init: IpamInit;
+  label: string;
+}
+
+async function concurrent(endpoint: string, run: Run, stores: Datastore[]): Promise<void> {
+  const prefix = `/bench-${run.label}/`;
   const admin = createEtcdDatastore({ endpoints: endpoint, prefix });
   stores.push(admin);
   await admin.create(pool());
+  for (let i = 0; i < run.nodes; i++) await admin.create(node(`node-${i}`));
   const ipams: Ipam[] = [];
-  for (let i = 0; i < nodes; i++) {
-    await admin.create(node(`node-${i}`));
+  for (let i = 0; i < run.allocators; i++) {
     const ds = createEtcdDatastore({ endpoints: endpoint, prefix });
     stores.push(ds);
-    ipams.push(new Ipam({ datastore: ds }, init));
+    ipams.push(new Ipam({ datastore: ds }, run.init));
   }
-  await Promise.all(ipams.map((ipam, i) => ipam.blocksForNode(`node-${i}`))); // open connections
+  const nodeOf = (i: number): string => `node-${i % run.nodes}`;
+  await Promise.all(ipams.map((ipam, i) => ipam.blocksForNode(nodeOf(i)))); // open connections
   const t0 = performance.now();
-  const lats = await Promise.all(ipams.map((ipam, i) => allocate(ipam, `node-${i}`, perNode)));
+  const lats = await Promise.all(ipams.map((ipam, i) => allocate(ipam, nodeOf(i), run.perAllocator, `a${i}`)));
   const secs = (performance.now() - t0) / 1000;
   const lat = lats.flat();
   await Promise.all(ipams.map((ipam) => ipam.idle()));
   const sum = (k: 'conflicts' | 'retries' | 'claims') => ipams.reduce((x, ipam) => x + ipam.stats[k], 0);
-  const base = { bench: BENCH, nodes, allocations: lat.length, cacheTtlMs: init.cacheTtlMs ?? 0, loadavg1: +loadavg()[0]!.toFixed(1) };
+  const base = {
+    bench: BENCH, run: run.label, nodes: run.nodes, allocators: run.allocators, allocations: lat.length,
+    cacheTtlMs: run.init.cacheTtlMs ?? 0, loadavg1: +loadavg()[0]!.toFixed(1),
+  };
   emit({ ...base, metric: 'allocations_per_second', value: +(lat.length / secs).toFixed(1), unit: 'alloc/s' });
   emit({ ...base, metric: 'latency_p50', value: +median(lat).toFixed(2), unit: 'ms' });
   emit({ ...base, metric: 'latency_p99', value: +percentile(lat, 99).toFixed(2), unit: 'ms', target: 20 });
@@ -100,8 +114,10 @@ const bench: Bench = {
     const stores: Datastore[] = [];
     try {
       await single(etcd.endpoint, count, stores);
-      await concurrent(etcd.endpoint, 8, perNode, stores, {});
-      await concurrent(etcd.endpoint, 8, perNode, stores, { cacheTtlMs: 1000 });
+      await concurrent(etcd.endpoint, { label: '8-nodes', nodes: 8, allocators: 8, perAllocator: perNode, init: {} }, stores);
+      await concurrent(etcd.endpoint, { label: '8-nodes-cached', nodes: 8, allocators: 8, perAllocator: perNode, init: { cacheTtlMs: 1000 } }, stores);
+      // Worst case for contention: 8 allocators on one node, all writing the same block.
+      await concurrent(etcd.endpoint, { label: '1-node-8-allocators', nodes: 1, allocators: 8, perAllocator: perNode, init: {} }, stores);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await etcd.stop();
