@@ -14,11 +14,16 @@ import type { NetlinkSocket } from './socket.js';
 /** One item of a subscription: an event, or notice that events were lost. */
 export type SubscriptionItem = NetlinkEvent | { type: 'overrun' };
 
-/** Events: 'event' (NetlinkEvent), 'overrun' (), 'close' (). */
+/**
+ * Events: 'event' (NetlinkEvent), 'overrun' (), 'close' (). Items are buffered for the async
+ * iterator once one has been created (unbounded: consume promptly); with listeners only,
+ * nothing is buffered.
+ */
 export class Subscription extends EventEmitter implements AsyncIterable<SubscriptionItem> {
   private readonly queue: SubscriptionItem[] = [];
   private waiter: ((r: IteratorResult<SubscriptionItem>) => void) | undefined;
   private closed = false;
+  private iterating = false;
 
   constructor(private readonly sock: NetlinkSocket) {
     super();
@@ -44,7 +49,7 @@ export class Subscription extends EventEmitter implements AsyncIterable<Subscrip
       const w = this.waiter;
       this.waiter = undefined;
       w({ value: item, done: false });
-    } else if (this.listenerCount('event') === 0) this.queue.push(item);
+    } else if (this.iterating) this.queue.push(item); // buffered only for an iterator
   }
 
   /** Items not yet consumed through the iterator. */
@@ -53,6 +58,7 @@ export class Subscription extends EventEmitter implements AsyncIterable<Subscrip
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SubscriptionItem> {
+    this.iterating = true;
     return {
       next: () => {
         const item = this.queue.shift();

@@ -54,6 +54,14 @@ describe.skipIf(!isRoot)('Netlink client against the kernel (in test namespaces)
     expect(names).toEqual(expect.arrayContaining(['lo', 'v0', 'v1', 'x0']));
   });
 
+  it('creates a veth whose peer goes to the namespace of a process (IFLA_NET_NS_PID)', async () => {
+    const sleeper = net.spawn(b, 'sleep', ['60']);
+    await nl.links.add({ name: 'p0', info: { kind: 'veth', peer: { name: 'p1', netns: { pid: sleeper.pid } } } });
+    expect(await nl.links.find('p1')).toBeUndefined();
+    expect(await b.ip('-o', 'link', 'show', 'p1')).toContain('p1@');
+    await nl.links.del('p0');
+  });
+
   it('sets up/down, MTU, MAC, name and namespace, then deletes', async () => {
     await nl.links.add({ name: 'd0', info: { kind: 'veth', peer: { name: 'd0p' } } }); // no dummy module here
     const d0 = await nl.links.get('d0');
