@@ -125,9 +125,10 @@ export class Exporter {
 
   /** Brings `d`'s Adj-RIB-Out for `key` in line with the current best, recording the diff. */
   update(d: PeerState, family: Family, key: PrefixKey, diff: DiffBuilder): void {
-    const ref = this.core.loc[family].get(key);
+    const loc = this.core.loc[family];
+    const ref = loc.get(key);
     if (ref < 0) this.apply(d, family, key, undefined, undefined, diff);
-    else this.apply(d, family, key, this.core.peers[ref % 65536]!, this.core.attrOfRef(family, key, ref)!, diff);
+    else this.apply(d, family, key, this.core.peers[ref % 65536]!, this.core.attrs.get(loc.lastAux), diff);
   }
 
   /** Like `update`, with the best path (source peer and attributes; none = no best) given. */
@@ -135,6 +136,7 @@ export class Exporter {
     const core = this.core;
     const want = src && a ? this.exportFor(d, family, key, src, a) : null;
     const out = d.tables(family).adjOut;
+    if (want === null && out.size === 0) return;
     const prev = out.get(key);
     if (want === null) {
       if (prev < 0) return;

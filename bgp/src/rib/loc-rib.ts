@@ -9,8 +9,10 @@
  *   the result (strictly worse than the best before the MED step) and otherwise recomputes the
  *   prefix from all candidates (O(peers)). So ingest is O(changed prefixes), and the result
  *   is independent of arrival order (see decision.ts).
- * - `dirty` remembers, per prefix, the best (ref + 1, attr id + 1) as of the last flush and holds
- *   a reference on that attribute set, so an id reused meanwhile cannot fake "unchanged".
+ * - `dirty` remembers, per prefix, the best (ref, attr id) as of the last flush and holds a
+ *   reference on that attribute set, so an id reused meanwhile cannot fake "unchanged". It keeps
+ *   arrival order: a flush then walks the Loc-RIB in address order, which the cache-friendly
+ *   table hash (prefix-table.ts) turns into mostly cache hits.
  */
 import type { Family } from '../codec/types.js';
 import { AttrStore, type AttrSet } from './attr-set.js';
@@ -18,6 +20,43 @@ import { comparePostMed, comparePreMed, selectBest, type Candidate, type Decisio
 import type { PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
 import type { PrefixKey } from './prefix-key.js';
+
+/** Prefixes changed since the last flush, in arrival order, with their pre-change best. */
+export class DirtySet {
+  private readonly seen: PrefixTable;
+  /** Changed keys in arrival order. */
+  readonly keys: PrefixKey[] = [];
+  /** Best path ref before the change (-1 = none). */
+  readonly refs: number[] = [];
+  /** Best path attribute set id before the change (-1 = none; referenced until cleared). */
+  readonly attrIds: number[] = [];
+
+  constructor(family: Family) {
+    this.seen = makeTable(family);
+  }
+
+  /** Number of changed prefixes. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Records `key` with its pre-change best unless already recorded; true when recorded now. */
+  mark(key: PrefixKey, ref: number, attrId: number): boolean {
+    if (!this.seen.putIfAbsent(key, 1)) return false;
+    this.keys.push(key);
+    this.refs.push(ref);
+    this.attrIds.push(attrId);
+    return true;
+  }
+
+  /** Forgets everything (the caller releases the attribute references first). */
+  clear(): void {
+    this.seen.clear();
+    this.keys.length = 0;
+    this.refs.length = 0;
+    this.attrIds.length = 0;
+  }
+}
 
 const DUMMY_SOURCE: PathSource = { kind: 'local', routerId: 0, addressKey: '' };
 
@@ -31,11 +70,9 @@ export class RibCore {
   /** Peers by index (0 = local pseudo-peer). */
   readonly peers: (PeerState | undefined)[] = [];
   readonly attrs = new AttrStore();
-  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast'), 'ipv6-unicast': makeTable('ipv6-unicast') };
-  readonly dirty: Record<Family, PrefixTable> = {
-    'ipv4-unicast': makeTable('ipv4-unicast', true),
-    'ipv6-unicast': makeTable('ipv6-unicast', true),
-  };
+  /** Loc-RIB: prefix → best path ref, aux = its attribute set id. */
+  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true), 'ipv6-unicast': makeTable('ipv6-unicast', true) };
+  readonly dirty: Record<Family, DirtySet> = { 'ipv4-unicast': new DirtySet('ipv4-unicast'), 'ipv6-unicast': new DirtySet('ipv6-unicast') };
   private readonly slotIds: number[] = [0];
   private readonly slotOfId = new Map<number, number>([[0, 0]]);
   private readonly pool: Candidate[] = [];
@@ -67,6 +104,12 @@ export class RibCore {
   /** The path id of a slot. */
   pathIdOf(slot: number): number {
     return this.slotIds[slot]!;
+  }
+
+  /** The attribute set of the best path of `key`, if any. */
+  bestAttr(family: Family, key: PrefixKey): AttrSet | undefined {
+    const loc = this.loc[family];
+    return loc.get(key) >= 0 ? this.attrs.get(loc.lastAux) : undefined;
   }
 
   /** The attribute set of the path `ref` for `key`, if present. */
@@ -123,11 +166,11 @@ export class RibCore {
       // No best: the other candidates (if any) are all excluded, so a reachable new path wins.
       if (newAttr && (p.source.kind === 'local' || this.decision.nextHopReachable(newAttr.nextHop))) {
         this.markDirty(family, key, -1, undefined);
-        loc.set(key, ref);
+        loc.set(key, ref, newAttr.id);
       }
       return;
     }
-    const bestAttr = cur === ref ? oldAttr : this.attrOfRef(family, key, cur);
+    const bestAttr = cur === ref ? oldAttr : this.attrs.get(loc.lastAux);
     if (cur === ref || !bestAttr) {
       this.markDirty(family, key, cur, bestAttr);
       this.recompute(family, key);
@@ -140,8 +183,8 @@ export class RibCore {
     const newCmp = cand ? comparePreMed(cand, best, o) : -1;
     if (newCmp < 0 && oldCmp < 0) return; // eliminated before MED, before and after: no effect
     this.markDirty(family, key, cur, bestAttr);
-    if (newCmp > 0) loc.set(key, ref); // strictly above every other candidate before MED: wins
-    else if (cand && oldCmp < 0 && this.pairwise(cand, best)) loc.set(key, ref);
+    if (newCmp > 0) loc.set(key, ref, newAttr!.id); // strictly above every other candidate before MED: wins
+    else if (cand && oldCmp < 0 && this.pairwise(cand, best)) loc.set(key, ref, newAttr!.id);
     else if (!cand || oldCmp >= 0 || !this.pairwiseDecided(cand, best)) this.recompute(family, key);
   }
 
@@ -164,7 +207,7 @@ export class RibCore {
 
   /** Remembers the pre-flush best of `key` the first time it changes. */
   markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
-    if (this.dirty[family].putIfAbsent(key, ref + 1, a ? a.id + 1 : 0) && a) this.attrs.retain(a);
+    if (this.dirty[family].mark(key, ref, a ? a.id : -1) && a) this.attrs.retain(a);
   }
 
   /** Runs the decision process for `key` over every peer's candidates. */
@@ -186,7 +229,7 @@ export class RibCore {
     const work = this.work;
     for (let i = 0; i < n; i++) work[i] = pool[i]!;
     const win = n > 0 ? selectBest(work, n, this.decision) : undefined;
-    if (win) this.loc[family].set(key, win.ref);
+    if (win) this.loc[family].set(key, win.ref, win.attrs.id);
     else this.loc[family].delete(key);
   }
 
@@ -231,8 +274,7 @@ export class RibCore {
     const keys = new Set<PrefixKey>();
     for (const p of this.peers) for (const t of p?.maybeTables(family)?.adjIn ?? []) if (t) for (const k of t.keys()) keys.add(k);
     for (const k of keys) {
-      const cur = this.loc[family].get(k);
-      this.markDirty(family, k, cur, cur >= 0 ? this.attrOfRef(family, k, cur) : undefined);
+      this.markDirty(family, k, this.loc[family].get(k), this.bestAttr(family, k));
       this.recompute(family, k);
     }
   }

@@ -16,6 +16,8 @@ import type { PrefixKey } from './prefix-key.js';
 /** A prefix → non-negative int32 table with an optional second int32 per entry (`aux`). */
 export interface PrefixTable<K extends PrefixKey = PrefixKey> {
   readonly size: number;
+  /** The aux value of the entry the last `get` found (-1 if none): a second column, no second probe. */
+  readonly lastAux: number;
   /** The value, or -1 when absent. */
   get(k: K): number;
   /** The aux value, or -1 when absent. */
@@ -63,6 +65,7 @@ export class NumTable implements PrefixTable<number> {
   private mask: number;
   private count = 0;
   private fresh = false;
+  lastAux = -1;
 
   /** `withAux`: keep a second int32 per entry. */
   constructor(private readonly withAux = false) {
@@ -90,7 +93,12 @@ export class NumTable implements PrefixTable<number> {
 
   get(k: number): number {
     const i = this.find(k);
-    return i >= 0 ? this.vals[i]! : -1;
+    if (i < 0) {
+      this.lastAux = -1;
+      return -1;
+    }
+    if (this.auxArr) this.lastAux = this.auxArr[i]!;
+    return this.vals[i]!;
   }
 
   getAux(k: number): number {
@@ -223,8 +231,12 @@ export class StrTable implements PrefixTable<string> {
   get size(): number {
     return this.map.size;
   }
+  lastAux = -1;
+
   get(k: string): number {
-    return this.map.get(k) ?? -1;
+    const v = this.map.get(k);
+    this.lastAux = v !== undefined && this.withAux ? (this.aux.get(k) ?? -1) : -1;
+    return v ?? -1;
   }
   getAux(k: string): number {
     return this.aux.get(k) ?? -1;

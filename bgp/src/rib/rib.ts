@@ -279,16 +279,18 @@ export class Rib {
     for (const p of this.byId.values()) if (p.session && p.dumped.has(f) && !this.pendingDump.has(p.index)) targets.push(p);
     const diffs = targets.map((p) => new DiffBuilder(p.config.id, f));
     const loc = this.core.loc[f];
-    dirty.forEach((refP1, key, attrP1) => {
+    const { keys, refs, attrIds } = dirty;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const cur = loc.get(key);
-      const a = cur >= 0 ? this.core.attrOfRef(f, key, cur) : undefined;
-      if (cur !== refP1 - 1 || (a ? a.id : -1) !== attrP1 - 1) {
-        if (this.emitBest) out.best.push(this.bestChange(f, key, cur, a, refP1 > 0));
+      const a = cur >= 0 ? this.core.attrs.get(loc.lastAux) : undefined;
+      if (cur !== refs[i]! || (a ? a.id : -1) !== attrIds[i]!) {
+        if (this.emitBest) out.best.push(this.bestChange(f, key, cur, a, refs[i]! >= 0));
         const src = cur >= 0 ? this.core.peers[cur % 65536] : undefined;
-        for (let i = 0; i < targets.length; i++) this.exporter.apply(targets[i]!, f, key, src, a, diffs[i]!);
+        for (let j = 0; j < targets.length; j++) this.exporter.apply(targets[j]!, f, key, src, a, diffs[j]!);
       }
-      if (attrP1 > 0) this.core.attrs.releaseId(attrP1 - 1);
-    });
+      if (attrIds[i]! >= 0) this.core.attrs.releaseId(attrIds[i]!);
+    }
     dirty.clear();
     for (const d of diffs) if (!d.empty) out.updates.push(d.build());
   }
