@@ -114,7 +114,8 @@ export function start(d: Draft): void {
 
 /** A TCP connection is up (Events 16/17): stop ConnectRetry, send OPEN, arm the large hold timer → OpenSent. */
 export function adopt(d: Draft, conn: ConnId, outbound: boolean): void {
-  d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
+  // Peer-level timers (connect-retry, idle-hold) belong to the restartable (primary) FSM only.
+  if (d.s.restartable) d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
   d.s.conn = conn;
   d.s.outbound = outbound;
   d.s.state = 'OpenSent';
@@ -185,7 +186,7 @@ export function fail(d: Draft, o: FailOptions): void {
     d.out.push(o.notification ? { type: 'close', conn, notification: o.notification } : { type: 'close', conn });
     d.out.push({ type: 'cancel-timer', timer: 'hold', conn }, { type: 'cancel-timer', timer: 'keepalive', conn });
   }
-  d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
+  if (s.restartable) d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
   if (s.state === 'Established' && conn !== null && s.negotiated) {
     const reason: DownReason =
       o.reason ??
@@ -231,7 +232,7 @@ function scheduleRestart(d: Draft, o: FailOptions): void {
 export function manualStop(d: Draft, subcode: number | undefined, data: Uint8Array | undefined): void {
   const sentOpen = d.s.state === 'OpenSent' || d.s.state === 'OpenConfirm' || d.s.state === 'Established';
   const notification = sentOpen ? cease(subcode ?? CeaseSubcode.AdministrativeShutdown, data) : undefined;
-  d.out.push({ type: 'cancel-timer', timer: 'idle-hold' });
+  if (d.s.restartable) d.out.push({ type: 'cancel-timer', timer: 'idle-hold' });
   fail(d, { ...(notification ? { notification } : {}), counts: false, disable: true });
   d.s.connectRetryCounter = 0;
 }
