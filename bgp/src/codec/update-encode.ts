@@ -94,8 +94,8 @@ export function encodeUpdate(m: UpdateMessage, ctx: CodecContext): Uint8Array {
   return finishMessage(w, maxMessageLength(ctx.extendedMessage));
 }
 
-/** Indexes [from, to) of `ps` that fit `budget` octets, starting at `from`. */
-function fit(ps: readonly Prefix[], from: number, budget: number, addPath: boolean): number {
+/** How many prefixes of `ps` from `from` fit `budget` octets: the end index and the octets used. */
+function take(ps: readonly Prefix[], from: number, budget: number, addPath: boolean): { to: number; used: number } {
   let to = from;
   let used = 0;
   while (to < ps.length) {
@@ -104,15 +104,26 @@ function fit(ps: readonly Prefix[], from: number, budget: number, addPath: boole
     used += s;
     to++;
   }
-  if (to === from && from < ps.length) throw encodeError('message size too small for a single prefix');
-  return to;
+  return { to, used };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The attribute octets every announcement message repeats (all but MP_REACH/MP_UNREACH). */
+function sharedAttributes(attrs: PathAttributes, v4: boolean, ctx: CodecContext): Uint8Array {
+  const rest: PathAttributes = { ...attrs, mpReach: undefined, mpUnreach: undefined };
+  if (!v4) rest.nextHop = undefined;
+  const w = new ByteWriter(256);
+  writeAttributes(w, rest, ctx);
+  return w.finish();
 }
 
 /**
  * Encodes `withdrawn` and `nlri` (all of `family`, sharing `attrs`) into as few UPDATEs as fit
- * the negotiated maximum size: withdrawal messages first, then announcements. IPv4 unicast uses
- * the classic fields (and `attrs.nextHop`); IPv6 uses MP_UNREACH / MP_REACH with
- * `attrs.mpReach.nextHops` (its `nlri` is ignored). Returns [] when both lists are empty.
+ * the negotiated maximum size: withdrawals first, announcements after them (the message where the
+ * withdrawals end also carries the first announcements). IPv4 unicast uses the classic fields
+ * (and `attrs.nextHop`); IPv6 uses MP_UNREACH / MP_REACH with `attrs.mpReach.nextHops` (its
+ * `nlri` is ignored). The shared attributes are encoded once. Returns [] when both lists are empty.
  */
 export function encodeUpdates(
   attrs: PathAttributes,
@@ -124,44 +135,45 @@ export function encodeUpdates(
   const { afi, safi } = familyAfiSafi(family);
   const addPath = ctx.addPath.has(family);
   const max = maxMessageLength(ctx.extendedMessage);
-  const out: Uint8Array[] = [];
   const v4 = afi === 1;
-  // Withdrawals: no attributes (IPv4) or MP_UNREACH alone (IPv6). Header 19 + 2 + 2 (+ MP header 4 + 3).
-  for (let i = 0; i < withdrawn.length; ) {
-    const to = fit(withdrawn, i, max - HEADER_LEN - 4 - (v4 ? 0 : 7), addPath);
-    const w = new ByteWriter(max);
+  const shared = nlri.length > 0 ? sharedAttributes(attrs, v4, ctx) : EMPTY;
+  const nextHops = attrs.mpReach?.nextHops ?? [];
+  // MP_REACH header (≤ 4) + AFI/SAFI/length (4) + next hop + reserved (1); MP_UNREACH header + AFI/SAFI.
+  const reachFixed = v4 || nlri.length === 0 ? 0 : 4 + 5 + nextHopLength(afi, nextHops);
+  const unreachFixed = v4 ? 0 : 7;
+  const out: Uint8Array[] = [];
+  let wi = 0;
+  let ni = 0;
+  while (wi < withdrawn.length || ni < nlri.length) {
+    let free = max - HEADER_LEN - 4;
+    const wFrom = wi;
+    if (wi < withdrawn.length) {
+      const t = take(withdrawn, wi, free - unreachFixed, addPath);
+      wi = t.to;
+      free -= t.used + unreachFixed;
+    }
+    const nFrom = ni;
+    if (wi === withdrawn.length && ni < nlri.length) {
+      const t = take(nlri, ni, free - shared.length - reachFixed, addPath);
+      ni = t.to;
+      free -= t.used + shared.length + reachFixed;
+    }
+    if (wi === wFrom && ni === nFrom) throw encodeError(`a ${max}-octet message cannot hold one prefix with these attributes`);
+    const w = new ByteWriter(max - free + 8);
     writeHeaderPlaceholder(w, MessageType.Update);
     w.u16(0);
-    if (v4) writePrefixes(w, withdrawn, addPath, 1, i, to);
+    if (v4) writePrefixes(w, withdrawn, addPath, 1, wFrom, wi);
     w.patchU16(HEADER_LEN, w.len - HEADER_LEN - 2);
     const attrStart = w.len;
     w.u16(0);
-    if (!v4) writeMpUnreach(w, afi, safi, withdrawn, addPath, i, to);
+    if (!v4 && wi > wFrom) writeMpUnreach(w, afi, safi, withdrawn, addPath, wFrom, wi);
+    if (ni > nFrom) {
+      if (!v4) writeMpReach(w, afi, safi, nextHops, nlri, addPath, nFrom, ni);
+      w.bytes(shared);
+    }
     w.patchU16(attrStart, w.len - attrStart - 2);
+    if (v4 && ni > nFrom) writePrefixes(w, nlri, addPath, 1, nFrom, ni);
     out.push(finishMessage(w, max));
-    i = to;
-  }
-  if (nlri.length === 0) return out;
-  const shared = new ByteWriter(256);
-  const rest: PathAttributes = { ...attrs, mpReach: undefined, mpUnreach: undefined };
-  if (!v4) rest.nextHop = undefined;
-  writeAttributes(shared, rest, ctx);
-  const sharedBytes = shared.finish();
-  const nextHops = attrs.mpReach?.nextHops ?? [];
-  const mpFixed = v4 ? 0 : 4 + 5 + nextHopLength(afi, nextHops);
-  for (let i = 0; i < nlri.length; ) {
-    const to = fit(nlri, i, max - HEADER_LEN - 4 - sharedBytes.length - mpFixed, addPath);
-    const w = new ByteWriter(max);
-    writeHeaderPlaceholder(w, MessageType.Update);
-    w.u16(0);
-    const attrStart = w.len;
-    w.u16(0);
-    if (!v4) writeMpReach(w, afi, safi, nextHops, nlri, addPath, i, to);
-    w.bytes(sharedBytes);
-    w.patchU16(attrStart, w.len - attrStart - 2);
-    if (v4) writePrefixes(w, nlri, addPath, 1, i, to);
-    out.push(finishMessage(w, max));
-    i = to;
   }
   return out;
 }
