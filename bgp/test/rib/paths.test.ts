@@ -1,0 +1,107 @@
+/** ADD-PATH path identity, IPv6 export, peer removal and counters. */
+import { describe, expect, it } from 'vitest';
+import type { UpdateMessage } from '../../src/codec/types.js';
+import { announce6, EOR6, pfx, rib, session, updatesFor } from './helpers.js';
+
+const addPath = (pathId: number, nextHop: string, asns: number[]): UpdateMessage => ({
+  type: 'update',
+  withdrawn: [],
+  attributes: { origin: 0, asPath: [{ type: 2, asns }], nextHop },
+  nlri: [pfx('10.7.0.0/16', pathId)],
+});
+
+describe('ADD-PATH (RFC 7911): path identity is (peer, prefix, path id)', () => {
+  it('keeps several paths of one peer, picks the best, and withdraws them independently', () => {
+    const r = rib();
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 });
+    r.peerUp('a', session('2.2.2.2'), 0);
+    r.ingest('a', addPath(1, '192.0.2.1', [65001, 1, 2]));
+    r.ingest('a', addPath(2, '192.0.2.2', [65001, 1]));
+    expect(r.best(pfx('10.7.0.0/16'))).toMatchObject({ pathId: 2, peer: 'a' });
+    expect(r.peerCounts('a').accepted).toBe(2);
+    r.ingest('a', { type: 'update', withdrawn: [pfx('10.7.0.0/16', 2)], attributes: {}, nlri: [] });
+    expect(r.best(pfx('10.7.0.0/16'))).toMatchObject({ pathId: 1 });
+    const f = r.flush();
+    expect(f.best).toHaveLength(1);
+    expect(f.best[0]).toMatchObject({ type: 'add', pathId: 1 });
+  });
+
+  it('equal paths of one peer are ordered by lowest path id', () => {
+    const r = rib();
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 });
+    r.peerUp('a', session('2.2.2.2'), 0);
+    r.ingest('a', addPath(9, '192.0.2.1', [65001]));
+    r.ingest('a', addPath(4, '192.0.2.1', [65001]));
+    expect(r.best(pfx('10.7.0.0/16'))?.pathId).toBe(4);
+  });
+});
+
+describe('IPv6', () => {
+  it('exports with our IPv6 next hop toward eBGP and keeps the next hop toward iBGP', () => {
+    const r = rib();
+    r.addPeer({ id: 'e', address: '2001:db8::2', asn: 65001 });
+    r.addPeer({ id: 'i', address: '2001:db8::3', asn: 65000 });
+    r.peerUp('e', session('2.2.2.2', undefined, { localAddress6: ['2001:db8::1'] }), 0);
+    r.peerUp('i', session('3.3.3.3', undefined, { localAddress6: ['2001:db8::1'] }), 0);
+    r.flush();
+    r.ingest('e', announce6(['2001:db8:100::/48'], '2001:db8::2', { asPath: [{ type: 2, asns: [65001] }] }));
+    expect(r.ingest('e', EOR6).endOfRib).toBe('ipv6-unicast');
+    const f = r.flush();
+    expect(updatesFor(f, 'i').nextHops.get('2001:db8:100::/48')).toEqual(['2001:db8::2']);
+    r.originate(pfx('fd00:1::/122'));
+    const g = r.flush();
+    expect(updatesFor(g, 'e').nextHops.get('fd00:1::/122')).toEqual(['2001:db8::1']);
+    expect(updatesFor(g, 'e').announced.get('fd00:1::/122')?.nextHop).toBeUndefined(); // IPv6 next hop lives in MP_REACH
+    expect(r.locRibSize('ipv6-unicast')).toBe(2);
+  });
+
+  it('does not export a family the session did not negotiate', () => {
+    const r = rib();
+    r.addPeer({ id: 'e', address: '10.0.0.2', asn: 65001 });
+    r.peerUp('e', session('2.2.2.2', undefined, { families: ['ipv4-unicast'] }), 0);
+    r.originate(pfx('fd00:1::/122'));
+    r.originate(pfx('10.244.0.0/26'));
+    const u = updatesFor(r.flush(), 'e');
+    expect([...u.announced.keys()]).toEqual(['10.244.0.0/26']);
+    expect(u.eor).toEqual(['ipv4-unicast']);
+  });
+});
+
+describe('peer lifecycle', () => {
+  it('removePeer withdraws its routes from the others and frees attribute sets', () => {
+    const r = rib();
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 });
+    r.addPeer({ id: 'b', address: '10.0.0.3', asn: 65002 });
+    r.peerUp('a', session('2.2.2.2'), 0);
+    r.peerUp('b', session('3.3.3.3'), 0);
+    r.ingest('a', { type: 'update', withdrawn: [], attributes: { origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '10.0.0.2' }, nlri: [pfx('10.9.0.0/16')] });
+    expect(updatesFor(r.flush(), 'b').announced.has('10.9.0.0/16')).toBe(true);
+    r.removePeer('a');
+    const f = r.flush();
+    expect(updatesFor(f, 'b').withdrawn).toEqual(['10.9.0.0/16']);
+    expect(r.attrSetCount).toBe(0);
+    expect(() => r.peerCounts('a')).toThrow(expect.objectContaining({ code: 'rib-unknown-peer' }));
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 }); // the index is reused cleanly
+    expect(r.peerCounts('a')).toEqual({ received: 0, accepted: 0, advertised: 0 });
+  });
+
+  it('rejects duplicate peers with a typed error', () => {
+    const r = rib();
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 });
+    expect(() => r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 })).toThrow(expect.objectContaining({ code: 'rib-duplicate-peer' }));
+  });
+
+  it('a session that comes back gets a fresh full dump', () => {
+    const r = rib();
+    r.addPeer({ id: 'b', address: '10.0.0.3', asn: 65002 });
+    r.originate(pfx('10.244.0.0/26'));
+    r.peerUp('b', session('3.3.3.3'), 0);
+    expect(updatesFor(r.flush(), 'b').announced.size).toBe(1);
+    r.peerDown('b', { kind: 'transport' }, 1);
+    expect(r.flush().updates).toEqual([]);
+    r.peerUp('b', session('3.3.3.3'), 2);
+    const u = updatesFor(r.flush(), 'b');
+    expect(u.announced.size).toBe(1);
+    expect(u.eor.sort()).toEqual(['ipv4-unicast', 'ipv6-unicast']);
+  });
+});
