@@ -12,7 +12,7 @@ import { formatIpv4, formatIpv6 } from './addr.js';
 import { decodeAsPath } from './as-path.js';
 import { updateError } from './errors.js';
 import { decodeNlri } from './nlri.js';
-import { rd16, rd32 } from './writer.js';
+import { copyBytes, rd16, rd32 } from './writer.js';
 import {
   AttrFlag,
   AttrType,
@@ -230,7 +230,7 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
     const e = multiple(len, 8, 'EXTENDED_COMMUNITIES');
     if (e !== undefined) return e;
     const out = new Array<Uint8Array>(len >> 3);
-    for (let i = 0; i < out.length; i++) out[i] = b.slice(p + 8 * i, p + 8 * i + 8);
+    for (let i = 0; i < out.length; i++) out[i] = copyBytes(b, p + 8 * i, p + 8 * i + 8);
     st.attrs.extendedCommunities = out;
     return undefined;
   } }],

@@ -6,7 +6,7 @@
  * parameter, RFC 4271 §6.2 → OPEN Message Error, subcode 0 (unspecific).
  */
 import { encodeError, openError } from './errors.js';
-import { ByteWriter, rd16, rd32 } from './writer.js';
+import { ByteWriter, copyBytes, rd16, rd32 } from './writer.js';
 import type { Capability } from './types.js';
 
 /** IANA capability codes. */
@@ -75,7 +75,7 @@ export function decodeCapability(code: number, b: Uint8Array, p: number, len: nu
       return { type: 'add-path', families };
     }
     default:
-      return { type: 'unknown', code, value: b.slice(p, p + len) };
+      return { type: 'unknown', code, value: copyBytes(b, p, p + len) };
   }
 }
 

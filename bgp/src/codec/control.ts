@@ -5,7 +5,7 @@
  */
 import { BgpCodecError } from './errors.js';
 import { HEADER_LEN } from './header.js';
-import { ByteWriter, finishMessage, rd16, writeHeaderPlaceholder } from './writer.js';
+import { ByteWriter, copyBytes, finishMessage, rd16, writeHeaderPlaceholder } from './writer.js';
 import {
   MessageType,
   Notification,
@@ -19,7 +19,7 @@ export const RouteRefreshSubtype = { Normal: 0, BeginningOfRouteRefresh: 1, EndO
 
 /** Decodes a NOTIFICATION (whole message). */
 export function decodeNotification(b: Uint8Array): NotificationMessage {
-  return { type: 'notification', code: b[HEADER_LEN]!, subcode: b[HEADER_LEN + 1]!, data: b.slice(HEADER_LEN + 2) };
+  return { type: 'notification', code: b[HEADER_LEN]!, subcode: b[HEADER_LEN + 1]!, data: copyBytes(b, HEADER_LEN + 2) };
 }
 
 /** Encodes a NOTIFICATION. */
@@ -54,7 +54,7 @@ export function decodeRouteRefresh(b: Uint8Array): RouteRefreshMessage {
     throw new BgpCodecError('RouteRefreshError', `ROUTE-REFRESH subtype ${subtype} has length ${b.length}, expected 23`, {
       code: Notification.RouteRefreshMessageError,
       subcode: 1,
-      data: b.slice(),
+      data: copyBytes(b, 0),
     });
   }
   return { type: 'route-refresh', afi: rd16(b, HEADER_LEN), subtype, safi: b[HEADER_LEN + 3]! };

@@ -7,6 +7,7 @@
  * a known type — and is exactly `length` octets long, header included.
  */
 import { headerError } from './errors.js';
+import { copyBytes } from './writer.js';
 import { HeaderSubcode, MessageType, type MessageTypeCode } from './types.js';
 
 /** Octets in the fixed header: marker (16), length (2), type (1). */
@@ -57,12 +58,12 @@ export function readMessageHeader(b: Uint8Array, off: number, extendedMessage: b
   const max = maxMessageLength(ext);
   if (length < HEADER_LEN || length > max) {
     // RFC 4271 §6.1: Bad Message Length, data = the erroneous length field.
-    throw headerError(HeaderSubcode.BadMessageLength, `message length ${length} is outside ${HEADER_LEN}..${max}`, b.slice(off + 16, off + 18));
+    throw headerError(HeaderSubcode.BadMessageLength, `message length ${length} is outside ${HEADER_LEN}..${max}`, copyBytes(b, off + 16, off + 18));
   }
   const min = MIN_LEN[type]!;
   if (length < min || (type === MessageType.Keepalive && length !== HEADER_LEN)) {
     // RFC 4271 §6.1: too short for its type, or a KEEPALIVE that is not exactly 19 octets.
-    throw headerError(HeaderSubcode.BadMessageLength, `message type ${type} cannot be ${length} octets long`, b.slice(off + 16, off + 18));
+    throw headerError(HeaderSubcode.BadMessageLength, `message type ${type} cannot be ${length} octets long`, copyBytes(b, off + 16, off + 18));
   }
   return { length, type: type as MessageTypeCode };
 }
@@ -111,7 +112,7 @@ export class MessageReader {
       this.failed = true;
       throw e;
     }
-    if (off < buf.length) this.rest = buf.slice(off);
+    if (off < buf.length) this.rest = copyBytes(buf, off);
     return out;
   }
 }

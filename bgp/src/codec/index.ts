@@ -6,6 +6,7 @@
  */
 export * from './types.js';
 export * from './errors.js';
+export { copyBytes } from './writer.js';
 export { OCTET_TEXT, formatIpv4, formatIpv4Number, formatIpv6, parseIpv4, writeIpv4, writeIpv6 } from './addr.js';
 export { HEADER_LEN, MAX_MESSAGE_LEN, MAX_EXTENDED_MESSAGE_LEN, MessageReader, maxMessageLength, readMessageHeader, type MessageHeader } from './header.js';
 export { CapabilityCode, decodeCapabilities, encodeCapability } from './capabilities.js';

@@ -9,6 +9,7 @@
 import type { DecodeOptions } from './attributes-decode.js';
 import { decodeNotification, decodeRouteRefresh, encodeKeepalive, encodeNotification, encodeRouteRefresh, KEEPALIVE } from './control.js';
 import { BgpCodecError, headerError } from './errors.js';
+import { copyBytes } from './writer.js';
 import { HEADER_LEN, maxMessageLength, readMessageHeader } from './header.js';
 import { decodeOpen, encodeOpen } from './open.js';
 import { decodeUpdate } from './update-decode.js';
@@ -40,7 +41,7 @@ export function decodeMessage(b: Uint8Array, ctx: CodecContext, opts: DecodeOpti
   if (b.length < HEADER_LEN) throw headerError(HeaderSubcode.BadMessageLength, `message of ${b.length} octets is shorter than a header`);
   const h = readMessageHeader(b, 0, ctx.extendedMessage);
   if (h.length !== b.length) {
-    throw headerError(HeaderSubcode.BadMessageLength, `length field ${h.length} disagrees with the ${b.length} octets given`, b.slice(16, 18));
+    throw headerError(HeaderSubcode.BadMessageLength, `length field ${h.length} disagrees with the ${b.length} octets given`, copyBytes(b, 16, 18));
   }
   try {
     switch (h.type) {

@@ -11,7 +11,7 @@ import { ATTRIBUTE_SPECS, attrName, type AttributesResult, type DecodeOptions } 
 import { updateError } from './errors.js';
 import { HEADER_LEN } from './header.js';
 import { checkNlri, decodeNlri } from './nlri.js';
-import { rd16 } from './writer.js';
+import { copyBytes, rd16 } from './writer.js';
 import {
   AttrFlag,
   AttrType,
@@ -67,7 +67,7 @@ export function decodeAttributes(
       // RFC 7606 §4: the attribute overruns the field → treat-as-withdraw, unless it is an MP
       // attribute whose NLRI can then not be located (RFC 7606 §5.3) → session reset.
       if (type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri) {
-        throw updateError(UpdateSubcode.AttributeLengthError, `${attrName(type)} length ${len} overruns the path attributes`, b.slice(p, end));
+        throw updateError(UpdateSubcode.AttributeLengthError, `${attrName(type)} length ${len} overruns the path attributes`, copyBytes(b, p, end));
       }
       withdrawIssues.push(issue(type, `${attrName(type)} length ${len} overruns the path attributes`, 'RFC 7606 §4'));
       break;
@@ -101,10 +101,10 @@ function decodeOne(
   if (!spec) {
     // RFC 4271 §6.3: an unrecognised well-known attribute → session reset.
     if ((flags & AttrFlag.Optional) === 0) {
-      throw updateError(UpdateSubcode.UnrecognizedWellKnownAttribute, `unrecognised well-known attribute ${type}`, b.slice(v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
+      throw updateError(UpdateSubcode.UnrecognizedWellKnownAttribute, `unrecognised well-known attribute ${type}`, copyBytes(b, v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
     }
     // RFC 4271 §5: unrecognised optional attributes are kept (transitive ones are passed on).
-    (st.attrs.unknown ??= []).push({ flags, type, value: b.slice(v, v + len) });
+    (st.attrs.unknown ??= []).push({ flags, type, value: copyBytes(b, v, v + len) });
     return;
   }
   if (st.opts.ibgp === false && EBGP_DISCARDED.has(type)) {
@@ -133,14 +133,14 @@ function decodeOne(
   if (type === AttrType.NextHop && !st.hasIpv4Nlri) action = 'discard';
   if (action === 'reset') {
     const sub = flagError ? UpdateSubcode.AttributeFlagsError : UpdateSubcode.OptionalAttributeError;
-    throw updateError(sub, reason, b.slice(v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
+    throw updateError(sub, reason, copyBytes(b, v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
   }
   (action === 'discard' ? discarded : withdrawIssues).push(issue(type, reason, flagError ? 'RFC 7606 §3 c' : spec.rule));
 }
 
 /** An MP attribute for an AFI/SAFI this codec does not parse (RFC 4760 §7 lets it be ignored). */
 function keepRaw(b: Uint8Array, flags: number, type: number, v: number, len: number, attrs: PathAttributes): void {
-  (attrs.unknown ??= []).push({ flags, type, value: b.slice(v, v + len) });
+  (attrs.unknown ??= []).push({ flags, type, value: copyBytes(b, v, v + len) });
 }
 
 /** Octet ranges [start, end) of the three variable fields of an UPDATE. */

@@ -86,6 +86,16 @@ export class ByteWriter {
   }
 }
 
+/**
+ * A copy of `b[start..end)` that never aliases `b` — also when `b` is a Node Buffer, whose
+ * `slice` returns a view (which would keep a whole socket chunk alive from a RIB entry).
+ */
+export function copyBytes(b: Uint8Array, start: number, end: number = b.length): Uint8Array {
+  const out = new Uint8Array(Math.max(0, Math.min(end, b.length) - start));
+  out.set(b.subarray(start, start + out.length));
+  return out;
+}
+
 /** Reads a big-endian u16. */
 export function rd16(b: Uint8Array, p: number): number {
   return (b[p]! << 8) | b[p + 1]!;

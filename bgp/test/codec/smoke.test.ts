@@ -31,3 +31,21 @@ describe('codec smoke', () => {
     expect(eor.type === 'update' && isEndOfRib(eor.update)).toBe('ipv4-unicast');
   });
 });
+
+describe('no aliasing', () => {
+  it('decoded values from a Node Buffer do not share its memory', () => {
+    const ctx: CodecContext = { fourOctetAs: true, addPath: new Set(), extendedMessage: false };
+    const bytes = encodeMessage({
+      type: 'update', withdrawn: [],
+      attributes: { origin: 0, asPath: [], nextHop: '10.0.0.1', extendedCommunities: [Uint8Array.of(0, 2, 0, 1, 0, 0, 0, 1)], unknown: [{ flags: 0xe0, type: 99, value: Uint8Array.of(7) }] },
+      nlri: [{ afi: 1, addr: '10.0.0.0', len: 8 }],
+    }, ctx);
+    const buf = Buffer.from(bytes);
+    const d = decodeMessage(buf, ctx);
+    buf.fill(0);
+    if (d.type !== 'update') throw new Error('not an UPDATE');
+    expect(Array.from(d.update.attributes.extendedCommunities![0]!)).toEqual([0, 2, 0, 1, 0, 0, 0, 1]);
+    expect(d.update.attributes.unknown![0]!.value.buffer).not.toBe(buf.buffer);
+    expect(Array.from(d.update.attributes.unknown![0]!.value)).toEqual([7]);
+  });
+});
