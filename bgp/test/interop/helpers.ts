@@ -24,8 +24,8 @@ export interface TabbyProc {
   reload(config: Record<string, unknown>): void;
   stop(): Promise<void>;
   kill(): Promise<void>;
-  /** Starts it again with the same files (after kill), optionally with extra args. */
-  restart(args?: string[]): Promise<TabbyProc>;
+  /** Starts it again with the same files (after kill), optionally with extra args and a new config. */
+  restart(args?: string[], config?: Record<string, unknown>): Promise<TabbyProc>;
 }
 
 /** Starts tabby-bgp in `ns` with `config` (an object rendered as YAML) and waits for its status socket. */
@@ -51,7 +51,7 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
     },
     stop: () => proc.stop('SIGTERM', 3000),
     kill: () => proc.kill(),
-    restart: (a = args) => startTabby(net, ns, config, a, d),
+    restart: (a = args, c = config) => startTabby(net, ns, c, a, d),
   };
 }
 

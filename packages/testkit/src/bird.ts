@@ -52,8 +52,10 @@ export interface BirdProtocol {
   info: string;
   /** `BGP state:` line for BGP protocols (e.g. "Established"). */
   bgpState?: string;
+  /** BIRD holds the neighbor's routes for a graceful restart ("Neighbor graceful restart active"). */
+  grActive?: boolean;
   /** Per channel ("ipv4", "ipv6"): "Routes: N imported, M exported, K preferred". */
-  channels: Record<string, { imported: number; exported: number; preferred: number; filtered: number }>;
+  channels: Record<string, { imported: number; exported: number; preferred: number; filtered: number; importUpdates?: number; importWithdraws?: number }>;
 }
 
 /** One route from `birdc show route all`. */
@@ -64,7 +66,7 @@ export interface BirdRoute {
   from: string;
   /** Chosen as best (`*`). */
   best: boolean;
-  /** Marked stale by graceful restart (the `s` after the preference). */
+  /** Marked stale by graceful restart (the `s` after the preference; BIRD 2.0.12 does not print it). */
   stale: boolean;
   /** Next hop (`via X`), if any. */
   via?: string;
@@ -188,10 +190,15 @@ export function parseBirdProtocols(out: string): BirdProtocol[] {
     const t = line.trim();
     const bs = /^BGP state:\s+(\S+)/.exec(t);
     if (bs) cur.bgpState = bs[1]!;
+    if (t === 'Neighbor graceful restart active') cur.grActive = true;
     const ch = /^Channel (\S+)/.exec(t);
     if (ch) channel = ch[1]!;
     const r = /^Routes:\s+(\d+) imported,(?: (\d+) filtered,)? (\d+) exported(?:, (\d+) preferred)?/.exec(t);
     if (r && channel) cur.channels[channel] = { imported: num(r[1]), filtered: num(r[2]), exported: num(r[3]), preferred: num(r[4]) };
+    // "Import updates:  received rejected filtered ignored accepted" (first column: received)
+    const iu = /^Import (updates|withdraws):\s+(\d+)/.exec(t);
+    const c = cur.channels[channel];
+    if (iu && c) c[iu[1] === 'updates' ? 'importUpdates' : 'importWithdraws'] = Number(iu[2]);
   }
   return res;
 }
