@@ -112,7 +112,7 @@ export class Exporter {
     const out = this.transform(d, family, src, a);
     const filter = d.config.exportFilter;
     if (!out || !filter) return out;
-    const r = filter({ family, prefix: keyToPrefix(key), attrs: out.attrs, nextHops: out.nextHops, peer: d.config.id, from: src.index === 0 ? LOCAL_PEER : src.config.id });
+    const r = filter({ family, prefix: this.core.prefixOf(key), attrs: out.attrs, nextHops: out.nextHops, peer: d.config.id, from: src.index === 0 ? LOCAL_PEER : src.config.id });
     switch (r.action) {
       case 'accept':
         return out;
@@ -142,14 +142,14 @@ export class Exporter {
       if (prev < 0) return;
       out.delete(key);
       core.attrs.releaseId(prev);
-      diff.withdraw.push(keyToPrefix(key));
+      diff.withdraw.push(core.prefixOf(key));
       return;
     }
     if (prev === want.id) return;
     core.attrs.retain(want);
     out.set(key, want.id);
     if (prev >= 0) core.attrs.releaseId(prev);
-    diff.announce(want, keyToPrefix(key));
+    diff.announce(want, core.prefixOf(key));
   }
 
   /** Fills an empty Adj-RIB-Out from the whole Loc-RIB (initial dump), End-of-RIB included. */

@@ -14,12 +14,12 @@
  *   arrival order: a flush then walks the Loc-RIB in address order, which the cache-friendly
  *   table hash (prefix-table.ts) turns into mostly cache hits.
  */
-import type { Family } from '../codec/types.js';
+import type { Family, Prefix } from '../codec/types.js';
 import { AttrStore, type AttrSet } from './attr-set.js';
 import { comparePostMed, comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
 import type { PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
-import type { PrefixKey } from './prefix-key.js';
+import { keyToPrefix, type PrefixKey } from './prefix-key.js';
 
 /** Prefixes changed since the last flush, in arrival order, with their pre-change best. */
 export class DirtySet {
@@ -104,6 +104,21 @@ export class RibCore {
   /** The path id of a slot. */
   pathIdOf(slot: number): number {
     return this.slotIds[slot]!;
+  }
+
+  private memoKey: PrefixKey = -1;
+  private memoPrefix: Prefix | undefined;
+
+  /**
+   * The Prefix object of `key`, shared by consecutive callers (a flush hands the same object to
+   * the best-path event and every peer's diff: consumers must treat prefixes as read-only).
+   */
+  prefixOf(key: PrefixKey): Prefix {
+    if (key !== this.memoKey || !this.memoPrefix) {
+      this.memoKey = key;
+      this.memoPrefix = keyToPrefix(key);
+    }
+    return this.memoPrefix;
   }
 
   /** The attribute set of the best path of `key`, if any. */

@@ -296,7 +296,7 @@ export class Rib {
   }
 
   private bestChange(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined, had: boolean): BestChange {
-    const prefix = keyToPrefix(key);
+    const prefix = this.core.prefixOf(key);
     if (!a) return { type: 'withdraw', family, prefix };
     const p = this.core.peers[ref % 65536]!;
     const pathId = this.core.pathIdOf(Math.floor(ref / 65536));
