@@ -107,13 +107,14 @@ function martianNextHop(b: Uint8Array, p: number): boolean {
   return a === 0 || a === 127 || a >= 224;
 }
 
-function familyOf(afi: number, safi: number): Family | undefined {
+/** The Tabby family of an AFI/SAFI pair, or undefined for families Tabby does not carry. */
+export function familyOf(afi: number, safi: number): Family | undefined {
   if (safi !== 1) return undefined;
   return afi === 1 ? 'ipv4-unicast' : afi === 2 ? 'ipv6-unicast' : undefined;
 }
 
 /** RFC 4760 §3 / §4: the families whose NLRI encoding this codec understands. */
-function supportedFamily(afi: number, safi: number): boolean {
+export function supportedFamily(afi: number, safi: number): boolean {
   return (afi === 1 || afi === 2) && (safi === 1 || safi === 2);
 }
 
@@ -265,4 +266,3 @@ export function attrName(type: number): string {
   return NAMES[type] ?? `attribute ${type}`;
 }
 
-export { familyOf, supportedFamily };

@@ -6,6 +6,7 @@
  * Invariants: no message exceeds the negotiated maximum (4096, or 65535 with RFC 8654); MP
  * attributes come first (RFC 7606 §5.1); the shared attributes are encoded once per call.
  */
+import { familyOf } from './attributes-decode.js';
 import { writeAttributes, writeAttr } from './attributes-encode.js';
 import { encodeError } from './errors.js';
 import { HEADER_LEN, maxMessageLength } from './header.js';
@@ -27,13 +28,8 @@ export function familyAfiSafi(f: Family): { afi: 1 | 2; safi: 1 } {
   return f === 'ipv4-unicast' ? { afi: 1, safi: 1 } : { afi: 2, safi: 1 };
 }
 
-function familyOfAfiSafi(afi: number, safi: number): Family | undefined {
-  if (safi !== 1) return undefined;
-  return afi === 1 ? 'ipv4-unicast' : afi === 2 ? 'ipv6-unicast' : undefined;
-}
-
 function addPathFor(ctx: CodecContext, afi: number, safi: number): boolean {
-  const f = familyOfAfiSafi(afi, safi);
+  const f = familyOf(afi, safi);
   return f !== undefined && ctx.addPath.has(f);
 }
 
@@ -204,5 +200,5 @@ export function isEndOfRib(u: UpdateMessage): Family | null {
   }
   if (!mpUnreach) return 'ipv4-unicast';
   if (mpUnreach.withdrawn.length > 0) return null;
-  return familyOfAfiSafi(mpUnreach.afi, mpUnreach.safi) ?? null;
+  return familyOf(mpUnreach.afi, mpUnreach.safi) ?? null;
 }
