@@ -6,7 +6,7 @@
  * Wall time and CPU time (user+sys; ip's from /usr/bin/time) are both reported: with other
  * work on the machine, wall time is mostly time spent waiting for a CPU.
  *
- * Usage: netlink-routes [count ...] [--rounds R]   (default counts 10000 100000, 3 rounds;
+ * Usage: netlink-routes [count ...] [--rounds R] [--sweep]  (--sweep: CPU time by requests per send)   (default counts 10000 100000, 3 rounds;
  * the median round is reported).
  */
 import { spawnSync } from 'node:child_process';
@@ -54,20 +54,37 @@ async function ours(nl: Netlink, reqs: Request[]): Promise<Timing> {
   return { wall, cpu: (cu.user + cu.system) / 1000 };
 }
 
-function parseArgs(args: string[]): { counts: number[]; rounds: number } {
+function parseArgs(args: string[]): { counts: number[]; rounds: number; sweep: boolean } {
   const counts: number[] = [];
   let rounds = 3;
+  let sweep = false;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--rounds') rounds = Number(args[++i]);
+    else if (args[i] === '--sweep') sweep = true;
     else counts.push(Number(args[i]));
   }
-  return { counts: counts.length ? counts : [10_000, 100_000], rounds };
+  return { counts: counts.length ? counts : [10_000, 100_000], rounds, sweep };
+}
+
+/** Requests per sendto vs time: the effect of batching (1 = one send and one ack wait per route, like ip). */
+async function sweepBatchSizes(ns: string, oif: number, adds: Request[], dels: Request[], rounds: number): Promise<void> {
+  for (const batchSize of [1, 16, 256, 4096]) {
+    const nl = await Netlink.open({ netns: ns, socket: { batchSize } });
+    const add: number[] = [];
+    const del: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      add.push((await ours(nl, adds)).cpu);
+      del.push((await ours(nl, dels)).cpu);
+    }
+    nl.close();
+    emit({ bench: 'netlink-routes', routes: adds.length, rounds, oif, batchSize, metric: 'tabby_add_del_cpu_by_batch_size', value: round(median(add) + median(del)), unit: 'ms' });
+  }
 }
 
 const bench: Bench = {
   description: 'add+delete N /32 routes in a namespace: @tabby/netlink batch vs ip -batch',
   async run(args) {
-    const { counts, rounds } = parseArgs(args);
+    const { counts, rounds, sweep } = parseArgs(args);
     const net = new TestNet();
     const dir = mkdtempSync(join(tmpdir(), 'tabby-nlbench-'));
     try {
@@ -109,6 +126,7 @@ const bench: Bench = {
           emit({ ...base, metric: `ratio_del${sfx}`, value: round(tb.del / ip.del, 3), unit: 'x' });
           emit({ ...base, metric: `ratio_total${sfx}`, value: round((tb.add + tb.del) / (ip.add + ip.del), 3), unit: 'x' });
         }
+        if (sweep) await sweepBatchSizes(ns.name, oif, adds, dels, rounds);
       }
       nl.close();
     } finally {

@@ -44,6 +44,7 @@ function asNetlinkError(e: unknown, req: Request): NetlinkError {
 export async function runBatch(sock: NetlinkSocket, reqs: readonly Request[], opts: CallOptions = {}): Promise<BatchResult> {
   const results = new Array<BatchItemResult>(reqs.length);
   let i = 0;
+  let lastYield = Date.now();
   while (i < reqs.length) {
     if (opts.signal?.aborted || sock.isClosed) {
       const err = sock.isClosed ? new NetlinkError('NETLINK_CLOSED', 'netlink socket is closed') : aborted('batch');
@@ -51,7 +52,10 @@ export async function runBatch(sock: NetlinkSocket, reqs: readonly Request[], op
       break;
     }
     i = await runChunk(sock, reqs, i, results);
-    if (i < reqs.length) await new Promise<void>((r) => setImmediate(r)); // let the event loop breathe
+    if (i < reqs.length && Date.now() - lastYield >= 10) {
+      await new Promise<void>((r) => setImmediate(r)); // let the event loop breathe every ~10 ms
+      lastYield = Date.now();
+    }
   }
   return summarise(reqs, results);
 }

@@ -42,7 +42,7 @@ const OVERRUN_ERRNO = 105; // ENOBUFS
 export class NetlinkSocket {
   private seq = 1;
   private readonly exchanges: Exchange[] = [];
-  private readonly rx = new Uint8Array(1 << 20);
+  private readonly rx = new Uint8Array(4 << 20); // 64 recvmmsg slots of 64 KiB
   private readonly pollRx = new Uint8Array(1 << 20);
   private polling = false;
   private closed = false;

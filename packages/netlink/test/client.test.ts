@@ -1,6 +1,7 @@
 // Root test: runs against the real kernel, only inside namespaces created by TestNet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestNet, type Netns } from '@tabby/testkit';
+import { statSync } from 'node:fs';
+import { poll, TestNet, type Netns } from '@tabby/testkit';
 import { Netlink, NetlinkError, type Request } from '../src/index.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -56,6 +57,8 @@ describe.skipIf(!isRoot)('Netlink client against the kernel (in test namespaces)
 
   it('creates a veth whose peer goes to the namespace of a process (IFLA_NET_NS_PID)', async () => {
     const sleeper = net.spawn(b, 'sleep', ['60']);
+    // `ip netns exec` switches namespace before exec'ing sleep: wait until the pid is inside.
+    await poll(() => statSync(`/proc/${sleeper.pid}/ns/net`).ino === statSync(b.path).ino, { what: 'sleeper inside the namespace' });
     await nl.links.add({ name: 'p0', info: { kind: 'veth', peer: { name: 'p1', netns: { pid: sleeper.pid } } } });
     expect(await nl.links.find('p1')).toBeUndefined();
     expect(await b.ip('-o', 'link', 'show', 'p1')).toContain('p1@');
