@@ -29,13 +29,29 @@ function setLength(b: Uint8Array, len: number): void {
   b[17] = len & 255;
 }
 
+/** Offsets of the attribute headers of an UPDATE seed (empty for other messages). */
+function attributeHeads(m: Uint8Array): number[] {
+  if (m[18] !== 2) return [];
+  const wl = (m[19]! << 8) | m[20]!;
+  let p = 23 + wl;
+  const end = p + ((m[21 + wl]! << 8) | m[22 + wl]!);
+  const out: number[] = [];
+  while (p + 3 <= end) {
+    out.push(p);
+    const ext = m[p]! & 0x10;
+    p += (ext ? 4 + ((m[p + 2]! << 8) | m[p + 3]!) : 3 + m[p + 2]!);
+  }
+  return out;
+}
+
 describe('fuzz', () => {
   it(`decodes ${ITERATIONS} mutated messages into a message or a BgpCodecError`, () => {
     const seeds = seedMessages();
+    const attrHeads = seeds.map(attributeHeads);
     const rnd = prng(0x7abb7);
     const work = new Uint8Array(70000);
     const crashers: string[] = [];
-    const counts = { decoded: 0, errors: 0 };
+    const counts = { decoded: 0, errors: 0, withdraw: 0, discard: 0 };
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0; // thrown BgpCodecErrors are the common case: skip stack capture
     try {
@@ -94,9 +110,20 @@ describe('fuzz', () => {
             len -= n;
             break;
           }
-          default:
-            // random byte anywhere (header included: marker, length, type)
-            work[rnd() % len] = rnd() & 255;
+          default: {
+            const heads = attrHeads[seeds.indexOf(seed)]!;
+            if (r & 0x80000 || heads.length === 0) {
+              // random byte anywhere (header included: marker, length, type)
+              work[rnd() % len] = rnd() & 255;
+            } else {
+              // structure-aware: an attribute's flags, type or length octet
+              const h = heads[rnd() % heads.length]!;
+              const which = rnd() % 3;
+              if (which === 0) work[h] = work[h]! ^ (0x10 << (rnd() % 4)); // flip Optional/Transitive/Partial/Extended
+              else if (which === 1) work[h + 1] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32, 99][rnd() % 17]!;
+              else work[h + 2 + (work[h]! & 0x10 ? 1 : 0)] = (work[h + 2 + (work[h]! & 0x10 ? 1 : 0)]! + (rnd() % 5) - 2) & 255;
+            }
+          }
         }
         if ((r >>> 8) % 16 !== 0) setLength(work, len);
         const msg = work.subarray(0, len);
@@ -105,6 +132,10 @@ describe('fuzz', () => {
         try {
           m = decodeMessage(msg, ctx, { ibgp: (r & 0x10000) !== 0 });
           counts.decoded++;
+          if (m.type === 'update') {
+            if (m.action === 'treat-as-withdraw') counts.withdraw++;
+            else if (m.discarded.length > 0) counts.discard++;
+          }
         } catch (e: unknown) {
           if (e instanceof BgpCodecError && e.code !== 'EncodeError' && !e.message.startsWith('internal')) counts.errors++;
           else if (crashers.length < 20) crashers.push(`${toHex(msg)} ctx=${(r >>> 12) % CONTEXTS.length} ${String(e)}`);
@@ -122,8 +153,12 @@ describe('fuzz', () => {
     } finally {
       Error.stackTraceLimit = limit;
     }
+    process.stdout.write(`fuzz outcomes: ${JSON.stringify(counts)}\n`);
     expect(crashers).toEqual([]);
     expect(counts.decoded + counts.errors).toBe(ITERATIONS);
     expect(counts.decoded).toBeGreaterThan(ITERATIONS / 20);
+    // The mutations reach the RFC 7606 paths, not just the framing checks.
+    expect(counts.withdraw).toBeGreaterThan(ITERATIONS / 200);
+    expect(counts.discard).toBeGreaterThan(ITERATIONS / 1000);
   });
 });
