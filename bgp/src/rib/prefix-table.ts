@@ -65,6 +65,8 @@ export class NumTable implements PrefixTable<number> {
   private mask: number;
   private count = 0;
   private fresh = false;
+  private lastKey = -2;
+  private lastIdx = 0;
   lastAux = -1;
 
   /** `withAux`: keep a second int32 per entry. */
@@ -79,16 +81,27 @@ export class NumTable implements PrefixTable<number> {
     return this.count;
   }
 
+  /**
+   * The slot of `k` (>= 0) or `-1 - insertionSlot`. The last answer is memoised until the next
+   * structural change, so the usual get-then-set on one key probes once.
+   */
   private find(k: number): number {
+    if (k === this.lastKey) return this.lastIdx;
     const keys = this.keysArr;
     const mask = this.mask;
     let i = hashKey(k) & mask;
     for (;;) {
       const s = keys[i]!;
-      if (s === k) return i;
-      if (s === EMPTY) return -1 - i;
+      if (s === k) break;
+      if (s === EMPTY) {
+        i = -1 - i;
+        break;
+      }
       i = (i + 1) & mask;
     }
+    this.lastKey = k;
+    this.lastIdx = i;
+    return i;
   }
 
   get(k: number): number {
@@ -123,6 +136,7 @@ export class NumTable implements PrefixTable<number> {
       this.keysArr[i] = k;
       this.vals[i] = 0;
       this.count++;
+      this.lastIdx = i; // lastKey is k: now present at i
     }
     return i;
   }
@@ -151,6 +165,7 @@ export class NumTable implements PrefixTable<number> {
   delete(k: number): number {
     let i = this.find(k);
     if (i < 0) return -1;
+    this.lastKey = -2; // entries move
     const old = this.vals[i]!;
     const keys = this.keysArr;
     const mask = this.mask;
@@ -176,6 +191,7 @@ export class NumTable implements PrefixTable<number> {
   }
 
   private resize(cap: number): void {
+    this.lastKey = -2;
     const oldKeys = this.keysArr;
     const oldVals = this.vals;
     const oldAux = this.auxArr;
@@ -191,6 +207,7 @@ export class NumTable implements PrefixTable<number> {
       this.vals[j] = oldVals[i]!;
       if (oldAux && this.auxArr) this.auxArr[j] = oldAux[i]!;
     }
+    this.lastKey = -2; // the placement probes above memoised insertion slots
   }
 
   forEach(fn: (v: number, k: number, aux: number) => void): void {
@@ -210,6 +227,7 @@ export class NumTable implements PrefixTable<number> {
 
   /** Empties the table; keeps the capacity while it is modest (batch tables are reused). */
   clear(): void {
+    this.lastKey = -2;
     if (this.keysArr.length <= 1 << 16) this.keysArr.fill(EMPTY);
     else {
       this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
