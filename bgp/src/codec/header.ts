@@ -77,7 +77,11 @@ export function readMessageHeader(b: Uint8Array, off: number, extendedMessage: b
 export class MessageReader {
   /** Set once RFC 8654 extended messages are negotiated (after the OPEN exchange). */
   extendedMessage: boolean;
-  private rest: Uint8Array | undefined;
+  /** Chunks of an incomplete message, joined only once it is complete (O(n) for tiny chunks). */
+  private pending: Uint8Array[] = [];
+  private pendingLen = 0;
+  /** Octets needed before parsing can make progress: 19, or the pending message's length. */
+  private need = HEADER_LEN;
   private failed = false;
 
   constructor(opts: { extendedMessage?: boolean } = {}) {
@@ -86,33 +90,47 @@ export class MessageReader {
 
   /** Octets held that do not yet form a whole message. */
   get buffered(): number {
-    return this.rest?.length ?? 0;
+    return this.pendingLen;
   }
 
   /** Adds a chunk and returns every message it completes, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.failed) throw headerError(HeaderSubcode.ConnectionNotSynchronized, 'stream already failed framing');
     let buf = chunk;
-    if (this.rest) {
-      buf = new Uint8Array(this.rest.length + chunk.length);
-      buf.set(this.rest, 0);
-      buf.set(chunk, this.rest.length);
-      this.rest = undefined;
+    if (this.pendingLen > 0) {
+      this.pending.push(chunk);
+      this.pendingLen += chunk.length;
+      if (this.pendingLen < this.need) return [];
+      buf = new Uint8Array(this.pendingLen);
+      let at = 0;
+      for (const part of this.pending) {
+        buf.set(part, at);
+        at += part.length;
+      }
+      this.pending = [];
+      this.pendingLen = 0;
     }
     const out: Uint8Array[] = [];
     let off = 0;
+    let length = HEADER_LEN;
     try {
       while (buf.length - off >= HEADER_LEN) {
-        const { length } = readMessageHeader(buf, off, this.extendedMessage);
+        length = readMessageHeader(buf, off, this.extendedMessage).length;
         if (buf.length - off < length) break;
         out.push(buf.subarray(off, off + length));
         off += length;
+        length = HEADER_LEN;
       }
     } catch (e: unknown) {
       this.failed = true;
       throw e;
     }
-    if (off < buf.length) this.rest = copyBytes(buf, off);
+    if (off < buf.length) {
+      const rest = copyBytes(buf, off);
+      this.pending = [rest];
+      this.pendingLen = rest.length;
+      this.need = rest.length >= HEADER_LEN ? length : HEADER_LEN;
+    }
     return out;
   }
 }

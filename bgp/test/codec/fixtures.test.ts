@@ -275,4 +275,16 @@ describe('other messages', () => {
       expect(r.buffered).toBe(0);
     }
   });
+
+  it('MessageReader takes a 65535-octet message one octet at a time', () => {
+    const big = new Uint8Array(65535);
+    big.fill(0xff, 0, 16);
+    big.set([0xff, 0xff, 2, 0, 0, 0xff, 0xe8], 16); // length 65535, UPDATE, no withdrawn, 65512 octets of attributes
+    const r = new MessageReader({ extendedMessage: true });
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < big.length; i++) got.push(...r.push(big.subarray(i, i + 1)));
+    expect(got.length).toBe(1);
+    expect(got[0]!.length).toBe(65535);
+    expect(r.buffered).toBe(0);
+  });
 });
