@@ -110,7 +110,7 @@ export class NetlinkSocket {
 
   /** Drains the socket synchronously and dispatches every message. */
   pump(): void {
-    for (;;) {
+    while (!this.closed) {
       const n = this.sock.drain(this.rx);
       if (n === 0) break;
       if (n < 0) {
@@ -134,10 +134,18 @@ export class NetlinkSocket {
   }
 
   private onPoll(n: number): void {
-    if (this.closed) return;
-    if (n < 0) this.handleRecvError(-n);
-    else this.dispatch(this.pollRx, n);
-    this.pump();
+    try {
+      if (this.closed) return;
+      if (n < 0) this.handleRecvError(-n);
+      else this.dispatch(this.pollRx, n);
+      this.pump();
+    } catch (e: unknown) {
+      // Never throw into the addon's libuv callback: a throwing listener surfaces as an ordinary
+      // uncaught exception on the next tick instead.
+      process.nextTick(() => {
+        throw e;
+      });
+    }
   }
 
   private handleRecvError(errno: number): void {

@@ -216,3 +216,39 @@ describe('dumps over a fake transport', () => {
     nl.close();
   });
 });
+
+describe('subscriptions over a fake transport', () => {
+  it('delivers typed events and overruns, and can be closed from inside a handler', async () => {
+    const fake = new FakeSocket();
+    const nl = await client(fake);
+    const sub = nl.subscribe(['ipv4-route']);
+    const seen: string[] = [];
+    sub.on('overrun', () => seen.push('overrun'));
+    sub.on('event', (ev: { type: string; route?: { dst: string } }) => {
+      seen.push(`${ev.type} ${ev.route?.dst}`);
+      if (ev.route?.dst === '10.0.0.3/32') sub.close(); // r4 is then never delivered
+    });
+    fake.queue.push(routeMsg(0, 1, 0), routeMsg(0, 2, 0));
+    fake.pollCb!(fake.drain(fake.pollBuf!));
+    fake.pendingErr = 105;
+    fake.queue.push(routeMsg(0, 3, 0), routeMsg(0, 4, 0));
+    fake.pollCb!(fake.drain(fake.pollBuf!)); // overrun first, then what was still queued
+    expect(seen).toEqual(['route 10.0.0.1/32', 'route 10.0.0.2/32', 'overrun', 'route 10.0.0.3/32']);
+    expect(fake.closed).toBe(true);
+    nl.close();
+  });
+
+  it('yields items to an async iterator until closed', async () => {
+    const fake = new FakeSocket();
+    const nl = await client(fake);
+    const sub = nl.subscribe(['ipv4-route']);
+    const it = sub[Symbol.asyncIterator]();
+    fake.queue.push(routeMsg(0, 7, 0));
+    fake.pollCb!(fake.drain(fake.pollBuf!));
+    expect(await it.next()).toMatchObject({ done: false, value: { type: 'route', action: 'new', route: { dst: '10.0.0.7/32' } } });
+    const pending = it.next();
+    sub.close();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    nl.close();
+  });
+});
