@@ -41,6 +41,10 @@
  * session.destroy(); unregister();                         // peer removed: Cease 3 and release everything
  * ```
  *
+ * `new PeerSession` throws `SessionConfigError` (code SESSION_CONFIG_INVALID, `details.field`) for
+ * an invalid configuration. The listener routes by the peer's address only (one session per
+ * remote address; `transport.peerPort` applies to outbound connections).
+ *
  * Invariants kept by the module:
  * - The reducers are pure (no I/O, time passed in, jitter from a PRNG state seeded by the
  *   shell's injected random source); every action they return is executed by the shell in order.
@@ -78,3 +82,4 @@ export { BgpListener, canonicalAddress, type IncomingTarget, type ListenerCompon
 export { defaultSessionCodec } from './codec-adapter.js';
 export { netlinkSocketOptions } from './socket-options.js';
 export { DEFAULT_SESSION_CONFIG, sessionConfig } from './defaults.js';
+export { SessionConfigError, validateSession, type SessionErrorCode } from './validate.js';

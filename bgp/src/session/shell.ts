@@ -19,6 +19,7 @@ import { afiSafiOf } from './open.js';
 import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from './peer.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 import { TimerTable } from './timer-table.js';
+import { validateSession } from './validate.js';
 import type { ConnId, Negotiated, SessionAction, SessionConfig, SessionEvent, SessionState, Upward } from './types.js';
 
 /** Injected dependencies of a peer session. */
@@ -64,6 +65,7 @@ export class PeerSession {
     this.clock = components.clock ?? systemClock;
     this.log = components.logger ?? silentLogger;
     this.sockOpts = components.socketOptions ?? noSocketOptions;
+    validateSession(init.config, init.transport);
     const seed = Math.floor((components.random ?? Math.random)() * 0x100000000);
     this.peer = initialPeer(init.config, seed);
     this.timers = new TimerTable(this.clock, (timer, conn) => this.dispatch({ type: 'timer', timer, ...(conn ? { conn } : {}) }));
@@ -149,7 +151,10 @@ export class PeerSession {
     return c ? c.writeMany(messages) : false;
   }
 
-  /** Encodes (with the negotiated send context) and writes one message on the Established connection. */
+  /**
+   * Encodes (with the negotiated send context) and writes one message on the Established
+   * connection. Throws the codec's `BgpCodecError` ('EncodeError') for a message that cannot be encoded.
+   */
   send(message: BgpMessage): boolean {
     const c = this.established();
     return c ? c.send(message) : false;
@@ -192,8 +197,7 @@ export class PeerSession {
       case 'connect':
         return this.connect(a.conn);
       case 'send':
-        this.conns.get(a.conn)?.send(a.message);
-        return;
+        return this.sendOn(a.conn, a.message);
       case 'close': {
         const c = this.conns.get(a.conn);
         this.conns.delete(a.conn);
@@ -217,6 +221,18 @@ export class PeerSession {
       }
       case 'upward':
         return this.deliver(a.event);
+    }
+  }
+
+  /** Sends a message the FSM produced; a local encoding failure drops the connection (→ tcp-fails). */
+  private sendOn(conn: ConnId, message: BgpMessage): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    try {
+      c.send(message);
+    } catch (err: unknown) {
+      this.log.error({ peer: this.peerAddress, err, message: message.type }, 'could not encode a message; dropping the connection');
+      c.socket.destroy();
     }
   }
 

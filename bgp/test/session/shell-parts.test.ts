@@ -10,6 +10,9 @@ import { PeerSession } from '../../src/session/shell.js';
 import { END_OF_RIB } from '../../src/session/end-of-rib.js';
 import { sessionConfig } from '../../src/session/defaults.js';
 import type { Clock } from '../../src/session/ports.js';
+import { SessionConfigError } from '../../src/session/validate.js';
+import { poll } from '@tabby/testkit';
+import { createServer } from 'node:net';
 
 /** A fake clock: timers run only when `advance` passes their time. */
 class FakeClock implements Clock {
@@ -132,5 +135,54 @@ describe('End-of-RIB markers', () => {
     expect(s.sendUpdates([new Uint8Array(23)])).toBe(false);
     expect(s.sendRouteRefresh('ipv4-unicast')).toBe(false);
     expect(s.state).toBe('Idle');
+  });
+});
+
+describe('PeerSession configuration checks', () => {
+  const base = { localAs: 65000, localId: '10.0.0.1', peerAs: 65000, peerAddress: '10.0.0.2' };
+  it.each([
+    ['localId', { localId: '0.0.0.0' }, {}],
+    ['holdTime', { holdTime: 2 }, {}],
+    ['peerAs', { peerAs: 0 }, {}],
+    ['fourOctetAs', { localAs: 4_200_000_000, fourOctetAs: false }, {}],
+    ['peerAddress', {}, { peerAddress: 'peer.example' }],
+    ['localAddress', {}, { localAddress: 'fd00::1' }],
+    ['ttlSecurityHops', {}, { ttlSecurityHops: 0 }],
+    ['md5Password', {}, { md5Password: 'x'.repeat(81) }],
+  ] as const)('rejects a bad %s with SESSION_CONFIG_INVALID', (field, over, transport) => {
+    const make = (): PeerSession =>
+      new PeerSession({ codec: defaultSessionCodec() }, { config: sessionConfig(base, over), transport: { peerAddress: '10.0.0.2', ...transport } });
+    expect(make).toThrow(SessionConfigError);
+    try {
+      make();
+    } catch (e: unknown) {
+      expect(e).toMatchObject({ code: 'SESSION_CONFIG_INVALID', details: { field, peer: transport.peerAddress ?? '10.0.0.2' } });
+    }
+  });
+});
+
+describe('PeerSession with an injected clock', () => {
+  it('retries a refused connection when the injected clock runs the ConnectRetry timer', async () => {
+    // a port on 127.0.0.1 with nothing listening: connections are refused
+    const srv = createServer();
+    const port = await new Promise<number>((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+    await new Promise<void>((r) => srv.close(() => r()));
+    const clock = new FakeClock();
+    const s = new PeerSession({ codec: defaultSessionCodec(), clock, random: () => 0 }, {
+      config: sessionConfig({ localAs: 65000, localId: '10.0.0.1', peerAs: 65000, peerAddress: '127.0.0.1' }, { connectRetry: { baseMs: 5000, maxMs: 60_000, jitter: 0 } }),
+      transport: { peerAddress: '127.0.0.1', peerPort: port },
+    });
+    const states: string[] = [];
+    s.on((e) => e.type === 'state' && states.push(e.to));
+    s.start();
+    await poll(() => s.state === 'Active', { what: 'refused → Active' });
+    expect(s.armedTimers).toEqual(['connect-retry']);
+    clock.advance(9_999); // ConnectRetry after one failure: 5 s · 2¹ = 10 s
+    expect(s.state).toBe('Active');
+    clock.advance(1);
+    expect(s.state).toBe('Connect');
+    await poll(() => states.filter((x) => x === 'Active').length === 2, { what: 'second refusal' });
+    s.destroy();
+    expect(s.armedTimers).toEqual([]);
   });
 });
