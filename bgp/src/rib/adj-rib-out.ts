@@ -12,7 +12,7 @@
 import type { Family, Prefix } from '../codec/types.js';
 import type { AttrSet } from './attr-set.js';
 import type { RibCore } from './loc-rib.js';
-import { LOCAL_PEER, type PeerState } from './peer.js';
+import { LOCAL_PEER, type FilterResult, type PeerState } from './peer.js';
 import { exportAttrs, mayExport, type ExportTarget, type LocalIdentity } from './policy.js';
 import { keyToPrefix, type PrefixKey } from './prefix-key.js';
 
@@ -60,6 +60,9 @@ const CACHE_SLACK = 4096;
 
 /** Computes exports and maintains the Adj-RIBs-Out. */
 export class Exporter {
+  /** Export filter calls that threw (treated as reject). */
+  readonly filterErrors: { count: number; last?: { peer: string; err: unknown } } = { count: 0 };
+
   constructor(
     private readonly core: RibCore,
     private readonly me: LocalIdentity,
@@ -112,7 +115,14 @@ export class Exporter {
     const out = this.transform(d, family, src, a);
     const filter = d.config.exportFilter;
     if (!out || !filter) return out;
-    const r = filter({ family, prefix: this.core.prefixOf(key), attrs: out.attrs, nextHops: out.nextHops, peer: d.config.id, from: src.index === 0 ? LOCAL_PEER : src.config.id });
+    let r: FilterResult;
+    try {
+      r = filter({ family, prefix: this.core.prefixOf(key), attrs: out.attrs, nextHops: out.nextHops, peer: d.config.id, from: src.index === 0 ? LOCAL_PEER : src.config.id });
+    } catch (err: unknown) {
+      this.filterErrors.count++;
+      this.filterErrors.last = { peer: d.config.id, err };
+      return null; // a failing filter exports nothing rather than everything
+    }
     switch (r.action) {
       case 'accept':
         return out;

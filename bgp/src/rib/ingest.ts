@@ -14,7 +14,7 @@ import type { Family, PathAttributes, Prefix, UpdateMessage, UpdateOutcome } fro
 import type { AttrSet } from './attr-set.js';
 import { nextHopsOf } from './attr-set.js';
 import type { RibCore } from './loc-rib.js';
-import type { PeerState } from './peer.js';
+import type { FilterResult, PeerState } from './peer.js';
 import { importCheck, normaliseImport, type ImportRejection, type LocalIdentity } from './policy.js';
 import { familyOf, parseIpv4, prefixKey, type PrefixKey } from './prefix-key.js';
 
@@ -32,6 +32,9 @@ export interface IngestResult {
   endOfRib?: Family;
   /** RFC 4486 Cease subcode 1 territory: accepted paths now exceed the peer's maxPrefixes. */
   exceeded: boolean;
+  /** Import filter calls that threw (each treated as reject), and the first error. */
+  filterErrors?: number;
+  filterError?: unknown;
 }
 
 /** The family an End-of-RIB UPDATE stands for, if it is one (RFC 4724 §2). */
@@ -120,7 +123,7 @@ export class Ingester {
       if (key === undefined) continue;
       const slot = pr.pathId ? core.slotOf(pr.pathId) : 0;
       let a = set;
-      if (a && filter) a = this.filtered(p, family, pr, a);
+      if (a && filter) a = this.filtered(p, family, pr, a, res);
       if (!a) {
         res.rejected++;
         ft.rejected.set(key, 1);
@@ -134,8 +137,15 @@ export class Ingester {
     if (set) core.attrs.dropIfUnused(set);
   }
 
-  private filtered(p: PeerState, family: Family, prefix: Prefix, a: AttrSet): AttrSet | undefined {
-    const r = p.config.importFilter!({ family, prefix, attrs: a.attrs, nextHops: a.nextHops, peer: p.config.id });
+  private filtered(p: PeerState, family: Family, prefix: Prefix, a: AttrSet, res: IngestResult): AttrSet | undefined {
+    let r: FilterResult;
+    try {
+      r = p.config.importFilter!({ family, prefix, attrs: a.attrs, nextHops: a.nextHops, peer: p.config.id });
+    } catch (err: unknown) {
+      res.filterErrors = (res.filterErrors ?? 0) + 1;
+      res.filterError ??= err;
+      return undefined; // a failing filter imports nothing
+    }
     switch (r.action) {
       case 'accept':
         return a;

@@ -123,11 +123,15 @@ export class PeerState {
   private v4: PeerFamilyTables | undefined;
   private v6: PeerFamilyTables | undefined;
 
+  /** The peer's configuration (a private copy; replaced by `Rib.reconfigurePeer`). */
+  config: RibPeerConfig;
+
   constructor(
     readonly index: number,
-    readonly config: RibPeerConfig,
+    config: RibPeerConfig,
     localAsn: number,
   ) {
+    this.config = { ...config };
     const kind = index === 0 ? 'local' : config.asn === localAsn ? 'ibgp' : 'ebgp';
     this.source = { kind, routerId: 0, addressKey: index === 0 ? '' : addressSortKey(config.address) };
   }

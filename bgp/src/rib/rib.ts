@@ -30,7 +30,7 @@ import type { LocalIdentity } from './policy.js';
 import { FAMILIES, keyToPrefix, prefixFamily, prefixKey, type PrefixKey } from './prefix-key.js';
 
 /** Error codes of the RIB. */
-export type RibErrorCode = 'rib-unknown-peer' | 'rib-duplicate-peer' | 'rib-too-many-peers';
+export type RibErrorCode = 'rib-unknown-peer' | 'rib-duplicate-peer' | 'rib-too-many-peers' | 'rib-invalid-reconfigure';
 
 /** Configuration of the local speaker as the RIB needs it. */
 export interface RibConfig {
@@ -140,9 +140,22 @@ export class Rib {
    */
   reconfigurePeer(cfg: RibPeerConfig): void {
     const p = this.peer(cfg.id);
-    Object.assign(p.config, cfg);
-    this.exporter.clearCache(p);
-    this.pendingReexport.add(p.index);
+    if (cfg.asn !== p.config.asn || cfg.address !== p.config.address)
+      throw new TabbyError<RibErrorCode>('rib-invalid-reconfigure', `BGP peer "${cfg.id}": AS and address cannot change in place; remove and re-add the peer`, {
+        peer: cfg.id,
+      });
+    // The client flag also decides what others get from this peer (RFC 4456 §6): re-export all.
+    const everyone = (cfg.routeReflectorClient === true) !== (p.config.routeReflectorClient === true);
+    p.config = { ...cfg };
+    for (const q of everyone ? this.byId.values() : [p]) {
+      this.exporter.clearCache(q);
+      this.pendingReexport.add(q.index);
+    }
+  }
+
+  /** Export filter calls that threw (treated as reject), and the last error. */
+  get exportFilterErrors(): { count: number; last?: { peer: string; err: unknown } } {
+    return this.exporter.filterErrors;
   }
 
   /** Removes a peer and all its routes. */

@@ -189,3 +189,37 @@ describe('loop detection on import', () => {
     expect(r.best(pfx('10.50.0.0/16'))).toBeUndefined();
   });
 });
+
+describe('failing filters and reconfiguration', () => {
+  it('an import filter that throws rejects the route and reports it', () => {
+    const r = rib();
+    r.addPeer({ id: 'e1', address: '10.0.3.1', asn: 65001, importFilter: () => { throw new Error('boom'); } });
+    r.peerUp('e1', session('4.0.0.1'), 0);
+    const res = r.ingest('e1', announce(['10.50.0.0/16'], { asPath: [{ type: 2, asns: [65001] }] }));
+    expect(res).toMatchObject({ rejected: 1, filterErrors: 1 });
+    expect(r.locRibSize('ipv4-unicast')).toBe(0);
+  });
+
+  it('an export filter that throws exports nothing and is counted', () => {
+    const r = rib();
+    r.addPeer({ id: 'e1', address: '10.0.3.1', asn: 65001, exportFilter: () => { throw new Error('boom'); } });
+    r.peerUp('e1', session('4.0.0.1'), 0);
+    r.originate(pfx('10.244.0.0/26'));
+    expect(updatesFor(r.flush(), 'e1').announced.size).toBe(0);
+    expect(r.exportFilterErrors.count).toBe(1);
+  });
+
+  it('turning a peer into a reflector client re-exports to the others', () => {
+    const r = setup(true);
+    r.ingest('n1', announce(['10.20.0.0/16'], { nextHop: '172.16.0.1' }));
+    expect(recipients(r.flush())).toEqual(['c1', 'c2', 'e1', 'e2']);
+    const n1 = PEERS.find((p) => p.id === 'n1')!;
+    r.reconfigurePeer({ id: 'n1', address: n1.address, asn: n1.asn, routeReflectorClient: true });
+    expect(recipients(r.flush())).toEqual(['n2']); // client routes now also reach non-clients
+  });
+
+  it('refuses to change a peer AS in place', () => {
+    const r = setup(false);
+    expect(() => r.reconfigurePeer({ id: 'e1', address: '10.0.3.1', asn: 1 })).toThrow(expect.objectContaining({ code: 'rib-invalid-reconfigure' }));
+  });
+});
