@@ -26,7 +26,7 @@ import {
 } from '@tabby/api';
 import { AFFINITY_SINCE, claimBlock, dropAffinity } from './affinity.js';
 import { allocateInBlock, freeCount, isEmpty } from './block.js';
-import { ageMs, getBlock, listAffinities, listBlocks, updateCas, withCas, type Ctx } from './context.js';
+import { addHint, ageMs, dropHint, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
 import { adjustHandle } from './handles.js';
 import { affinityNode, blockName } from './names.js';
@@ -77,7 +77,7 @@ function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
  * block is affine to that node ('stale' otherwise).
  */
 export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: FamilyRequest, owner?: string, prefetched?: { block: IPAMBlock | undefined }): Promise<BlockResult> {
-  const first = prefetched ? prefetched.block : await getBlock(ctx, cidr, req.signal);
+  const first = prefetched ? prefetched.block : (ctx.blockCache.get(cidr) ?? (await getBlock(ctx, cidr, req.signal)));
   const usable = (b: IPAMBlock | undefined): b is IPAMBlock => !!b && !b.spec.deleted && (owner === undefined || affinityNode(b.spec.affinity) === owner);
   if (!usable(first)) return owner === undefined ? [] : 'stale';
   const k = Math.min(n, freeCount(first.spec));
@@ -95,15 +95,17 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
       if (!usable(b)) return [];
       const r = allocateInBlock(b.spec, k, req.attr);
       freeAfter = freeCount(r.spec);
-      if (r.ordinals.length > 0) await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal);
+      if (r.ordinals.length > 0) rememberBlock(ctx, await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal));
       return r.ordinals;
     }, req.signal);
   } finally {
     if (ordinals.length < k) await adjustHandle(ctx, req.handle, cidr, ordinals.length - k, req.signal);
   }
   if (owner !== undefined && ordinals.length > 0) {
-    ctx.hints.set(`${owner}/${req.family}`, cidr);
-    if (freeAfter <= first.spec.allocations.length / 8) ctx.onLowBlock?.(owner, req.family, req.pools, req.config);
+    addHint(ctx, owner, req.family, cidr, true);
+    const low = freeAfter <= first.spec.allocations.length / 8;
+    if (low && hintsFor(ctx, owner, req.family).length < 2) ctx.onLowBlock?.(owner, req.family, req.pools, req.config);
+    if (freeAfter === 0) dropHint(ctx, owner, req.family, cidr);
   }
   ctx.stats.allocated += ordinals.length;
   ctx.metrics?.allocated(ordinals.length);
@@ -114,19 +116,20 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
  * Claim-ahead: claims one more block for `node` unless it already has a confirmed block with
  * more than an eighth free, or is at `maxBlocksPerHost`. Runs off the allocation path.
  */
-export async function claimAhead(ctx: Ctx, node: string, pools: IPPool[], config: IPAMConfigurationSpec): Promise<void> {
+export async function claimAhead(ctx: Ctx, node: string, family: IpFamily, pools: IPPool[], config: IPAMConfigurationSpec): Promise<void> {
   if (!config.autoAllocateBlocks) return;
   const [affinities, blocks] = await Promise.all([listAffinities(ctx), listBlocks(ctx)]);
   const mine = affinities.filter((a) => a.spec.node === node && a.spec.state !== 'pendingDeletion' && inPools(pools, a.spec.cidr));
   if (config.maxBlocksPerHost > 0 && mine.length >= config.maxBlocksPerHost) return;
   const byName = new Map(blocks.map((b) => [b.metadata.name, b]));
-  const roomy = mine.some((a) => {
+  const roomy = mine.find((a) => {
     const b = byName.get(blockName(a.spec.cidr));
     return a.spec.state === 'confirmed' && b !== undefined && affinityNode(b.spec.affinity) === node && freeCount(b.spec) > b.spec.allocations.length / 8;
   });
-  if (roomy) return;
+  if (roomy) return addHint(ctx, node, family, roomy.spec.cidr, false);
   const cidr = findClaimable(ctx, pools, blocks, node, new Set(mine.map((a) => a.spec.cidr)));
-  if (cidr) await claimBlock(ctx, node, parseCidr(cidr), config.strictAffinity);
+  if (!cidr) return;
+  if ((await claimBlock(ctx, node, parseCidr(cidr), config.strictAffinity)).kind === 'claimed') addHint(ctx, node, family, cidr, false);
 }
 
 /** FNV-1a of a string: a stable per-node starting point in a pool. */
@@ -240,13 +243,16 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
   if (req.n === 0) return [];
   const ips: string[] = [];
   try {
-    if (req.hint && inPools(req.pools, req.hint.cidr)) {
-      // Fast path: the block this node used last, read together with pools and node.
-      const r = await allocFromBlock(ctx, req.hint.cidr, req.n, req, req.node, req.hint);
-      if (r === 'stale') ctx.hints.delete(`${req.node}/${req.family}`);
-      else ips.push(...r);
+    // Fast path: the node's last-used block (read along with pools and node), then blocks it claimed ahead.
+    for (const cidr of hintsFor(ctx, req.node, req.family).slice(0, 3)) {
       if (ips.length >= req.n) return ips;
+      if (!inPools(req.pools, cidr)) continue;
+      const pre = req.hint?.cidr === cidr ? req.hint : undefined;
+      const r = await allocFromBlock(ctx, cidr, req.n - ips.length, req, req.node, pre);
+      if (r === 'stale' || r.length === 0) dropHint(ctx, req.node, req.family, cidr);
+      if (r !== 'stale') ips.push(...r);
     }
+    if (ips.length >= req.n) return ips;
     const [affinities, blocks] = await Promise.all([listAffinities(ctx, req.signal), listBlocks(ctx, req.signal)]);
     const mine = affinities
       .filter((a) => a.spec.node === req.node && inPools(req.pools, a.spec.cidr))

@@ -34,8 +34,13 @@ export interface Ctx {
   metrics: IpamMetrics | undefined;
   opts: Required<IpamInit>;
   stats: IpamStats;
-  /** The own block each node last allocated from, per family (`<node>/<family>` → CIDR): tried first. */
-  hints: Map<string, string>;
+  /** Own blocks to try first, per node and family (`<node>/<family>` → CIDRs, most recent first). */
+  hints: Map<string, string[]>;
+  /**
+   * The last version of each block this Ipam wrote: used optimistically as the read before a
+   * compare-and-swap (a stale one costs one Conflict and a re-read, never a wrong write).
+   */
+  blockCache: Map<string, IPAMBlock>;
   /** Called when an own block runs low (claim-ahead); set by `Ipam`. */
   onLowBlock?: (node: string, family: 4 | 6, pools: IPPool[], config: IPAMConfigurationSpec) => void;
 }
@@ -50,7 +55,6 @@ export const DEFAULT_INIT: Required<IpamInit> = {
   leakGraceMs: 15 * 60_000,
   blockStart: 'hashed',
   claimAhead: true,
-  cacheTtlMs: 0,
 };
 
 /** Calico's IPAMConfiguration defaults. */
@@ -169,4 +173,26 @@ export async function updateCas<R extends Resource>(ds: Datastore, obj: R, signa
     if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${obj.kind} ${obj.metadata.name} was deleted concurrently`, {}, { cause: e });
     throw e;
   }
+}
+
+/** The own blocks to try first for `node` and `family`. */
+export function hintsFor(ctx: Ctx, node: string, family: number): string[] {
+  return ctx.hints.get(`${node}/${family}`) ?? [];
+}
+
+/** Adds a hint (at the front: the block just used; at the back: a block claimed ahead). */
+export function addHint(ctx: Ctx, node: string, family: number, cidr: string, front: boolean): void {
+  const rest = hintsFor(ctx, node, family).filter((c) => c !== cidr);
+  ctx.hints.set(`${node}/${family}`, (front ? [cidr, ...rest] : [...rest, cidr]).slice(0, 4));
+}
+
+/** Drops a hint (the block is full, gone, or no longer the node's). */
+export function dropHint(ctx: Ctx, node: string, family: number, cidr: string): void {
+  ctx.hints.set(`${node}/${family}`, hintsFor(ctx, node, family).filter((c) => c !== cidr));
+}
+
+/** Remembers the version of a block just written (bounded; cleared when full). */
+export function rememberBlock(ctx: Ctx, b: IPAMBlock): void {
+  if (ctx.blockCache.size >= 1024) ctx.blockCache.clear();
+  ctx.blockCache.set(b.spec.cidr, b);
 }

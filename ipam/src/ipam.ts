@@ -18,7 +18,9 @@ import {
   selectorMatches,
   tryParseIp,
   type AllocationAttribute,
+  type IPAMConfiguration,
   type IPAMConfigurationSpec,
+  type Resource,
   type IPPool,
   type IpFamily,
   type Node,
@@ -28,10 +30,11 @@ import { claimBlock, releaseBlock, type ReleaseBlockResult } from './affinity.js
 import { allocateFamily, blockCidrOf, claimAhead, type FamilyRequest } from './allocate.js';
 import { allocateOrdinal, ATTR_NODE, ATTR_TIMESTAMP, ordinalsOfHandle } from './block.js';
 import { buildReport, snapshot, type CheckReport, type LiveWorkload } from './check.js';
-import { DEFAULT_INIT, getBlock, getConfig, getOpt, isoNow, listAffinities, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
+import { DEFAULT_CONFIG, DEFAULT_INIT, getBlock, hintsFor, getConfig, getOpt, isoNow, listAffinities, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
 import { runGc, type GcOptions, type GcResult } from './gc.js';
 import { adjustHandle, getHandle } from './handles.js';
+import { WatchCache } from './cache.js';
 import { affinityNode, ipipTunnelHandle, validateHandle, validateNode, vxlanTunnelHandle } from './names.js';
 import { poolBlockSize, poolOf, selectPools, type SelectorMatcher } from './pools.js';
 import { releaseByHandle, releaseIps, type ReleaseIpsResult } from './release.js';
@@ -65,6 +68,7 @@ export class Ipam {
       opts: { ...DEFAULT_INIT, ...init },
       stats: { conflicts: 0, retries: 0, allocated: 0, released: 0, claims: 0 },
       hints: new Map(),
+      blockCache: new Map(),
     };
     if (this.ctx.opts.claimAhead) this.ctx.onLowBlock = (node, family, pools, config) => this.claimAheadFor(node, family, pools, config);
   }
@@ -74,7 +78,7 @@ export class Ipam {
   private claimAheadFor(node: string, family: IpFamily, pools: IPPool[], config: IPAMConfigurationSpec): void {
     const key = `${node}/${family}`;
     if (this.background.has(key)) return;
-    const p = claimAhead(this.ctx, node, pools, config)
+    const p = claimAhead(this.ctx, node, family, pools, config)
       .catch((e: unknown) => this.ctx.log.warn({ node, err: e }, 'claiming a block ahead failed; the next allocation will claim one'))
       .finally(() => this.background.delete(key));
     this.background.set(key, p);
@@ -104,31 +108,51 @@ export class Ipam {
     return sel !== null && selectorMatches(sel, labels);
   };
 
-  private readonly cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  private caches: { pools: WatchCache<IPPool>; config: WatchCache<IPAMConfiguration>; nodes: WatchCache<Node> } | undefined;
+  private stopCaches: AbortController | undefined;
+  private cacheRuns: Promise<void>[] = [];
 
-  /** `read()`, or its result from within the last `cacheTtlMs` (failures are not cached). */
-  private cached<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const ttl = this.ctx.opts.cacheTtlMs;
-    if (ttl <= 0) return read();
-    const now = this.ctx.clock.now();
-    const hit = this.cache.get(key);
-    if (hit && now - hit.at < ttl) return hit.value as Promise<T>;
-    const value = read();
-    this.cache.set(key, { at: now, value });
-    value.catch(() => this.cache.delete(key));
-    return value;
+  /**
+   * Starts watch-fed caches of pools, the IPAM configuration and nodes (resolves once loaded),
+   * so allocations read them from memory instead of the datastore; they lag the datastore by
+   * the watch delay only. Without `start`, every request reads them, as Calico does.
+   */
+  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.caches) return;
+    const ac = new AbortController();
+    opts.signal?.addEventListener('abort', () => ac.abort(), { once: true });
+    const { ds, clock, log } = this.ctx;
+    this.caches = { pools: new WatchCache(ds, 'IPPool', clock, log), config: new WatchCache(ds, 'IPAMConfiguration', clock, log), nodes: new WatchCache(ds, 'Node', clock, log) };
+    this.stopCaches = ac;
+    const all = Object.values(this.caches) as WatchCache<Resource>[];
+    this.cacheRuns = all.map((c) => c.run(ac.signal));
+    await Promise.all(all.map((c) => c.whenReady(ac.signal)));
+  }
+
+  /** Stops the caches and waits for background work (claim-ahead); call before closing the datastore. */
+  async stop(): Promise<void> {
+    this.stopCaches?.abort();
+    await Promise.all(this.cacheRuns);
+    this.caches = undefined;
+    this.cacheRuns = [];
+    await this.idle();
   }
 
   private pools(signal?: AbortSignal): Promise<IPPool[]> {
-    return this.cached('pools', () => listPools(this.ctx, signal));
+    const c = this.caches?.pools;
+    return c?.ready ? Promise.resolve(c.list()) : listPools(this.ctx, signal);
   }
 
   private config(signal?: AbortSignal): Promise<IPAMConfigurationSpec> {
-    return this.cached('config', () => getConfig(this.ctx, signal));
+    const c = this.caches?.config;
+    return c?.ready ? Promise.resolve({ ...DEFAULT_CONFIG, ...(c.get('default')?.spec ?? {}) }) : getConfig(this.ctx, signal);
   }
 
   private getNode(node: string, signal?: AbortSignal): Promise<Node> {
-    return this.cached(`node/${node}`, () => this.readNode(node, signal));
+    const c = this.caches?.nodes;
+    const n = c?.ready ? c.get(node) : undefined;
+    // A node not (yet) in the cache is read from the datastore: it may have just been created.
+    return n ? Promise.resolve(n) : this.readNode(node, signal);
   }
 
   private async readNode(node: string, signal?: AbortSignal): Promise<Node> {
@@ -162,8 +186,10 @@ export class Ipam {
     const attr = this.attr(req.handle, req.node, req.attrs);
     const { signal } = req;
     const hint = (family: IpFamily, n: number): Promise<FamilyRequest['hint']> => {
-      const cidr = n > 0 ? this.ctx.hints.get(`${req.node}/${family}`) : undefined;
-      return cidr === undefined ? Promise.resolve(undefined) : getBlock(this.ctx, cidr, signal).then((block) => ({ cidr, block }));
+      const cidr = n > 0 ? hintsFor(this.ctx, req.node, family)[0] : undefined;
+      if (cidr === undefined) return Promise.resolve(undefined);
+      const known = this.ctx.blockCache.get(cidr); // optimistic: our own last write of it
+      return known ? Promise.resolve({ cidr, block: known }) : getBlock(this.ctx, cidr, signal).then((block) => ({ cidr, block }));
     };
     const [node, pools, config, hint4, hint6] = await Promise.all([
       this.getNode(req.node, signal), this.pools(signal), this.config(signal), hint(4, num4), hint(6, num6),

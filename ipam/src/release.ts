@@ -12,7 +12,7 @@
  */
 import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, type IPAMBlock, type IPPool } from '@tabby/api';
 import { releaseHandleInBlock, releaseOrdinals, isEmpty, ordinalsOfHandle, type BlockRelease } from './block.js';
-import { getBlock, isoNow, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
+import { getBlock, isoNow, listBlocks, listPools, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
 import { adjustHandle, getHandle } from './handles.js';
 import { blockCidrOf, BLOCK_EMPTY_SINCE } from './allocate.js';
@@ -40,7 +40,7 @@ export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) 
     if (!block) return [];
     const r = fn(block);
     if (r.released.length === 0) return [];
-    await updateCas(ctx.ds, { ...block, metadata: stampEmpty(ctx, block, r.spec), spec: r.spec }, signal);
+    rememberBlock(ctx, await updateCas(ctx.ds, { ...block, metadata: stampEmpty(ctx, block, r.spec), spec: r.spec }, signal));
     return r.released;
   }, signal);
   const perHandle = new Map<string, number>();

@@ -69,12 +69,6 @@ export interface IpamInit {
    * eighth, so that allocations rarely wait for a claim [true].
    */
   claimAhead?: boolean;
-  /**
-   * Reuse pools, IPAMConfiguration and Node labels read within this many ms [0: read them on
-   * every request, as Calico does]. A positive value trades up to that much staleness (a pool
-   * just disabled, a node just relabelled) for three fewer datastore reads per allocation.
-   */
-  cacheTtlMs?: number;
   /** Where a node starts looking for a free block: a hash of its name, or random ['hashed']. */
   blockStart?: 'hashed' | 'random';
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cidrContains, isTabbyError, type BlockAffinity, type IPAMBlock, type IPAMHandle } from '@tabby/api';
+import { cidrContains, isTabbyError, type BlockAffinity, type IPAMBlock, type IPAMHandle, type IPPool } from '@tabby/api';
+import { poll } from '@tabby/testkit';
 import { dump, invariantProblems, node, pool, setup, state } from './helpers.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
@@ -105,17 +106,26 @@ describe('autoAssign', () => {
     expect(await ipam.ipsByHandle('h1')).toEqual(first.ipv4);
   });
 
-  it('with cacheTtlMs, sees a relabelled node once the cache expires', async () => {
-    const { mk, mem, clock } = await setup({
+  it('with started caches, follows pool and node changes through the watch', async () => {
+    const { mk, mem } = await setup({
       pools: [pool('a', '10.0.0.0/24', { nodeSelector: "zone == 'a'" }), pool('b', '10.1.0.0/24', { nodeSelector: "zone == 'b'" })],
       nodes: [node('n1', { zone: 'a' })],
     });
-    const ipam = mk({ cacheTtlMs: 1000 });
-    await ipam.autoAssign({ handle: 'h1', node: 'n1', num4: 1 });
-    await mem.update({ ...(await mem.get({ kind: 'Node', name: 'n1' })), metadata: { name: 'n1', labels: { zone: 'b' } } });
-    expect(cidrContains('10.0.0.0/24', (await ipam.autoAssign({ handle: 'h2', node: 'n1', num4: 1 })).ipv4[0]!)).toBe(true);
-    clock.advance(1001);
-    expect(cidrContains('10.1.0.0/24', (await ipam.autoAssign({ handle: 'h3', node: 'n1', num4: 1 })).ipv4[0]!)).toBe(true);
+    const ipam = mk();
+    await ipam.start();
+    try {
+      expect(cidrContains('10.0.0.0/24', (await ipam.autoAssign({ handle: 'h0', node: 'n1', num4: 1 })).ipv4[0]!)).toBe(true);
+      await mem.update({ ...(await mem.get({ kind: 'Node', name: 'n1' })), metadata: { name: 'n1', labels: { zone: 'b' } } });
+      let i = 1;
+      await poll(async () => cidrContains('10.1.0.0/24', (await ipam.autoAssign({ handle: `h${i++}`, node: 'n1', num4: 1 })).ipv4[0]!), { what: 'the relabelled node to use pool b' });
+      const b = await mem.get<IPPool>({ kind: 'IPPool', name: 'b' });
+      await mem.update({ ...b, spec: { ...b.spec, disabled: true } });
+      await poll(async () => (await codeOf(ipam.autoAssign({ handle: 'x', node: 'n1', num4: 1 }))) === 'NoPoolForNode', { what: 'the disabled pool to be seen' });
+      await mem.create(node('n9'));
+      await ipam.autoAssign({ handle: 'new-node', node: 'n9', num4: 1, pools4: ['a'] });
+    } finally {
+      await ipam.stop();
+    }
   });
 
   it('honours the namespace selector', async () => {

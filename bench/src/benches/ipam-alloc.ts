@@ -3,7 +3,8 @@
  * 1. one node allocating sequentially: allocations/s and per-allocation latency;
  * 2. 8 nodes allocating at once (each its own Ipam and etcd client): aggregate allocations/s,
  *    p50/p99 latency of one allocation, compare-and-swap conflicts and retries; once with the
- *    defaults (pools, config and node read on every request) and once with `cacheTtlMs: 1000`.
+ *    defaults (pools, config and node read on every request) and once with the watch-fed
+ *    caches started (`Ipam.start()`).
  * 3. 8 allocators on a single node (all writing the same blocks): the contention worst case.
  * Each line carries the 1-minute load average: the machine is shared, so compare with care.
  * Args: [perNode=150] [single=300]. Cleans up etcd and its directory.
@@ -70,6 +71,8 @@ interface Run {
   perAllocator: number;
   init: IpamInit;
   label: string;
+  /** Start the watch-fed caches of pools, config and nodes. */
+  cached?: boolean;
 }
 
 async function concurrent(endpoint: string, run: Run, stores: Datastore[]): Promise<void> {
@@ -85,16 +88,17 @@ async function concurrent(endpoint: string, run: Run, stores: Datastore[]): Prom
     ipams.push(new Ipam({ datastore: ds }, run.init));
   }
   const nodeOf = (i: number): string => `node-${i % run.nodes}`;
+  if (run.cached) await Promise.all(ipams.map((ipam) => ipam.start()));
   await Promise.all(ipams.map((ipam, i) => ipam.blocksForNode(nodeOf(i)))); // open connections
   const t0 = performance.now();
   const lats = await Promise.all(ipams.map((ipam, i) => allocate(ipam, nodeOf(i), run.perAllocator, `a${i}`)));
   const secs = (performance.now() - t0) / 1000;
   const lat = lats.flat();
-  await Promise.all(ipams.map((ipam) => ipam.idle()));
+  await Promise.all(ipams.map((ipam) => ipam.stop()));
   const sum = (k: 'conflicts' | 'retries' | 'claims') => ipams.reduce((x, ipam) => x + ipam.stats[k], 0);
   const base = {
     bench: BENCH, run: run.label, nodes: run.nodes, allocators: run.allocators, allocations: lat.length,
-    cacheTtlMs: run.init.cacheTtlMs ?? 0, loadavg1: +loadavg()[0]!.toFixed(1),
+    cached: run.cached ?? false, loadavg1: +loadavg()[0]!.toFixed(1),
   };
   emit({ ...base, metric: 'allocations_per_second', value: +(lat.length / secs).toFixed(1), unit: 'alloc/s' });
   emit({ ...base, metric: 'latency_p50', value: +median(lat).toFixed(2), unit: 'ms' });
@@ -115,7 +119,7 @@ const bench: Bench = {
     try {
       await single(etcd.endpoint, count, stores);
       await concurrent(etcd.endpoint, { label: '8-nodes', nodes: 8, allocators: 8, perAllocator: perNode, init: {} }, stores);
-      await concurrent(etcd.endpoint, { label: '8-nodes-cached', nodes: 8, allocators: 8, perAllocator: perNode, init: { cacheTtlMs: 1000 } }, stores);
+      await concurrent(etcd.endpoint, { label: '8-nodes-cached', nodes: 8, allocators: 8, perAllocator: perNode, init: {}, cached: true }, stores);
       // Worst case for contention: 8 allocators on one node, all writing the same block.
       await concurrent(etcd.endpoint, { label: '1-node-8-allocators', nodes: 1, allocators: 8, perAllocator: perNode, init: {} }, stores);
     } finally {
