@@ -259,6 +259,9 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
   } }],
 ]);
 
+/** The same table indexed by type code (an array lookup on the hot path). */
+export const SPEC_BY_TYPE: ReadonlyArray<AttrSpec | undefined> = Array.from({ length: 256 }, (_, t) => ATTRIBUTE_SPECS.get(t));
+
 const NAMES: Record<number, string> = Object.fromEntries(Object.entries(AttrType).map(([k, v]) => [v, k]));
 
 /** A readable name of an attribute type, for messages. */

@@ -7,7 +7,7 @@
  * attributes. Decoded prefixes and attributes never alias the input buffer.
  */
 import { reconcileAs4 } from './as-path.js';
-import { ATTRIBUTE_SPECS, attrName, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
+import { SPEC_BY_TYPE, attrName, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
 import { updateError } from './errors.js';
 import { HEADER_LEN } from './header.js';
 import { checkNlri, decodeNlri } from './nlri.js';
@@ -50,7 +50,7 @@ export function decodeAttributes(
   const st = { ctx, opts, attrs: {} as PathAttributes, hasIpv4Nlri };
   const discarded: AttributeIssue[] = [];
   const withdrawIssues: AttributeIssue[] = [];
-  const seen = new Uint8Array(256);
+  const seen = new Int32Array(8); // one bit per attribute type code
   let p = start;
   while (p < end) {
     const flags = b[p]!;
@@ -85,19 +85,19 @@ function decodeOne(
   v: number,
   len: number,
   st: { ctx: CodecContext; opts: DecodeOptions; attrs: PathAttributes; hasIpv4Nlri: boolean },
-  seen: Uint8Array,
+  seen: Int32Array,
   discarded: AttributeIssue[],
   withdrawIssues: AttributeIssue[],
 ): void {
   const isMp = type === AttrType.MpReachNlri || type === AttrType.MpUnreachNlri;
-  if (seen[type]) {
+  if (seen[type >> 5]! & (1 << (type & 31))) {
     // RFC 7606 §3 g: duplicate MP attributes → reset; any other duplicate → keep the first.
     if (isMp) throw updateError(UpdateSubcode.MalformedAttributeList, `${attrName(type)} appears more than once`);
     discarded.push(issue(type, `duplicate ${attrName(type)} ignored`, 'RFC 7606 §3 g'));
     return;
   }
-  seen[type] = 1;
-  const spec = ATTRIBUTE_SPECS.get(type);
+  seen[type >> 5]! |= 1 << (type & 31);
+  const spec = SPEC_BY_TYPE[type];
   if (!spec) {
     // RFC 4271 §6.3: an unrecognised well-known attribute → session reset.
     if ((flags & AttrFlag.Optional) === 0) {
@@ -196,15 +196,14 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptio
 function missingWellKnown(r: AttributesResult, hasIpv4Nlri: boolean): void {
   const a = r.attrs;
   if (!hasIpv4Nlri && !(a.mpReach && a.mpReach.nlri.length > 0)) return;
-  const reported = (t: number): boolean => r.withdrawIssues.some((i) => i.attrType === t);
-  const need: Array<[number, boolean]> = [
-    [AttrType.Origin, a.origin !== undefined],
-    [AttrType.AsPath, a.asPath !== undefined],
-    [AttrType.NextHop, !hasIpv4Nlri || a.nextHop !== undefined],
-  ];
-  for (const [t, ok] of need) {
-    if (!ok && !reported(t)) r.withdrawIssues.push(issue(t, `well-known ${attrName(t)} missing`, 'RFC 7606 §3 d'));
-  }
+  if (a.origin === undefined) missing(r, AttrType.Origin);
+  if (a.asPath === undefined) missing(r, AttrType.AsPath);
+  if (hasIpv4Nlri && a.nextHop === undefined) missing(r, AttrType.NextHop);
+}
+
+function missing(r: AttributesResult, t: number): void {
+  for (const i of r.withdrawIssues) if (i.attrType === t) return; // already reported as malformed
+  r.withdrawIssues.push(issue(t, `well-known ${attrName(t)} missing`, 'RFC 7606 §3 d'));
 }
 
 function treatAsWithdraw(withdrawn: Prefix[], nlri: Prefix[], attrs: PathAttributes, issues: AttributeIssue[]): UpdateOutcome {
