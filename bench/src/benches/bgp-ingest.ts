@@ -52,6 +52,13 @@ export function peakRss(pid: number): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+/** CPU seconds (user + system) `pid` has used so far, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
 /** Epoch ms of a BIRD `since` stamp ("HH:MM:SS.mmm", today, local time). */
 export function birdSince(since: string): number {
   const [h, m, s] = since.split(':') as [string, string, string];
@@ -86,7 +93,8 @@ export async function startTabby(net: TestNet, ns: Netns, yaml: string, extraArg
   const { dir, remove } = tempDir('tabby-bgp-bench-');
   const socket = join(dir, 'status.sock');
   writeFileSync(join(dir, 'tabby.yaml'), `${yaml}\nstatusSocket: ${socket}\n`);
-  const proc = net.spawn(ns, process.execPath, [...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', 'warn']);
+  const envArgs = (process.env.TABBY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', 'warn']);
   const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 20_000, what: 'tabby-bgp status socket' });
   if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
   return {
@@ -146,7 +154,7 @@ export async function establishedAt(bird: BirdDaemon, timeoutMs = 60_000): Promi
   return birdSince(p.since);
 }
 
-async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number; rss: number }> {
+async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number; rss: number; cpu: number }> {
   const net = new TestNet();
   try {
     const { src, rcv } = await benchTopology(net);
@@ -154,12 +162,14 @@ async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number;
     const r = await startReceiver(name, net, rcv);
     await source.birdc('enable', 'p');
     const t0 = await establishedAt(source);
-    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' || name === 'bird' ? 25 : 250, what: `${name} to hold ${n} routes` });
+    const cpu0 = cpuSeconds(r.pid);
+    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' ? 25 : 100, what: `${name} to hold ${n} routes` });
     const seconds = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(r.pid) - cpu0;
     const rss = peakRss(r.pid);
     await r.stop();
     await source.stop();
-    return { seconds, rss };
+    return { seconds, rss, cpu };
   } finally {
     await net.cleanup();
   }
@@ -180,7 +190,7 @@ const bench: Bench = {
     for (const n of sizes) {
       for (const name of receivers) {
         const k = (name === 'gobgp' || name === 'frr') && n >= 1_000_000 ? Math.min(runs, slowRuns) : runs;
-        const res: Array<{ seconds: number; rss: number }> = [];
+        const res: Array<{ seconds: number; rss: number; cpu: number }> = [];
         for (let i = 0; i < k; i++) {
           try {
             res.push(await oneRun(name, n));
@@ -192,6 +202,7 @@ const bench: Bench = {
         const secs = res.map((r) => r.seconds);
         const rss = median(res.map((r) => r.rss));
         emit({ bench: 'bgp-ingest', metric: 'ingest_time', value: Number(median(secs).toFixed(3)), unit: 's', receiver: name, routes: n, runs: res.length, samples: secs.map((s) => Number(s.toFixed(3))) });
+        emit({ bench: 'bgp-ingest', metric: 'receiver_cpu', value: Number(median(res.map((r) => r.cpu)).toFixed(2)), unit: 's', receiver: name, routes: n, runs: res.length, note: 'CPU the receiver used from Established to all routes (includes answering the count polls)' });
         emit({ bench: 'bgp-ingest', metric: 'peak_rss', value: Number((rss / 1e6).toFixed(1)), unit: 'MB', receiver: name, routes: n, runs: res.length });
         emit({ bench: 'bgp-ingest', metric: 'peak_rss_per_route', value: Math.round(rss / n), unit: 'B', receiver: name, routes: n, runs: res.length });
       }
