@@ -75,8 +75,3 @@ export function str(buf: Uint8Array, at: number, len: number): string {
   while (end < at + len && buf[end] !== 0) end++;
   return utf8.decode(buf.subarray(at, end));
 }
-
-/** Requires an attribute to be at least `n` bytes. */
-export function need(len: number, n: number, what: string): void {
-  if (len < n) throw new DecodeError(`${what}: attribute of ${len} bytes, need ${n}`);
-}

@@ -67,15 +67,18 @@ export class NlWriter {
     return at;
   }
 
+  /** Writes a u8 at an absolute offset already written (a header field). */
   u8At(at: number, v: number): void {
     this.buf[at] = v & 0xff;
   }
 
+  /** Writes a native-endian u16 at an absolute offset. */
   u16At(at: number, v: number): void {
     this.buf[at] = v & 0xff;
     this.buf[at + 1] = (v >>> 8) & 0xff;
   }
 
+  /** Writes a native-endian u32 at an absolute offset. */
   u32At(at: number, v: number): void {
     const b = this.buf;
     b[at] = v & 0xff;
