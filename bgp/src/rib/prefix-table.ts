@@ -199,15 +199,19 @@ export class NumTable implements PrefixTable<number> {
     this.vals = new Int32Array(cap);
     this.auxArr = oldAux ? new Int32Array(cap) : undefined;
     this.mask = cap - 1;
+    const keys = this.keysArr;
+    const vals = this.vals;
+    const aux = this.auxArr;
+    const mask = this.mask;
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
       if (k === EMPTY) continue;
-      const j = -1 - this.find(k);
-      this.keysArr[j] = k;
-      this.vals[j] = oldVals[i]!;
-      if (oldAux && this.auxArr) this.auxArr[j] = oldAux[i]!;
+      let j = hashKey(k) & mask; // keys are distinct: probe for a free slot only
+      while (keys[j]! !== EMPTY) j = (j + 1) & mask;
+      keys[j] = k;
+      vals[j] = oldVals[i]!;
+      if (oldAux && aux) aux[j] = oldAux[i]!;
     }
-    this.lastKey = -2; // the placement probes above memoised insertion slots
   }
 
   forEach(fn: (v: number, k: number, aux: number) => void): void {
