@@ -69,6 +69,9 @@ describe('PeerSession over loopback TCP', () => {
     a.s.start();
     b.s.start();
     await poll(() => a.s.state === 'Established' && b.s.state === 'Established', { what: 'Established' });
+    // both sides connected at once: collision detection leaves exactly one session on each side
+    expect(a.events.filter((e) => e.type === 'established')).toHaveLength(1);
+    expect(b.events.filter((e) => e.type === 'established')).toHaveLength(1);
     expect(a.s.negotiated).toMatchObject({ holdTime: 90, keepaliveTime: 30, routeRefresh: true, fourOctetAs: true, families: ['ipv4-unicast', 'ipv6-unicast'] });
 
     const ctx = a.s.negotiated!.sendContext;
@@ -90,6 +93,7 @@ describe('PeerSession over loopback TCP', () => {
     expect(a.s.sendRouteRefresh('ipv6-unicast')).toBe(true);
     await poll(() => b.events.some((e) => e.type === 'route-refresh' && e.message.afi === 2), { what: 'ROUTE-REFRESH' });
 
+    expect(a.events.some((e) => e.type === 'down') || b.events.some((e) => e.type === 'down')).toBe(false);
     a.s.stop();
     await poll(() => b.events.some((e) => e.type === 'down' && e.reason.cause === 'notification-received' && e.reason.notification.subcode === 2), { what: 'Cease 2 at B' });
     expect(a.s.state).toBe('Idle');

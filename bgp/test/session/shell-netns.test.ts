@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { poll as rawPoll, TestNet, type Proc } from '@tabby/testkit';
+import { poll as rawPoll, TestNet, type Netns, type Proc } from '@tabby/testkit';
 
 /** `poll` that appends the children's latest output to a timeout error. */
 async function poll<T>(fn: () => T, opts: { what: string; timeout?: number }, procs: () => Proc[] = () => []): Promise<unknown> {
@@ -47,9 +47,10 @@ describe.skipIf(!isRoot)('session shell over real TCP in network namespaces', ()
   const net = new TestNet();
   let a: Proc;
   let b: Proc;
+  let nsA: Netns;
 
   beforeAll(async () => {
-    const nsA = await net.netns('sa');
+    nsA = await net.netns('sa');
     const nsB = await net.netns('sb');
     const ifA = net.name('sa0');
     const ifB = net.name('sb0');
@@ -91,6 +92,18 @@ describe.skipIf(!isRoot)('session shell over real TCP in network namespaces', ()
     await poll(() => established(a, 'fd00::2') >= 1 && established(b, 'fd00::1') >= 1, what('IPv6 Established'), both);
     const e = events(a).find((x) => x.ev === 'established' && x.peer === '10.0.0.2');
     expect(e).toMatchObject({ holdTime: 3, families: ['ipv4-unicast', 'ipv6-unicast'] });
+  });
+
+  it('keeps exactly one TCP connection per peer after collisions are resolved', async () => {
+    const sessions = async (): Promise<string> => nsA.exec('ss', '-Htn', 'state', 'established', '( sport = :179 or dport = :179 )');
+    await poll(
+      async () => {
+        const lines = (await sessions()).trim().split('\n').filter(Boolean);
+        return lines.length === 2 && lines.some((l) => l.includes('10.0.0.2')) && lines.some((l) => l.includes('fd00::2'));
+      },
+      what('one connection per transport'),
+      both,
+    );
   });
 
   it('delivers UPDATEs sent with sendUpdates, on both transports', async () => {
