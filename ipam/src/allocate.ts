@@ -247,7 +247,8 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
     for (const cidr of hintsFor(ctx, req.node, req.family).slice(0, 3)) {
       if (ips.length >= req.n) return ips;
       if (!inPools(req.pools, cidr)) continue;
-      const pre = req.hint?.cidr === cidr ? req.hint : undefined;
+      // Our own last write of the block beats a read made before this request got its turn.
+      const pre = !ctx.blockCache.has(cidr) && req.hint?.cidr === cidr ? req.hint : undefined;
       const r = await allocFromBlock(ctx, cidr, req.n - ips.length, req, req.node, pre);
       if (r === 'stale' || r.length === 0) dropHint(ctx, req.node, req.family, cidr);
       if (r !== 'stale') ips.push(...r);

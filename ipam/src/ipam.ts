@@ -35,6 +35,7 @@ import { ipamError } from './errors.js';
 import { runGc, type GcOptions, type GcResult } from './gc.js';
 import { adjustHandle, getHandle } from './handles.js';
 import { WatchCache } from './cache.js';
+import { KeyedMutex } from './mutex.js';
 import { affinityNode, ipipTunnelHandle, validateHandle, validateNode, vxlanTunnelHandle } from './names.js';
 import { poolBlockSize, poolOf, selectPools, type SelectorMatcher } from './pools.js';
 import { releaseByHandle, releaseIps, type ReleaseIpsResult } from './release.js';
@@ -176,6 +177,8 @@ export class Ipam {
     return this.assign(req, () => true);
   }
 
+  private readonly perNode = new KeyedMutex();
+
   private async assign(req: AutoAssignRequest, poolFilter: (p: IPPool) => boolean): Promise<AutoAssignResult> {
     validateHandle(req.handle);
     validateNode(req.node);
@@ -202,16 +205,19 @@ export class Ipam {
     const undo = async (ips: string[]): Promise<void> => {
       await releaseIps(this.ctx, ips, req.handle, signal);
     };
-    const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4, hint: hint4 }, undo);
-    let ipv6: string[];
-    try {
-      ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6, hint: hint6 }, undo);
-    } catch (e: unknown) {
-      if (ipv4.length > 0) await undo(ipv4);
-      throw e;
-    }
-    this.ctx.log.debug({ node: req.node, handle: req.handle, ipv4, ipv6 }, 'assigned addresses');
-    return { ipv4, ipv6 };
+    // One allocation per node at a time in this process: they would only race for the same block.
+    return this.perNode.run(req.node, async () => {
+      const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4, hint: hint4 }, undo);
+      let ipv6: string[];
+      try {
+        ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6, hint: hint6 }, undo);
+      } catch (e: unknown) {
+        if (ipv4.length > 0) await undo(ipv4);
+        throw e;
+      }
+      this.ctx.log.debug({ node: req.node, handle: req.handle, ipv4, ipv6 }, 'assigned addresses');
+      return { ipv4, ipv6 };
+    });
   }
 
   /** Assigns one specific address (claiming its block for `node` if the block does not exist yet). */

@@ -5,7 +5,8 @@
  *    p50/p99 latency of one allocation, compare-and-swap conflicts and retries; once with the
  *    defaults (pools, config and node read on every request) and once with the watch-fed
  *    caches started (`Ipam.start()`).
- * 3. 8 allocators on a single node (all writing the same blocks): the contention worst case.
+ * 3. 8 allocators on a single node (all writing the same blocks): the contention worst case;
+ *    then the same 8 request streams through one Ipam, whose per-node queue avoids the races.
  * Each line carries the 1-minute load average: the machine is shared, so compare with care.
  * Args: [perNode=150] [single=300]. Cleans up etcd and its directory.
  */
@@ -73,6 +74,8 @@ interface Run {
   label: string;
   /** Start the watch-fed caches of pools, config and nodes. */
   cached?: boolean;
+  /** One Ipam (one process, e.g. the node agent) serves all the allocators' requests. */
+  shared?: boolean;
 }
 
 async function concurrent(endpoint: string, run: Run, stores: Datastore[]): Promise<void> {
@@ -83,22 +86,26 @@ async function concurrent(endpoint: string, run: Run, stores: Datastore[]): Prom
   for (let i = 0; i < run.nodes; i++) await admin.create(node(`node-${i}`));
   const ipams: Ipam[] = [];
   for (let i = 0; i < run.allocators; i++) {
+    if (run.shared && i > 0) {
+      ipams.push(ipams[0]!);
+      continue;
+    }
     const ds = createEtcdDatastore({ endpoints: endpoint, prefix });
     stores.push(ds);
     ipams.push(new Ipam({ datastore: ds }, run.init));
   }
   const nodeOf = (i: number): string => `node-${i % run.nodes}`;
-  if (run.cached) await Promise.all(ipams.map((ipam) => ipam.start()));
+  if (run.cached) await Promise.all([...new Set(ipams)].map((ipam) => ipam.start()));
   await Promise.all(ipams.map((ipam, i) => ipam.blocksForNode(nodeOf(i)))); // open connections
   const t0 = performance.now();
   const lats = await Promise.all(ipams.map((ipam, i) => allocate(ipam, nodeOf(i), run.perAllocator, `a${i}`)));
   const secs = (performance.now() - t0) / 1000;
   const lat = lats.flat();
-  await Promise.all(ipams.map((ipam) => ipam.stop()));
-  const sum = (k: 'conflicts' | 'retries' | 'claims') => ipams.reduce((x, ipam) => x + ipam.stats[k], 0);
+  await Promise.all([...new Set(ipams)].map((ipam) => ipam.stop()));
+  const sum = (k: 'conflicts' | 'retries' | 'claims') => [...new Set(ipams)].reduce((x, ipam) => x + ipam.stats[k], 0);
   const base = {
     bench: BENCH, run: run.label, nodes: run.nodes, allocators: run.allocators, allocations: lat.length,
-    cached: run.cached ?? false, loadavg1: +loadavg()[0]!.toFixed(1),
+    cached: run.cached ?? false, shared: run.shared ?? false, loadavg1: +loadavg()[0]!.toFixed(1),
   };
   emit({ ...base, metric: 'allocations_per_second', value: +(lat.length / secs).toFixed(1), unit: 'alloc/s' });
   emit({ ...base, metric: 'latency_p50', value: +median(lat).toFixed(2), unit: 'ms' });
@@ -122,6 +129,8 @@ const bench: Bench = {
       await concurrent(etcd.endpoint, { label: '8-nodes-cached', nodes: 8, allocators: 8, perAllocator: perNode, init: {}, cached: true }, stores);
       // Worst case for contention: 8 allocators on one node, all writing the same block.
       await concurrent(etcd.endpoint, { label: '1-node-8-allocators', nodes: 1, allocators: 8, perAllocator: perNode, init: {} }, stores);
+      // The same load through one Ipam (the node agent): its per-node queue removes the races.
+      await concurrent(etcd.endpoint, { label: '1-node-8-streams-one-ipam', nodes: 1, allocators: 8, perAllocator: perNode, init: {}, shared: true }, stores);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await etcd.stop();
