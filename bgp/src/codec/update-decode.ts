@@ -162,7 +162,7 @@ export function locateUpdateFields(b: Uint8Array): UpdateFields {
   if (p + 4 > end) throw updateError(UpdateSubcode.MalformedAttributeList, 'UPDATE shorter than its fixed fields');
   const wLen = rd16(b, p);
   p += 2;
-  // RFC 4271 §6.3 (kept by RFC 7606 §3 a): inconsistent lengths → Malformed Attribute List, reset.
+  // RFC 4271 §6.3 (unchanged by RFC 7606): inconsistent lengths → Malformed Attribute List, reset.
   if (p + wLen + 2 > end) throw updateError(UpdateSubcode.MalformedAttributeList, `withdrawn routes length ${wLen} overruns the message`);
   const w: [number, number] = [p, p + wLen];
   p += wLen;
@@ -187,9 +187,35 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptio
   else nlriCount = decodeNlri(b, f.nlri[0], f.nlri[1], 1, v4AddPath, nlri).length;
   const r = decodeAttributes(b, f.attributes[0], f.attributes[1], ctx, opts, nlriCount > 0);
   missingWellKnown(r, nlriCount > 0);
-  if (r.withdrawIssues.length > 0) return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
+  if (r.withdrawIssues.length > 0) {
+    const first = r.withdrawIssues[0]!;
+    // RFC 7606 §5.2: path attributes but no reachable NLRI — an error calling for more than
+    // "attribute discard" resets the session (nothing to withdraw; the NLRI may be what broke).
+    // An MP_REACH of a family we do not parse counts as reachable.
+    const reachable = nlriCount > 0 || (r.attrs.mpReach?.nlri.length ?? 0) > 0 || (r.attrs.unknown ?? []).some((u) => u.type === AttrType.MpReachNlri);
+    if (!reachable) throw updateError(subcodeOf(first), `${first.reason} in an UPDATE without reachable NLRI (RFC 7606 §5.2)`);
+    return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
+  }
   const attrs = !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(r.attrs) : r.attrs;
   return { action: 'accept', update: { type: 'update', withdrawn, attributes: attrs, nlri }, discarded: r.discarded };
+}
+
+/** The RFC 4271 §6.3 subcode naming an attribute problem, for the NOTIFICATION of a reset. */
+function subcodeOf(i: AttributeIssue): number {
+  if (i.rule === 'RFC 7606 §4') return UpdateSubcode.MalformedAttributeList;
+  if (i.rule === 'RFC 7606 §3 c') return UpdateSubcode.AttributeFlagsError;
+  switch (i.attrType) {
+    case AttrType.Origin:
+      return UpdateSubcode.InvalidOriginAttribute;
+    case AttrType.AsPath:
+      return UpdateSubcode.MalformedAsPath;
+    case AttrType.NextHop:
+      return UpdateSubcode.InvalidNextHopAttribute;
+    case AttrType.LocalPref:
+      return UpdateSubcode.AttributeLengthError;
+    default:
+      return UpdateSubcode.OptionalAttributeError;
+  }
 }
 
 /** RFC 7606 §3 d: with NLRI present, a missing ORIGIN, AS_PATH (or NEXT_HOP for IPv4 NLRI) → treat-as-withdraw. */

@@ -102,6 +102,12 @@ const cases: Case[] = [
   { name: 'NEXT_HOP missing with IPv4 NLRI', msg: update({ attrs: [ORIGIN, AS_PATH], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §3 d' } },
   { name: 'AS_PATH missing with MP_REACH NLRI', msg: update({ attrs: [MP_REACH, ORIGIN] }), expect: { withdraw: 'RFC 7606 §3 d' } },
   { name: 'no attributes with only withdrawals', msg: update({ withdrawn: NLRI }), expect: { accept: [] } },
+  // RFC 7606 §5.2: attributes but no reachable NLRI — anything beyond attribute discard resets
+  { name: 'COMMUNITIES length 5 without NLRI', msg: update({ attrs: [...BASE, 'c0 08 05 0000000000'] }), expect: { reset: [3, 9] } },
+  { name: 'ORIGIN value 3 with only withdrawals', msg: update({ withdrawn: NLRI, attrs: ['40 01 01 03', AS_PATH, NEXT_HOP] }), expect: { reset: [3, 6] } },
+  { name: 'overrun without NLRI', msg: update({ attrs: [...BASE, '80 04 0a 00000001'] }), expect: { reset: [3, 1] } },
+  { name: 'ATOMIC_AGGREGATE length 1 without NLRI (discard still applies)', msg: update({ attrs: [...BASE, '40 06 01 00'] }), expect: { accept: [6] } },
+  { name: 'MED length 3 with MP_REACH NLRI', msg: update({ attrs: [MP_REACH, ORIGIN, AS_PATH, '80 04 03 000001'] }), expect: { withdraw: 'RFC 7606 §7.4' } },
   // RFC 4271 §6.3 (kept by RFC 7606): inconsistent lengths, NLRI syntax (RFC 7606 §5.3), unknown well-known
   { name: 'total attribute length overruns the message', msg: hex('ffffffffffffffffffffffffffffffff 0019 02 0000 0010 4001'), expect: { reset: [3, 1] } },
   { name: 'withdrawn routes length overruns the message', msg: hex('ffffffffffffffffffffffffffffffff 0017 02 0010 0000'), expect: { reset: [3, 1] } },
