@@ -16,11 +16,14 @@ import { withNetns, type NetnsRef } from './netns.js';
 import { runBatch, type BatchResult, type CallOptions } from './ops.js';
 import { NetlinkSocket, type SocketOptions } from './socket.js';
 import { Subscription } from './subscription.js';
+import type { NetlinkLogger, NetlinkMetrics } from './metrics.js';
 
 /** Replaceable I/O of a client. */
 export interface NetlinkComponents {
   /** Opens a NETLINK_ROUTE socket (in the client's namespace) bound to legacy group mask 0. */
   openSocket?: (netns: NetnsRef | undefined) => NativeSocket;
+  metrics?: NetlinkMetrics;
+  logger?: NetlinkLogger;
 }
 
 /** Options of `Netlink.open`. */
@@ -82,6 +85,10 @@ export class Netlink implements Executor {
   static async open(opts: NetlinkOpenOptions = {}): Promise<Netlink> {
     const openSocket = opts.components?.openSocket ?? defaultOpenSocket;
     const sock = new NetlinkSocket(openSocket(opts.netns), opts.socket);
+    sock.onOverrun = () => {
+      opts.components?.metrics?.overrun('request');
+      opts.components?.logger?.warn({ netns: opts.netns }, 'netlink request socket overflowed: acks lost');
+    };
     return new Netlink(sock, opts, openSocket);
   }
 
@@ -89,15 +96,27 @@ export class Netlink implements Executor {
    * Sends many requests (as few sendto calls as the receive buffer allows), each acknowledged;
    * the result lists every request's outcome. Never throws for a refused request.
    */
-  batch(reqs: readonly Request[], opts?: CallOptions): Promise<BatchResult> {
-    return runBatch(this.sock, reqs, opts);
+  async batch(reqs: readonly Request[], opts?: CallOptions): Promise<BatchResult> {
+    const res = await runBatch(this.sock, reqs, opts);
+    this.observe(res);
+    return res;
   }
 
   /** Runs one request; throws its typed NetlinkError when the kernel refuses it. */
   async exec(req: Request, opts?: CallOptions): Promise<void> {
     const res = await runBatch(this.sock, [req], opts);
+    this.observe(res);
     const first = res.results[0]!;
     if (!first.ok) throw first.error;
+  }
+
+  private observe(res: BatchResult): void {
+    const { metrics, logger } = this.opts.components ?? {};
+    metrics?.requests(res.results.length);
+    for (const f of res.failed) {
+      metrics?.failed(`${f.request.kind}.${f.request.op}`, f.error.errnoName ?? f.error.code);
+      logger?.debug({ err: f.error.message, op: `${f.request.kind}.${f.request.op}` }, 'netlink request failed');
+    }
   }
 
   /** Joins RTNLGRP_* groups on a new socket in this client's namespace. */
@@ -111,6 +130,12 @@ export class Netlink implements Executor {
       throw syscallError(e, `join groups ${groups.join(',')}`);
     }
     const sub = new Subscription(sock);
+    const { metrics, logger } = this.opts.components ?? {};
+    if (metrics) sub.on('event', (ev: { type: string }) => metrics.event(ev.type));
+    sub.on('overrun', () => {
+      metrics?.overrun('subscription');
+      logger?.warn({ netns: this.opts.netns, groups }, 'netlink notifications lost (ENOBUFS): re-read the full state');
+    });
     this.subs.add(sub);
     sub.once('close', () => this.subs.delete(sub));
     return sub;

@@ -22,3 +22,4 @@ export { runBatch, runQuery, type BatchResult, type BatchItemResult, type CallOp
 export * from './managers.js';
 export * from './subscription.js';
 export * from './client.js';
+export * from './metrics.js';

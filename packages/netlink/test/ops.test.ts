@@ -1,7 +1,8 @@
 // Unit tests (no root): the socket layer over a fake transport that injects failures.
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import {
-  forEachMsg, Netlink, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSGERR_ATTR_MSG, NlWriter,
+  createNetlinkMetrics, forEachMsg, Netlink, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP_INTR, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, NLMSGERR_ATTR_MSG, NlWriter,
   RTM_GETROUTE, RTM_NEWROUTE, type NativeSocket, type NlMsg, type Request,
 } from '../src/index.js';
 
@@ -249,6 +250,27 @@ describe('subscriptions over a fake transport', () => {
     const pending = it.next();
     sub.close();
     expect(await pending).toEqual({ value: undefined, done: true });
+    nl.close();
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests, failures by errno, overruns and events in an injected registry', async () => {
+    const registry = new Registry();
+    const metrics = createNetlinkMetrics(registry);
+    const fake = new FakeSocket((_m, i) => (i === 1 ? { errno: 17 } : i === 3 ? 'drop' : { errno: 0 }));
+    const nl = await Netlink.open({ components: { openSocket: () => fake, metrics }, socket: { batchSize: 2 } });
+    await nl.batch(routes(4));
+    const text = await registry.metrics();
+    expect(text).toContain('tabby_netlink_requests_total 4');
+    expect(text).toContain('tabby_netlink_request_failures_total{op="route.add",reason="EEXIST"} 1');
+    expect(text).toContain('tabby_netlink_request_failures_total{op="route.add",reason="ENOBUFS"} 2');
+    expect(text).toContain('tabby_netlink_overruns_total{socket="request"} 1');
+    const sub = nl.subscribe(['ipv4-route']);
+    fake.queue.push(routeMsg(0, 1, 0));
+    fake.pollCb!(fake.drain(fake.pollBuf!));
+    expect(await registry.metrics()).toContain('tabby_netlink_events_total{type="route"} 1');
+    sub.close();
     nl.close();
   });
 });
