@@ -89,6 +89,7 @@ export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]
     a.origin ?? '-',
     segs(a.asPath),
     nextHops.join(','),
+    a.nextHop ?? '-',
     a.med ?? '-',
     a.localPref ?? '-',
     a.atomicAggregate ? 1 : 0,
@@ -104,14 +105,10 @@ export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]
   ].join('|');
 }
 
-function freezeAttrs(a: PathAttributes): Readonly<PathAttributes> {
-  for (const v of Object.values(a)) {
-    if (Array.isArray(v)) {
-      for (const x of v as unknown[]) if (typeof x === 'object' && x !== null) Object.freeze(x);
-      Object.freeze(v);
-    } else if (typeof v === 'object' && v !== null) Object.freeze(v);
-  }
-  return Object.freeze(a);
+function deepFreeze<T>(v: T): T {
+  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v; // typed arrays cannot be frozen
+  for (const x of Object.values(v)) deepFreeze(x);
+  return Object.freeze(v);
 }
 
 /** The next hops carried by an UPDATE's attributes: MP_REACH's if present, else NEXT_HOP. */
@@ -139,12 +136,14 @@ export class AttrStore {
     const key = attrKey(attrs, nextHops);
     const hit = this.byKey.get(key);
     if (hit) return hit;
-    const copy: PathAttributes = { ...attrs };
-    delete copy.mpReach;
-    delete copy.mpUnreach;
-    for (const k of Object.keys(copy) as (keyof PathAttributes)[]) if (copy[k] === undefined) delete copy[k];
+    const top: PathAttributes = { ...attrs };
+    delete top.mpReach;
+    delete top.mpUnreach;
+    for (const k of Object.keys(top) as (keyof PathAttributes)[]) if (top[k] === undefined) delete top[k];
+    // A deep copy (once per distinct set): freezing must not reach into the caller's objects.
+    const copy = structuredClone(top);
     const id = this.free.length > 0 ? this.free.pop()! : this.byId.length;
-    const set = new AttrSet(id, key, freezeAttrs(copy), Object.freeze([...nextHops]));
+    const set = new AttrSet(id, key, deepFreeze(copy), Object.freeze([...nextHops]));
     this.byKey.set(key, set);
     this.byId[id] = set;
     return set;

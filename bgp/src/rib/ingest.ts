@@ -67,7 +67,8 @@ export class Ingester {
     const res: IngestResult = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
     const u = 'action' in msg ? msg.update : msg;
     const withdrawOnly = 'action' in msg && msg.action === 'treat-as-withdraw';
-    const eor = endOfRibFamily(u);
+    // A treat-as-withdraw outcome with nothing left in it is not an End-of-RIB.
+    const eor = withdrawOnly ? undefined : endOfRibFamily(u);
     if (eor) {
       res.endOfRib = eor;
       return res;
@@ -83,7 +84,8 @@ export class Ingester {
       this.withdraw(p, u.nlri, 'ipv4-unicast', res);
       if (reach && reachFam) this.withdraw(p, reach.nlri, reachFam, res);
     } else {
-      if (u.nlri.length > 0) this.announce(p, u.nlri, 'ipv4-unicast', u.attributes, [u.attributes.nextHop ?? ''], res);
+      const nh = u.attributes.nextHop;
+      if (u.nlri.length > 0) this.announce(p, u.nlri, 'ipv4-unicast', u.attributes, nh !== undefined ? [nh] : [], res);
       if (reach && reachFam && reach.nlri.length > 0) this.announce(p, reach.nlri, reachFam, u.attributes, reach.nextHops, res);
     }
     const max = p.config.maxPrefixes;

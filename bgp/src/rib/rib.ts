@@ -178,6 +178,7 @@ export class Rib {
   peerUp(id: string, session: PeerSession, now: number): void {
     const p = this.peer(id);
     p.setSession(session);
+    this.exporter.clearCache(p); // next hop self and families may differ from a previous session
     const st = this.grState.get(p.index);
     if (st) {
       const r = gr.onSessionUp(st, session.gracefulRestart, now, this.grCfg.stalePathMs);

@@ -112,4 +112,23 @@ describe('Rib basics', () => {
     const r = rib();
     expect(() => r.ingest('nope', EOR4)).toThrow(expect.objectContaining({ code: 'rib-unknown-peer' }));
   });
+
+  it('an empty treat-as-withdraw outcome is not an End-of-RIB', () => {
+    const r = rib();
+    upPeer(r, { id: 'a', address: '10.0.0.2', asn: 65001 }, '2.2.2.2');
+    expect(r.ingest('a', { action: 'treat-as-withdraw', update: withdraw([]), issues: [] }).endOfRib).toBeUndefined();
+    expect(r.ingest('a', { action: 'accept', update: EOR4, discarded: [] }).endOfRib).toBe('ipv4-unicast');
+  });
+
+  it('does not freeze the caller objects it interns', () => {
+    const r = rib();
+    upPeer(r, { id: 'a', address: '10.0.0.2', asn: 65001 }, '2.2.2.2');
+    const msg = announce(['10.1.0.0/16'], { asPath: [{ type: 2, asns: [65001] }], communities: [1] });
+    r.ingest('a', msg);
+    expect(Object.isFrozen(msg.attributes.asPath)).toBe(false);
+    expect(Object.isFrozen(msg.attributes.asPath![0]!.asns)).toBe(false);
+    const stored = r.best(pfx('10.1.0.0/16'))!.attrs.attrs;
+    expect(Object.isFrozen(stored.asPath![0]!.asns)).toBe(true);
+  });
 });
+
