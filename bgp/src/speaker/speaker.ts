@@ -297,7 +297,8 @@ export class Speaker {
     if (!family || !rt.tx || !rt.negotiated || subtype !== 0) return; // BoRR/EoRR from the peer need nothing from us
     const enhanced = rt.negotiated.enhancedRouteRefresh;
     if (enhanced) rt.tx.marker(family, 1); // RFC 7313 §4: BoRR, the Adj-RIB-Out, EoRR
-    rt.tx.push(this.c.rib.routeRefresh(rt.cfg.address, family));
+    const u = this.c.rib.routeRefresh(rt.cfg.address, family);
+    rt.tx.push(enhanced ? { ...u, endOfRib: false } : u); // with enhanced refresh EoRR marks the end
     if (enhanced) rt.tx.marker(family, 2);
   }
 

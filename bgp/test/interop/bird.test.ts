@@ -108,4 +108,10 @@ describe('interop: tabby-bgp ↔ BIRD 2 (root)', () => {
     const r = await poll(async () => (await bird.routes('10.10.0.0/24')).find((x) => x.from === 'old'), { what: 'old BIRD to learn 10.10.0.0/24' });
     expect(r.attrs['BGP.as_path']).toBe('65001');
   });
+
+  it('SIGTERM sends Cease (Administrative Shutdown) and exits', async () => {
+    await tabby.stop();
+    expect(tabby.proc.running).toBe(false);
+    await poll(async () => /Administrative shutdown/i.test((await bird.protocol('tabby4'))?.info ?? ''), { what: 'BIRD to report the Cease' });
+  });
 });

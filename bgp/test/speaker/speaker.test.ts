@@ -1,0 +1,233 @@
+/**
+ * Speaker unit tests: fake sessions (recording what is written, raising upward events) around
+ * a real RIB and the real codec; no sockets, no root.
+ */
+import { describe, expect, it } from 'vitest';
+import { CeaseSubcode, decodeMessage, type Capability, type UpdateMessage, type UpdateOutcome } from '../../src/codec/index.js';
+import { Rib } from '../../src/rib/index.js';
+import type { Negotiated, PeerTransport, SessionConfig, SessionState, Upward } from '../../src/session/index.js';
+import { silentLogger, systemClock } from '../../src/session/index.js';
+import { Speaker, type SessionHandle, type SpeakerEvent, type SpeakerPeerConfig } from '../../src/speaker/index.js';
+
+const CTX = { fourOctetAs: true, addPath: new Set<never>(), extendedMessage: false };
+
+class FakeSession implements SessionHandle {
+  state: SessionState = 'Idle';
+  readonly written: Uint8Array[] = [];
+  readonly calls: string[] = [];
+  private readonly ls = new Set<(e: Upward) => void>();
+  constructor(
+    readonly config: SessionConfig,
+    readonly transport: PeerTransport,
+  ) {}
+  get peerAddress(): string {
+    return this.transport.peerAddress;
+  }
+  on(l: (e: Upward) => void): () => void {
+    this.ls.add(l);
+    return () => this.ls.delete(l);
+  }
+  raise(e: Upward): void {
+    for (const l of this.ls) l(e);
+  }
+  start(): void {
+    this.calls.push('start');
+  }
+  stop(subcode?: number): void {
+    this.calls.push(`stop ${subcode}`);
+  }
+  reset(subcode: number, after?: number): void {
+    this.calls.push(`reset ${subcode} ${after}`);
+  }
+  destroy(subcode?: number): void {
+    this.calls.push(`destroy ${subcode}`);
+  }
+  acceptIncoming(): void {}
+  sendUpdates(ms: readonly Uint8Array[]): boolean {
+    this.written.push(...ms);
+    return true;
+  }
+  sendEndOfRib(family: string): boolean {
+    this.calls.push(`eor ${family}`);
+    return true;
+  }
+  sendRouteRefresh(family: string, subtype = 0): boolean {
+    this.calls.push(`rr ${family} ${subtype}`);
+    return true;
+  }
+  drained(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Decoded UPDATEs written so far. */
+  updates(): UpdateMessage[] {
+    return this.written.map((m) => decodeMessage(m, CTX)).flatMap((d) => (d.type === 'update' ? [d.update] : []));
+  }
+  /** Goes Established with a peer that is GR capable when `gr`. */
+  establish(peerAs: number, peerId: string, opts: { gr?: boolean; enhanced?: boolean } = {}): void {
+    const caps: Capability[] = opts.gr ? [{ type: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] }] : [];
+    const n = {
+      localAs: this.config.localAs,
+      peerAs,
+      localId: this.config.localId,
+      peerId,
+      ibgp: peerAs === this.config.localAs,
+      holdTime: 90,
+      keepaliveTime: 30,
+      families: ['ipv4-unicast'],
+      fourOctetAs: true,
+      routeRefresh: true,
+      enhancedRouteRefresh: opts.enhanced ?? false,
+      extendedMessage: false,
+      addPath: { receive: [], send: [] },
+      peerGracefulRestart: undefined,
+      gracefulRestart: opts.gr ?? false,
+      receiveContext: CTX,
+      sendContext: CTX,
+      peerOpen: { type: 'open', version: 4, myAs: peerAs, holdTime: 90, bgpId: peerId, capabilities: caps },
+    } as Negotiated;
+    this.raise({ type: 'state', from: this.state, to: 'Established' });
+    this.state = 'Established';
+    this.raise({ type: 'established', conn: 'o1', negotiated: n });
+  }
+  update(u: Partial<UpdateMessage>, action: UpdateOutcome['action'] = 'accept'): void {
+    const update: UpdateMessage = { type: 'update', withdrawn: [], attributes: {}, nlri: [], ...u };
+    const outcome: UpdateOutcome = action === 'accept' ? { action, update, discarded: [] } : { action, update, issues: [] };
+    this.raise({ type: 'update', conn: 'o1', payload: { kind: 'decoded', outcome } });
+  }
+  down(cause: 'connection-lost' | 'admin'): void {
+    this.state = 'Idle';
+    const reason = cause === 'connection-lost' ? ({ cause } as const) : ({ cause: 'notification-sent', notification: { code: 6, subcode: 2, data: new Uint8Array() } } as const);
+    this.raise({ type: 'down', conn: 'o1', reason, negotiated: {} as Negotiated });
+  }
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+const p4 = (s: string) => ({ afi: 1 as const, addr: s.split('/')[0]!, len: Number(s.split('/')[1]) });
+const ATTRS = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }], nextHop: '10.0.0.2' };
+
+function setup(peers: SpeakerPeerConfig[], originate: string[] = []) {
+  const sessions = new Map<string, FakeSession>();
+  const created: FakeSession[] = [];
+  const rib = new Rib({ asn: 65001, routerId: '10.0.0.1' });
+  const speaker = new Speaker(
+    {
+      rib,
+      clock: systemClock,
+      logger: silentLogger,
+      localAddresses: async () => ({ v4: '10.0.0.1', v6: [] }),
+      sessionFactory: ({ config, transport }) => {
+        const s = new FakeSession(config, transport);
+        sessions.set(transport.peerAddress, s);
+        created.push(s);
+        return s;
+      },
+    },
+    { routerId: '10.0.0.1', asn: 65001, listen: null, peers, originate: originate.map((prefix) => ({ prefix })) },
+  );
+  const events: SpeakerEvent[] = [];
+  speaker.on((e) => events.push(e));
+  return { speaker, sessions, created, rib, events };
+}
+
+describe('Speaker', () => {
+  it('sends originated routes, then End-of-RIB, when a session comes up', async () => {
+    const { speaker, sessions } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'] }], ['10.10.0.0/24', '10.11.0.0/24']);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    expect(s.calls).toContain('start');
+    s.establish(65002, '10.0.0.2');
+    await tick();
+    await tick();
+    const u = s.updates();
+    expect(u.flatMap((x) => x.nlri.map((p) => `${p.addr}/${p.len}`)).sort()).toEqual(['10.10.0.0/24', '10.11.0.0/24']);
+    expect(u[0]!.attributes).toMatchObject({ origin: 0, nextHop: '10.0.0.1', asPath: [{ type: 2, asns: [65001] }] });
+    expect(s.calls.at(-1)).toBe('eor ipv4-unicast');
+  });
+
+  it('ingests UPDATEs, emits best-path changes, relays to other peers, and applies treat-as-withdraw', async () => {
+    const { speaker, sessions, events } = setup([
+      { address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'] },
+      { address: '10.0.0.3', asn: 65003, families: ['ipv4-unicast'] },
+    ]);
+    await speaker.start();
+    const [a, b] = [sessions.get('10.0.0.2')!, sessions.get('10.0.0.3')!];
+    a.update({ nlri: [p4('10.20.0.0/24')] }); // before Established: ignored
+    a.establish(65002, '10.0.0.2');
+    b.establish(65003, '10.0.0.3');
+    a.update({ attributes: ATTRS, nlri: [p4('10.20.0.0/24'), p4('10.21.0.0/24')] });
+    await tick();
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(2);
+    const best = events.flatMap((e) => (e.type === 'best' ? e.changes : []));
+    expect(best.map((c) => c.type)).toEqual(['add', 'add']);
+    const relayed = b.updates().flatMap((u) => u.nlri.map((p) => p.addr));
+    expect(relayed.sort()).toEqual(['10.20.0.0', '10.21.0.0']);
+    expect(b.updates().find((u) => u.nlri.length)!.attributes.asPath).toEqual([{ type: 2, asns: [65001, 65002] }]);
+    // RFC 7606: the codec turned a malformed announcement into withdrawals.
+    a.update({ withdrawn: [p4('10.20.0.0/24')] }, 'treat-as-withdraw');
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(1);
+    expect(b.updates().flatMap((u) => u.withdrawn.map((p) => p.addr))).toEqual(['10.20.0.0']);
+    expect(speaker.status().find((p) => p.address === '10.0.0.2')).toMatchObject({ state: 'Established', accepted: 1, updatesIn: 2 });
+  });
+
+  it('resets a peer that exceeds its max-prefix limit with Cease 1 and a restart delay', async () => {
+    const { speaker, sessions } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'], maxPrefixes: { limit: 2, restartAfterMs: 30_000 } }]);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    s.establish(65002, '10.0.0.2');
+    await tick();
+    s.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24'), p4('10.2.0.0/24'), p4('10.3.0.0/24')] });
+    expect(s.calls).toContain(`reset ${CeaseSubcode.MaximumPrefixesReached} 30000`);
+  });
+
+  it('keeps a graceful-restart peer\'s routes on connection loss, flushes them on admin down', async () => {
+    const { speaker, sessions } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'], gracefulRestart: { restartTime: 120 } }]);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    expect(s.config.gracefulRestart).toMatchObject({ restartTime: 120, forwarding: ['ipv4-unicast'] });
+    s.establish(65002, '10.0.0.2', { gr: true });
+    await tick();
+    s.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24')] });
+    s.down('connection-lost');
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(1); // stale, kept (RFC 4724 §4.2)
+    s.establish(65002, '10.0.0.2', { gr: true });
+    await tick();
+    s.update({}); // End-of-RIB without re-announcing: the stale route goes
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(0);
+    s.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24')] });
+    speaker.removePeer('10.0.0.2');
+    expect(s.calls).toContain(`destroy ${CeaseSubcode.PeerDeconfigured}`);
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(0);
+  });
+
+  it('answers ROUTE-REFRESH with the Adj-RIB-Out between BoRR and EoRR (RFC 7313)', async () => {
+    const { speaker, sessions } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'] }], ['10.10.0.0/24']);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    s.establish(65002, '10.0.0.2', { enhanced: true });
+    await tick();
+    await tick();
+    const before = s.updates().length;
+    s.raise({ type: 'route-refresh', conn: 'o1', message: { type: 'route-refresh', afi: 1, safi: 1, subtype: 0 } });
+    await tick();
+    expect(s.updates().length).toBe(before + 1);
+    expect(s.calls.slice(-2)).toEqual(['rr ipv4-unicast 1', 'rr ipv4-unicast 2']);
+  });
+
+  it('reconfigures peers at runtime without resetting unchanged sessions', async () => {
+    const base = { address: '10.0.0.2', asn: 65001, families: ['ipv4-unicast' as const] };
+    const { speaker, created } = setup([base, { address: '10.0.0.3', asn: 65003 }]);
+    await speaker.start();
+    const r = speaker.setPeers([{ ...base, routeReflectorClient: true }, { address: '10.0.0.4', asn: 65004 }]);
+    expect(r).toEqual({ added: ['10.0.0.4'], removed: ['10.0.0.3'], reset: [], updated: ['10.0.0.2'] });
+    expect(created[0]!.calls).toEqual(['start']);
+    const r2 = speaker.setPeers([{ ...base, routeReflectorClient: true, holdTime: 30 }, { address: '10.0.0.4', asn: 65004 }]);
+    expect(r2.reset).toEqual(['10.0.0.2']);
+    expect(created[0]!.calls).toContain(`destroy ${CeaseSubcode.PeerDeconfigured}`);
+    await speaker.stop();
+    expect(created.at(-1)!.calls).toContain(`stop ${CeaseSubcode.AdministrativeShutdown}`);
+  });
+});
