@@ -238,6 +238,7 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
   [AttrType.As4Path, { flags: OPT_T, action: 'discard', rule: 'RFC 6793 §6', decode(b, p, len, st) {
     const r = decodeAsPath(b, p, p + len, 4);
     if (typeof r === 'string') return `AS4_PATH ${r}`;
+    if (r.length === 0) return 'AS4_PATH is empty'; // RFC 7606 §3: only AS_PATH and ATOMIC_AGGREGATE may be empty
     // RFC 6793 §6: confederation segments in AS4_PATH make it malformed.
     if (r.some((s) => s.type > 2)) return 'AS4_PATH carries confederation segments';
     st.attrs.as4Path = r;

@@ -132,8 +132,10 @@ function decodeOne(
   // NEXT_HOP only matters for IPv4 NLRI (RFC 4760 §3): without it a bad one is just dropped.
   if (type === AttrType.NextHop && !st.hasIpv4Nlri) action = 'discard';
   if (action === 'reset') {
+    // RFC 7606 §5.3 / RFC 4760 §7: MP attribute errors — session reset or AFI/SAFI disable.
     const sub = flagError ? UpdateSubcode.AttributeFlagsError : UpdateSubcode.OptionalAttributeError;
-    throw updateError(sub, reason, copyBytes(b, v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len));
+    const family = len >= 3 ? { afi: rd16(b, v), safi: b[v + 2]! } : undefined;
+    throw updateError(sub, reason, copyBytes(b, v - (flags & AttrFlag.ExtendedLength ? 4 : 3), v + len), family);
   }
   (action === 'discard' ? discarded : withdrawIssues).push(issue(type, reason, flagError ? 'RFC 7606 §3 c' : spec.rule));
 }
@@ -162,7 +164,7 @@ export function locateUpdateFields(b: Uint8Array): UpdateFields {
   if (p + 4 > end) throw updateError(UpdateSubcode.MalformedAttributeList, 'UPDATE shorter than its fixed fields');
   const wLen = rd16(b, p);
   p += 2;
-  // RFC 4271 §6.3 (unchanged by RFC 7606): inconsistent lengths → Malformed Attribute List, reset.
+  // RFC 7606 §3 b (RFC 4271 §6.3): inconsistent lengths → Malformed Attribute List, session reset.
   if (p + wLen + 2 > end) throw updateError(UpdateSubcode.MalformedAttributeList, `withdrawn routes length ${wLen} overruns the message`);
   const w: [number, number] = [p, p + wLen];
   p += wLen;

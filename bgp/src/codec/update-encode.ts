@@ -116,10 +116,11 @@ function sharedAttributes(attrs: PathAttributes, v4: boolean, ctx: CodecContext)
 
 /**
  * Encodes `withdrawn` and `nlri` (all of `family`, sharing `attrs`) into as few UPDATEs as fit
- * the negotiated maximum size: withdrawals first, announcements after them (the message where the
- * withdrawals end also carries the first announcements). IPv4 unicast uses the classic fields
- * (and `attrs.nextHop`); IPv6 uses MP_UNREACH / MP_REACH with `attrs.mpReach.nextHops` (its
- * `nlri` is ignored). The shared attributes are encoded once. Returns [] when both lists are empty.
+ * the negotiated maximum size: withdrawal messages first, then announcements. RFC 7606 §5.1: a
+ * message carries only one of withdrawn routes, NLRI, MP_REACH_NLRI, MP_UNREACH_NLRI, so the two
+ * kinds never share a message. IPv4 unicast uses the classic fields (and `attrs.nextHop`); IPv6
+ * uses MP_UNREACH / MP_REACH with `attrs.mpReach.nextHops` (its `nlri` is ignored). The shared
+ * attributes are encoded once. Returns [] when both lists are empty.
  */
 export function encodeUpdates(
   attrs: PathAttributes,
@@ -149,7 +150,7 @@ export function encodeUpdates(
       free -= t.used + unreachFixed;
     }
     const nFrom = ni;
-    if (wi === withdrawn.length && ni < nlri.length) {
+    if (wi === wFrom && ni < nlri.length) {
       const t = take(nlri, ni, free - shared.length - reachFixed, addPath);
       ni = t.to;
       free -= t.used + shared.length + reachFixed;

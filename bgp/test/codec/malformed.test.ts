@@ -87,6 +87,7 @@ const cases: Case[] = [
   { name: 'AS4_PATH from a 4-octet peer', msg: update({ attrs: [...BASE, 'c0 11 06 02 01 0000fde9'], nlri: NLRI }), expect: { accept: [17] } },
   { name: 'AS4_PATH malformed', msg: update({ attrs: [ORIGIN, AS_PATH2, NEXT_HOP, 'c0 11 06 07 01 0000fde9'], nlri: NLRI }), ctx: ctx2, expect: { accept: [17] } },
   { name: 'AS4_PATH with a confederation segment', msg: update({ attrs: [ORIGIN, AS_PATH2, NEXT_HOP, 'c0 11 06 03 01 0000fde9'], nlri: NLRI }), ctx: ctx2, expect: { accept: [17] } },
+  { name: 'AS4_PATH empty', msg: update({ attrs: [ORIGIN, AS_PATH2, NEXT_HOP, 'c0 11 00'], nlri: NLRI }), ctx: ctx2, expect: { accept: [17] } },
   { name: 'AS4_AGGREGATOR length 6', msg: update({ attrs: [ORIGIN, AS_PATH2, NEXT_HOP, 'c0 12 06 fde9 0a000001'], nlri: NLRI }), ctx: ctx2, expect: { accept: [18] } },
   // RFC 7606 §3 c: flags in conflict → the attribute's own malformed handling
   { name: 'ORIGIN flagged optional', msg: update({ attrs: ['c0 01 01 00', AS_PATH, NEXT_HOP], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §3 c' } },
