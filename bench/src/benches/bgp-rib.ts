@@ -120,6 +120,31 @@ function phase(rib: Rib, o: Opts, peer: string, withdrawOnly: boolean): { ns: nu
   return { ns: Number(ns + flushNs) / o.routes, cpu: cpu / o.routes, flushNs: Number(flushNs) / o.routes, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
 }
 
+/**
+ * Control: the same chunked messages, timed the same way, but only each prefix's address is
+ * read (char by char). The floor any consumer of decoded UPDATEs pays on this machine.
+ */
+function control(o: Opts): number {
+  const updates = Math.ceil(o.routes / o.perUpdate);
+  let cpu = 0;
+  let sink = 0;
+  const chunk = 8 * o.flushEvery;
+  for (let base = 0; base < updates; base += chunk) {
+    const msgs: UpdateMessage[] = [];
+    for (let u = base; u < Math.min(updates, base + chunk); u++) msgs.push(update(o, u, 'a', false));
+    gc();
+    const c0 = cpuNs();
+    for (const m of msgs)
+      for (const p of m.nlri) {
+        let a = 0;
+        for (let i = 0; i < p.addr.length; i++) a = (a * 31 + p.addr.charCodeAt(i)) | 0;
+        sink ^= a + p.len;
+      }
+    cpu += cpuNs() - c0;
+  }
+  return sink === 0.5 ? -1 : cpu / o.routes;
+}
+
 async function run(args: string[]): Promise<void> {
   if (!(globalThis as { gc?: unknown }).gc) {
     const r = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
@@ -128,6 +153,7 @@ async function run(args: string[]): Promise<void> {
   }
   const o = parse(args);
   emit({ bench: 'bgp-rib', metric: 'calibration-loop', value: round(calibrate()), unit: 'ns/iteration', note: 'CPU ns of a trivial add loop: ~0.3 on an idle modern core' });
+  emit({ bench: 'bgp-rib', metric: 'control-read-prefixes', value: round(control(o)), unit: 'cpu-ns/route', note: 'reading decoded prefixes only, no RIB' });
   const base = mem();
   const rib = new Rib({ asn: 64512, routerId: '10.0.0.2', bestChanges: o.best });
   const families: ['ipv4-unicast'] = ['ipv4-unicast'];
