@@ -2,7 +2,9 @@
  * Automatic assignment of addresses of one family, in Calico's order: the node's own
  * (confirmed, affine) blocks first, then newly claimed blocks (up to `maxBlocksPerHost`, when
  * `autoAllocateBlocks`), then — unless `strictAffinity` — free addresses borrowed from other
- * nodes' blocks.
+ * nodes' blocks. `maxBlocksPerHost` is checked before each claim, as Calico does: allocators of
+ * one node in different processes racing to claim can overshoot it by one block each (one
+ * process queues its allocations per node, see mutex.ts).
  *
  * Invariants: an address is written into a block only by a compare-and-swap on that block's
  * revision, so two allocators can never both take one ordinal; the handle's count is raised

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { IPAMBlock } from '@tabby/api';
+import { allocationsOf } from '@tabby/ipam';
 import { MemoryDatastore } from './ds.js';
 import { FaultyDatastore, seeded } from './helpers.js';
 import { runWorkload, seedCluster, verify } from './workload.js';
@@ -17,4 +19,21 @@ describe('concurrent allocators (memory datastore)', () => {
       await verify(ds, r);
     });
   }
+
+  for (const seed of [5, 6]) it(`12 allocators on 3 nodes with strictAffinity and maxBlocksPerHost 2 on a small pool, seed ${seed}: exhaustion stays all-or-nothing`, async () => {
+    const ds = new FaultyDatastore(new MemoryDatastore());
+    const rnd = seeded(seed);
+    ds.jitter = () => Math.floor(rnd() * 4);
+    await seedCluster(ds, 3, { v4: '10.0.0.0/25', strictAffinity: true, maxBlocksPerHost: 2 });
+    const r = await runWorkload({ allocators: 12, nodes: 3, ops: 1000, seed, datastore: () => ds });
+    expect(r.exhausted).toBeGreaterThan(0);
+    await verify(ds, r);
+    // strictAffinity: nothing was borrowed. maxBlocksPerHost is checked before each claim (as in
+    // Calico), so each of a node's 4 concurrent allocators (separate processes) can overshoot by one.
+    const blocks = (await ds.list<IPAMBlock>({ kind: 'IPAMBlock' })).items;
+    for (const b of blocks) for (const a of allocationsOf(b)) expect(`host:${a.node}`).toBe(b.spec.affinity);
+    const perNode = new Map<string, number>();
+    for (const b of blocks.filter((x) => x.spec.cidr.startsWith('10.'))) perNode.set(b.spec.affinity!, (perNode.get(b.spec.affinity!) ?? 0) + 1);
+    for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(2 + 3);
+  });
 });

@@ -31,10 +31,11 @@ export interface WorkloadResult {
 }
 
 /** Seeds pools (a tight IPv4 pool with small blocks, an IPv6 pool) and nodes. */
-export async function seedCluster(ds: Datastore, nodes: number): Promise<void> {
-  await ds.create(pool('v4', '10.0.0.0/22', { blockSize: 28 }));
+export async function seedCluster(ds: Datastore, nodes: number, opts: { v4?: string; strictAffinity?: boolean; maxBlocksPerHost?: number } = {}): Promise<void> {
+  await ds.create(pool('v4', opts.v4 ?? '10.0.0.0/22', { blockSize: 28 }));
   await ds.create(pool('v6', 'fd00:1::/112', { blockSize: 124 }));
-  await ds.create({ apiVersion: 'tabby.dev/v1', kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: { strictAffinity: false, maxBlocksPerHost: 12, autoAllocateBlocks: true } });
+  const spec = { strictAffinity: opts.strictAffinity ?? false, maxBlocksPerHost: opts.maxBlocksPerHost ?? 12, autoAllocateBlocks: true };
+  await ds.create({ apiVersion: 'tabby.dev/v1', kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec });
   for (let n = 0; n < nodes; n++) await ds.create(node(`node-${n}`));
 }
 
