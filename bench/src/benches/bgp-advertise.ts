@@ -22,15 +22,11 @@ function receiverConfig(): string {
   return `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${RCV.addr} as ${RCV.asn}; neighbor ${MID.addr} as ${MID.asn}; passive on; ipv4 { import all; export none; }; }\n`;
 }
 
-function tabbyConfig(mode: Mode, n: number): string {
-  const lines = [`routerId: ${MID.addr}`, `asn: ${MID.asn}`, 'listen: { address: 0.0.0.0, port: 179 }', 'peers:'];
-  lines.push(`  - { address: ${RCV.addr}, asn: ${RCV.asn}, families: [ipv4-unicast] }`);
-  if (mode === 'relay') lines.push(`  - { address: ${SRC.addr}, asn: ${SRC.asn}, passive: true, families: [ipv4-unicast] }`);
-  if (mode === 'originate') {
-    lines.push('prefixes:');
-    for (let i = 0; i < n; i++) lines.push(`  - ${routeAddr(i)}/32`);
-  }
-  return lines.join('\n') + '\n';
+function tabbyConfig(mode: Mode, n: number): Record<string, unknown> {
+  const peers: unknown[] = [{ address: RCV.addr, asn: RCV.asn, families: ['ipv4-unicast'] }];
+  if (mode === 'relay') peers.push({ address: SRC.addr, asn: SRC.asn, passive: true, families: ['ipv4-unicast'] });
+  const prefixes = mode === 'originate' ? Array.from({ length: n }, (_, i) => `${routeAddr(i)}/32`) : [];
+  return { routerId: MID.addr, asn: MID.asn, listen: { address: '0.0.0.0', port: 179 }, peers, prefixes };
 }
 
 function birdMiddleConfig(): string {

@@ -88,14 +88,14 @@ export function tabbyStatus<T>(socket: string, req: object): Promise<T> {
   });
 }
 
-/** Starts `tabby-bgp` in `ns` with `yaml` (the status socket is added) and waits for its socket. */
-export async function startTabby(net: TestNet, ns: Netns, yaml: string, extraArgs: string[] = []): Promise<RunningReceiver & { proc: Proc; socket: string }> {
+/** Starts `tabby-bgp` in `ns` with `config` (written as JSON, which YAML accepts; the status socket is added) and waits for its socket. */
+export async function startTabby(net: TestNet, ns: Netns, config: Record<string, unknown>, extraArgs: string[] = []): Promise<RunningReceiver & { proc: Proc; socket: string }> {
   const { dir, remove } = tempDir('tabby-bgp-bench-');
   const socket = join(dir, 'status.sock');
-  writeFileSync(join(dir, 'tabby.yaml'), `${yaml}\nstatusSocket: ${socket}\n`);
+  writeFileSync(join(dir, 'tabby.yaml'), JSON.stringify({ ...config, statusSocket: socket }));
   const envArgs = (process.env.TABBY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', 'warn']);
-  const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 20_000, what: 'tabby-bgp status socket' });
+  const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 120_000, what: 'tabby-bgp status socket' });
   if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
   return {
     pid: proc.pid,
@@ -114,7 +114,12 @@ type ReceiverName = 'tabby' | 'bird' | 'gobgp' | 'frr';
 async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns): Promise<RunningReceiver> {
   switch (name) {
     case 'tabby':
-      return startTabby(net, ns, `routerId: ${RCV.addr}\nasn: ${RCV.asn}\nlisten: { address: ${RCV.addr}, port: 179 }\npeers:\n  - { address: ${SRC.addr}, asn: ${SRC.asn}, passive: true, families: [ipv4-unicast] }\n`);
+      return startTabby(net, ns, {
+        routerId: RCV.addr,
+        asn: RCV.asn,
+        listen: { address: RCV.addr, port: 179 },
+        peers: [{ address: SRC.addr, asn: SRC.asn, passive: true, families: ['ipv4-unicast'] }],
+      });
     case 'bird': {
       const d = await BirdDaemon.start({ ns, net }, `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${RCV.addr} as ${RCV.asn}; neighbor ${SRC.addr} as ${SRC.asn}; passive on; ipv4 { import all; export none; }; }\n`);
       return { pid: d.proc.pid, count: () => d.routeCount(), stop: () => d.stop() };

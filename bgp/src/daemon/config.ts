@@ -96,12 +96,29 @@ const peerSchema = z
   })
   .strict();
 
-const prefixSchema = z.union([
-  z.string(),
-  z
-    .object({ prefix: z.string(), med: z.number().int().min(0).max(0xffffffff).optional(), communities: z.array(community).optional(), nextHop: ip.optional() })
-    .strict(),
-]);
+const prefixObjectSchema = z
+  .object({ prefix: z.string(), med: z.number().int().min(0).max(0xffffffff).optional(), communities: z.array(community).optional(), nextHop: ip.optional() })
+  .strict();
+
+const V4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Canonical IPv4 CIDR text without bigint arithmetic (configs may list a million prefixes), or undefined. */
+export function canonicalV4Cidr(text: string): string | undefined {
+  const m = V4_CIDR.exec(text);
+  if (!m) return undefined;
+  const o = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  const len = Number(m[5]);
+  if (len > 32 || o.some((x) => x > 255)) return undefined;
+  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+  const v = ((((o[0]! << 24) | (o[1]! << 16) | (o[2]! << 8) | o[3]!) >>> 0) & mask) >>> 0;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${len}`;
+}
+
+function canonicalPrefix(text: string): string | undefined {
+  const v4 = canonicalV4Cidr(text);
+  if (v4 !== undefined) return v4;
+  return text.includes(':') && isCidr(text) ? canonicalCidr(text) : undefined;
+}
 
 const configSchema = z
   .object({
@@ -112,7 +129,8 @@ const configSchema = z
     holdTime: holdTime.default(90),
     gracefulRestartTime: z.number().int().min(1).max(4095).default(120),
     peers: z.array(peerSchema).default([]),
-    prefixes: z.array(prefixSchema).default([]),
+    // Elements are checked one by one below (strings on a fast path: there may be a million).
+    prefixes: z.array(z.unknown()).default([]),
     statusSocket: z.string().min(1).optional(),
   })
   .strict();
@@ -139,7 +157,8 @@ function parseCommunity(c: number | string): number {
 export function parseDaemonConfig(text: string, file: string): DaemonConfig {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // YAML is a superset of JSON; a JSON document (e.g. generated with a million prefixes) takes the fast parser.
+    raw = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYaml(text);
   } catch (e: unknown) {
     throw invalid(file, '(syntax)', e instanceof Error ? e.message : String(e));
   }
@@ -180,9 +199,17 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
     // RFC 4456 §7: a reflector without a configured cluster ID uses its router ID.
   }
   const prefixes = c.prefixes.map((p, i): OriginatedPrefix => {
-    const o = typeof p === 'string' ? { prefix: p } : p;
-    if (!isCidr(o.prefix)) throw invalid(file, `prefixes[${i}]${typeof p === 'string' ? '' : '.prefix'}`, `"${o.prefix}" is not a CIDR`);
-    return { prefix: canonicalCidr(o.prefix), med: o.med, communities: o.communities?.map(parseCommunity), nextHop: o.nextHop ? canonicalIp(o.nextHop) : undefined };
+    if (typeof p === 'string') {
+      const prefix = canonicalPrefix(p);
+      if (prefix === undefined) throw invalid(file, `prefixes[${i}]`, `"${p}" is not a CIDR`);
+      return { prefix };
+    }
+    const r = prefixObjectSchema.safeParse(p);
+    if (!r.success) throw invalid(file, fieldPath(['prefixes', i, ...r.error.issues[0]!.path]), r.error.issues[0]!.message);
+    const o = r.data;
+    const prefix = canonicalPrefix(o.prefix);
+    if (prefix === undefined) throw invalid(file, `prefixes[${i}].prefix`, `"${o.prefix}" is not a CIDR`);
+    return { prefix, med: o.med, communities: o.communities?.map(parseCommunity), nextHop: o.nextHop ? canonicalIp(o.nextHop) : undefined };
   });
   const listen = c.listen === null || c.listen === 'none' ? null : { address: canonicalIp(c.listen?.address ?? '0.0.0.0'), port: c.listen?.port ?? 179 };
   return { routerId: c.routerId, asn: c.asn, listen, clusterId: c.clusterId, holdTime: c.holdTime, peers, prefixes, statusSocket: c.statusSocket, gracefulRestartTime: c.gracefulRestartTime };

@@ -39,8 +39,19 @@ interface PeerRuntime {
   pending: Array<Extract<Upward, { type: 'update' }>> | undefined;
 }
 
-/** Parses CIDR text into the codec's Prefix. */
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** Parses CIDR text into the codec's Prefix (host bits cleared; IPv4 without bigint arithmetic). */
 export function toPrefix(cidr: string): Prefix {
+  const m = V4.exec(cidr);
+  if (m) {
+    const len = Number(m[5]);
+    const v = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+    if (len <= 32 && [m[1], m[2], m[3], m[4]].every((x) => Number(x) <= 255)) {
+      const a = len === 0 ? 0 : (v & ((0xffffffff << (32 - len)) >>> 0)) >>> 0;
+      return { afi: 1, addr: `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`, len };
+    }
+  }
   const c = parseCidr(cidr);
   return { afi: c.family === 4 ? 1 : 2, addr: c.text.slice(0, c.text.indexOf('/')), len: c.prefixLen };
 }
