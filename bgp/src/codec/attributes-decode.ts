@@ -156,6 +156,9 @@ function decodeMpUnreach(b: Uint8Array, p: number, len: number, st: DecodeState)
   return undefined;
 }
 
+/** RFC 5701 IPv6 Address Specific Extended Community (type 25): length-checked only (RFC 7606 §7.15). */
+export const IPV6_EXTENDED_COMMUNITIES = 25;
+
 /** The attribute table; types not listed are unrecognised. */
 export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, AttrSpec>([
   [AttrType.Origin, { flags: WK, action: 'withdraw', rule: 'RFC 7606 §7.1', decode(b, p, len, st) {
@@ -234,6 +237,12 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
     for (let i = 0; i < out.length; i++) out[i] = copyBytes(b, p + 8 * i, p + 8 * i + 8);
     st.attrs.extendedCommunities = out;
     return undefined;
+  } }],
+  [IPV6_EXTENDED_COMMUNITIES, { flags: OPT_T, action: 'withdraw', rule: 'RFC 7606 §7.15', decode(b, p, len, st) {
+    // RFC 5701: 20 octets each; validated here, carried on as an unrecognised transitive attribute.
+    const e = multiple(len, 20, 'IPV6_EXTENDED_COMMUNITIES');
+    if (e === undefined) (st.attrs.unknown ??= []).push({ flags: AttrFlag.Optional | AttrFlag.Transitive, type: IPV6_EXTENDED_COMMUNITIES, value: copyBytes(b, p, p + len) });
+    return e;
   } }],
   [AttrType.As4Path, { flags: OPT_T, action: 'discard', rule: 'RFC 6793 §6', decode(b, p, len, st) {
     const r = decodeAsPath(b, p, p + len, 4);

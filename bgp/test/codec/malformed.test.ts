@@ -82,6 +82,8 @@ const cases: Case[] = [
   { name: 'MP_REACH for IPv4 with a 5-octet next hop', msg: update({ attrs: ['80 0e 0e 0001 01 05 0a00000100 00 18 0a0100', ORIGIN, AS_PATH] }), expect: { reset: [3, 9] } },
   // RFC 7606 §7.14 EXTENDED_COMMUNITIES, RFC 8092 §6 LARGE_COMMUNITIES
   { name: 'EXTENDED_COMMUNITIES length 7', msg: update({ attrs: [...BASE, 'c0 10 07 00020000000000'], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.14' } },
+  { name: 'IPv6 address specific extended communities length 19 (RFC 7606 §7.15)', msg: update({ attrs: [...BASE, 'c0 19 13 ' + '00'.repeat(19)], nlri: NLRI }), expect: { withdraw: 'RFC 7606 §7.15' } },
+  { name: 'IPv6 address specific extended communities length 20 is kept', msg: update({ attrs: [...BASE, 'c0 19 14 ' + '00'.repeat(20)], nlri: NLRI }), expect: { accept: [] } },
   { name: 'LARGE_COMMUNITIES length 11', msg: update({ attrs: [...BASE, 'c0 20 0b 0000000000000000000000'], nlri: NLRI }), expect: { withdraw: 'RFC 8092 §6' } },
   // RFC 6793 §6 AS4_PATH / AS4_AGGREGATOR: attribute discard
   { name: 'AS4_PATH from a 4-octet peer', msg: update({ attrs: [...BASE, 'c0 11 06 02 01 0000fde9'], nlri: NLRI }), expect: { accept: [17] } },

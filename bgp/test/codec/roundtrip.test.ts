@@ -49,7 +49,7 @@ const segment = (types: Array<1 | 2 | 3 | 4>): fc.Arbitrary<AsPathSegment> =>
 
 function attrsArb(fourOctet: boolean): fc.Arbitrary<PathAttributes> {
   const segTypes: Array<1 | 2 | 3 | 4> = fourOctet ? [1, 2, 3, 4] : [1, 2];
-  const known = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32]);
+  const known = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 25, 32]);
   return fc.record(
     {
       origin: fc.constantFrom(0 as const, 1 as const, 2 as const),
