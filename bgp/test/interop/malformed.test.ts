@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poll } from '@tabby/testkit';
 import { BgpDaemon } from '../../src/daemon/daemon.js';
@@ -57,6 +58,7 @@ describe('interop: RFC 7606 outcomes from a raw test peer', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tabby-7606-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
   let daemon: BgpDaemon;
+  const registry = new Registry();
   let sock: Socket;
   const received: Buffer[] = [];
   let closed = false;
@@ -67,7 +69,7 @@ describe('interop: RFC 7606 outcomes from a raw test peer', () => {
   beforeAll(async () => {
     const file = join(dir, 'c.yaml');
     writeFileSync(file, `routerId: 10.0.0.1\nasn: 65001\nlisten: { address: 127.0.0.1, port: ${port} }\npeers:\n  - { address: 127.0.0.1, asn: 65002, passive: true, families: [ipv4-unicast] }\n`);
-    daemon = await BgpDaemon.start({ logger: silentLogger }, { configFile: file });
+    daemon = await BgpDaemon.start({ logger: silentLogger, registry }, { configFile: file });
     sock = createConnection({ host: '127.0.0.1', port });
     let buf = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {
@@ -114,6 +116,13 @@ describe('interop: RFC 7606 outcomes from a raw test peer', () => {
     await poll(() => routes().includes('10.5.0.0/24'), { what: '10.5.0.0/24 accepted' });
     expect(daemon.routes('10.5.0.0/24')[0]).toMatchObject({ asPath: '65002', nextHop: '10.9.9.9' });
     expect(peer().state).toBe('Established');
+  });
+
+  it('exports metrics: sessions by state, UPDATEs received, prefixes per peer', async () => {
+    const text = await registry.metrics();
+    expect(text).toContain('tabby_bgp_sessions{state="Established"} 1');
+    expect(text).toMatch(/tabby_bgp_updates_received_total\{peer="127\.0\.0\.1"\} [4-9]/);
+    expect(text).toMatch(/tabby_bgp_prefixes\{peer="127\.0\.0\.1",kind="accepted"\} 3/);
   });
 
   it('resets the session on a malformed NLRI field (RFC 7606 §5.3, UPDATE Message Error)', async () => {
