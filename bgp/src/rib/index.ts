@@ -30,5 +30,5 @@ export {
   type LocalGrConfig,
   type SessionEnd,
 } from './graceful-restart.js';
-export { prefixKey, keyToPrefix, keyToString, familyOf, FAMILIES, type PrefixKey } from './prefix-key.js';
+export { prefixKey, userPrefixKey, canonicalIpv6, keyToPrefix, keyToString, familyOf, FAMILIES, type PrefixKey } from './prefix-key.js';
 export { NumTable, StrTable, type PrefixTable } from './prefix-table.js';

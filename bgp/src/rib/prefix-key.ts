@@ -84,6 +84,62 @@ export function keyToString(key: PrefixKey): string {
   return `${formatIpv4(addr)}/${key - addr * 64}`;
 }
 
+/**
+ * RFC 5952 canonical text of an IPv6 address (lower case, leading zeros dropped, the longest
+ * run of two or more zero groups as "::"); the input unchanged when it does not parse.
+ */
+export function canonicalIpv6(addr: string): string {
+  const groups = expandIpv6(addr.toLowerCase());
+  if (!groups) return addr;
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best < 0) return hex.join(':');
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+}
+
+function expandIpv6(a: string): number[] | undefined {
+  const dbl = a.indexOf('::');
+  if (dbl !== a.lastIndexOf('::')) return undefined;
+  const parse = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const pieces = part.split(':');
+    for (let i = 0; i < pieces.length; i++) {
+      const x = pieces[i]!;
+      if (i === pieces.length - 1 && x.includes('.')) {
+        const v4 = parseIpv4(x); // RFC 4291 §2.2 form 3: trailing dotted quad
+        if (v4 < 0) return undefined;
+        out.push(Math.floor(v4 / 65536), v4 % 65536);
+      } else if (/^[0-9a-f]{1,4}$/.test(x)) out.push(parseInt(x, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  if (dbl < 0) {
+    const g = parse(a);
+    return g && g.length === 8 ? g : undefined;
+  }
+  const head = parse(a.slice(0, dbl));
+  const tail = parse(a.slice(dbl + 2));
+  if (!head || !tail || head.length + tail.length > 7) return undefined;
+  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/** Like `prefixKey`, for prefixes typed by people (config): IPv6 text is made canonical first. */
+export function userPrefixKey(p: Prefix): PrefixKey {
+  return p.afi === 2 ? `${canonicalIpv6(p.addr)}/${p.len}` : prefixKey(p);
+}
+
 /** The family of an (afi, safi) pair, or undefined if Tabby does not carry it. */
 export function familyOf(afi: number, safi: number): Family | undefined {
   if (safi !== 1) return undefined;

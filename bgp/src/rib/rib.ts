@@ -27,7 +27,7 @@ import { Ingester, type IngestResult } from './ingest.js';
 import { RibCore } from './loc-rib.js';
 import { LOCAL_PEER, PeerState, type PeerSession, type RibPeerConfig } from './peer.js';
 import type { LocalIdentity } from './policy.js';
-import { FAMILIES, keyToPrefix, prefixFamily, prefixKey, type PrefixKey } from './prefix-key.js';
+import { FAMILIES, keyToPrefix, prefixFamily, userPrefixKey, type PrefixKey } from './prefix-key.js';
 
 /** Error codes of the RIB. */
 export type RibErrorCode = 'rib-unknown-peer' | 'rib-duplicate-peer' | 'rib-too-many-peers' | 'rib-invalid-reconfigure';
@@ -252,12 +252,12 @@ export class Rib {
   originate(prefix: Prefix, attrs: PathAttributes = {}): void {
     const family = prefixFamily(prefix);
     const a = this.core.attrs.intern({ origin: 0, asPath: [], ...attrs });
-    if (!this.core.setPath(this.local, family, prefixKey(prefix), 0, a)) this.core.attrs.dropIfUnused(a);
+    if (!this.core.setPath(this.local, family, userPrefixKey(prefix), 0, a)) this.core.attrs.dropIfUnused(a);
   }
 
   /** Stops originating a local prefix. */
   withdrawOrigin(prefix: Prefix): void {
-    this.core.removePath(this.local, prefixFamily(prefix), prefixKey(prefix), 0);
+    this.core.removePath(this.local, prefixFamily(prefix), userPrefixKey(prefix), 0);
   }
 
   /** ROUTE-REFRESH from peer `id` (RFC 2918): everything in its Adj-RIB-Out for `family`, again. */
@@ -385,7 +385,7 @@ export class Rib {
   /** The best path for a prefix. */
   best(prefix: Prefix): BestPath | undefined {
     const f = prefixFamily(prefix);
-    return this.bestOf(f, prefixKey(prefix));
+    return this.bestOf(f, userPrefixKey(prefix));
   }
 
   private bestOf(family: Family, key: PrefixKey): BestPath | undefined {

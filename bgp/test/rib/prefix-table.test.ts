@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { keyToPrefix, NumTable, prefixKey } from '../../src/rib/index.js';
+import { canonicalIpv6, keyToPrefix, NumTable, prefixKey } from '../../src/rib/index.js';
+import { pfx, rib } from './helpers.js';
 
 describe('NumTable', () => {
   it('behaves like a Map under random set/put/delete/clear sequences', () => {
@@ -66,3 +67,25 @@ describe('prefix keys', () => {
     expect(() => prefixKey({ afi: 1, addr: '10.0.0.256', len: 8 })).toThrow(TypeError);
   });
 });
+
+describe('IPv6 canonical text (RFC 5952)', () => {
+  it.each([
+    ['2001:DB8:0:0:0:0:0:1', '2001:db8::1'],
+    ['2001:db8:0000:0000:1:0:0:0', '2001:db8:0:0:1::'], // the longest run
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // a tie: the first run
+    ['fd00:0:0::', 'fd00::'],
+    ['::', '::'],
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
+    ['::ffff:10.0.0.1', '::ffff:a00:1'],
+    ['not-an-address', 'not-an-address'],
+  ])('%s → %s', (a, b) => expect(canonicalIpv6(a)).toBe(b));
+
+  it('originate and withdrawOrigin accept non-canonical IPv6 text', () => {
+    const r = rib();
+    r.originate({ afi: 2, addr: 'FD00:0:0::', len: 122 });
+    expect(r.best(pfx('fd00::/122'))?.peer).toBe('local');
+    r.withdrawOrigin({ afi: 2, addr: 'fd00:0000::', len: 122 });
+    expect(r.locRibSize('ipv6-unicast')).toBe(0);
+  });
+});
+
