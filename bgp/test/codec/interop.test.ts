@@ -163,8 +163,9 @@ function replayAll(c: Capture, ctx: CodecContext): UpdateMessage[] {
   return out;
 }
 
-async function rawPeer(net: TestNet, ns: Netns, addr: string, as: string, families: string, addPath: boolean): Promise<Proc> {
-  const p = net.spawn(ns, process.execPath, ['--import', 'tsx', peerScript, 'listen', addr, '179', as, addr, families, '1', addPath ? '1' : '0'], { cwd: repoRoot });
+async function rawPeer(net: TestNet, ns: Netns, addr: string, as: string, families: string, addPath: boolean, minPrefixes: number): Promise<Proc> {
+  const args = [peerScript, 'listen', addr, '179', as, addr, families, '1', addPath ? '1' : '0', String(minPrefixes)];
+  const p = net.spawn(ns, process.execPath, ['--import', 'tsx', ...args], { cwd: repoRoot });
   await poll(() => p.output.includes('listening'), { timeout: 30_000, what: 'raw peer listening' });
   return p;
 }
@@ -177,7 +178,7 @@ describe.skipIf(!isRoot || !hasGobgp)('codec with real GoBGP messages (root)', (
     const p = await net.netns('gp');
     const g = await net.netns('gg');
     await net.veth(p, net.name('gp0'), g, net.name('gg0'), '10.0.0.1/24', '10.0.0.2/24');
-    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', true);
+    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', true, 3);
     const gobgp = await GobgpDaemon.start({ ns: g, net }, `
 global:
   config: { as: 4200000001, router-id: 10.0.0.2, port: -1 }
@@ -224,7 +225,7 @@ describe.skipIf(!isRoot || !hasFrr)('codec with real FRR messages (root)', () =>
     const p = await net.netns('fp');
     const f = await net.netns('ff');
     await net.veth(p, net.name('fp0'), f, net.name('ff0'), '10.0.0.1/24', '10.0.0.2/24');
-    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', false);
+    const peer = await rawPeer(net, p, '10.0.0.1', '65002', 'ipv4-unicast,ipv6-unicast', false, 3);
     await FrrDaemon.start({ ns: f, net }, `
 hostname frr
 route-map OUT permit 10

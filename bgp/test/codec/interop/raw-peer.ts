@@ -4,20 +4,22 @@
  * the codec, and prints every received message as a JSON line {hex} until it has seen End-of-RIB
  * for each family in the arguments (or the deadline passes). No session logic beyond that.
  *
- * Also stops when nothing arrived for 4 s after the first UPDATE (for speakers that send no
- * End-of-RIB).
+ * Also stops when nothing arrived for 4 s after at least MIN_PREFIXES announced prefixes (for
+ * speakers that send no End-of-RIB).
  *
- * Args: listen|connect HOST PORT MY_AS BGP_ID FAMILIES(comma list) [4octet=1|0] [addpath=0|1]
+ * Args: listen|connect HOST PORT MY_AS BGP_ID FAMILIES(comma list) [4octet=1|0] [addpath=0|1] [MIN_PREFIXES=1]
  */
 import { createConnection, createServer, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage, isEndOfRib, MessageReader, type Capability, type CodecContext, type Family } from '../../../src/codec/index.js';
 
-const [mode, host, port, myAsText, bgpId, familiesText, fourText, addPathText] = process.argv.slice(2);
+const [mode, host, port, myAsText, bgpId, familiesText, fourText, addPathText, minText] = process.argv.slice(2);
 const myAs = Number(myAsText);
 const families = (familiesText ?? 'ipv4-unicast').split(',') as Family[];
 const four = fourText !== '0';
 const wantAddPath = addPathText === '1';
 let idle: NodeJS.Timeout | undefined;
+const minPrefixes = Number(minText ?? 1);
+let announced = 0;
 const deadline = setTimeout(() => finish('timeout'), 20_000);
 
 function toHex(b: Uint8Array): string {
@@ -55,8 +57,9 @@ function run(sock: Socket): void {
       } else if (d.type === 'keepalive') {
         sock.write(encodeMessage({ type: 'keepalive' }, ctx));
       } else if (d.type === 'update') {
+        if (d.action === 'accept') announced += d.update.nlri.length + (d.update.attributes.mpReach?.nlri.length ?? 0);
         clearTimeout(idle);
-        idle = setTimeout(() => finish('idle'), 4000);
+        if (announced >= minPrefixes) idle = setTimeout(() => finish('idle'), 4000);
         const eor = isEndOfRib(d.update);
         if (eor) seen.add(eor);
         if (families.every((f) => seen.has(f))) finish('end-of-rib');
