@@ -282,6 +282,12 @@ export class Ipam {
     validateNode(node);
     const [, pools, config] = await Promise.all([this.getNode(node, opts.signal), this.pools(opts.signal), this.config(opts.signal)]);
     const c = this.blockCidr(pools, cidr);
+    if (config.maxBlocksPerHost > 0) {
+      const mine = (await listAffinities(this.ctx, opts.signal)).filter((a) => a.spec.node === node && a.spec.state !== 'pendingDeletion');
+      if (!mine.some((a) => a.spec.cidr === c.text) && mine.length >= config.maxBlocksPerHost) {
+        throw ipamError('MaxBlocksReached', `node "${node}" already holds ${mine.length} blocks (maxBlocksPerHost ${config.maxBlocksPerHost}): release one (releaseAffinity) or raise the limit in IPAMConfiguration`, { node, prefix: c.text });
+      }
+    }
     const r = await claimBlock(this.ctx, node, c, config.strictAffinity, opts.signal);
     if (r.kind === 'taken') throw ipamError('BlockOwnedByOtherNode', `block ${c.text} is affine to node "${r.owner ?? '?'}": pick another block or release it there first`, { prefix: c.text, owner: r.owner });
   }

@@ -136,6 +136,16 @@ describe('autoAssign', () => {
     expect(cidrContains('10.0.0.0/24', other.ipv4[0]!)).toBe(true);
   });
 
+  it('refuses an explicit claim beyond maxBlocksPerHost', async () => {
+    const { ipam, mem } = await setup({ config: { maxBlocksPerHost: 1 } });
+    await ipam.claimAffinity('n1', '10.0.0.0/26');
+    await ipam.claimAffinity('n1', '10.0.0.0/26'); // idempotent
+    const before = await dump(mem);
+    expect(await codeOf(ipam.claimAffinity('n1', '10.0.0.64/26'))).toBe('MaxBlocksReached');
+    expect(await dump(mem)).toBe(before);
+    expect(await codeOf(ipam.claimAffinity('n2', '10.0.0.0/26'))).toBe('BlockOwnedByOtherNode');
+  });
+
   it('assigns a specific address once', async () => {
     const { ipam, mem } = await setup();
     expect(await ipam.assignIp({ ip: '10.0.0.77', handle: 'fixed', node: 'n1' })).toBe('10.0.0.77');

@@ -28,6 +28,7 @@ describe('bad input: a typed error that says what to do, and nothing written', (
     ['address in a disabled pool', (i) => i.assignIp({ ip: '10.1.0.5', handle: 'h', node: 'n1' }), 'PoolDisabled', /enable the pool/],
     ['malformed address', (i) => i.releaseIps(['10.0.0.300']), 'InvalidRequest', /not an IP address/],
     ['malformed block', (i) => i.claimAffinity('n1', '10.0.0/26'), 'InvalidRequest', /not a CIDR/],
+    ['not a block of the pool', (i) => i.claimAffinity('n1', '10.0.0.0/29'), 'InvalidRequest', /not a block of pool/],
   ];
   for (const [name, call, code, msg] of cases) {
     it(name, async () => {
