@@ -9,9 +9,9 @@
  * MP_REACH/MP_UNREACH are written by the UPDATE encoder, first (RFC 7606 §5.1).
  */
 import { AS_TRANS, as4PathOf, hasFourOctetAsn, writeAsPath } from './as-path.js';
-import { encodeError } from './errors.js';
+import { checkUint, encodeError } from './errors.js';
 import { ByteWriter } from './writer.js';
-import { AttrFlag, AttrType, type CodecContext, type PathAttributes } from './types.js';
+import { AttrFlag, AttrType, type AsPathSegment, type CodecContext, type PathAttributes } from './types.js';
 
 const WK = AttrFlag.Transitive;
 const OPT = AttrFlag.Optional;
@@ -37,11 +37,20 @@ export function writeAttr(w: ByteWriter, flags: number, type: number, body: (w: 
 }
 
 function u32(v: number, field: string): (w: ByteWriter) => void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw encodeError(`${field} ${v} is not a 32-bit unsigned integer`);
+  checkUint(v, 0xffffffff, field);
   return (w) => w.u32(v);
 }
 
+/** RFC 4271 §4.3 segment types 1-4; RFC 7607: AS 0 is never sent. */
+function checkAsPath(segs: readonly AsPathSegment[], field: string): void {
+  for (const s of segs) {
+    checkUint(s.type, 4, `${field} segment type`, 1);
+    for (const a of s.asns) checkUint(a, 0xffffffff, `${field} ASN`, 1);
+  }
+}
+
 function writeAggregator(w: ByteWriter, type: number, agg: { asn: number; address: string }, asnSize: 2 | 4): void {
+  checkUint(agg.asn, 0xffffffff, 'AGGREGATOR AS', 1);
   writeAttr(w, OPT_T, type, (w) => {
     if (asnSize === 4) w.u32(agg.asn);
     else w.u16(agg.asn > 0xffff ? AS_TRANS : agg.asn);
@@ -52,15 +61,18 @@ function writeAggregator(w: ByteWriter, type: number, agg: { asn: number; addres
 /** Appends every attribute of `a` except MP_REACH/MP_UNREACH, in type-code order. */
 export function writeAttributes(w: ByteWriter, a: PathAttributes, ctx: CodecContext): void {
   const asnSize = ctx.fourOctetAs ? 4 : 2;
-  if (a.origin !== undefined) writeAttr(w, WK, AttrType.Origin, (w) => w.u8(a.origin!));
-  if (a.asPath !== undefined) writeAttr(w, WK, AttrType.AsPath, (w) => writeAsPath(a.asPath!, asnSize, w));
+  if (a.origin !== undefined) writeAttr(w, WK, AttrType.Origin, (w) => w.u8(checkUint(a.origin!, 2, 'ORIGIN')));
+  if (a.asPath !== undefined) {
+    checkAsPath(a.asPath, 'AS_PATH');
+    writeAttr(w, WK, AttrType.AsPath, (w) => writeAsPath(a.asPath!, asnSize, w));
+  }
   if (a.nextHop !== undefined) writeAttr(w, WK, AttrType.NextHop, (w) => w.ipv4(a.nextHop!, 'NEXT_HOP'));
   if (a.med !== undefined) writeAttr(w, OPT, AttrType.MultiExitDisc, u32(a.med, 'MULTI_EXIT_DISC'));
   if (a.localPref !== undefined) writeAttr(w, WK, AttrType.LocalPref, u32(a.localPref, 'LOCAL_PREF'));
   if (a.atomicAggregate) writeAttr(w, WK, AttrType.AtomicAggregate, () => undefined);
   if (a.aggregator !== undefined) writeAggregator(w, AttrType.Aggregator, a.aggregator, asnSize);
   if (a.communities !== undefined && a.communities.length > 0) {
-    writeAttr(w, OPT_T, AttrType.Communities, (w) => a.communities!.forEach((c) => w.u32(c)));
+    writeAttr(w, OPT_T, AttrType.Communities, (w) => a.communities!.forEach((c) => w.u32(checkUint(c, 0xffffffff, 'COMMUNITIES'))));
   }
   if (a.originatorId !== undefined) writeAttr(w, OPT, AttrType.OriginatorId, (w) => w.ipv4(a.originatorId!, 'ORIGINATOR_ID'));
   if (a.clusterList !== undefined && a.clusterList.length > 0) {
@@ -78,13 +90,14 @@ export function writeAttributes(w: ByteWriter, a: PathAttributes, ctx: CodecCont
   if (a.largeCommunities !== undefined && a.largeCommunities.length > 0) {
     writeAttr(w, OPT_T, AttrType.LargeCommunities, (w) => {
       for (const [g, l1, l2] of a.largeCommunities!) {
-        w.u32(g);
-        w.u32(l1);
-        w.u32(l2);
+        w.u32(checkUint(g, 0xffffffff, 'LARGE_COMMUNITIES'));
+        w.u32(checkUint(l1, 0xffffffff, 'LARGE_COMMUNITIES'));
+        w.u32(checkUint(l2, 0xffffffff, 'LARGE_COMMUNITIES'));
       }
     });
   }
   for (const u of a.unknown ?? []) {
+    checkUint(u.type, 255, 'attribute type');
     // RFC 4271 §5: pass on unrecognised optional transitive attributes with Partial set; drop the rest.
     if ((u.flags & OPT_T) !== OPT_T) continue;
     if (u.type === AttrType.MpReachNlri || u.type === AttrType.MpUnreachNlri) continue;
@@ -100,6 +113,7 @@ function writeAs4(w: ByteWriter, a: PathAttributes, ctx: CodecContext): void {
     writeAttr(w, OPT_T, AttrType.As4Path, (w) => writeAsPath(p4, 4, w));
   } else if (a.as4Path !== undefined) {
     // Received from a 2-octet peer and not reconciled: passed on as is.
+    checkAsPath(a.as4Path, 'AS4_PATH');
     writeAttr(w, OPT_T, AttrType.As4Path, (w) => writeAsPath(a.as4Path!, 4, w));
   }
   if (a.aggregator !== undefined && a.aggregator.asn > 0xffff) {

@@ -5,7 +5,7 @@
  * Invariant: a known capability whose value has the wrong length is a malformed optional
  * parameter, RFC 4271 §6.2 → OPEN Message Error, subcode 0 (unspecific).
  */
-import { encodeError, openError } from './errors.js';
+import { checkUint, encodeError, openError } from './errors.js';
 import { ByteWriter, copyBytes, rd16, rd32 } from './writer.js';
 import type { Capability } from './types.js';
 
@@ -96,6 +96,7 @@ export function decodeCapabilities(b: Uint8Array, p: number, end: number, out: C
 export function encodeCapability(c: Capability, w: ByteWriter): void {
   const n = c.type === 'unknown' ? c.value.length : c.type === 'graceful-restart' || c.type === 'add-path' ? 4 * c.families.length : 0;
   if (n > 253) throw encodeError(`capability ${c.type} is too long (${n} octets)`);
+  checkCapability(c);
   switch (c.type) {
     case 'multiprotocol':
       w.u8(CapabilityCode.Multiprotocol); w.u8(4); w.u16(c.afi); w.u8(0); w.u8(c.safi);
@@ -131,6 +132,39 @@ export function encodeCapability(c: Capability, w: ByteWriter): void {
       return;
     case 'unknown':
       w.u8(c.code); w.u8(c.value.length); w.bytes(c.value);
+      return;
+  }
+}
+
+function checkFamily(f: { afi: number; safi: number }, what: string): void {
+  checkUint(f.afi, 0xffff, `${what} AFI`);
+  checkUint(f.safi, 255, `${what} SAFI`);
+}
+
+/** Range checks before encoding (EncodeError on values that do not fit their fields). */
+function checkCapability(c: Capability): void {
+  switch (c.type) {
+    case 'multiprotocol':
+      return checkFamily(c, 'multiprotocol');
+    case 'four-octet-as':
+      checkUint(c.asn, 0xffffffff, 'four-octet AS');
+      return;
+    case 'graceful-restart':
+      checkUint(c.restartTime, 0x0fff, 'graceful restart time');
+      for (const f of c.families) checkFamily(f, 'graceful restart');
+      return;
+    case 'add-path':
+      for (const f of c.families) {
+        checkFamily(f, 'ADD-PATH');
+        checkUint(f.mode, 3, 'ADD-PATH send/receive', 1);
+      }
+      return;
+    case 'unknown':
+      checkUint(c.code, 255, 'capability code');
+      return;
+    case 'route-refresh':
+    case 'extended-message':
+    case 'enhanced-route-refresh':
       return;
   }
 }

@@ -3,7 +3,7 @@
  * (RFC 2918 §3, RFC 7313 §3.2 subtypes). Header checks (length bounds) are done by
  * `readMessageHeader`; this file checks what is specific to each body.
  */
-import { BgpCodecError } from './errors.js';
+import { BgpCodecError, checkUint } from './errors.js';
 import { HEADER_LEN } from './header.js';
 import { ByteWriter, copyBytes, finishMessage, rd16, writeHeaderPlaceholder } from './writer.js';
 import {
@@ -24,6 +24,8 @@ export function decodeNotification(b: Uint8Array): NotificationMessage {
 
 /** Encodes a NOTIFICATION. */
 export function encodeNotification(m: NotificationMessage, max = 4096): Uint8Array {
+  checkUint(m.code, 255, 'NOTIFICATION code');
+  checkUint(m.subcode, 255, 'NOTIFICATION subcode');
   const w = new ByteWriter(HEADER_LEN + 2 + m.data.length);
   writeHeaderPlaceholder(w, MessageType.Notification);
   w.u8(m.code);
@@ -62,6 +64,9 @@ export function decodeRouteRefresh(b: Uint8Array): RouteRefreshMessage {
 
 /** Encodes a ROUTE-REFRESH. */
 export function encodeRouteRefresh(m: RouteRefreshMessage): Uint8Array {
+  checkUint(m.afi, 0xffff, 'ROUTE-REFRESH AFI');
+  checkUint(m.safi, 255, 'ROUTE-REFRESH SAFI');
+  checkUint(m.subtype, 255, 'ROUTE-REFRESH subtype');
   const w = new ByteWriter(23);
   writeHeaderPlaceholder(w, MessageType.RouteRefresh);
   w.u16(m.afi);

@@ -81,6 +81,12 @@ export function encodeError(message: string, details: Record<string, unknown> = 
   return new BgpCodecError('EncodeError', message, { code: Notification.Cease, subcode: 0, data: EMPTY }, details);
 }
 
+/** Throws EncodeError unless `v` is an integer in [min, max]; returns it. */
+export function checkUint(v: number, max: number, field: string, min = 0): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw encodeError(`${field} ${String(v)} is not an integer in ${min}..${max}`, { field });
+  return v;
+}
+
 /** True when `e` is a BgpCodecError. */
 export function isBgpCodecError(e: unknown): e is BgpCodecError {
   return e instanceof BgpCodecError;

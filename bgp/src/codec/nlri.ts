@@ -8,7 +8,7 @@
  * allocation-light path for ingestion: it formats each address once and hands it to a callback.
  */
 import { OCTET_TEXT, formatIpv6, writeIpv4, writeIpv6 } from './addr.js';
-import { encodeError, updateError } from './errors.js';
+import { checkUint, encodeError, updateError } from './errors.js';
 import { UpdateSubcode, type Prefix } from './types.js';
 
 /** Callback of `forEachNlri`: address text (host bits zero), prefix length, path id (0 without ADD-PATH). */
@@ -159,7 +159,7 @@ export function writeNlri(p: Prefix, addPath: boolean, out: Uint8Array, off: num
   const ok = p.afi === 1 ? writeIpv4(p.addr, scratch, 0) : writeIpv6(p.addr, scratch, 0);
   if (!ok) throw encodeError(`prefix ${p.addr}/${p.len}: "${p.addr}" is not an IPv${p.afi === 1 ? 4 : 6} address`, { prefix: p.addr });
   if (addPath) {
-    const id = p.pathId ?? 0;
+    const id = checkUint(p.pathId ?? 0, 0xffffffff, 'path identifier');
     out[off] = id >>> 24;
     out[off + 1] = (id >>> 16) & 255;
     out[off + 2] = (id >>> 8) & 255;

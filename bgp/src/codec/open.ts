@@ -7,7 +7,7 @@
  * subcode. Capabilities may come several per parameter or one each, in any mix.
  */
 import { formatIpv4 } from './addr.js';
-import { encodeError, openError } from './errors.js';
+import { checkUint, encodeError, openError } from './errors.js';
 import { decodeCapabilities, encodeCapability } from './capabilities.js';
 import { HEADER_LEN } from './header.js';
 import { ByteWriter, finishMessage, rd16, writeHeaderPlaceholder } from './writer.js';
@@ -70,7 +70,9 @@ export function decodeOpen(b: Uint8Array): OpenMessage {
 
 /** Encodes an OPEN message (header included). */
 export function encodeOpen(msg: OpenMessage, opts: OpenEncodeOptions = {}): Uint8Array {
-  if (msg.myAs < 0 || msg.myAs > 0xffff) throw encodeError(`OPEN myAs ${msg.myAs} must be 0-65535 (AS_TRANS 23456 for 4-octet ASNs)`);
+  if (!Number.isInteger(msg.myAs) || msg.myAs < 0 || msg.myAs > 0xffff) throw encodeError(`OPEN myAs ${msg.myAs} must be 0-65535 (AS_TRANS 23456 for 4-octet ASNs)`);
+  checkUint(msg.version, 255, 'OPEN version');
+  checkUint(msg.holdTime, 0xffff, 'OPEN hold time');
   const params: Uint8Array[] = [];
   const groups = opts.capabilityPerParameter ? msg.capabilities.map((c) => [c]) : [msg.capabilities];
   for (const g of groups) {

@@ -8,7 +8,7 @@
  */
 import { familyOf } from './attributes-decode.js';
 import { writeAttributes, writeAttr } from './attributes-encode.js';
-import { encodeError } from './errors.js';
+import { checkUint, encodeError } from './errors.js';
 import { HEADER_LEN, maxMessageLength } from './header.js';
 import { nlriSize, writeNlri } from './nlri.js';
 import { ByteWriter, finishMessage, writeHeaderPlaceholder } from './writer.js';
@@ -50,6 +50,8 @@ function nextHopLength(afi: number, nextHops: readonly string[]): number {
 
 function writeMpReach(w: ByteWriter, afi: number, safi: number, nextHops: readonly string[], nlri: readonly Prefix[], addPath: boolean, from = 0, to = nlri.length): void {
   const nhLen = nextHopLength(afi, nextHops);
+  checkUint(afi, 0xffff, 'MP_REACH_NLRI AFI');
+  checkUint(safi, 255, 'MP_REACH_NLRI SAFI');
   writeAttr(w, AttrFlag.Optional, AttrType.MpReachNlri, (w) => {
     w.u16(afi);
     w.u8(safi);
@@ -64,6 +66,8 @@ function writeMpReach(w: ByteWriter, afi: number, safi: number, nextHops: readon
 }
 
 function writeMpUnreach(w: ByteWriter, afi: number, safi: number, ps: readonly Prefix[], addPath: boolean, from = 0, to = ps.length): void {
+  checkUint(afi, 0xffff, 'MP_UNREACH_NLRI AFI');
+  checkUint(safi, 255, 'MP_UNREACH_NLRI SAFI');
   writeAttr(w, AttrFlag.Optional, AttrType.MpUnreachNlri, (w) => {
     w.u16(afi);
     w.u8(safi);
