@@ -355,8 +355,13 @@ export class Ipam {
 
   /** Every block with its owner and borrowed addresses (route blocks without BGP). */
   async allBlockOwners(opts: { signal?: AbortSignal } = {}): Promise<BlockOwner[]> {
-    return (await listBlocks(this.ctx, opts.signal)).map((b) => {
-      const node = affinityNode(b.spec.affinity);
+    const [blocks, affinities] = await Promise.all([listBlocks(this.ctx, opts.signal), listAffinities(this.ctx, opts.signal)]);
+    // Owned = the block names the node AND the node's affinity got past `pending` (a claim that
+    // died between its steps owns nothing).
+    const owned = new Set(affinities.filter((a) => a.spec.state !== 'pending').map((a) => `${a.spec.node}|${a.spec.cidr}`));
+    return blocks.map((b) => {
+      const named = affinityNode(b.spec.affinity);
+      const node = named !== undefined && owned.has(`${named}|${b.spec.cidr}`) ? named : undefined;
       const borrowed = allocationsOf(b).filter((a) => a.node !== undefined && a.node !== node).map((a) => ({ ip: a.ip, node: a.node! }));
       return { cidr: b.spec.cidr, node, borrowed };
     });

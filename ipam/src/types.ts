@@ -130,7 +130,7 @@ export interface IpamStats {
 /** A block and who owns it, for routing without BGP. */
 export interface BlockOwner {
   cidr: string;
-  /** The node the block is affine to; undefined for an unaffine block. */
+  /** The node the block is affine to (confirmed); undefined for an unaffine or unconfirmed block. */
   node: string | undefined;
   /** Addresses of this block allocated by another node (borrowed), with that node. */
   borrowed: { ip: string; node: string }[];

@@ -62,6 +62,7 @@ describe('a claim interrupted between its two steps', () => {
     expect(s.blocks.map((b) => b.spec.affinity)).toEqual(['host:n1']);
     expect(s.affinities.map((a) => a.spec.state)).toEqual(['pending']);
     expect(await ipam.blocksForNode('n1')).toEqual([]);
+    expect(await ipam.allBlockOwners()).toEqual([{ cidr: X, node: undefined, borrowed: [] }]);
     expect(await code(mk().claimAffinity('n2', X))).toBe('BlockOwnedByOtherNode');
     clock.advance(31_000);
     await mk().claimAffinity('n2', X);
