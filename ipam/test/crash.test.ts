@@ -98,6 +98,20 @@ describe('a claim interrupted between its two steps', () => {
   });
 });
 
+describe('gc and interrupted claims', () => {
+  it('deletes a stale pending affinity with no block, only after the pending timeout', async () => {
+    const { ipam, ds, mem, clock } = await setup({ init: { pendingTimeoutMs: 30_000 } });
+    ds.crashIf = (op, o) => op === 'create' && o.kind === 'BlockAffinity';
+    await crashOn(ipam.claimAffinity('n1', X));
+    ds.crashIf = () => false;
+    expect((await ipam.check([])).staleAffinities.map((a) => [a.node, a.state, a.reason])).toEqual([['n1', 'pending', 'block-missing']]);
+    expect((await ipam.gc({ live: [] })).deletedAffinities).toEqual([]);
+    clock.advance(31_000);
+    expect((await ipam.gc({ live: [] })).deletedAffinities).toEqual([{ node: 'n1', cidr: X }]);
+    expect((await state(mem)).affinities).toEqual([]);
+  });
+});
+
 describe('other interrupted writes', () => {
   it('a release interrupted after pendingDeletion is finished by gc or undone by a claim', async () => {
     const { ipam, ds, mem, mk, clock } = await setup({ init: { emptyBlockGraceMs: 1000, pendingTimeoutMs: 1000 } });
