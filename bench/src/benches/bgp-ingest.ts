@@ -94,7 +94,7 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
   const socket = join(dir, 'status.sock');
   writeFileSync(join(dir, 'tabby.yaml'), JSON.stringify({ ...config, statusSocket: socket }));
   const envArgs = (process.env.TABBY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', 'warn']);
+  const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', process.env.TABBY_BENCH_LOG_LEVEL ?? 'warn']);
   const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 120_000, what: 'tabby-bgp status socket' });
   if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
   return {

@@ -286,6 +286,7 @@ export class Speaker {
     this.c.metrics?.updatesReceived(rt.cfg.address, 1);
     if (e.payload.kind !== 'decoded') return; // the speaker asks for decoded UPDATEs
     const outcome = e.payload.outcome;
+    this.c.logger.debug({ peer: rt.cfg.address, nlri: outcome.update.nlri.length, withdrawn: outcome.update.withdrawn.length }, 'UPDATE received');
     if (outcome.action === 'treat-as-withdraw') {
       // RFC 7606 §2: treat-as-withdraw — the codec moved every NLRI into the withdrawn lists.
       this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.issues }, 'malformed UPDATE treated as withdraw (RFC 7606)');
