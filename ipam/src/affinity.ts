@@ -20,7 +20,7 @@
  * then the affinity is deleted. A crash in between leaves a `pendingDeletion` affinity, which
  * is not used for allocation and is finished by a later release, claim or `gc`.
  */
-import { TabbyError, type BlockAffinity, type BlockAffinityState, type Cidr, type IPAMBlock } from '@tabby/api';
+import { isTabbyError, TabbyError, type BlockAffinity, type BlockAffinityState, type Cidr, type IPAMBlock } from '@tabby/api';
 import { newBlockSpec, isEmpty } from './block.js';
 import { ageMs, deleteIfUnchanged, getBlock, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
 import { affinityName, affinityNode, blockName, hostAffinity } from './names.js';
@@ -57,16 +57,27 @@ async function setState(ctx: Ctx, node: string, cidr: string, state: BlockAffini
   }, signal);
 }
 
+/** `create()`, or undefined when the object already exists. */
+async function createOrExisting<R>(create: () => Promise<R>): Promise<R | undefined> {
+  try {
+    return await create();
+  } catch (e: unknown) {
+    if (isTabbyError(e, 'AlreadyExists')) return undefined;
+    throw e;
+  }
+}
+
 /** Step 1: a pending affinity (or the existing one, pulled back from pendingDeletion). */
 async function ensurePending(ctx: Ctx, node: string, cidr: string, signal?: AbortSignal): Promise<BlockAffinity> {
-  let fresh = true; // first try a plain create: the common case, one round trip
+  const spec = { state: 'pending' as const, node, type: 'host' as const, cidr, deleted: false };
+  const create = (): Promise<BlockAffinity> =>
+    ctx.ds.create(resource('BlockAffinity', affinityName(node, cidr), spec, { [AFFINITY_SINCE]: isoNow(ctx) }), { signal });
+  // First a plain create (the common case, one round trip); if it exists, read and adapt.
+  const made = await createOrExisting(create);
+  if (made) return made;
   return withCas(ctx, 'affinity', async () => {
-    const a = fresh ? undefined : await getAffinity(ctx, node, cidr, signal);
-    fresh = false;
-    if (!a) {
-      const spec = { state: 'pending' as const, node, type: 'host' as const, cidr, deleted: false };
-      return ctx.ds.create(resource('BlockAffinity', affinityName(node, cidr), spec, { [AFFINITY_SINCE]: isoNow(ctx) }), { signal });
-    }
+    const a = await getAffinity(ctx, node, cidr, signal);
+    if (!a) return create();
     if (a.spec.state === 'pendingDeletion') return updateCas(ctx.ds, withState(ctx, a, 'pending'), signal);
     return a;
   }, signal);
@@ -85,14 +96,13 @@ async function staleOwner(ctx: Ctx, block: IPAMBlock, signal?: AbortSignal): Pro
 
 /** Step 2: the block, affine to `node`; undefined when another node holds it. */
 async function ensureBlock(ctx: Ctx, node: string, cidr: Cidr, strict: boolean, signal?: AbortSignal): Promise<IPAMBlock | { taken: string | undefined }> {
-  let fresh = true; // first try a plain create: the block was absent when the claim began
+  const create = (): Promise<IPAMBlock> =>
+    ctx.ds.create(resource('IPAMBlock', blockName(cidr.text), newBlockSpec(cidr, hostAffinity(node), strict, isoNow(ctx))), { signal });
+  const made = await createOrExisting(create); // usually the block was absent when the claim began
+  if (made) return made;
   return withCas(ctx, 'block-claim', async () => {
-    const block = fresh ? undefined : await getBlock(ctx, cidr.text, signal);
-    fresh = false;
-    if (!block) {
-      const spec = newBlockSpec(cidr, hostAffinity(node), strict, isoNow(ctx));
-      return ctx.ds.create(resource('IPAMBlock', blockName(cidr.text), spec), { signal });
-    }
+    const block = await getBlock(ctx, cidr.text, signal);
+    if (!block) return create();
     const owner = affinityNode(block.spec.affinity);
     if (owner === node) return block;
     if (block.spec.affinity !== undefined || block.spec.deleted) {
