@@ -33,6 +33,16 @@ describe('autoAssign', () => {
     expect(await invariantProblems(mem)).toEqual([]);
   });
 
+  it('carves pools into blocks of their blockSize', async () => {
+    const { ipam, mem } = await setup({ pools: [pool('v4', '10.0.0.0/24', { blockSize: 29 }), pool('v6', 'fd00::/120', { blockSize: 124 })] });
+    await ipam.autoAssign({ handle: 'h', node: 'n1', num4: 9, num6: 17 });
+    const cidrs = (await state(mem)).blocks.map((b) => b.spec.cidr);
+    expect(cidrs.filter((c) => c.endsWith('/29'))).toHaveLength(2);
+    expect(cidrs.filter((c) => c.endsWith('/124'))).toHaveLength(2);
+    expect(cidrs).toHaveLength(4);
+    expect((await state(mem)).blocks.every((b) => b.spec.allocations.length === (b.spec.cidr.endsWith('/29') ? 8 : 16))).toBe(true);
+  });
+
   it('fills its own block before claiming another, and different nodes get different blocks', async () => {
     const { ipam, mem } = await setup();
     for (let i = 0; i < 64; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
