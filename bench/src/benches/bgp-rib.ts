@@ -8,7 +8,8 @@
  * is the steadier one on a shared machine). Reports ns/route per phase and bytes per route (heapUsed / RSS deltas after
  * global.gc, and peak RSS over the baseline).
  *
- * `node bench/dist/run.js bgp-rib [--routes 1000000] [--per-update 800] [--out 0] [--flush-every 16] [--no-best]`
+ * `node bench/dist/run.js bgp-rib [--routes 1000000] [--per-update 800] [--out 0] [--flush-every 16] [--no-best] [--numeric]`
+ * `--numeric` feeds NLRI as numbers through `Rib.beginUpdate` (the codec's forEachIpv4Nlri path).
  * `--out K` adds K established eBGP peers that receive exports (Adj-RIB-Out); `--no-best` turns
  * off best-path events (as the route-reflector daemon runs).
  * Re-spawns itself with --expose-gc when needed. Creates nothing outside the process.
@@ -23,13 +24,15 @@ interface Opts {
   out: number;
   flushEvery: number;
   best: boolean;
+  numeric: boolean;
 }
 
 function parse(args: string[]): Opts {
-  const o: Opts = { routes: 1_000_000, perUpdate: 800, out: 0, flushEvery: 16, best: true };
+  const o: Opts = { routes: 1_000_000, perUpdate: 800, out: 0, flushEvery: 16, best: true, numeric: false };
   for (let i = 0; i < args.length; i += 2) {
-    if (args[i] === '--no-best') {
-      o.best = false;
+    if (args[i] === '--no-best' || args[i] === '--numeric') {
+      if (args[i] === '--no-best') o.best = false;
+      else o.numeric = true;
       i--;
       continue;
     }
@@ -60,6 +63,35 @@ function update(o: Opts, u: number, peer: string, withdrawOnly: boolean): Update
     localPref: 100,
   };
   return { type: 'update', withdrawn: [], attributes, nlri };
+}
+
+/** An UPDATE as the numeric fast path sees it: attributes plus (addr, len) pairs, as the codec's forEachIpv4Nlri yields them. */
+interface NumericUpdate {
+  attributes: UpdateMessage['attributes'];
+  addrs: Uint32Array;
+  lens: Uint8Array;
+  withdraw: boolean;
+}
+type Msg = UpdateMessage | NumericUpdate;
+
+function numericUpdate(o: Opts, u: number, peer: string, withdrawOnly: boolean): NumericUpdate {
+  const m = update(o, u, peer, withdrawOnly);
+  const list = withdrawOnly ? m.withdrawn : m.nlri;
+  const addrs = new Uint32Array(list.length);
+  const lens = new Uint8Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    addrs[i] = 0x64400000 + u * o.perUpdate + i;
+    lens[i] = 32;
+  }
+  return { attributes: m.attributes, addrs, lens, withdraw: withdrawOnly };
+}
+
+function ingestNumeric(rib: Rib, peer: string, m: Msg): { exceeded: boolean } {
+  if (!('addrs' in m)) return rib.ingest(peer, m);
+  const s = rib.beginUpdate(peer, m.attributes);
+  const cb = m.withdraw ? s.withdraw4 : s.announce4;
+  for (let i = 0; i < m.addrs.length; i++) cb(m.addrs[i]!, m.lens[i]!, 0);
+  return s.end();
 }
 
 function gc(full = false): void {
@@ -98,15 +130,15 @@ function phase(rib: Rib, o: Opts, peer: string, withdrawOnly: boolean): { ns: nu
   const chunk = 8 * o.flushEvery;
   for (let base = 0; base < updates; base += chunk) {
     // Decode-side garbage is made and collected outside the timed region: only the RIB is timed.
-    const msgs: UpdateMessage[] = [];
-    for (let u = base; u < Math.min(updates, base + chunk); u++) msgs.push(update(o, u, peer, withdrawOnly));
+    const msgs: Msg[] = [];
+    for (let u = base; u < Math.min(updates, base + chunk); u++) msgs.push(o.numeric ? numericUpdate(o, u, peer, withdrawOnly) : update(o, u, peer, withdrawOnly));
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     gc();
     const c0 = cpuNs();
     for (let k = 0; k < msgs.length; k++) {
       const u = base + k;
       const t0 = process.hrtime.bigint();
-      const r = rib.ingest(peer, msgs[k]!);
+      const r = o.numeric ? ingestNumeric(rib, peer, msgs[k]!) : rib.ingest(peer, msgs[k] as UpdateMessage);
       ns += process.hrtime.bigint() - t0;
       if (r.exceeded) throw new Error('unexpected max-prefix');
       if ((u + 1) % o.flushEvery === 0 || u === updates - 1) {
@@ -165,7 +197,7 @@ async function run(args: string[]): Promise<void> {
     rib.peerUp(`out${k}`, { routerId: `10.1.0.${k + 1}`, localAddress: '10.1.0.254', families }, 0);
   }
   rib.flush();
-  const common = { routes: o.routes, perUpdate: o.perUpdate, outPeers: o.out, bestEvents: o.best };
+  const common = { routes: o.routes, perUpdate: o.perUpdate, outPeers: o.out, bestEvents: o.best, numericNlri: o.numeric };
   const a = phase(rib, o, 'a', false);
   const afterA = mem();
   emit({ bench: 'bgp-rib', metric: 'ingest-peer-a', value: round(a.ns), unit: 'ns/route', cpuNsPerRoute: round(a.cpu), flushShare: round(a.flushNs), ...common });

@@ -14,9 +14,9 @@ import type { Family, PathAttributes, Prefix, UpdateMessage, UpdateOutcome } fro
 import type { AttrSet } from './attr-set.js';
 import { nextHopsOf } from './attr-set.js';
 import type { RibCore } from './loc-rib.js';
-import type { FilterResult, PeerState } from './peer.js';
+import type { FilterResult, PeerFamilyTables, PeerState } from './peer.js';
 import { importCheck, normaliseImport, type ImportRejection, type LocalIdentity } from './policy.js';
-import { familyOf, parseIpv4, prefixKey, type PrefixKey } from './prefix-key.js';
+import { familyOf, keyToPrefix, parseIpv4, prefixKey, type PrefixKey } from './prefix-key.js';
 
 /** What one UPDATE did. */
 export interface IngestResult {
@@ -55,6 +55,57 @@ function keyOf(p: Prefix): PrefixKey | undefined {
   return prefixKey(p);
 }
 
+/** Per-UPDATE announcement state (see `Ingester.prepare`). */
+export interface AnnounceContext {
+  p: PeerState;
+  family: Family;
+  ft: PeerFamilyTables;
+  /** The interned import attributes; undefined when the loop checks refused them. */
+  set: AttrSet | undefined;
+  res: IngestResult;
+}
+
+/**
+ * The allocation-free ingestion path for IPv4 NLRI decoded as numbers (the codec's
+ * `forEachIpv4Nlri` / raw UPDATE payloads): `announce4` / `withdraw4` are bound functions that
+ * can be passed as its callback. One UPDATE at a time: `Rib.beginUpdate`, callbacks, `end()`.
+ */
+export class UpdateSink {
+  private p: PeerState | undefined;
+  private ctx: AnnounceContext | undefined;
+  private res: IngestResult = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
+
+  constructor(private readonly ing: Ingester) {}
+
+  /** Starts an UPDATE from `p` whose IPv4 NLRI carry `attrs` (NEXT_HOP from `attrs`). */
+  begin(p: PeerState, attrs: Readonly<PathAttributes>): this {
+    this.p = p;
+    this.res = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
+    const nh = attrs.nextHop;
+    this.ctx = this.ing.prepare(p, 'ipv4-unicast', attrs, nh !== undefined ? [nh] : [], this.res);
+    return this;
+  }
+
+  /** Announces addr/len (addr: unsigned 32-bit, host bits zero) with the UPDATE's attributes. */
+  readonly announce4 = (addr: number, len: number, pathId: number): void => {
+    this.ing.announceKey(this.ctx!, addr * 64 + len, pathId);
+  };
+
+  /** Withdraws addr/len (path id 0 without ADD-PATH). */
+  readonly withdraw4 = (addr: number, len: number, pathId: number): void => {
+    this.ing.withdrawKey(this.p!, this.ctx!.ft, 'ipv4-unicast', addr * 64 + len, pathId, this.res);
+  };
+
+  /** Ends the UPDATE. */
+  end(): IngestResult {
+    const p = this.p!;
+    this.ing.finish(this.ctx!);
+    this.p = undefined;
+    this.ctx = undefined;
+    return this.ing.checkLimit(p, this.res);
+  }
+}
+
 /** Applies UPDATEs for one peer. */
 export class Ingester {
   constructor(
@@ -88,21 +139,22 @@ export class Ingester {
       if (u.nlri.length > 0) this.announce(p, u.nlri, 'ipv4-unicast', u.attributes, nh !== undefined ? [nh] : [], res);
       if (reach && reachFam && reach.nlri.length > 0) this.announce(p, reach.nlri, reachFam, u.attributes, reach.nextHops, res);
     }
-    const max = p.config.maxPrefixes;
-    res.exceeded = max !== undefined && p.accepted > max;
-    return res;
+    return this.checkLimit(p, res);
   }
 
   private withdraw(p: PeerState, list: readonly Prefix[], family: Family, res: IngestResult): void {
-    const core = this.core;
     const ft = p.maybeTables(family);
     if (!ft) return;
     for (const pr of list) {
       const key = keyOf(pr);
-      if (key === undefined) continue;
-      if (ft.rejected.size > 0) ft.rejected.delete(key);
-      if (core.removePath(p, family, key, pr.pathId ? core.slotOf(pr.pathId) : 0)) res.withdrawn++;
+      if (key !== undefined) this.withdrawKey(p, ft, family, key, pr.pathId ?? 0, res);
     }
+  }
+
+  /** Withdraws the path (p, key, pathId). */
+  withdrawKey(p: PeerState, ft: PeerFamilyTables, family: Family, key: PrefixKey, pathId: number, res: IngestResult): void {
+    if (ft.rejected.size > 0) ft.rejected.delete(key);
+    if (this.core.removePath(p, family, key, pathId ? this.core.slotOf(pathId) : 0)) res.withdrawn++;
   }
 
   private announce(
@@ -113,30 +165,50 @@ export class Ingester {
     nextHops: readonly string[],
     res: IngestResult,
   ): void {
-    const core = this.core;
-    const ft = p.tables(family);
-    const rejection = importCheck(attrs, this.me, p.config.allowAsIn ?? 0);
-    let set: AttrSet | undefined;
-    if (rejection) res.rejection = rejection;
-    else set = core.attrs.intern(normaliseImport(attrs, p.source.kind), nextHops);
-    const filter = p.config.importFilter;
+    const ctx = this.prepare(p, family, attrs, nextHops, res);
     for (const pr of list) {
       const key = keyOf(pr);
-      if (key === undefined) continue;
-      const slot = pr.pathId ? core.slotOf(pr.pathId) : 0;
-      let a = set;
-      if (a && filter) a = this.filtered(p, family, pr, a, res);
-      if (!a) {
-        res.rejected++;
-        ft.rejected.set(key, 1);
-        if (core.removePath(p, family, key, slot)) res.withdrawn++;
-        continue;
-      }
-      if (ft.rejected.size > 0) ft.rejected.delete(key);
-      if (core.setPath(p, family, key, slot, a)) res.announced++;
-      else if (a !== set) core.attrs.dropIfUnused(a);
+      if (key !== undefined) this.announceKey(ctx, key, pr.pathId ?? 0, pr);
     }
-    if (set) core.attrs.dropIfUnused(set);
+    this.finish(ctx);
+  }
+
+  /** Runs the per-UPDATE import work (loop checks, LOCAL_PREF, interning) once. */
+  prepare(p: PeerState, family: Family, attrs: Readonly<PathAttributes>, nextHops: readonly string[], res: IngestResult): AnnounceContext {
+    const rejection = importCheck(attrs, this.me, p.config.allowAsIn ?? 0);
+    if (rejection) res.rejection = rejection;
+    const set = rejection ? undefined : this.core.attrs.intern(normaliseImport(attrs, p.source.kind), nextHops);
+    return { p, family, ft: p.tables(family), set, res };
+  }
+
+  /** Announces one path with the prepared attributes (`prefix` only for the import filter). */
+  announceKey(ctx: AnnounceContext, key: PrefixKey, pathId: number, prefix?: Prefix): void {
+    const { p, family, ft, set, res } = ctx;
+    const core = this.core;
+    const slot = pathId ? core.slotOf(pathId) : 0;
+    let a = set;
+    if (a && p.config.importFilter) a = this.filtered(p, family, prefix ?? keyToPrefix(key, pathId), a, res);
+    if (!a) {
+      res.rejected++;
+      ft.rejected.set(key, 1);
+      if (core.removePath(p, family, key, slot)) res.withdrawn++;
+      return;
+    }
+    if (ft.rejected.size > 0) ft.rejected.delete(key);
+    if (core.setPath(p, family, key, slot, a)) res.announced++;
+    else if (a !== set) core.attrs.dropIfUnused(a);
+  }
+
+  /** Ends an announcement context (forgets an attribute set nobody took). */
+  finish(ctx: AnnounceContext): void {
+    if (ctx.set) this.core.attrs.dropIfUnused(ctx.set);
+  }
+
+  /** Sets `exceeded` from the peer's limit (RFC 4486 Cease subcode 1). */
+  checkLimit(p: PeerState, res: IngestResult): IngestResult {
+    const max = p.config.maxPrefixes;
+    res.exceeded = max !== undefined && p.accepted > max;
+    return res;
   }
 
   private filtered(p: PeerState, family: Family, prefix: Prefix, a: AttrSet, res: IngestResult): AttrSet | undefined {

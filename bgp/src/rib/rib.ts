@@ -23,7 +23,7 @@ import { DiffBuilder, Exporter, type PeerUpdate } from './adj-rib-out.js';
 import type { AttrSet } from './attr-set.js';
 import { DEFAULT_DECISION, type DecisionOptions } from './decision.js';
 import * as gr from './graceful-restart.js';
-import { Ingester, type IngestResult } from './ingest.js';
+import { Ingester, UpdateSink, type IngestResult } from './ingest.js';
 import { RibCore } from './loc-rib.js';
 import { LOCAL_PEER, PeerState, type PeerSession, type RibPeerConfig } from './peer.js';
 import type { LocalIdentity } from './policy.js';
@@ -85,6 +85,7 @@ export class Rib {
   private readonly core: RibCore;
   private readonly me: LocalIdentity;
   private readonly ingester: Ingester;
+  private readonly sink: UpdateSink;
   private readonly exporter: Exporter;
   private readonly byId = new Map<string, PeerState>();
   private readonly local: PeerState;
@@ -105,6 +106,7 @@ export class Rib {
       defaultLocalPref: decision.defaultLocalPref,
     };
     this.ingester = new Ingester(this.core, this.me);
+    this.sink = new UpdateSink(this.ingester);
     this.exporter = new Exporter(this.core, this.me);
     this.local = new PeerState(0, { id: LOCAL_PEER, address: '', asn: config.asn }, config.asn);
     this.core.peers[0] = this.local;
@@ -220,6 +222,15 @@ export class Rib {
     const res = this.ingester.apply(p, msg);
     if (res.endOfRib) this.onEndOfRib(p, res.endOfRib);
     return res;
+  }
+
+  /**
+   * Fast path for one UPDATE whose IPv4 NLRI arrive as numbers (the codec's `forEachIpv4Nlri`
+   * over a raw UPDATE): pass `sink.withdraw4` / `sink.announce4` as callbacks, then `sink.end()`.
+   * End-of-RIB, MP_REACH/MP_UNREACH and treat-as-withdraw go through `ingest`.
+   */
+  beginUpdate(id: string, attrs: Readonly<PathAttributes>): UpdateSink {
+    return this.sink.begin(this.peer(id), attrs);
   }
 
   private onEndOfRib(p: PeerState, f: Family): void {

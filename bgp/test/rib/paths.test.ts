@@ -105,3 +105,29 @@ describe('peer lifecycle', () => {
     expect(u.eor.sort()).toEqual(['ipv4-unicast', 'ipv6-unicast']);
   });
 });
+
+describe('numeric IPv4 fast path (beginUpdate)', () => {
+  it('gives the same RIB as ingest, including filters, rejections and withdrawals', () => {
+    const attrs = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65001] }], nextHop: '10.0.0.2' };
+    const mk = () => {
+      const r = rib();
+      r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001, importFilter: (rt) => (rt.prefix.len === 24 ? { action: 'reject' } : { action: 'accept' }), maxPrefixes: 2 });
+      r.peerUp('a', session('2.2.2.2'), 0);
+      return r;
+    };
+    const viaObjects = mk();
+    viaObjects.ingest('a', { type: 'update', withdrawn: [], attributes: attrs, nlri: ['10.1.0.0/16', '10.2.0.0/24', '10.3.0.0/16', '10.4.0.0/16'].map((p) => pfx(p)) });
+    viaObjects.ingest('a', { type: 'update', withdrawn: [pfx('10.3.0.0/16')], attributes: {}, nlri: [] });
+    const viaNumbers = mk();
+    const s = viaNumbers.beginUpdate('a', attrs);
+    for (const [o2, len] of [[1, 16], [2, 24], [3, 16], [4, 16]] as const) s.announce4(((10 << 24) | (o2 << 16)) >>> 0, len, 0);
+    const res = s.end();
+    expect(res).toMatchObject({ announced: 3, rejected: 1, exceeded: true });
+    const w = viaNumbers.beginUpdate('a', {});
+    w.withdraw4(((10 << 24) | (3 << 16)) >>> 0, 16, 0);
+    expect(w.end()).toMatchObject({ withdrawn: 1, exceeded: false });
+    const dump = (x: typeof viaObjects) => [...x.routes('ipv4-unicast')].map((b) => `${b.prefix.addr}/${b.prefix.len} ${b.attrs.key}`).sort();
+    expect(dump(viaNumbers)).toEqual(dump(viaObjects));
+    expect(viaNumbers.peerCounts('a')).toEqual(viaObjects.peerCounts('a'));
+  });
+});
