@@ -36,4 +36,15 @@ describe('concurrent allocators (memory datastore)', () => {
     for (const b of blocks.filter((x) => x.spec.cidr.startsWith('10.'))) perNode.set(b.spec.affinity!, (perNode.get(b.spec.affinity!) ?? 0) + 1);
     for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(2 + 3);
   });
+
+  for (const seed of [77]) it(`16 allocators on 4 nodes while gc releases every empty block at once, seed ${seed}: no duplicate, no loss`, async () => {
+    const ds = new FaultyDatastore(new MemoryDatastore());
+    const rnd = seeded(seed);
+    ds.jitter = () => Math.floor(rnd() * 4);
+    await seedCluster(ds, 4);
+    const r = await runWorkload({ allocators: 16, nodes: 4, ops: 1500, seed, datastore: () => ds, gcLoop: true });
+    console.log(JSON.stringify({ gcLoop: true, allocations: r.allocations, gcReleasedBlocks: r.gcReleasedBlocks }));
+    expect(r.gcReleasedBlocks).toBeGreaterThan(0);
+    await verify(ds, r);
+  });
 });

@@ -32,15 +32,15 @@ afterAll(async () => {
 });
 
 describe('IPAM on etcd', () => {
-  it('16 concurrent allocators on 4 nodes, 2000 operations: no duplicate, no loss, blocks agree', async () => {
+  it('16 concurrent allocators on 4 nodes, 2000 operations, gc releasing empty blocks meanwhile: no duplicate, no loss, blocks agree', async () => {
     const prefix = `/ipam-prop-${process.pid}-${++n}/`;
     const admin = store(prefix);
     await seedCluster(admin, 4);
     const clients = Array.from({ length: 16 }, () => store(prefix));
-    const r = await runWorkload({ allocators: 16, nodes: 4, ops: 2000, seed: 7, datastore: (i) => clients[i]! });
+    const r = await runWorkload({ allocators: 16, nodes: 4, ops: 2000, seed: 7, datastore: (i) => clients[i]!, gcLoop: true });
     expect(r.allocations).toBeGreaterThan(600);
     const sum = (k: 'conflicts' | 'retries' | 'claims') => r.stats.reduce((x, st) => x + st[k], 0);
-    console.log(JSON.stringify({ etcd: true, allocations: r.allocations, releases: r.releases, exhausted: r.exhausted, conflicts: sum('conflicts'), retries: sum('retries'), claims: sum('claims') }));
+    console.log(JSON.stringify({ etcd: true, gcReleasedBlocks: r.gcReleasedBlocks, allocations: r.allocations, releases: r.releases, exhausted: r.exhausted, conflicts: sum('conflicts'), retries: sum('retries'), claims: sum('claims') }));
     await verify(admin, r);
   });
 

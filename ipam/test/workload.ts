@@ -19,6 +19,8 @@ export interface WorkloadOptions {
   seed: number;
   /** Datastore per allocator (e.g. one etcd client each); called with the allocator index. */
   datastore: (i: number) => Datastore;
+  /** Also run gc in a loop meanwhile, releasing empty blocks at once (races block release with allocation). */
+  gcLoop?: boolean;
 }
 
 /** What the allocators were told: live handle → node and addresses. */
@@ -28,6 +30,8 @@ export interface WorkloadResult {
   allocations: number;
   releases: number;
   exhausted: number;
+  /** Empty blocks the gc loop released while allocators ran. */
+  gcReleasedBlocks: number;
 }
 
 /** Seeds pools (a tight IPv4 pool with small blocks, an IPv6 pool) and nodes. */
@@ -42,7 +46,7 @@ export async function seedCluster(ds: Datastore, nodes: number, opts: { v4?: str
 /** Runs the workload; every operation's outcome is recorded in the result. */
 export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   const told = new Map<string, { node: string; ips: string[] }>();
-  const res: WorkloadResult = { told, stats: [], allocations: 0, releases: 0, exhausted: 0 };
+  const res: WorkloadResult = { told, stats: [], allocations: 0, releases: 0, exhausted: 0, gcReleasedBlocks: 0 };
   let seq = 0;
   let remaining = o.ops;
   const workers = Array.from({ length: o.allocators }, async (_, i) => {
@@ -78,7 +82,25 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
     await ipam.idle();
     res.stats.push(ipam.stats);
   });
-  await Promise.all(workers);
+  let done = false;
+  const gcRuns = async (): Promise<void> => {
+    const gc = new Ipam({ datastore: o.datastore(0), random: seeded(o.seed) }, { emptyBlockGraceMs: 0, claimAhead: false });
+    while (!done) {
+      // Live = everything told so far; the default leak grace (15 min) protects allocations in flight.
+      const live = [...told.entries()].map(([handle, t]) => ({ handle, ips: t.ips }));
+      const r = await gc.gc({ live });
+      res.gcReleasedBlocks += r.releasedBlocks.length;
+      expect(r.releasedIps).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const gcDone = o.gcLoop ? gcRuns() : Promise.resolve();
+  try {
+    await Promise.all(workers);
+  } finally {
+    done = true;
+    await gcDone;
+  }
   return res;
 }
 
