@@ -3,7 +3,8 @@
  * RFC 4456 §9), Adj-RIBs-Out with iBGP/eBGP/route-reflection export rules, origination,
  * import/export filters, max-prefix, graceful restart (RFC 4724). No I/O; time is an argument.
  */
-export { Rib, type RibConfig, type RibInit, type RibFlush, type BestChange, type BestPath, type PeerCounts, type RibErrorCode } from './rib.js';
+export { Rib, type RibConfig, type RibInit, type BestPath, type PeerCounts, type RibErrorCode } from './rib.js';
+export type { RibFlush, BestChange } from './flush.js';
 export type { PeerUpdate } from './adj-rib-out.js';
 export { AttrSet, AttrStore, asPathLength, neighborAs } from './attr-set.js';
 export { selectBest, comparePreMed, addressSortKey, DEFAULT_DECISION, type Candidate, type DecisionOptions, type PathSource, type SourceKind } from './decision.js';

@@ -19,7 +19,9 @@
  */
 import { TabbyError } from '@tabby/api';
 import type { Capability, Family, PathAttributes, Prefix, UpdateMessage, UpdateOutcome } from '../codec/types.js';
-import { DiffBuilder, Exporter, type PeerUpdate } from './adj-rib-out.js';
+import { Exporter, type PeerUpdate } from './adj-rib-out.js';
+import { flushChanges, reexport, type RibFlush } from './flush.js';
+export type { BestChange, RibFlush } from './flush.js';
 import type { AttrSet } from './attr-set.js';
 import { DEFAULT_DECISION, type DecisionOptions } from './decision.js';
 import * as gr from './graceful-restart.js';
@@ -50,17 +52,6 @@ export interface RibConfig {
 export interface RibInit {
   /** Current time (ms), for the selection deferral timer of a restarting speaker. */
   now?: number;
-}
-
-/** A best-path change for the embedder (e.g. tabby-node's kernel routes). */
-export type BestChange =
-  | { type: 'add' | 'replace'; family: Family; prefix: Prefix; attrs: AttrSet; peer: string; pathId: number }
-  | { type: 'withdraw'; family: Family; prefix: Prefix };
-
-/** What a flush produced. */
-export interface RibFlush {
-  best: BestChange[];
-  updates: PeerUpdate[];
 }
 
 /** The best path of a prefix. */
@@ -291,52 +282,17 @@ export class Rib {
       if (p?.session) for (const f of p.session.families) out.updates.push(this.exporter.dump(p, f));
     }
     this.pendingDump.clear();
-    for (const idx of this.pendingReexport) this.reexport(this.core.peers[idx], out);
+    for (const idx of this.pendingReexport) reexport(this.core, this.exporter, this.core.peers[idx], out);
     this.pendingReexport.clear();
     for (const p of this.byId.values()) this.exporter.trimCache(p);
     return out;
   }
 
   private flushFamily(f: Family, out: RibFlush): void {
-    const dirty = this.core.dirty[f];
-    if (dirty.size === 0) return;
+    if (this.core.dirty[f].size === 0) return;
     const targets: PeerState[] = [];
     for (const p of this.byId.values()) if (p.session && p.dumped.has(f) && !this.pendingDump.has(p.index)) targets.push(p);
-    const diffs = targets.map((p) => new DiffBuilder(p.config.id, f));
-    const loc = this.core.loc[f];
-    const { keys, refs, attrIds } = dirty;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const cur = loc.get(key);
-      const a = cur >= 0 ? this.core.attrs.get(loc.lastAux) : undefined;
-      if (cur !== refs[i]! || (a ? a.id : -1) !== attrIds[i]!) {
-        if (this.emitBest) out.best.push(this.bestChange(f, key, cur, a, refs[i]! >= 0));
-        const src = cur >= 0 ? this.core.peers[cur % 65536] : undefined;
-        for (let j = 0; j < targets.length; j++) this.exporter.apply(targets[j]!, f, key, src, a, diffs[j]!);
-      }
-      if (attrIds[i]! >= 0) this.core.attrs.releaseId(attrIds[i]!);
-    }
-    dirty.clear();
-    for (const d of diffs) if (!d.empty) out.updates.push(d.build());
-  }
-
-  private bestChange(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined, had: boolean): BestChange {
-    const prefix = this.core.prefixOf(key);
-    if (!a) return { type: 'withdraw', family, prefix };
-    const p = this.core.peers[ref % 65536]!;
-    const pathId = this.core.pathIdOf(Math.floor(ref / 65536));
-    return { type: had ? 'replace' : 'add', family, prefix, attrs: a, peer: p.config.id, pathId };
-  }
-
-  private reexport(p: PeerState | undefined, out: RibFlush): void {
-    if (!p?.session) return;
-    for (const f of p.session.families) {
-      if (!p.dumped.has(f)) continue;
-      const diff = new DiffBuilder(p.config.id, f);
-      const keys = new Set<PrefixKey>([...this.core.loc[f].keys(), ...p.tables(f).adjOut.keys()]);
-      for (const k of keys) this.exporter.update(p, f, k, diff);
-      if (!diff.empty) out.updates.push(diff.build());
-    }
+    flushChanges(this.core, this.exporter, targets, f, out, this.emitBest);
   }
 
   /** The earliest pending timer (GR restart / stale-path, selection deferral), ms. */
