@@ -79,6 +79,7 @@ export class UpdateSink {
 
   /** Starts an UPDATE from `p` whose IPv4 NLRI carry `attrs` (NEXT_HOP from `attrs`). */
   begin(p: PeerState, attrs: Readonly<PathAttributes>): this {
+    if (this.ctx) this.ing.finish(this.ctx); // the previous UPDATE threw before end()
     this.p = p;
     this.res = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
     const nh = attrs.nextHop;
