@@ -76,6 +76,7 @@ export class Exporter {
       nextHop: d.config.nextHop ?? 'auto',
       localAddress: s.localAddress,
       localAddress6: s.localAddress6,
+      routerId: s.routerId,
     };
   }
 

@@ -60,6 +60,8 @@ export interface ExportTarget {
   localAddress?: string;
   /** Our IPv6 next hop(s) toward the peer. */
   localAddress6?: string[];
+  /** The peer's BGP identifier. */
+  routerId?: string;
 }
 
 /** The facts about a route's source the export rules need. */
@@ -84,6 +86,8 @@ export function mayExport(a: AttrSet, src: ExportSource, dst: ExportTarget, me: 
     if (dst.kind === 'ebgp' && (comms.includes(WellKnownCommunity.NoExport) || comms.includes(WellKnownCommunity.NoExportSubconfed)))
       return false;
   }
+  // RFC 4456 §8: the peer would discard a route carrying its own ORIGINATOR_ID; do not send it.
+  if (a.attrs.originatorId !== undefined && a.attrs.originatorId === dst.routerId) return false;
   if (src.kind !== 'ibgp' || dst.kind === 'ebgp') return true;
   if (me.clusterId === undefined) return false; // RFC 4271 §9.2: iBGP split horizon.
   return src.routeReflectorClient || dst.routeReflectorClient; // RFC 4456 §6

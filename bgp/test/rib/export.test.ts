@@ -63,6 +63,12 @@ describe('route reflection matrix (RFC 4456 §6)', () => {
     expect(updatesFor(r.flush(), 'c1').announced.get('10.21.0.0/16')).toMatchObject({ originatorId: '8.8.8.8', clusterList: ['9.9.9.9', '7.7.7.7'] });
   });
 
+  it('does not reflect a route to the client whose router id is its ORIGINATOR_ID (RFC 4456 §8)', () => {
+    const r = setup(true);
+    r.ingest('n1', announce(['10.22.0.0/16'], { nextHop: '172.16.0.3', originatorId: '2.0.0.2' })); // c2's router id
+    expect(recipients(r.flush())).toEqual(['c1', 'e1', 'e2']);
+  });
+
   it('toward eBGP: prepend our AS, next hop self, no LOCAL_PREF / MED / ORIGINATOR_ID / CLUSTER_LIST', () => {
     const r = setup(true);
     r.ingest('c1', announce(['10.20.0.0/16'], { asPath: [{ type: 2, asns: [64999] }], nextHop: '172.16.0.1', localPref: 150, med: 7, originatorId: '8.8.8.8', clusterList: ['7.7.7.7'] }));
