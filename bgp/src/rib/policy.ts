@@ -87,7 +87,7 @@ export function mayExport(a: AttrSet, src: ExportSource, dst: ExportTarget, me: 
       return false;
   }
   // RFC 4456 §8: the peer would discard a route carrying its own ORIGINATOR_ID; do not send it.
-  if (a.attrs.originatorId !== undefined && a.attrs.originatorId === dst.routerId) return false;
+  if (dst.kind === 'ibgp' && a.attrs.originatorId !== undefined && a.attrs.originatorId === dst.routerId) return false;
   if (src.kind !== 'ibgp' || dst.kind === 'ebgp') return true;
   if (me.clusterId === undefined) return false; // RFC 4271 §9.2: iBGP split horizon.
   return src.routeReflectorClient || dst.routeReflectorClient; // RFC 4456 §6
