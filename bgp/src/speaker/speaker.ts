@@ -143,7 +143,8 @@ export class Speaker {
   }
 
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
-    const restarting = this.opts.restarting === true;
+    // RFC 4724 §4.1: the R bit only while we are still restarting (the RIB defers until End-of-RIB).
+    const restarting = this.opts.restarting === true && this.c.rib.deferring;
     const families = p.families ?? ['ipv4-unicast', 'ipv6-unicast'];
     return {
       ...DEFAULT_SESSION_CONFIG,
