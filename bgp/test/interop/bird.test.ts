@@ -109,6 +109,13 @@ describe('interop: tabby-bgp ↔ BIRD 2 (root)', () => {
     expect(r.attrs['BGP.as_path']).toBe('65001');
   });
 
+  it('answers BIRD\'s ROUTE-REFRESH (birdc reload in) by re-sending our routes', async () => {
+    const before = (await bird.protocol('tabby4'))!.channels.ipv4!.importUpdates ?? 0;
+    await bird.birdc('reload', 'in', 'tabby4');
+    await poll(async () => ((await bird.protocol('tabby4'))!.channels.ipv4!.importUpdates ?? 0) > before, { what: 'BIRD to receive our routes again' });
+    expect((await bird.routes('10.10.0.0/24')).some((r) => r.from === 'tabby4')).toBe(true);
+  });
+
   it('SIGTERM sends Cease (Administrative Shutdown) and exits', async () => {
     await tabby.stop();
     expect(tabby.proc.running).toBe(false);
