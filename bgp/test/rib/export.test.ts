@@ -81,6 +81,14 @@ describe('route reflection matrix (RFC 4456 §6)', () => {
     expect(a.clusterList).toBeUndefined();
   });
 
+  it('keeps the MED of a locally originated route toward eBGP (RFC 4271 §5.1.4 drops only learned MEDs)', () => {
+    const r = setup(false);
+    r.originate(pfx('10.244.0.0/26'), { origin: 0, asPath: [], med: 20 });
+    const f = r.flush();
+    expect(updatesFor(f, 'e1').announced.get('10.244.0.0/26')).toMatchObject({ med: 20, asPath: [{ type: 2, asns: [65000] }], nextHop: '10.0.3.254' });
+    expect(updatesFor(f, 'n1').announced.get('10.244.0.0/26')).toMatchObject({ med: 20, asPath: [], nextHop: '10.0.2.254', localPref: 100 });
+  });
+
   it('eBGP-learned route toward iBGP: next hop kept, LOCAL_PREF added, AS_PATH unchanged', () => {
     const r = setup(false);
     r.ingest('e1', announce(['10.30.0.0/16'], { asPath: [{ type: 2, asns: [65001] }], nextHop: '10.0.3.1', med: 3 }));
