@@ -76,7 +76,7 @@ describe('IPv6 canonical text (RFC 5952)', () => {
     ['fd00:0:0::', 'fd00::'],
     ['::', '::'],
     ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'],
-    ['::ffff:10.0.0.1', '::ffff:a00:1'],
+    ['::ffff:10.0.0.1', '::ffff:10.0.0.1'], // RFC 5952 §5, as the codec decodes it
     ['not-an-address', 'not-an-address'],
   ])('%s → %s', (a, b) => expect(canonicalIpv6(a)).toBe(b));
 

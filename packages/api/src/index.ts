@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './resource.js';
 export * from './net/cidr.js';
+export * from './net/ip-bytes.js';
 export * from './net/peer-address.js';
 export * from './kinds/index.js';
 export * from './selector/index.js';

@@ -8,6 +8,7 @@
  * (as Go's net.ParseIP does) because their meaning (octal or decimal) is ambiguous.
  */
 import { TabbyError } from '../errors.js';
+import { formatIpv4Number, formatIpv6, parseIpv4, writeIpv6 } from './ip-bytes.js';
 
 /** The address family: 4 or 6. */
 export type IpFamily = 4 | 6;
@@ -40,61 +41,27 @@ export function familyBits(family: IpFamily): number {
   return family === 4 ? 32 : 128;
 }
 
-const DEC_OCTET = /^(0|[1-9][0-9]{0,2})$/;
-const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-
-function parseV4(text: string): bigint | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+/** The address as an unsigned integer, from its network-order bytes. */
+function bytesToBigint(b: Uint8Array): bigint {
   let v = 0n;
-  for (const p of parts) {
-    if (!DEC_OCTET.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    v = (v << 8n) | BigInt(n);
-  }
+  for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
 }
 
-function parseGroups(text: string): number[] | undefined {
-  if (text === '') return [];
-  const out: number[] = [];
-  const parts = text.split(':');
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i] as string;
-    if (i === parts.length - 1 && p.includes('.')) {
-      const v4 = parseV4(p);
-      if (v4 === undefined) return undefined;
-      out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-    } else {
-      if (!HEX_GROUP.test(p)) return undefined;
-      out.push(parseInt(p, 16));
-    }
-  }
-  return out;
+function bigintToBytes(addr: bigint, len: number): Uint8Array {
+  const b = new Uint8Array(len);
+  for (let i = len - 1; i >= 0; i--, addr >>= 8n) b[i] = Number(addr & 0xffn);
+  return b;
+}
+
+function parseV4(text: string): bigint | undefined {
+  const v = parseIpv4(text);
+  return v < 0 ? undefined : BigInt(v);
 }
 
 function parseV6(text: string): bigint | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  let groups: number[];
-  if (halves.length === 2) {
-    const head = parseGroups(halves[0] as string);
-    const tail = parseGroups(halves[1] as string);
-    if (!head || !tail) return undefined;
-    // The IPv4 tail may only appear in the last part.
-    if ((halves[0] as string).includes('.')) return undefined;
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return undefined;
-    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    const all = parseGroups(text);
-    if (!all || all.length !== 8) return undefined;
-    groups = all;
-  }
-  let v = 0n;
-  for (const g of groups) v = (v << 16n) | BigInt(g);
-  return v;
+  const b = new Uint8Array(16);
+  return writeIpv6(text, b, 0) ? bytesToBigint(b) : undefined;
 }
 
 /** Parses an address, or returns undefined when `text` is not one. */
@@ -121,39 +88,9 @@ export function isIp(text: string): boolean {
   return tryParseIp(text) !== undefined;
 }
 
-function formatV4(addr: bigint): string {
-  const o: number[] = [];
-  for (let s = 24n; s >= 0n; s -= 8n) o.push(Number((addr >> s) & 0xffn));
-  return o.join('.');
-}
-
-/** RFC 5952 §4: lowercase, no leading zeros, the longest run (≥2) of zero groups as `::`. */
-function formatV6(addr: bigint): string {
-  const g: number[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) g.push(Number((addr >> s) & 0xffffn));
-  // RFC 5952 §5: IPv4-mapped addresses keep their dotted-quad tail.
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return `::ffff:${formatV4(addr & 0xffffffffn)}`;
-  }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    // RFC 5952 §4.2.3: the first of equally long runs is shortened.
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (xs: number[]): string => xs.map((x) => x.toString(16)).join(':');
-  // RFC 5952 §4.2.2: a single zero group is not shortened.
-  if (bestLen < 2) return hex(g);
-  return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
-}
-
 /** Formats an address: dotted quad for IPv4, RFC 5952 canonical text for IPv6. */
 export function formatIp(family: IpFamily, addr: bigint): string {
-  return family === 4 ? formatV4(addr) : formatV6(addr);
+  return family === 4 ? formatIpv4Number(Number(addr)) : formatIpv6(bigintToBytes(addr, 16), 0);
 }
 
 /** The canonical text of an address given as text (throws 'InvalidIp'). */
