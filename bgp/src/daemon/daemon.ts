@@ -13,7 +13,8 @@ import type { PathAttributes } from '../codec/types.js';
 import { FAMILIES, Rib } from '../rib/index.js';
 import { BgpListener, PeerSession, defaultSessionCodec, netlinkSocketOptions, noSocketOptions, systemClock, type SessionLogger, type SocketOptions } from '../session/index.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
-import { Speaker, toPrefix } from '../speaker/speaker.js';
+import { toPrefix } from '../speaker/prefix.js';
+import { Speaker } from '../speaker/speaker.js';
 import type { SpeakerPeerConfig } from '../speaker/types.js';
 import { DaemonError, parseDaemonConfig, type DaemonConfig, type OriginatedPrefix, type PeerConfig } from './config.js';
 import { startStatusServer, type PeerStatus, type RouteReport, type StatusReport } from './status.js';
@@ -63,8 +64,11 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
   };
 }
 
+const NO_ATTRS: PathAttributes = Object.freeze({});
+
 function originated(ps: OriginatedPrefix[]): Array<{ prefix: string; attrs: PathAttributes }> {
   return ps.map((p) => {
+    if (p.med === undefined && !p.communities?.length && !p.nextHop) return { prefix: p.prefix, attrs: NO_ATTRS };
     const attrs: PathAttributes = {};
     if (p.med !== undefined) attrs.med = p.med;
     if (p.communities?.length) attrs.communities = p.communities;

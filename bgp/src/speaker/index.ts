@@ -4,7 +4,8 @@
  * refresh, runtime peer changes, events out. See speaker.ts for the invariants.
  */
 export * from './types.js';
-export { Speaker, toPrefix } from './speaker.js';
+export { Speaker } from './speaker.js';
+export { toPrefix } from './prefix.js';
 export { TransmitQueue, encodeAttrs } from './transmit.js';
 export { kernelLocalAddresses } from './local-address.js';
 export { createSpeakerMetrics } from './metrics.js';

@@ -14,13 +14,15 @@
  * - Max-prefix (RFC 4486 Cease subcode 1): the session is reset and restarted after a delay.
  * - Admin stops (removal, shutdown) are "admin" ends for graceful restart (routes flushed).
  */
-import { parseCidr } from '@tabby/api';
-import { CeaseSubcode, type Family, type Prefix } from '../codec/types.js';
+import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
 import { DEFAULT_SESSION_CONFIG, type DownReason, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
 import { kernelLocalAddresses } from './local-address.js';
+import { toPrefix } from './prefix.js';
 import { TransmitQueue } from './transmit.js';
 import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from './types.js';
+
+const NO_ATTRS: PathAttributes = Object.freeze({});
 
 interface PeerRuntime {
   cfg: SpeakerPeerConfig;
@@ -37,23 +39,6 @@ interface PeerRuntime {
   withdrawalsIn: number;
   /** UPDATEs that arrived while Established was being set up (local address lookup). */
   pending: Array<Extract<Upward, { type: 'update' }>> | undefined;
-}
-
-const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** Parses CIDR text into the codec's Prefix (host bits cleared; IPv4 without bigint arithmetic). */
-export function toPrefix(cidr: string): Prefix {
-  const m = V4.exec(cidr);
-  if (m) {
-    const len = Number(m[5]);
-    const v = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-    if (len <= 32 && [m[1], m[2], m[3], m[4]].every((x) => Number(x) <= 255)) {
-      const a = len === 0 ? 0 : (v & ((0xffffffff << (32 - len)) >>> 0)) >>> 0;
-      return { afi: 1, addr: `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`, len };
-    }
-  }
-  const c = parseCidr(cidr);
-  return { afi: c.family === 4 ? 1 : 2, addr: c.text.slice(0, c.text.indexOf('/')), len: c.prefixLen };
 }
 
 function sessionKey(p: SpeakerPeerConfig): string {
@@ -81,7 +66,8 @@ export class Speaker {
   private listener: ListenerHandle | undefined;
   private flushScheduled = false;
   private ribTimer: unknown;
-  private originated = new Map<string, Prefix>();
+  /** Originated prefixes (CIDR text), for the difference on the next `setOriginated`. */
+  private originated = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -118,14 +104,13 @@ export class Speaker {
   }
 
   /** Replaces the set of originated prefixes (only the difference is announced/withdrawn). */
-  setOriginated(routes: ReadonlyArray<{ prefix: string; attrs?: import('../codec/types.js').PathAttributes }>): void {
-    const next = new Map<string, Prefix>();
+  setOriginated(routes: ReadonlyArray<{ prefix: string; attrs?: PathAttributes }>): void {
+    const next = new Set<string>();
     for (const r of routes) {
-      const p = toPrefix(r.prefix);
-      next.set(r.prefix, p);
-      this.c.rib.originate(p, r.attrs ?? {});
+      next.add(r.prefix);
+      this.c.rib.originate(toPrefix(r.prefix), r.attrs ?? NO_ATTRS);
     }
-    for (const [k, p] of this.originated) if (!next.has(k)) this.c.rib.withdrawOrigin(p);
+    for (const k of this.originated) if (!next.has(k)) this.c.rib.withdrawOrigin(toPrefix(k));
     this.originated = next;
     this.scheduleFlush();
   }
