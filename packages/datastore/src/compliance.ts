@@ -9,6 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
+import { txnTests } from './compliance-txn.js';
 import { isDatastoreError } from './errors.js';
 import type { Datastore, DatastoreErrorCode, WatchEvent } from './types.js';
 
@@ -107,6 +108,7 @@ export function runComplianceSuite(name: string, factory: () => Promise<Complian
     listTests(() => ds);
     watchTests(() => ds, () => h);
     concurrencyTests(() => ds);
+    txnTests(() => ds);
   });
 }
 

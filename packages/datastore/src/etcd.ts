@@ -6,19 +6,21 @@
  * - create is a transaction `create_revision == 0`, a checked update or delete a transaction
  *   `mod_revision == rv`; a failed compare reads the key in the same transaction, so
  *   `Conflict` and `NotFound` are told apart atomically;
+ * - `txn` is one etcd Txn holding every op's compare and every put/delete (all land at one
+ *   revision, or none); its failure branch reads every key, so the op that failed is named;
  * - client errors never escape: they become `Unavailable` (or `Aborted`).
  * The client is injected (`components.client`); `createEtcdDatastore` builds one for endpoints
  * such as `unix:///tmp/dir/localhost:2379` (grpc-js dials `unix:` targets as they are).
  */
-import { Etcd3, type IKeyValue, type ITxnResponse } from 'etcd3';
+import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type ITxnResponse } from 'etcd3';
 import type { Resource } from '@tabby/api';
-import { abortable, alreadyExists, conflict, datastoreError, isDatastoreError, notFound, throwIfAborted } from './errors.js';
+import { abortable, alreadyExists, conflict, datastoreError, describeKey, isDatastoreError, notFound, throwIfAborted } from './errors.js';
 import {
   DEFAULT_ETCD_PREFIX, decodeValue, encodeValue, etcdKey, etcdPrefix, rangeEnd,
 } from './etcd-codec.js';
 import { watchEtcd } from './etcd-watch.js';
 import { keyOf, normalizeFilter, normalizeKey } from './keys.js';
-import { DEFAULT_WATCH_RETRY, type Datastore, type ListResult, type ResourceKey, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
+import { DEFAULT_WATCH_RETRY, type Datastore, type ListResult, type ResourceKey, type TxnOp, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
 
 /** Injected dependencies of the etcd backend. */
 export interface EtcdDatastoreComponents {
@@ -54,6 +56,73 @@ function checkRevision(rv: string | undefined): string | undefined {
     throw datastoreError('Invalid', `resourceVersion "${rv}" is not an etcd revision`, { resourceVersion: rv });
   }
   return rv;
+}
+
+/** The compare of a checked write: `mod_revision == rv`, or (no rv) the key exists / (create) does not. */
+function compareOf(ek: Buffer, create: boolean, rv: string | undefined): ICompare {
+  if (create) return { key: ek, target: 'Create', result: 'Equal', create_revision: 0 };
+  return rv === undefined
+    ? { key: ek, target: 'Create', result: 'Greater', create_revision: 0 }
+    : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv };
+}
+
+/** The object as a create stores it (uid and creation time filled in). */
+function forCreate<R extends Resource>(obj: R, k: ResourceKey): R {
+  const stored = structuredClone(obj);
+  stored.metadata = {
+    ...stored.metadata,
+    uid: stored.metadata.uid ?? crypto.randomUUID(),
+    creationTimestamp: stored.metadata.creationTimestamp ?? new Date().toISOString(),
+  };
+  if (k.namespace === undefined) delete stored.metadata.namespace;
+  return stored;
+}
+
+/** The object as an update stores it. */
+function forUpdate<R extends Resource>(obj: R, k: ResourceKey): R {
+  const stored = structuredClone(obj);
+  if (k.namespace === undefined) delete stored.metadata.namespace;
+  return stored;
+}
+
+/** One prepared op of a txn. */
+interface PreparedOp {
+  op: TxnOp;
+  key: ResourceKey;
+  ek: Buffer;
+  rv: string | undefined;
+  stored?: Resource;
+}
+
+function prepare(prefix: string, op: TxnOp): PreparedOp {
+  switch (op.op) {
+    case 'create': {
+      const key = keyOf(op.obj);
+      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: undefined, stored: forCreate(op.obj, key) };
+    }
+    case 'update': {
+      const key = keyOf(op.obj);
+      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: checkRevision(op.obj.metadata.resourceVersion), stored: forUpdate(op.obj, key) };
+    }
+    case 'delete': {
+      const key = normalizeKey(op.key);
+      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: checkRevision(op.resourceVersion) };
+    }
+  }
+}
+
+/** The error of the first op whose compare the failure branch's reads contradict. */
+function txnFailure(ops: PreparedOp[], res: ITxnResponse): Error {
+  for (let i = 0; i < ops.length; i++) {
+    const p = ops[i]!;
+    const cur = res.responses[i]?.response_range?.kvs[0];
+    if (p.op.op === 'create') {
+      if (cur) return alreadyExists(p.key);
+    } else if (!cur) return notFound(p.key);
+    else if (p.rv !== undefined && cur.mod_revision !== p.rv) return conflict(p.key, p.rv, cur.mod_revision);
+  }
+  // Unreachable with etcd's serializable txns; report the first key rather than succeed silently.
+  return conflict(ops[0]!.key, ops[0]!.rv);
 }
 
 /** The etcd v3 backend. */
@@ -110,13 +179,7 @@ export class EtcdDatastore implements Datastore {
   async create<R extends Resource>(obj: R, opts: Signal = {}): Promise<R> {
     const k = keyOf(obj);
     const ek = Buffer.from(etcdKey(this.prefix, k));
-    const stored = structuredClone(obj);
-    stored.metadata = {
-      ...stored.metadata,
-      uid: stored.metadata.uid ?? crypto.randomUUID(),
-      creationTimestamp: stored.metadata.creationTimestamp ?? new Date().toISOString(),
-    };
-    if (k.namespace === undefined) delete stored.metadata.namespace;
+    const stored = forCreate(obj, k);
     return guard('create', opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [{ key: ek, target: 'Create', result: 'Equal', create_revision: 0 }],
@@ -133,15 +196,10 @@ export class EtcdDatastore implements Datastore {
     const k = keyOf(obj);
     const ek = Buffer.from(etcdKey(this.prefix, k));
     const rv = checkRevision(obj.metadata.resourceVersion);
-    const stored = structuredClone(obj);
-    if (k.namespace === undefined) delete stored.metadata.namespace;
+    const stored = forUpdate(obj, k);
     return guard('update', opts.signal, async () => {
       const res = await this.client.kv.txn({
-        compare: [
-          rv === undefined
-            ? { key: ek, target: 'Create', result: 'Greater', create_revision: 0 }
-            : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv },
-        ],
+        compare: [compareOf(ek, false, rv)],
         success: [{ request_put: { key: ek, value: encodeValue(stored) } }],
         failure: [{ request_range: { key: ek } }],
       });
@@ -157,11 +215,7 @@ export class EtcdDatastore implements Datastore {
     const rv = checkRevision(opts.resourceVersion);
     return guard('delete', opts.signal, async () => {
       const res = await this.client.kv.txn({
-        compare: [
-          rv === undefined
-            ? { key: ek, target: 'Create', result: 'Greater', create_revision: 0 }
-            : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv },
-        ],
+        compare: [compareOf(ek, false, rv)],
         success: [{ request_delete_range: { key: ek, prev_kv: true } }],
         failure: [{ request_range: { key: ek } }],
       });
@@ -169,6 +223,34 @@ export class EtcdDatastore implements Datastore {
       const prev: IKeyValue | undefined = res.responses[0]?.response_delete_range?.prev_kvs[0];
       if (!prev) throw notFound(k); // deleted concurrently between compare and delete: cannot happen in one txn
       return decodeValue<R>(prev.value, prev.mod_revision, ek.toString());
+    });
+  }
+
+  /** One etcd Txn: every op's compare, then every put/delete; on failure, every key is read. */
+  async txn(ops: TxnOp[], opts: Signal = {}): Promise<Resource[]> {
+    const prepared = ops.map((op) => prepare(this.prefix, op));
+    const seen = new Set<string>();
+    for (const p of prepared) {
+      const s = p.ek.toString();
+      if (seen.has(s)) throw datastoreError('Invalid', `a transaction names ${describeKey(p.key)} twice`, { kind: p.key.kind, name: p.key.name });
+      seen.add(s);
+    }
+    if (prepared.length === 0) return [];
+    return guard('txn', opts.signal, async () => {
+      const success: IRequestOp[] = prepared.map((p) =>
+        p.stored ? { request_put: { key: p.ek, value: encodeValue(p.stored) } } : { request_delete_range: { key: p.ek, prev_kv: true } });
+      const res = await this.client.kv.txn({
+        compare: prepared.map((p) => compareOf(p.ek, p.op.op === 'create', p.rv)),
+        success,
+        failure: prepared.map((p) => ({ request_range: { key: p.ek } })),
+      });
+      if (!res.succeeded) throw txnFailure(prepared, res);
+      return prepared.map((p, i) => {
+        if (p.stored) return { ...p.stored, metadata: { ...p.stored.metadata, resourceVersion: res.header.revision } };
+        const prev = res.responses[i]?.response_delete_range?.prev_kvs[0];
+        if (!prev) throw notFound(p.key); // cannot happen: the compare saw the key in the same txn
+        return decodeValue<Resource>(prev.value, prev.mod_revision, p.ek.toString());
+      });
     });
   }
 

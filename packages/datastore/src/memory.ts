@@ -8,14 +8,17 @@
  * - every write is appended to a history; a watch from revision R first replays the history
  *   after R, then follows live writes, so no event is lost or repeated. `compact(rev)` drops the
  *   history up to `rev`; a watch from an older revision then gets `gone`.
- * Everything runs synchronously inside each call, so writes are totally ordered.
+ * Everything runs synchronously inside each call, so writes are totally ordered. A `txn`
+ * checks every op before it applies any, and gives all its writes one revision (as etcd does).
+ * With `txn: false` the store has no `txn` method (a backend like Kubernetes), so callers'
+ * fallback paths can be tested.
  */
 import { randomUUID } from 'node:crypto';
 import type { Resource } from '@tabby/api';
-import { alreadyExists, conflict, datastoreError, notFound, throwIfAborted } from './errors.js';
+import { alreadyExists, conflict, datastoreError, describeKey, notFound, throwIfAborted } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { compareResources, keyOf, keyString, matchesFilter, normalizeFilter, normalizeKey } from './keys.js';
-import type { Datastore, DatastoreErrorCode, ListResult, ResourceKey, WatchEvent, WatchOptions } from './types.js';
+import type { Datastore, DatastoreErrorCode, ListResult, ResourceKey, TxnOp, WatchEvent, WatchOptions } from './types.js';
 
 interface HistoryEntry {
   key: ResourceKey;
@@ -28,7 +31,7 @@ interface Subscriber {
 }
 
 /** The operations a fault can be injected into. */
-export type MemoryOp = 'get' | 'list' | 'create' | 'update' | 'delete';
+export type MemoryOp = 'get' | 'list' | 'create' | 'update' | 'delete' | 'txn';
 
 /** A failure to inject: the next `times` calls of `op` throw `code` without touching state. */
 export interface MemoryFault {
@@ -42,6 +45,8 @@ export interface MemoryFault {
 export interface MemoryDatastoreInit {
   /** Keep at most this many history entries (oldest dropped, as a compaction). Default: unbounded. */
   maxHistory?: number;
+  /** Offer multi-key transactions (`txn`). Default true; false removes the method. */
+  txn?: boolean;
 }
 
 const copy = <T>(v: T): T => structuredClone(v);
@@ -60,6 +65,7 @@ export class MemoryDatastore implements Datastore {
 
   constructor(init: MemoryDatastoreInit = {}) {
     this.maxHistory = init.maxHistory ?? Infinity;
+    if (init.txn === false) Object.defineProperty(this, 'txn', { value: undefined });
   }
 
   /** The current revision (the revision of the last write). */
@@ -104,32 +110,18 @@ export class MemoryDatastore implements Datastore {
 
   async create<R extends Resource>(obj: R, opts: { signal?: AbortSignal } = {}): Promise<R> {
     this.check(opts.signal, 'create');
-    const key = keyOf(obj);
-    const ks = keyString(key);
-    if (this.objects.has(ks)) throw alreadyExists(key);
-    const stored = copy(obj);
-    stored.metadata = { ...stored.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() };
-    this.write(key, stored, 'added');
-    return copy(stored);
+    const op: TxnOp = { op: 'create', obj };
+    const key = this.precheck(op);
+    this.revision++;
+    return this.apply(op, key) as R;
   }
 
   async update<R extends Resource>(obj: R, opts: { signal?: AbortSignal } = {}): Promise<R> {
     this.check(opts.signal, 'update');
-    const key = keyOf(obj);
-    const previous = this.objects.get(keyString(key));
-    if (!previous) throw notFound(key);
-    const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && rv !== previous.metadata.resourceVersion) {
-      throw conflict(key, rv, previous.metadata.resourceVersion);
-    }
-    const stored = copy(obj);
-    stored.metadata = {
-      ...stored.metadata,
-      uid: previous.metadata.uid,
-      creationTimestamp: previous.metadata.creationTimestamp,
-    };
-    this.write(key, stored, 'modified', previous);
-    return copy(stored);
+    const op: TxnOp = { op: 'update', obj };
+    const key = this.precheck(op);
+    this.revision++;
+    return this.apply(op, key) as R;
   }
 
   async delete<R extends Resource>(
@@ -137,18 +129,65 @@ export class MemoryDatastore implements Datastore {
     opts: { resourceVersion?: string; signal?: AbortSignal } = {},
   ): Promise<R> {
     this.check(opts.signal, 'delete');
-    const k = normalizeKey(key);
-    const ks = keyString(k);
-    const previous = this.objects.get(ks);
-    if (!previous) throw notFound(k);
-    if (opts.resourceVersion !== undefined && opts.resourceVersion !== previous.metadata.resourceVersion) {
-      throw conflict(k, opts.resourceVersion, previous.metadata.resourceVersion);
-    }
-    this.objects.delete(ks);
+    const op: TxnOp = { op: 'delete', key, ...(opts.resourceVersion !== undefined ? { resourceVersion: opts.resourceVersion } : {}) };
+    const k = this.precheck(op);
     this.revision++;
-    const event: WatchEvent = { type: 'deleted', object: previous, revision: String(this.revision) };
-    this.record(k, event);
-    return copy(previous) as R;
+    return this.apply(op, k) as R;
+  }
+
+  /** Applies every op or none (see `Datastore.txn`); all writes share one revision. */
+  async txn(ops: TxnOp[], opts: { signal?: AbortSignal } = {}): Promise<Resource[]> {
+    this.check(opts.signal, 'txn');
+    const seen = new Set<string>();
+    const keys = ops.map((op) => {
+      const k = this.precheck(op);
+      const ks = keyString(k);
+      if (seen.has(ks)) throw datastoreError('Invalid', `a transaction names ${describeKey(k)} twice`, { kind: k.kind, name: k.name });
+      seen.add(ks);
+      return k;
+    });
+    if (ops.length === 0) return [];
+    this.revision++;
+    return ops.map((op, i) => this.apply(op, keys[i]!));
+  }
+
+  /** Throws the error `op` would fail with against the current state; returns its key. */
+  private precheck(op: TxnOp): ResourceKey {
+    const key = op.op === 'delete' ? normalizeKey(op.key) : keyOf(op.obj);
+    const previous = this.objects.get(keyString(key));
+    if (op.op === 'create') {
+      if (previous) throw alreadyExists(key);
+      return key;
+    }
+    if (!previous) throw notFound(key);
+    const rv = op.op === 'update' ? op.obj.metadata.resourceVersion : op.resourceVersion;
+    if (rv !== undefined && rv !== previous.metadata.resourceVersion) throw conflict(key, rv, previous.metadata.resourceVersion);
+    return key;
+  }
+
+  /** Applies a prechecked op at the current revision; returns a copy of the stored (or deleted) object. */
+  private apply(op: TxnOp, key: ResourceKey): Resource {
+    const ks = keyString(key);
+    const previous = this.objects.get(ks);
+    switch (op.op) {
+      case 'create': {
+        const stored = copy(op.obj);
+        stored.metadata = { ...stored.metadata, uid: randomUUID(), creationTimestamp: new Date().toISOString() };
+        this.write(key, stored, 'added');
+        return copy(stored);
+      }
+      case 'update': {
+        const stored = copy(op.obj);
+        stored.metadata = { ...stored.metadata, uid: previous!.metadata.uid, creationTimestamp: previous!.metadata.creationTimestamp };
+        this.write(key, stored, 'modified', previous);
+        return copy(stored);
+      }
+      case 'delete': {
+        this.objects.delete(ks);
+        this.record(key, { type: 'deleted', object: previous!, revision: String(this.revision) });
+        return copy(previous!);
+      }
+    }
   }
 
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
@@ -194,8 +233,8 @@ export class MemoryDatastore implements Datastore {
     }
   }
 
+  /** Stores at the current revision (the caller has already advanced it). */
   private write(key: ResourceKey, stored: Resource, type: 'added' | 'modified', previous?: Resource): void {
-    this.revision++;
     stored.metadata.resourceVersion = String(this.revision);
     if (key.namespace === undefined) delete stored.metadata.namespace;
     this.objects.set(keyString(key), stored);

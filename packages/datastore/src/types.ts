@@ -58,6 +58,16 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * One write of a multi-key transaction (`Datastore.txn`): `create` fails if the key exists,
+ * `update` compares `obj.metadata.resourceVersion` when set (else the key must exist), `delete`
+ * compares `resourceVersion` when given.
+ */
+export type TxnOp =
+  | { op: 'create'; obj: Resource }
+  | { op: 'update'; obj: Resource }
+  | { op: 'delete'; key: ResourceKey; resourceVersion?: string };
+
 /** The one interface over all backends. Every method takes an optional AbortSignal. */
 export interface Datastore {
   get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R>;
@@ -73,6 +83,14 @@ export interface Datastore {
    * throws a datastore error (`Unavailable`) when the backend cannot keep it going.
    */
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>>;
+  /**
+   * Optional (backends with multi-key transactions: etcd, memory; not Kubernetes): applies
+   * every op atomically — all of them or none. When one op's condition fails, nothing is
+   * written and it throws that op's `AlreadyExists`, `Conflict` or `NotFound` (its `details`
+   * name the key). Each key may appear once. Returns, per op, the stored object (for `delete`,
+   * the deleted one). Callers check `ds.txn` and fall back to single writes without it.
+   */
+  txn?(ops: TxnOp[], opts?: { signal?: AbortSignal }): Promise<Resource[]>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -71,3 +71,12 @@ describe('MemoryDatastore fault injection', () => {
     expect((await ds.get({ kind: 'IPPool', name: 'p' })).metadata.name).toBe('p');
   });
 });
+
+describe('memory datastore without txn', () => {
+  it('has no txn method when built with txn: false (a Kubernetes-like backend)', async () => {
+    const plain = new MemoryDatastore({ txn: false });
+    expect(plain.txn).toBeUndefined();
+    expect(new MemoryDatastore().txn).toBeTypeOf('function');
+    await plain.close();
+  });
+});
