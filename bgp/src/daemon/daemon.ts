@@ -13,6 +13,7 @@ import type { PathAttributes } from '../codec/types.js';
 import { FAMILIES, Rib } from '../rib/index.js';
 import { BgpListener, PeerSession, defaultSessionCodec, netlinkSocketOptions, noSocketOptions, systemClock, type SessionLogger, type SocketOptions } from '../session/index.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
+import { fastSessionCodec } from '../speaker/fast-codec.js';
 import { toPrefix } from '../speaker/prefix.js';
 import { Speaker } from '../speaker/speaker.js';
 import type { SpeakerPeerConfig } from '../speaker/types.js';
@@ -111,6 +112,7 @@ export class BgpDaemon {
       { now: Date.now() },
     );
     const codec = defaultSessionCodec();
+    const sessionCodec = fastSessionCodec(codec); // IPv4 NLRI straight into the RIB as numbers
     const socketOptions = socketOptionsFor(cfg, c.logger);
     const speaker = new Speaker(
       {
@@ -118,7 +120,7 @@ export class BgpDaemon {
         clock: systemClock,
         logger: c.logger,
         metrics: c.registry ? createSpeakerMetrics(c.registry) : undefined,
-        sessionFactory: (i) => new PeerSession({ codec, socketOptions, logger: c.logger }, i),
+        sessionFactory: (i) => new PeerSession({ codec: sessionCodec, socketOptions, logger: c.logger }, i),
         listenerFactory: (i) => {
           const l = new BgpListener({ codec, socketOptions, logger: c.logger }, i);
           return { listen: (s) => l.listen(s), register: (t) => l.register(t as PeerSession), close: () => l.close() };

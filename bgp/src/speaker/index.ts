@@ -9,3 +9,5 @@ export { toPrefix } from './prefix.js';
 export { TransmitQueue, encodeAttrs } from './transmit.js';
 export { kernelLocalAddresses } from './local-address.js';
 export { createSpeakerMetrics } from './metrics.js';
+export { fastSessionCodec, lazyNlri } from './fast-codec.js';
+export { ingestOutcome } from './ingest.js';

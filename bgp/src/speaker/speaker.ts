@@ -18,6 +18,7 @@ import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.j
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
 import { DEFAULT_SESSION_CONFIG, type DownReason, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
 import { kernelLocalAddresses } from './local-address.js';
+import { ingestOutcome } from './ingest.js';
 import { toPrefix } from './prefix.js';
 import { TransmitQueue } from './transmit.js';
 import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from './types.js';
@@ -272,14 +273,13 @@ export class Speaker {
     this.c.metrics?.updatesReceived(rt.cfg.address, 1);
     if (e.payload.kind !== 'decoded') return; // the speaker asks for decoded UPDATEs
     const outcome = e.payload.outcome;
-    this.c.logger.debug({ peer: rt.cfg.address, nlri: outcome.update.nlri.length, withdrawn: outcome.update.withdrawn.length }, 'UPDATE received');
     if (outcome.action === 'treat-as-withdraw') {
       // RFC 7606 §2: treat-as-withdraw — the codec moved every NLRI into the withdrawn lists.
       this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.issues }, 'malformed UPDATE treated as withdraw (RFC 7606)');
     } else if (outcome.discarded.length > 0) {
       this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.discarded }, 'attributes discarded (RFC 7606)');
     }
-    const r = this.c.rib.ingest(rt.cfg.address, outcome);
+    const r = ingestOutcome(this.c.rib, rt.cfg.address, outcome, rt.negotiated.receiveContext.addPath.has('ipv4-unicast'));
     rt.withdrawalsIn += r.withdrawn;
     if (r.exceeded && rt.cfg.maxPrefixes) {
       // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; restart after a delay.
