@@ -9,11 +9,13 @@
  * Invariants: an address is written into a block only by a compare-and-swap on that block's
  * revision, so two allocators can never both take one ordinal; the handle's count is raised
  * before the block write and lowered again for whatever the write did not take (see
- * handles.ts); a request that cannot be met in full releases what it took and fails with
+ * handles.ts), or — when the datastore has `txn` — written in the same atomic transaction; a request that cannot be met in full releases what it took and fails with
  * PoolExhausted, and when no candidate block had a free address nothing was written at all.
  */
 import {
   cidrContains,
+  isTabbyError,
+  TabbyError,
   makeCidr,
   nthAddress,
   parseCidr,
@@ -23,6 +25,7 @@ import {
   type BlockAffinity,
   type IPAMBlock,
   type IPAMConfigurationSpec,
+  type IPAMHandle,
   type IPPool,
   type IpFamily,
 } from '@tabby/api';
@@ -30,7 +33,7 @@ import { AFFINITY_SINCE, claimBlock, dropAffinity } from './affinity.js';
 import { allocateInBlock, freeCount, isEmpty } from './block.js';
 import { addHint, ageMs, dropHint, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
-import { adjustHandle } from './handles.js';
+import { adjustHandle, getHandle, handleOp } from './handles.js';
 import { affinityNode, blockName } from './names.js';
 import { poolBlockSize } from './pools.js';
 
@@ -46,8 +49,11 @@ export interface FamilyRequest {
   pools: IPPool[];
   attr: AllocationAttribute;
   config: IPAMConfigurationSpec;
-  /** Shared by the families of one request: whether the handle resource is known to exist. */
-  handleState: { exists: boolean };
+  /**
+   * Shared by the families of one request: whether the handle resource is known to exist, and
+   * (transactional path) its last version written by this request.
+   */
+  handleState: { exists: boolean; current?: IPAMHandle | undefined };
   /** The node's last-used own block for this family, read ahead of time (undefined: none). */
   hint?: { cidr: string; block: IPAMBlock | undefined };
   signal?: AbortSignal;
@@ -74,6 +80,82 @@ function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
   return { ...block.metadata, annotations };
 }
 
+/** What one block write gave: the ordinals taken and the block's free count after it. */
+interface Taken {
+  ordinals: number[];
+  freeAfter: number;
+}
+
+/** A block usable for this allocation: present, not deleted, and (with `owner`) affine to it. */
+type Usable = (b: IPAMBlock | undefined) => b is IPAMBlock;
+
+/**
+ * Sequential order (no `txn`, e.g. Kubernetes): raise the handle's count, compare-and-swap the
+ * block, then lower the count by whatever the block write did not take (see handles.ts).
+ */
+async function takeSequential(ctx: Ctx, cidr: string, k: number, req: FamilyRequest, usable: Usable, first: IPAMBlock): Promise<Taken> {
+  await adjustHandle(ctx, req.handle, cidr, k, req.signal, { likelyNew: !req.handleState.exists });
+  req.handleState.exists = true;
+  const taken: Taken = { ordinals: [], freeAfter: 0 };
+  try {
+    let block: IPAMBlock | undefined = first;
+    taken.ordinals = await withCas(ctx, 'block', async () => {
+      block ??= await getBlock(ctx, cidr, req.signal);
+      const b = block;
+      block = undefined; // re-read on every retry
+      if (!usable(b)) return [];
+      const r = allocateInBlock(b.spec, k, req.attr);
+      taken.freeAfter = freeCount(r.spec);
+      if (r.ordinals.length > 0) rememberBlock(ctx, await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal));
+      return r.ordinals;
+    }, req.signal);
+  } finally {
+    if (taken.ordinals.length < k) await adjustHandle(ctx, req.handle, cidr, taken.ordinals.length - k, req.signal);
+  }
+  return taken;
+}
+
+/**
+ * One atomic transaction (datastore `txn`): the block's compare-and-swap and the handle's
+ * count land together or not at all. A new handle is created optimistically; on AlreadyExists
+ * or a Conflict on the handle it is read and the transaction recomputed, as for the block.
+ */
+async function takeAtomic(ctx: Ctx, cidr: string, k: number, req: FamilyRequest, usable: Usable, first: IPAMBlock): Promise<Taken> {
+  const txn = ctx.ds.txn!.bind(ctx.ds);
+  const hs = req.handleState;
+  let block: IPAMBlock | undefined = first;
+  const taken: Taken = { ordinals: [], freeAfter: 0 };
+  taken.ordinals = await withCas(ctx, 'block', async () => {
+    const [b, cur] = await Promise.all([
+      block ?? getBlock(ctx, cidr, req.signal),
+      hs.current ?? (hs.exists ? getHandle(ctx, req.handle, req.signal) : undefined),
+    ]);
+    block = undefined; // re-read on a retry, unless only the handle was stale
+    if (!usable(b)) return [];
+    const r = allocateInBlock(b.spec, k, req.attr);
+    if (r.ordinals.length === 0) return [];
+    const hop = handleOp(ctx, req.handle, cur, cidr, r.ordinals.length)!;
+    try {
+      const [h, nb] = await txn([hop, { op: 'update', obj: { ...b, metadata: markUsed(b), spec: r.spec } }], { signal: req.signal });
+      rememberBlock(ctx, nb as IPAMBlock);
+      hs.exists = true;
+      hs.current = h as IPAMHandle;
+    } catch (e: unknown) {
+      if (isTabbyError(e) && e.details['kind'] === 'IPAMHandle') {
+        hs.exists = true;
+        hs.current = undefined;
+        block = b;
+      }
+      // Deleted since read (the handle by a concurrent release, the block by gc): re-read and recompute.
+      if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${String(e.details['kind'])} ${String(e.details['name'])} was deleted concurrently`, {}, { cause: e });
+      throw e;
+    }
+    taken.freeAfter = freeCount(r.spec);
+    return r.ordinals;
+  }, req.signal);
+  return taken;
+}
+
 /**
  * Allocates up to `n` addresses in block `cidr` for `req.handle`. With `owner`, only while the
  * block is affine to that node ('stale' otherwise).
@@ -84,25 +166,7 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
   if (!usable(first)) return owner === undefined ? [] : 'stale';
   const k = Math.min(n, freeCount(first.spec));
   if (k === 0) return [];
-  await adjustHandle(ctx, req.handle, cidr, k, req.signal, { likelyNew: !req.handleState.exists });
-  req.handleState.exists = true;
-  let ordinals: number[] = [];
-  let freeAfter = 0;
-  try {
-    let block: IPAMBlock | undefined = first;
-    ordinals = await withCas(ctx, 'block', async () => {
-      block ??= await getBlock(ctx, cidr, req.signal);
-      const b = block;
-      block = undefined; // re-read on every retry
-      if (!usable(b)) return [];
-      const r = allocateInBlock(b.spec, k, req.attr);
-      freeAfter = freeCount(r.spec);
-      if (r.ordinals.length > 0) rememberBlock(ctx, await updateCas(ctx.ds, { ...b, metadata: markUsed(b), spec: r.spec }, req.signal));
-      return r.ordinals;
-    }, req.signal);
-  } finally {
-    if (ordinals.length < k) await adjustHandle(ctx, req.handle, cidr, ordinals.length - k, req.signal);
-  }
+  const { ordinals, freeAfter } = ctx.ds.txn ? await takeAtomic(ctx, cidr, k, req, usable, first) : await takeSequential(ctx, cidr, k, req, usable, first);
   if (owner !== undefined && ordinals.length > 0) {
     addHint(ctx, owner, req.family, cidr, true);
     const low = freeAfter <= first.spec.allocations.length / 8;

@@ -6,9 +6,12 @@
  * also after a crash — the handle counts at least what the blocks hold for it. A crash can
  * leave a count too high (an empty handle, reported by `check` and removed by `gc`), never an
  * allocation that release-by-handle cannot find. The handle resource is deleted when its last
- * count reaches zero.
+ * count reaches zero. With a datastore that has `txn` (etcd), the handle's write and the block's
+ * go in one atomic transaction instead (`handleOp` builds the handle's part), so the count and
+ * the block always agree, also after a crash.
  */
 import { isTabbyError, TabbyError, type IPAMHandle, type IPAMHandleSpec } from '@tabby/api';
+import type { TxnOp } from '@tabby/datastore';
 import { deleteIfUnchanged, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
 
 /** Annotation with the time of the handle's last change (lets `gc` skip handles in flight). */
@@ -57,4 +60,28 @@ export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta
 /** Deletes the handle resource if it is unchanged since `h` was read. */
 export function deleteHandle(ctx: Ctx, h: IPAMHandle, signal?: AbortSignal): Promise<boolean> {
   return deleteIfUnchanged(ctx.ds, { kind: 'IPAMHandle', name: h.metadata.name }, h.metadata.resourceVersion, signal);
+}
+
+/**
+ * The transaction op that changes handle `handle` (`cur`: as read, undefined when absent) by
+ * `delta` for block `cidr` — with `drop`, removes the block's count whatever it is. Creates the
+ * handle, updates it at the revision read, or deletes it when its last count goes; undefined
+ * when nothing changes.
+ */
+export function handleOp(ctx: Ctx, handle: string, cur: IPAMHandle | undefined, cidr: string, delta: number, drop = false): TxnOp | undefined {
+  const ann = { [HANDLE_UPDATED]: isoNow(ctx) };
+  if (!cur) {
+    if (delta <= 0 || drop) return undefined;
+    const spec: IPAMHandleSpec = { handleID: handle, block: { [cidr]: delta }, deleted: false };
+    return { op: 'create', obj: resource('IPAMHandle', handle, spec, ann) };
+  }
+  const had = cur.spec.block[cidr];
+  const n = drop ? 0 : (had ?? 0) + delta;
+  if (n === (had ?? 0) || (n <= 0 && had === undefined)) return undefined;
+  const block = { ...cur.spec.block };
+  if (n > 0) block[cidr] = n;
+  else delete block[cidr];
+  if (Object.keys(block).length === 0) return { op: 'delete', key: { kind: 'IPAMHandle', name: cur.metadata.name }, resourceVersion: cur.metadata.resourceVersion };
+  const annotations = { ...(cur.metadata.annotations ?? {}), ...ann };
+  return { op: 'update', obj: { ...cur, metadata: { ...cur.metadata, annotations }, spec: { ...cur.spec, block } } };
 }

@@ -5,16 +5,18 @@
  * Invariants: a block is changed only by a compare-and-swap on its revision; a release by
  * address with a handle frees only addresses still held by that handle (so a stale caller can
  * not free an address that was since given to someone else); the handle's count is lowered
- * only after the block write (see handles.ts). When a handle resource is missing (a crash, or
+ * only after the block write (see handles.ts), or in the same transaction when the datastore
+ * has `txn`. When a handle resource is missing (a crash, or
  * an older writer) release-by-handle scans every block for the handle instead, so an address
  * is never left behind. A block that becomes empty is stamped with the time (`empty-since`) so
  * that `gc` can release its affinity after the grace period.
  */
-import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, type IPAMBlock, type IPPool } from '@tabby/api';
+import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, TabbyError, type IPAMBlock, type IPPool } from '@tabby/api';
+import type { TxnOp } from '@tabby/datastore';
 import { releaseHandleInBlock, releaseOrdinals, isEmpty, ordinalsOfHandle, type BlockRelease } from './block.js';
 import { getBlock, isoNow, listBlocks, listPools, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
-import { adjustHandle, getHandle } from './handles.js';
+import { adjustHandle, getHandle, handleOp } from './handles.js';
 import { blockCidrOf, BLOCK_EMPTY_SINCE } from './allocate.js';
 import { poolOf } from './pools.js';
 
@@ -30,11 +32,8 @@ function stampEmpty(ctx: Ctx, block: IPAMBlock, spec: IPAMBlock['spec']): IPAMBl
   return { ...block.metadata, annotations: { ...(block.metadata.annotations ?? {}), [BLOCK_EMPTY_SINCE]: isoNow(ctx) } };
 }
 
-/**
- * Applies `fn` to block `cidr` with compare-and-swap (recomputed from a fresh read on each
- * retry) and lowers the handles' counts by what was freed.
- */
-export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, signal?: AbortSignal): Promise<Released[]> {
+/** Sequential order (no `txn`): compare-and-swap the block, then lower the handles' counts. */
+async function releaseSequential(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, signal?: AbortSignal): Promise<BlockRelease['released']> {
   const freed = await withCas(ctx, 'block', async () => {
     const block = await getBlock(ctx, cidr, signal);
     if (!block) return [];
@@ -43,9 +42,58 @@ export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) 
     rememberBlock(ctx, await updateCas(ctx.ds, { ...block, metadata: stampEmpty(ctx, block, r.spec), spec: r.spec }, signal));
     return r.released;
   }, signal);
+  for (const [h, n] of countPerHandle(freed)) await adjustHandle(ctx, h, cidr, -n, signal);
+  return freed;
+}
+
+function countPerHandle(freed: BlockRelease['released']): Map<string, number> {
   const perHandle = new Map<string, number>();
   for (const r of freed) if (r.handle !== undefined) perHandle.set(r.handle, (perHandle.get(r.handle) ?? 0) + 1);
-  for (const [h, n] of perHandle) await adjustHandle(ctx, h, cidr, -n, signal);
+  return perHandle;
+}
+
+/**
+ * One atomic transaction (datastore `txn`): the block's compare-and-swap and the lowered counts
+ * of the handles it freed (and, with `dropOf`, that handle's whole count for the block).
+ */
+async function releaseAtomic(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, dropOf: string | undefined, signal?: AbortSignal): Promise<BlockRelease['released']> {
+  return withCas(ctx, 'block', async () => {
+    const [block, dropHandle] = await Promise.all([getBlock(ctx, cidr, signal), dropOf === undefined ? undefined : getHandle(ctx, dropOf, signal)]);
+    const r = block ? fn(block) : { spec: undefined, released: [] };
+    const perHandle = countPerHandle(r.released);
+    const names = [...new Set([...perHandle.keys(), ...(dropOf === undefined ? [] : [dropOf])])];
+    const handles = await Promise.all(names.map((h) => (h === dropOf ? dropHandle : getHandle(ctx, h, signal))));
+    const ops: TxnOp[] = [];
+    if (block && r.spec && r.released.length > 0) ops.push({ op: 'update', obj: { ...block, metadata: stampEmpty(ctx, block, r.spec), spec: r.spec } });
+    names.forEach((h, i) => {
+      const op = handleOp(ctx, h, handles[i], cidr, -(perHandle.get(h) ?? 0), h === dropOf);
+      if (op) ops.push(op);
+    });
+    if (ops.length === 0) return [];
+    try {
+      const out = await ctx.ds.txn!(ops, { signal });
+      if (ops[0]!.op === 'update' && ops[0]!.obj.kind === 'IPAMBlock') rememberBlock(ctx, out[0] as IPAMBlock);
+    } catch (e: unknown) {
+      if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${String(e.details['kind'])} ${String(e.details['name'])} was deleted concurrently`, {}, { cause: e });
+      throw e;
+    }
+    return r.released;
+  }, signal);
+}
+
+/**
+ * Applies `fn` to block `cidr` with compare-and-swap (recomputed from a fresh read on each
+ * retry) and lowers the handles' counts by what was freed — in one transaction when the
+ * datastore has `txn`. With `dropOf`, that handle's count for the block is removed entirely
+ * (release by handle: a crash may have left it too high).
+ */
+export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, signal?: AbortSignal, dropOf?: string): Promise<Released[]> {
+  let freed: BlockRelease['released'];
+  if (ctx.ds.txn) freed = await releaseAtomic(ctx, cidr, fn, dropOf, signal);
+  else {
+    freed = await releaseSequential(ctx, cidr, fn, signal);
+    if (dropOf !== undefined) await adjustHandle(ctx, dropOf, cidr, -Number.MAX_SAFE_INTEGER, signal);
+  }
   ctx.stats.released += freed.length;
   ctx.metrics?.released(freed.length);
   return freed.map((r) => ({ ip: nthAddress(cidr, r.ordinal), handle: r.handle, block: cidr }));
@@ -59,10 +107,9 @@ export async function releaseByHandle(ctx: Ctx, handle: string, signal?: AbortSi
   else cidrs = (await listBlocks(ctx, signal)).filter((b) => ordinalsOfHandle(b.spec, handle).length > 0).map((b) => b.spec.cidr);
   const out: string[] = [];
   for (const cidr of cidrs) {
-    const r = await releaseInBlock(ctx, cidr, (b) => releaseHandleInBlock(b.spec, handle), signal);
+    // Also drops whatever count is left for this block (a crash may have left it too high).
+    const r = await releaseInBlock(ctx, cidr, (b) => releaseHandleInBlock(b.spec, handle), signal, handle);
     out.push(...r.map((x) => x.ip));
-    // Drop whatever count is left for this block (a crash may have left it too high).
-    await adjustHandle(ctx, handle, cidr, -Number.MAX_SAFE_INTEGER, signal);
   }
   return out;
 }

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { IPAMBlock } from '@tabby/api';
 import { allocationsOf } from '@tabby/ipam';
 import { MemoryDatastore } from './ds.js';
-import { FaultyDatastore, seeded } from './helpers.js';
+import { defaultTxn, FaultyDatastore, seeded } from './helpers.js';
 import { runWorkload, seedCluster, verify } from './workload.js';
 
-describe('concurrent allocators (memory datastore)', () => {
+describe(`concurrent allocators (memory datastore${defaultTxn() ? '' : ', no txn'})`, () => {
   for (const seed of [1, 2]) {
     it(`16 allocators on 4 nodes, 1500 operations, seed ${seed}: no duplicate, no loss`, async () => {
-      const ds = new FaultyDatastore(new MemoryDatastore());
+      const ds = new FaultyDatastore(new MemoryDatastore(), { txn: defaultTxn() });
       const rnd = seeded(seed + 99);
       ds.jitter = () => Math.floor(rnd() * 4);
       await seedCluster(ds, 4);
@@ -21,7 +21,7 @@ describe('concurrent allocators (memory datastore)', () => {
   }
 
   for (const seed of [5, 6]) it(`12 allocators on 3 nodes with strictAffinity and maxBlocksPerHost 2 on a small pool, seed ${seed}: exhaustion stays all-or-nothing`, async () => {
-    const ds = new FaultyDatastore(new MemoryDatastore());
+    const ds = new FaultyDatastore(new MemoryDatastore(), { txn: defaultTxn() });
     const rnd = seeded(seed);
     ds.jitter = () => Math.floor(rnd() * 4);
     await seedCluster(ds, 3, { v4: '10.0.0.0/25', strictAffinity: true, maxBlocksPerHost: 2 });
@@ -38,7 +38,7 @@ describe('concurrent allocators (memory datastore)', () => {
   });
 
   for (const seed of [77]) it(`16 allocators on 4 nodes while gc releases every empty block at once, seed ${seed}: no duplicate, no loss`, async () => {
-    const ds = new FaultyDatastore(new MemoryDatastore());
+    const ds = new FaultyDatastore(new MemoryDatastore(), { txn: defaultTxn() });
     const rnd = seeded(seed);
     ds.jitter = () => Math.floor(rnd() * 4);
     await seedCluster(ds, 4);

@@ -135,7 +135,8 @@ describe('other interrupted writes', () => {
   });
 
   it('an allocation interrupted after the handle write leaves no address; the handle is cleaned up', async () => {
-    const { ipam, ds, mem, mk, clock } = await setup({ init: { pendingTimeoutMs: 1000 } });
+    // The sequential order of a datastore without txn (Kubernetes): handle first, then the block.
+    const { ipam, ds, mem, mk, clock } = await setup({ init: { pendingTimeoutMs: 1000 }, txn: false });
     await ipam.autoAssign({ handle: 'first', node: 'n1', num4: 1 });
     ds.crashIf = (op, o) => op === 'create' && o.kind === 'IPAMHandle';
     await crashOn(ipam.autoAssign({ handle: 'h', node: 'n1', num4: 1 }));
@@ -146,6 +147,45 @@ describe('other interrupted writes', () => {
     expect(await invariantProblems(mem, { exactHandles: false })).toEqual([]);
     clock.advance(2000);
     expect((await mk().gc({ live: [{ handle: 'first', ips: [] }] })).deletedHandles).toEqual(['h']);
+    expect(await invariantProblems(mem)).toEqual([]);
+  });
+});
+
+describe('allocation and release in one transaction (datastore txn)', () => {
+  it('an allocation is one transaction holding the handle and the block; a crash after it leaves both', async () => {
+    const { ipam, ds, mem } = await setup({ txn: true });
+    await ipam.autoAssign({ handle: 'first', node: 'n1', num4: 1 });
+    const before = ds.txns;
+    ds.crashIf = (op, o) => op === 'create' && o.kind === 'IPAMHandle';
+    await crashOn(ipam.autoAssign({ handle: 'h', node: 'n1', num4: 1 }));
+    ds.crashIf = () => false;
+    expect(ds.txns - before).toBe(1);
+    const b = (await mem.list<IPAMBlock>({ kind: 'IPAMBlock' })).items[0]!;
+    expect(b.spec.allocations.filter((x) => x !== null)).toHaveLength(2);
+    expect(await invariantProblems(mem)).toEqual([]);
+    expect(await ipam.releaseByHandle('h')).toHaveLength(1);
+    expect(await invariantProblems(mem)).toEqual([]);
+  });
+
+  it('a conflict on the handle alone re-reads the handle and keeps the block read', async () => {
+    const { ipam, ds, mem } = await setup({ txn: true });
+    await ipam.autoAssign({ handle: 'a', node: 'n1', num4: 1 });
+    let n = 0;
+    ds.conflictIf = (op, kind) => kind === 'IPAMHandle' && n++ < 2;
+    await ipam.autoAssign({ handle: 'b', node: 'n1', num4: 1, num6: 0 });
+    ds.conflictIf = () => false;
+    expect(ipam.stats.conflicts).toBe(2);
+    expect(await ipam.ipsByHandle('b')).toHaveLength(1);
+    expect(await invariantProblems(mem)).toEqual([]);
+  });
+
+  it('release by handle lowers the count in the same transaction and deletes the handle', async () => {
+    const { ipam, ds, mem } = await setup({ txn: true });
+    await ipam.autoAssign({ handle: 'a', node: 'n1', num4: 3 });
+    const before = ds.txns;
+    expect(await ipam.releaseByHandle('a')).toHaveLength(3);
+    expect(ds.txns - before).toBe(1);
+    expect((await state(mem)).handles).toEqual([]);
     expect(await invariantProblems(mem)).toEqual([]);
   });
 });

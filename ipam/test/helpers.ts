@@ -4,7 +4,7 @@
  * datastore's contents.
  */
 import { API_VERSION, TabbyError, type BlockAffinity, type IPAMBlock, type IPAMHandle, type IPPool, type IPPoolSpec, type Node, type Resource } from '@tabby/api';
-import type { Datastore, ListResult, ResourceKey, WatchEvent, WatchOptions } from '@tabby/datastore';
+import type { Datastore, ListResult, ResourceKey, TxnOp, WatchEvent, WatchOptions } from '@tabby/datastore';
 import { MemoryDatastore } from './ds.js';
 import { affinityNode, allocationsOf, blockName, blockProblems, Ipam, type Clock, type IpamInit } from '@tabby/ipam';
 
@@ -70,14 +70,39 @@ export type ConflictRule = (op: WriteOp, kind: string) => boolean;
 /** Decides, after each successful write, whether the writer "crashes" (throws Crash). */
 export type CrashRule = (op: WriteOp, obj: Resource) => boolean;
 
-/** A datastore wrapper that injects Conflicts and crashes. */
+/**
+ * A datastore wrapper that injects Conflicts and crashes. With `txn: true` (and an inner store
+ * that has it) it offers `txn` too: a conflict rule matching any op fails the whole transaction
+ * before it happens, a crash rule matching any op fires after the whole transaction landed.
+ * Without, it has no `txn`, like the Kubernetes backend.
+ */
 export class FaultyDatastore implements Datastore {
   conflictIf: ConflictRule = () => false;
   crashIf: CrashRule = () => false;
   writes = 0;
+  txns = 0;
   /** Event-loop turns to yield before each call (interleaves concurrent callers). */
   jitter: () => number = () => 0;
-  constructor(readonly inner: Datastore) {}
+  readonly txn?: (ops: TxnOp[], opts?: { signal?: AbortSignal }) => Promise<Resource[]>;
+  constructor(readonly inner: Datastore, opts: { txn?: boolean } = {}) {
+    const innerTxn = inner.txn?.bind(inner);
+    if (opts.txn && innerTxn) this.txn = (ops, o) => this.runTxn(innerTxn, ops, o);
+  }
+  private async runTxn(innerTxn: NonNullable<Datastore['txn']>, ops: TxnOp[], opts?: { signal?: AbortSignal }): Promise<Resource[]> {
+    await this.tick();
+    for (const op of ops) {
+      const key = op.op === 'delete' ? op.key : op.obj.metadata;
+      const kind = op.op === 'delete' ? op.key.kind : op.obj.kind;
+      if (this.conflictIf(op.op, kind)) throw new TabbyError('Conflict', `injected conflict on ${op.op} ${kind} in a txn`, { kind, name: key.name });
+    }
+    const out = await innerTxn(ops, opts);
+    this.txns++;
+    this.writes += ops.length;
+    ops.forEach((op, i) => {
+      if (this.crashIf(op.op, out[i]!)) throw new Crash(`crashed after a txn with ${op.op} ${out[i]!.kind} ${out[i]!.metadata.name}`);
+    });
+    return out;
+  }
   private async tick(): Promise<void> {
     for (let i = this.jitter(); i > 0; i--) await new Promise((r) => setImmediate(r));
   }
@@ -118,10 +143,18 @@ export class FaultyDatastore implements Datastore {
   }
 }
 
+/**
+ * Whether `setup` gives its datastore `txn` when not told: true (as etcd), unless a suite that
+ * re-runs the others as on Kubernetes (fallback.test.ts) set `globalThis.ipamTestTxn = false`.
+ */
+export function defaultTxn(): boolean {
+  return (globalThis as { ipamTestTxn?: boolean }).ipamTestTxn ?? true;
+}
+
 /** A memory datastore seeded with pools and nodes, and an Ipam on it. */
-export async function setup(opts: { pools?: IPPool[]; nodes?: Node[]; init?: IpamInit; config?: Record<string, unknown> } = {}) {
+export async function setup(opts: { pools?: IPPool[]; nodes?: Node[]; init?: IpamInit; config?: Record<string, unknown>; txn?: boolean } = {}) {
   const mem = new MemoryDatastore();
-  const ds = new FaultyDatastore(mem);
+  const ds = new FaultyDatastore(mem, { txn: opts.txn ?? defaultTxn() });
   for (const p of opts.pools ?? [pool('default-ipv4-ippool', '10.0.0.0/24')]) await mem.create(p);
   for (const n of opts.nodes ?? [node('n1'), node('n2'), node('n3')]) await mem.create(n);
   if (opts.config) await mem.create({ apiVersion: API_VERSION, kind: 'IPAMConfiguration', metadata: { name: 'default' }, spec: opts.config });
