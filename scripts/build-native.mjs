@@ -4,7 +4,11 @@
 // never be what compiles them. Skips a package whose build output is newer than its sources.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Paths are relative to the repository root, wherever this runs from (root or a package).
+process.chdir(join(dirname(fileURLToPath(import.meta.url)), '..'));
 
 const addons = ['packages/netlink'];
 const newest = (dir) => {
