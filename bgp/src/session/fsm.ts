@@ -31,7 +31,7 @@ import {
   type FsmState,
 } from './transitions.js';
 import { CeaseSubcode } from '../codec/types.js';
-import type { SessionAction, SessionConfig, SessionEvent } from './types.js';
+import type { LocalGracefulRestart, SessionAction, SessionConfig, SessionEvent } from './types.js';
 
 export type { FsmState } from './transitions.js';
 export { FsmSubcode } from './transitions.js';
@@ -68,6 +68,7 @@ export function eventConn(e: SessionEvent): string | undefined {
     case 'manual-stop':
     case 'automatic-start':
     case 'automatic-stop':
+    case 'set-graceful-restart':
       return undefined;
     case 'timer':
       return e.conn;
@@ -78,12 +79,22 @@ export function eventConn(e: SessionEvent): string | undefined {
 
 /** Feeds one event to the FSM. Pure: `state` is not modified. */
 export function step(state: FsmState, event: SessionEvent, now: number): StepResult<FsmState> {
+  // Configuration only: the next OPEN this FSM builds uses it (RFC 4724 §4.1 R bit).
+  if (event.type === 'set-graceful-restart') return { state: withGracefulRestart(state, event.gracefulRestart), actions: [] };
   const d: Draft = { s: { ...state }, out: [], now };
   const conn = eventConn(event);
   // Events about another connection are not ours (the pending outbound in Connect is `conn`).
   const foreign = conn !== undefined && conn !== state.conn && event.type !== 'tcp-incoming';
   if (!foreign) dispatch(d, event);
   return { state: d.s, actions: d.out };
+}
+
+/** `state` advertising `gr` in the OPENs it builds from now on. */
+export function withGracefulRestart<S extends { readonly config: SessionConfig }>(state: S, gr: LocalGracefulRestart | undefined): S {
+  const config: SessionConfig = { ...state.config };
+  if (gr) config.gracefulRestart = gr;
+  else delete config.gracefulRestart;
+  return { ...state, config };
 }
 
 function dispatch(d: Draft, e: SessionEvent): void {

@@ -19,7 +19,7 @@
  * The upward `state` event reports the most advanced state of the two.
  */
 import { CeaseSubcode } from '../codec/types.js';
-import { eventConn, initialFsm, step, type FsmState, type StepResult } from './fsm.js';
+import { eventConn, initialFsm, step, withGracefulRestart, type FsmState, type StepResult } from './fsm.js';
 import { idToNumber } from './open.js';
 import { cease, fail, type Draft } from './transitions.js';
 import { STATE_ORDER, type SessionAction, type SessionConfig, type SessionEvent, type SessionState } from './types.js';
@@ -75,6 +75,12 @@ function run(p: PeerState, which: Which, event: SessionEvent, now: number, out: 
 }
 
 function route(p: PeerState, e: SessionEvent, now: number, out: SessionAction[]): PeerState {
+  if (e.type === 'set-graceful-restart') {
+    // RFC 4724 §4.1: later OPENs (of either FSM, and of FSMs created for later connections) use it.
+    const primary = withGracefulRestart(p.primary, e.gracefulRestart);
+    const secondary = p.secondary ? withGracefulRestart(p.secondary, e.gracefulRestart) : null;
+    return { ...withGracefulRestart(p, e.gracefulRestart), primary, secondary };
+  }
   const conn = eventConn(e);
   if (conn === undefined) {
     if (e.type === 'manual-stop' || e.type === 'automatic-stop') {

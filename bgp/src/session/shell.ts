@@ -20,7 +20,7 @@ import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 import { TimerTable } from './timer-table.js';
 import { validateSession } from './validate.js';
-import type { ConnId, Negotiated, SessionAction, SessionConfig, SessionEvent, SessionState, Upward } from './types.js';
+import type { ConnId, LocalGracefulRestart, Negotiated, SessionAction, SessionConfig, SessionEvent, SessionState, Upward } from './types.js';
 
 /** Injected dependencies of a peer session. */
 export interface PeerSessionComponents {
@@ -118,6 +118,14 @@ export class PeerSession {
    */
   reset(subcode: number, restartAfterMs?: number): void {
     this.dispatch({ type: 'automatic-stop', subcode, ...(restartAfterMs !== undefined ? { restartAfterMs } : {}) });
+  }
+
+  /**
+   * Replaces the graceful restart capability advertised in every OPEN sent from now on (e.g. the
+   * R bit cleared once our restart is over, RFC 4724 §4.1); an OPEN already sent is unchanged.
+   */
+  setGracefulRestart(gracefulRestart: LocalGracefulRestart | undefined): void {
+    this.dispatch({ type: 'set-graceful-restart', gracefulRestart });
   }
 
   /** Stops (Cease / Peer De-configured by default) and releases every socket and timer. */

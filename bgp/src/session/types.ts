@@ -195,7 +195,13 @@ export type SessionEvent =
   /** 28 UpdateMsgErr: with the NOTIFICATION to send (RFC 7606 session reset). */
   | { type: 'update-error'; conn: ConnId; notification: SessionNotification }
   /** ROUTE-REFRESH received (RFC 2918 §4, RFC 7313). */
-  | { type: 'route-refresh'; conn: ConnId; message: RouteRefreshMessage };
+  | { type: 'route-refresh'; conn: ConnId; message: RouteRefreshMessage }
+  /**
+   * Not an RFC 4271 event: replaces the graceful restart capability every later OPEN carries
+   * (RFC 4724 §4.1: the R bit is cleared once our restart is over). Connections that already
+   * sent their OPEN are not affected.
+   */
+  | { type: 'set-graceful-restart'; gracefulRestart: LocalGracefulRestart | undefined };
 
 /** Why an Established session (or an attempt) ended. */
 export type DownReason =

@@ -16,7 +16,7 @@
  */
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
-import { DEFAULT_SESSION_CONFIG, type DownReason, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { DEFAULT_SESSION_CONFIG, type DownReason, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
 import { kernelLocalAddresses } from './local-address.js';
 import { ingestOutcome } from './ingest.js';
 import { toPrefix } from './prefix.js';
@@ -24,6 +24,7 @@ import { TransmitQueue } from './transmit.js';
 import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from './types.js';
 
 const NO_ATTRS: PathAttributes = Object.freeze({});
+const DEFAULT_FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 interface PeerRuntime {
   cfg: SpeakerPeerConfig;
@@ -70,11 +71,14 @@ export class Speaker {
   /** Originated prefixes (CIDR text), for the difference on the next `setOriginated`. */
   private originated = new Set<string>();
   private stopped = false;
+  /** Sessions may still advertise the R bit (we restarted and have not told them it is over). */
+  private restartAdvertised: boolean;
 
   constructor(
     private readonly c: SpeakerComponents,
     private readonly opts: SpeakerOptions,
   ) {
+    this.restartAdvertised = opts.restarting === true;
     c.metrics?.setPrefixSource(() => this.status().map((s) => ({ peer: s.address, received: s.received, accepted: s.accepted, advertised: s.advertised })));
   }
 
@@ -128,10 +132,26 @@ export class Speaker {
     };
   }
 
+  /** True while we are a restarting speaker whose selection deferral is not over (RFC 4724 §4.1). */
+  private restartPending(): boolean {
+    return this.opts.restarting === true && this.c.rib.deferring;
+  }
+
+  /**
+   * The graceful restart capability toward `p`, from the current state (RFC 4724 §3): R bit only
+   * while our restart is pending and F bits as the RIB's forwarding-state setting.
+   */
+  private localGracefulRestart(p: SpeakerPeerConfig): LocalGracefulRestart | undefined {
+    if (!p.gracefulRestart) return undefined;
+    const families = p.families ?? DEFAULT_FAMILIES;
+    const cap = this.c.rib.gracefulRestartCapability(families);
+    const forwarding = cap.type === 'graceful-restart' ? families.filter((f) => cap.families.some((x) => x.forwardingState && familyOf(x.afi, x.safi) === f)) : families;
+    return { restartTime: p.gracefulRestart.restartTime, restarting: this.restartPending(), notification: false, forwarding };
+  }
+
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
-    // RFC 4724 §4.1: the R bit only while we are still restarting (the RIB defers until End-of-RIB).
-    const restarting = this.opts.restarting === true && this.c.rib.deferring;
-    const families = p.families ?? ['ipv4-unicast', 'ipv6-unicast'];
+    const families = p.families ?? DEFAULT_FAMILIES;
+    const gracefulRestart = this.localGracefulRestart(p);
     return {
       ...DEFAULT_SESSION_CONFIG,
       ...this.opts.session,
@@ -142,9 +162,19 @@ export class Speaker {
       holdTime: p.holdTime ?? this.opts.session?.holdTime ?? DEFAULT_SESSION_CONFIG.holdTime,
       passive: p.passive ?? false,
       families,
-      // RFC 4724 §3: R bit after our own restart, F bit: forwarding state preserved.
-      gracefulRestart: p.gracefulRestart ? { restartTime: p.gracefulRestart.restartTime, restarting, notification: false, forwarding: families } : undefined,
+      ...(gracefulRestart ? { gracefulRestart } : {}),
     };
+  }
+
+  /**
+   * RFC 4724 §4.1: once our restart is over (selection deferral ended), every later OPEN carries
+   * R=0. Sessions keep their objects across reconnects, so they are told here.
+   */
+  private checkRestartOver(): void {
+    if (!this.restartAdvertised || this.restartPending()) return;
+    this.restartAdvertised = false;
+    this.c.logger.info({}, 'graceful restart complete; later OPENs carry R=0');
+    for (const rt of this.peers.values()) if (rt.cfg.gracefulRestart) rt.session.setGracefulRestart(this.localGracefulRestart(rt.cfg));
   }
 
   /** Adds a peer and starts its session. */
@@ -323,6 +353,7 @@ export class Speaker {
 
   /** Applies pending RIB changes now: diffs to peers, best-path changes to listeners. */
   flush(): void {
+    this.checkRestartOver();
     const f = this.c.rib.flush();
     for (const u of f.updates) {
       const rt = this.peers.get(u.peer);

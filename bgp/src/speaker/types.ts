@@ -9,7 +9,7 @@
  */
 import type { Family, PathAttributes } from '../codec/types.js';
 import type { BestChange, Rib } from '../rib/index.js';
-import type { Clock, PeerTransport, SessionConfig, SessionLogger, SessionState, Upward } from '../session/index.js';
+import type { Clock, LocalGracefulRestart, PeerTransport, SessionConfig, SessionLogger, SessionState, Upward } from '../session/index.js';
 import type { Socket } from 'node:net';
 
 /** One peer as the speaker is configured with it. */
@@ -72,6 +72,8 @@ export interface SessionHandle {
   stop(subcode?: number): void;
   reset(subcode: number, restartAfterMs?: number): void;
   destroy(subcode?: number): void;
+  /** Graceful restart capability for every OPEN sent from now on (RFC 4724 §4.1 R bit cleared). */
+  setGracefulRestart(gracefulRestart: LocalGracefulRestart | undefined): void;
   acceptIncoming(socket: Socket): void;
   sendUpdates(messages: readonly Uint8Array[]): boolean;
   sendEndOfRib(family: Family): boolean;

@@ -3,10 +3,10 @@
  * a real RIB and the real codec; no sockets, no root.
  */
 import { describe, expect, it } from 'vitest';
-import { CeaseSubcode, decodeMessage, type Capability, type UpdateMessage, type UpdateOutcome } from '../../src/codec/index.js';
+import { CeaseSubcode, decodeMessage, type Capability, type OpenMessage, type UpdateMessage, type UpdateOutcome } from '../../src/codec/index.js';
 import { Rib } from '../../src/rib/index.js';
-import type { Negotiated, PeerTransport, SessionConfig, SessionState, Upward } from '../../src/session/index.js';
-import { silentLogger, systemClock } from '../../src/session/index.js';
+import type { LocalGracefulRestart, Negotiated, PeerTransport, SessionConfig, SessionState, Upward } from '../../src/session/index.js';
+import { buildOpen, silentLogger, systemClock } from '../../src/session/index.js';
 import { Speaker, type SessionHandle, type SpeakerEvent, type SpeakerPeerConfig } from '../../src/speaker/index.js';
 
 const CTX = { fourOctetAs: true, addPath: new Set<never>(), extendedMessage: false };
@@ -17,7 +17,7 @@ class FakeSession implements SessionHandle {
   readonly calls: string[] = [];
   private readonly ls = new Set<(e: Upward) => void>();
   constructor(
-    readonly config: SessionConfig,
+    public config: SessionConfig,
     readonly transport: PeerTransport,
   ) {}
   get peerAddress(): string {
@@ -43,6 +43,15 @@ class FakeSession implements SessionHandle {
     this.calls.push(`destroy ${subcode}`);
   }
   acceptIncoming(): void {}
+  /** Like PeerSession: the capability every later OPEN carries (here: `config`, see `nextOpen`). */
+  setGracefulRestart(gracefulRestart: LocalGracefulRestart | undefined): void {
+    this.calls.push(`gr ${gracefulRestart?.restarting}`);
+    this.config = { ...this.config, gracefulRestart };
+  }
+  /** The OPEN the session would send on its next connection. */
+  nextOpen(): OpenMessage {
+    return buildOpen(this.config);
+  }
   sendUpdates(ms: readonly Uint8Array[]): boolean {
     this.written.push(...ms);
     return true;
@@ -63,8 +72,8 @@ class FakeSession implements SessionHandle {
     return this.written.map((m) => decodeMessage(m, CTX)).flatMap((d) => (d.type === 'update' ? [d.update] : []));
   }
   /** Goes Established with a peer that is GR capable when `gr`. */
-  establish(peerAs: number, peerId: string, opts: { gr?: boolean; enhanced?: boolean } = {}): void {
-    const caps: Capability[] = opts.gr ? [{ type: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] }] : [];
+  establish(peerAs: number, peerId: string, opts: { gr?: boolean; enhanced?: boolean; notificationBit?: boolean } = {}): void {
+    const caps: Capability[] = opts.gr ? [{ type: 'graceful-restart', restarting: false, notification: opts.notificationBit ?? false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] }] : [];
     const n = {
       localAs: this.config.localAs,
       peerAs,
@@ -94,6 +103,11 @@ class FakeSession implements SessionHandle {
     const outcome: UpdateOutcome = action === 'accept' ? { action, update, discarded: [] } : { action, update, issues: [] };
     this.raise({ type: 'update', conn: 'o1', payload: { kind: 'decoded', outcome } });
   }
+  /** The peer sent a NOTIFICATION code/subcode and the session went down. */
+  notified(code: number, subcode: number): void {
+    this.state = 'Idle';
+    this.raise({ type: 'down', conn: 'o1', reason: { cause: 'notification-received', notification: { code, subcode, data: new Uint8Array() } }, negotiated: {} as Negotiated });
+  }
   down(cause: 'connection-lost' | 'admin'): void {
     this.state = 'Idle';
     const reason = cause === 'connection-lost' ? ({ cause } as const) : ({ cause: 'notification-sent', notification: { code: 6, subcode: 2, data: new Uint8Array() } } as const);
@@ -105,10 +119,10 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const p4 = (s: string) => ({ afi: 1 as const, addr: s.split('/')[0]!, len: Number(s.split('/')[1]) });
 const ATTRS = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }], nextHop: '10.0.0.2' };
 
-function setup(peers: SpeakerPeerConfig[], originate: string[] = []) {
+function setup(peers: SpeakerPeerConfig[], originate: string[] = [], opts: { restarting?: boolean } = {}) {
   const sessions = new Map<string, FakeSession>();
   const created: FakeSession[] = [];
-  const rib = new Rib({ asn: 65001, routerId: '10.0.0.1' });
+  const rib = new Rib({ asn: 65001, routerId: '10.0.0.1', ...(opts.restarting ? { gracefulRestart: { restarting: true } } : {}) });
   const speaker = new Speaker(
     {
       rib,
@@ -122,7 +136,7 @@ function setup(peers: SpeakerPeerConfig[], originate: string[] = []) {
         return s;
       },
     },
-    { routerId: '10.0.0.1', asn: 65001, listen: null, peers, originate: originate.map((prefix) => ({ prefix })) },
+    { routerId: '10.0.0.1', asn: 65001, listen: null, peers, originate: originate.map((prefix) => ({ prefix })), restarting: opts.restarting },
   );
   const events: SpeakerEvent[] = [];
   speaker.on((e) => events.push(e));
@@ -229,5 +243,34 @@ describe('Speaker', () => {
     expect(created[0]!.calls).toContain(`destroy ${CeaseSubcode.PeerDeconfigured}`);
     await speaker.stop();
     expect(created.at(-1)!.calls).toContain(`stop ${CeaseSubcode.AdministrativeShutdown}`);
+  });
+
+  it('advertises R=1 until our restart is over, then every later OPEN carries R=0 (RFC 4724 §4.1)', async () => {
+    const gr = { restartTime: 120 };
+    const { speaker, sessions } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'], gracefulRestart: gr }], [], { restarting: true });
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    const grCap = (): Capability | undefined => s.nextOpen().capabilities.find((c) => c.type === 'graceful-restart');
+    const families = [{ afi: 1, safi: 1, forwardingState: true }];
+    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: true, notification: false, restartTime: 120, families });
+    s.establish(65002, '10.0.0.2', { gr: true });
+    await tick();
+    s.down('connection-lost'); // before the deferral ends: the reconnect still says R=1
+    await tick();
+    expect(grCap()).toMatchObject({ restarting: true });
+    s.establish(65002, '10.0.0.2', { gr: true });
+    await tick();
+    s.update({}); // End-of-RIB from the only GR peer: selection deferral over
+    await tick();
+    await tick();
+    expect(s.calls).toContain('gr false');
+    expect(s.state).toBe('Established'); // no reset: only later OPENs change
+    s.down('connection-lost');
+    await tick();
+    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families });
+    // A peer added after the restart starts with R=0.
+    speaker.addPeer({ address: '10.0.0.3', asn: 65003, families: ['ipv4-unicast'], gracefulRestart: gr });
+    expect(sessions.get('10.0.0.3')!.config.gracefulRestart).toMatchObject({ restarting: false });
+    await speaker.stop();
   });
 });
