@@ -139,14 +139,15 @@ export class Speaker {
 
   /**
    * The graceful restart capability toward `p`, from the current state (RFC 4724 §3): R bit only
-   * while our restart is pending and F bits as the RIB's forwarding-state setting.
+   * while our restart is pending, F bits as the RIB's forwarding-state setting, and the RFC 8538
+   * N bit whenever graceful restart is configured.
    */
   private localGracefulRestart(p: SpeakerPeerConfig): LocalGracefulRestart | undefined {
     if (!p.gracefulRestart) return undefined;
     const families = p.families ?? DEFAULT_FAMILIES;
     const cap = this.c.rib.gracefulRestartCapability(families);
     const forwarding = cap.type === 'graceful-restart' ? families.filter((f) => cap.families.some((x) => x.forwardingState && familyOf(x.afi, x.safi) === f)) : families;
-    return { restartTime: p.gracefulRestart.restartTime, restarting: this.restartPending(), notification: false, forwarding };
+    return { restartTime: p.gracefulRestart.restartTime, restarting: this.restartPending(), notification: true, forwarding };
   }
 
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
@@ -280,7 +281,8 @@ export class Speaker {
       localAddress6: local.v6.length ? local.v6 : undefined,
       families: n.families,
       gracefulRestart: gr?.type === 'graceful-restart' ? gr : undefined,
-      weAdvertisedNotificationBit: false,
+      // RFC 8538 §2: we send the N bit whenever graceful restart is configured for the peer.
+      weAdvertisedNotificationBit: rt.cfg.gracefulRestart !== undefined,
     };
     rt.tx = new TransmitQueue(
       rt.session,

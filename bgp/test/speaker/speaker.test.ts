@@ -252,7 +252,7 @@ describe('Speaker', () => {
     const s = sessions.get('10.0.0.2')!;
     const grCap = (): Capability | undefined => s.nextOpen().capabilities.find((c) => c.type === 'graceful-restart');
     const families = [{ afi: 1, safi: 1, forwardingState: true }];
-    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: true, notification: false, restartTime: 120, families });
+    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: true, notification: true, restartTime: 120, families });
     s.establish(65002, '10.0.0.2', { gr: true });
     await tick();
     s.down('connection-lost'); // before the deferral ends: the reconnect still says R=1
@@ -267,10 +267,42 @@ describe('Speaker', () => {
     expect(s.state).toBe('Established'); // no reset: only later OPENs change
     s.down('connection-lost');
     await tick();
-    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: false, notification: false, restartTime: 120, families });
+    expect(grCap()).toEqual({ type: 'graceful-restart', restarting: false, notification: true, restartTime: 120, families });
     // A peer added after the restart starts with R=0.
     speaker.addPeer({ address: '10.0.0.3', asn: 65003, families: ['ipv4-unicast'], gracefulRestart: gr });
-    expect(sessions.get('10.0.0.3')!.config.gracefulRestart).toMatchObject({ restarting: false });
+    expect(sessions.get('10.0.0.3')!.config.gracefulRestart).toMatchObject({ restarting: false, notification: true });
+    await speaker.stop();
+  });
+
+  it('with the N bit exchanged, keeps routes on a NOTIFICATION except Hard Reset (RFC 8538 §4)', async () => {
+    const { speaker, sessions } = setup([
+      { address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'], gracefulRestart: { restartTime: 120 } },
+      { address: '10.0.0.3', asn: 65003, families: ['ipv4-unicast'], gracefulRestart: { restartTime: 120 } },
+    ]);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    const noN = sessions.get('10.0.0.3')!;
+    expect(s.config.gracefulRestart).toMatchObject({ notification: true });
+    s.establish(65002, '10.0.0.2', { gr: true, notificationBit: true });
+    noN.establish(65003, '10.0.0.3', { gr: true, notificationBit: false });
+    await tick();
+    s.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24')] });
+    noN.update({ attributes: { ...ATTRS, asPath: [{ type: 2, asns: [65003] }] }, nlri: [p4('10.3.0.0/24')] });
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(2);
+    s.notified(4, 0); // Hold Timer Expired: retained as stale
+    noN.notified(4, 0); // the peer did not send N: flushed (RFC 4724 rules)
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(1);
+    s.establish(65002, '10.0.0.2', { gr: true, notificationBit: true });
+    await tick();
+    s.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24')] });
+    s.update({}); // End-of-RIB
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(1);
+    s.notified(6, 9); // Cease / Hard Reset: flushed
+    await tick();
+    expect(speaker.locRibSize('ipv4-unicast')).toBe(0);
     await speaker.stop();
   });
 });
