@@ -37,6 +37,14 @@ import { adjustHandle, getHandle, handleOp } from './handles.js';
 import { affinityNode, blockName } from './names.js';
 import { poolBlockSize } from './pools.js';
 
+/**
+ * A node's block is running low when at most this share of it is free: claim-ahead then claims
+ * the next block in the background. (1/4 made the gc-loop property test find a confirmed
+ * affinity with no block about half the time: a race between claim-ahead and gc's release of
+ * empty blocks, not yet understood — kept at 1/8 until it is.)
+ */
+const LOW_BLOCK = 1 / 8;
+
 /** Annotation on a block: when its last address was released (for the empty-block grace). */
 export const BLOCK_EMPTY_SINCE = 'ipam.tabby.dev/empty-since';
 
@@ -169,7 +177,7 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
   const { ordinals, freeAfter } = ctx.ds.txn ? await takeAtomic(ctx, cidr, k, req, usable, first) : await takeSequential(ctx, cidr, k, req, usable, first);
   if (owner !== undefined && ordinals.length > 0) {
     addHint(ctx, owner, req.family, cidr, true);
-    const low = freeAfter <= first.spec.allocations.length / 8;
+    const low = freeAfter <= first.spec.allocations.length * LOW_BLOCK;
     if (low && hintsFor(ctx, owner, req.family).length < 2) ctx.onLowBlock?.(owner, req.family, req.pools, req.config);
     if (freeAfter === 0) dropHint(ctx, owner, req.family, cidr);
   }
@@ -190,12 +198,15 @@ export async function claimAhead(ctx: Ctx, node: string, family: IpFamily, pools
   const byName = new Map(blocks.map((b) => [b.metadata.name, b]));
   const roomy = mine.find((a) => {
     const b = byName.get(blockName(a.spec.cidr));
-    return a.spec.state === 'confirmed' && b !== undefined && affinityNode(b.spec.affinity) === node && freeCount(b.spec) > b.spec.allocations.length / 8;
+    return a.spec.state === 'confirmed' && b !== undefined && affinityNode(b.spec.affinity) === node && freeCount(b.spec) > b.spec.allocations.length * LOW_BLOCK;
   });
   if (roomy) return addHint(ctx, node, family, roomy.spec.cidr, false);
   const cidr = findClaimable(ctx, pools, blocks, node, new Set(mine.map((a) => a.spec.cidr)));
   if (!cidr) return;
-  if ((await claimBlock(ctx, node, parseCidr(cidr), config.strictAffinity)).kind === 'claimed') addHint(ctx, node, family, cidr, false);
+  const c = await claimBlock(ctx, node, parseCidr(cidr), config.strictAffinity);
+  if (c.kind !== 'claimed') return;
+  rememberBlock(ctx, c.block);
+  addHint(ctx, node, family, cidr, false);
 }
 
 /** FNV-1a of a string: a stable per-node starting point in a pool. */
@@ -301,6 +312,19 @@ async function borrow(ctx: Ctx, req: FamilyRequest, listed: IPAMBlock[], want: n
   return out;
 }
 
+/** Fast path: the node's last-used block (read along with pools and node), then blocks it claimed ahead. */
+async function fromHints(ctx: Ctx, req: FamilyRequest, ips: string[]): Promise<void> {
+  for (const cidr of hintsFor(ctx, req.node, req.family).slice(0, 3)) {
+    if (ips.length >= req.n) return;
+    if (!inPools(req.pools, cidr)) continue;
+    // Our own last write of the block beats a read made before this request got its turn.
+    const pre = !ctx.blockCache.has(cidr) && req.hint?.cidr === cidr ? req.hint : undefined;
+    const r = await allocFromBlock(ctx, cidr, req.n - ips.length, req, req.node, pre);
+    if (r === 'stale' || r.length === 0) dropHint(ctx, req.node, req.family, cidr);
+    if (r !== 'stale') ips.push(...r);
+  }
+}
+
 /**
  * Allocates `req.n` addresses of `req.family`, or none: on shortfall it calls `undo` with what
  * it got and throws PoolExhausted.
@@ -309,15 +333,12 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
   if (req.n === 0) return [];
   const ips: string[] = [];
   try {
-    // Fast path: the node's last-used block (read along with pools and node), then blocks it claimed ahead.
-    for (const cidr of hintsFor(ctx, req.node, req.family).slice(0, 3)) {
-      if (ips.length >= req.n) return ips;
-      if (!inPools(req.pools, cidr)) continue;
-      // Our own last write of the block beats a read made before this request got its turn.
-      const pre = !ctx.blockCache.has(cidr) && req.hint?.cidr === cidr ? req.hint : undefined;
-      const r = await allocFromBlock(ctx, cidr, req.n - ips.length, req, req.node, pre);
-      if (r === 'stale' || r.length === 0) dropHint(ctx, req.node, req.family, cidr);
-      if (r !== 'stale') ips.push(...r);
+    await fromHints(ctx, req, ips);
+    // The hinted blocks are full: a block being claimed ahead in the background is closer than a full scan.
+    const claiming = ips.length < req.n ? ctx.claimingAhead?.(req.node, req.family) : undefined;
+    if (claiming) {
+      await claiming;
+      await fromHints(ctx, req, ips);
     }
     if (ips.length >= req.n) return ips;
     const [affinities, blocks] = await Promise.all([listAffinities(ctx, req.signal), listBlocks(ctx, req.signal)]);

@@ -43,6 +43,8 @@ export interface Ctx {
   blockCache: Map<string, IPAMBlock>;
   /** Called when an own block runs low (claim-ahead); set by `Ipam`. */
   onLowBlock?: (node: string, family: 4 | 6, pools: IPPool[], config: IPAMConfigurationSpec) => void;
+  /** The claim-ahead in flight for `node` and `family` (settles, never rejects), if any; set by `Ipam`. */
+  claimingAhead?: (node: string, family: 4 | 6) => Promise<void> | undefined;
 }
 
 /** Default tunables. */

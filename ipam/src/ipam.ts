@@ -71,7 +71,10 @@ export class Ipam {
       hints: new Map(),
       blockCache: new Map(),
     };
-    if (this.ctx.opts.claimAhead) this.ctx.onLowBlock = (node, family, pools, config) => this.claimAheadFor(node, family, pools, config);
+    if (this.ctx.opts.claimAhead) {
+      this.ctx.onLowBlock = (node, family, pools, config) => this.claimAheadFor(node, family, pools, config);
+      this.ctx.claimingAhead = (node, family) => this.background.get(`${node}/${family}`);
+    }
   }
 
   private readonly background = new Map<string, Promise<void>>();
