@@ -29,7 +29,11 @@ export interface PeerConfig {
   localAddress?: string;
   passive: boolean;
   routeReflectorClient: boolean;
-  nextHopSelf: boolean;
+  /**
+   * NEXT_HOP toward this peer: `self` always our address, `keep` never changed (RFC 4456 §10
+   * reflection style), `auto` our address toward eBGP peers only (RFC 4271 §5.1.3).
+   */
+  nextHop: 'auto' | 'self' | 'keep';
   /** TCP-MD5 password (RFC 2385). */
   password?: string;
   /** GTSM (RFC 5082): the maximum hop count; absent = off. */
@@ -82,7 +86,9 @@ const peerSchema = z
     localAddress: ip.optional(),
     passive: z.boolean().default(false),
     routeReflectorClient: z.boolean().default(false),
-    nextHopSelf: z.boolean().default(false),
+    nextHop: z.enum(['auto', 'self', 'keep']).optional(),
+    /** Older spelling of `nextHop: self`. */
+    nextHopSelf: z.boolean().optional(),
     password: z.string().min(1).max(80).optional(),
     // RFC 5082 §3: TTL security hop count, 1..254.
     ttlSecurity: z.union([z.boolean(), z.number().int().min(1).max(254)]).optional(),
@@ -177,6 +183,9 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
     const v6 = address.includes(':');
     const ttl = p.ttlSecurity === true ? 1 : p.ttlSecurity === false ? undefined : p.ttlSecurity;
     const gr = p.gracefulRestart === true ? { restartTime: c.gracefulRestartTime } : p.gracefulRestart === false ? undefined : p.gracefulRestart;
+    if (p.nextHopSelf !== undefined && p.nextHop !== undefined && p.nextHopSelf !== (p.nextHop === 'self')) {
+      throw invalid(file, `peers[${i}].nextHop`, `nextHop: ${p.nextHop} contradicts nextHopSelf: ${p.nextHopSelf}; keep only nextHop`);
+    }
     const mp = typeof p.maxPrefixes === 'number' ? { limit: p.maxPrefixes, restartAfter: 30 } : p.maxPrefixes;
     return {
       address,
@@ -185,7 +194,7 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
       localAddress: p.localAddress ? canonicalIp(p.localAddress) : undefined,
       passive: p.passive,
       routeReflectorClient: p.routeReflectorClient,
-      nextHopSelf: p.nextHopSelf,
+      nextHop: p.nextHop ?? (p.nextHopSelf ? 'self' : 'auto'),
       password: p.password,
       ttlSecurity: ttl,
       families: p.families ?? (v6 ? ['ipv6-unicast'] : ['ipv4-unicast', 'ipv6-unicast']),

@@ -54,7 +54,7 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
     localAddress: p.localAddress,
     passive: p.passive,
     routeReflectorClient: p.routeReflectorClient,
-    nextHop: p.nextHopSelf ? 'self' : 'auto',
+    nextHop: p.nextHop,
     password: p.password,
     ttlSecurity: p.ttlSecurity,
     families: p.families,

@@ -24,6 +24,12 @@ describe('parseDaemonConfig', () => {
     expect(parseDaemonConfig('routerId: 1.2.3.4\nasn: 1\nlisten: none\n', 'c.yaml').listen).toBeNull();
   });
 
+  it('reads nextHop self | keep | auto per peer (default auto; nextHopSelf: true means self)', () => {
+    const peers = (list: string): string[] => parseDaemonConfig(`routerId: 10.0.0.1\nasn: 1\npeers:\n${list}`, 'c.yaml').peers.map((p) => p.nextHop);
+    expect(peers('  - { address: 10.0.0.2, asn: 2, nextHop: self }\n  - { address: 10.0.0.3, asn: 1, nextHop: keep }\n  - { address: 10.0.0.4, asn: 2, nextHop: auto }\n  - { address: 10.0.0.5, asn: 2 }\n')).toEqual(['self', 'keep', 'auto', 'auto']);
+    expect(peers('  - { address: 10.0.0.2, asn: 2, nextHopSelf: true }\n  - { address: 10.0.0.3, asn: 2, nextHopSelf: false, nextHop: keep }\n')).toEqual(['self', 'keep']);
+  });
+
   it.each([
     ['routerId: 10.0.0.1\nasn: 0\n', 'c.yaml: asn:'],
     ['routerId: fd00::1\nasn: 1\n', 'c.yaml: routerId:'],
@@ -34,6 +40,8 @@ describe('parseDaemonConfig', () => {
     ['routerId: 10.0.0.1\nasn: 1\npeers:\n  - { address: 10.0.0.2, asn: 2 }\n  - { address: 10.0.0.2, asn: 3 }\n', 'c.yaml: peers[1].address: duplicate peer'],
     ['routerId: 10.0.0.1\nasn: 1\nprefixes: [10.0.0.0/33]\n', 'c.yaml: prefixes[0]:'],
     ['routerId: [\n', 'c.yaml: (syntax)'],
+    ['routerId: 10.0.0.1\nasn: 1\npeers:\n  - { address: 10.0.0.2, asn: 2, nextHop: elsewhere }\n', 'c.yaml: peers[0].nextHop:'],
+    ['routerId: 10.0.0.1\nasn: 1\npeers:\n  - { address: 10.0.0.2, asn: 2, nextHop: keep, nextHopSelf: true }\n', 'c.yaml: peers[0].nextHop: nextHop: keep contradicts nextHopSelf: true'],
   ])('rejects %j naming the field', (text, msg) => {
     expect(() => parseDaemonConfig(text, 'c.yaml')).toThrow(msg);
   });
