@@ -20,6 +20,7 @@
  * session.on((e) => {
  *   switch (e.type) {
  *     case 'established': // e.negotiated: hold time, families, ADD-PATH, graceful restart, codec contexts
+ *                         // e.endpoints: the TCP connection's local/remote address and port
  *       session.sendUpdates(encodedUpdates);             // whole messages, encoded with e.negotiated.sendContext
  *       session.sendEndOfRib('ipv4-unicast');
  *       break;
@@ -36,6 +37,7 @@
  * session.start();                                         // ManualStart (passive peers: waits in Active)
  * if (!session.sendUpdates(many)) await session.drained(signal); // backpressure
  * session.sendRouteRefresh('ipv6-unicast');
+ * session.setGracefulRestart({ ...gr, restarting: false }); // our restart is over: later OPENs carry R=0 (RFC 4724 §4.1)
  * session.reset(CeaseSubcode.MaximumPrefixesReached, 60_000); // AutomaticStop: Cease 1, restart in 60 s
  * session.stop(CeaseSubcode.AdministrativeShutdown);       // ManualStop: Cease 2, no restart
  * session.destroy(); unregister();                         // peer removed: Cease 3 and release everything

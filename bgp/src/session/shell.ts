@@ -20,7 +20,8 @@ import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 import { TimerTable } from './timer-table.js';
 import { validateSession } from './validate.js';
-import type { ConnId, LocalGracefulRestart, Negotiated, SessionAction, SessionConfig, SessionEvent, SessionState, Upward } from './types.js';
+import { canonicalAddress } from './listener.js';
+import type { ConnId, Endpoints, LocalGracefulRestart, Negotiated, SessionAction, SessionConfig, SessionEvent, SessionState, Upward } from './types.js';
 
 /** Injected dependencies of a peer session. */
 export interface PeerSessionComponents {
@@ -228,7 +229,7 @@ export class PeerSession {
         return;
       }
       case 'upward':
-        return this.deliver(a.event);
+        return this.deliver(a.event.type === 'established' ? this.withEndpoints(a.event) : a.event);
     }
   }
 
@@ -242,6 +243,14 @@ export class PeerSession {
       this.log.error({ peer: this.peerAddress, err, message: message.type }, 'could not encode a message; dropping the connection');
       c.socket.destroy();
     }
+  }
+
+  /** Adds the socket's addresses and ports to an `established` event, when the socket knows them. */
+  private withEndpoints(e: Extract<Upward, { type: 'established' }>): Upward {
+    const s = this.conns.get(e.conn)?.socket;
+    if (!s?.localAddress || s.localPort === undefined || !s.remoteAddress || s.remotePort === undefined) return e;
+    const endpoints: Endpoints = { localAddress: canonicalAddress(s.localAddress), localPort: s.localPort, remoteAddress: canonicalAddress(s.remoteAddress), remotePort: s.remotePort };
+    return { ...e, endpoints };
   }
 
   private deliver(e: Upward): void {

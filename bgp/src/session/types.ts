@@ -214,9 +214,18 @@ export type DownReason =
   /** A new connection from a graceful-restart-capable peer replaced the session (RFC 4724 §4.2). */
   | { cause: 'peer-restarted' };
 
+/** Both ends of an Established TCP connection (IPv4-mapped IPv6 addresses shown as IPv4, no zone). */
+export interface Endpoints {
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+}
+
 /** Upward events for the speaker (delivered by the shell in order). */
 export type Upward =
-  | { type: 'established'; conn: ConnId; negotiated: Negotiated }
+  /** `endpoints` is filled in by the shell from the connection's socket (absent from the pure reducer). */
+  | { type: 'established'; conn: ConnId; negotiated: Negotiated; endpoints?: Endpoints }
   | { type: 'update'; conn: ConnId; payload: UpdatePayload }
   | { type: 'route-refresh'; conn: ConnId; message: RouteRefreshMessage }
   | { type: 'down'; conn: ConnId; reason: DownReason; negotiated: Negotiated }

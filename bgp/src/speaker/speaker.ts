@@ -247,7 +247,7 @@ export class Speaker {
         return;
       case 'established':
         rt.pending = [];
-        void this.onEstablished(rt, e.negotiated);
+        void this.onEstablished(rt, e.negotiated, e.endpoints?.localAddress);
         return;
       case 'update':
         if (rt.pending) rt.pending.push(e);
@@ -266,8 +266,10 @@ export class Speaker {
     }
   }
 
-  private async onEstablished(rt: PeerRuntime, n: Negotiated): Promise<void> {
-    const local = await (this.c.localAddresses ?? kernelLocalAddresses)(rt.cfg).catch(() => ({ v4: undefined, v6: [] as string[] }));
+  /** `source`: our address on the session's TCP connection, when the shell knew it (else the kernel's guess). */
+  private async onEstablished(rt: PeerRuntime, n: Negotiated, source: string | undefined): Promise<void> {
+    const peer = source ? { ...rt.cfg, localAddress: source } : rt.cfg;
+    const local = await (this.c.localAddresses ?? kernelLocalAddresses)(peer).catch(() => ({ v4: undefined, v6: [] as string[] }));
     const pending = rt.pending;
     rt.pending = undefined;
     if (!pending || rt.session.state !== 'Established' || this.peers.get(rt.cfg.address) !== rt) return;

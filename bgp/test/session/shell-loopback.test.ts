@@ -72,6 +72,12 @@ describe('PeerSession over loopback TCP', () => {
     // both sides connected at once: collision detection leaves exactly one session on each side
     expect(a.events.filter((e) => e.type === 'established')).toHaveLength(1);
     expect(b.events.filter((e) => e.type === 'established')).toHaveLength(1);
+    // the shell adds the connection's endpoints: both sides see the same TCP connection
+    const ends = (ev: Upward[]) => ev.flatMap((e) => (e.type === 'established' ? [e.endpoints] : []))[0];
+    const ea = ends(a.events);
+    const eb = ends(b.events);
+    expect(ea).toMatchObject({ localAddress: '127.0.0.1', remoteAddress: '127.0.0.1', localPort: eb?.remotePort, remotePort: eb?.localPort });
+    expect([la.port, lb.port]).toContain(ea!.localPort === la.port ? la.port : ea!.remotePort);
     expect(a.s.negotiated).toMatchObject({ holdTime: 90, keepaliveTime: 30, routeRefresh: true, fourOctetAs: true, families: ['ipv4-unicast', 'ipv6-unicast'] });
 
     const ctx = a.s.negotiated!.sendContext;

@@ -72,7 +72,7 @@ class FakeSession implements SessionHandle {
     return this.written.map((m) => decodeMessage(m, CTX)).flatMap((d) => (d.type === 'update' ? [d.update] : []));
   }
   /** Goes Established with a peer that is GR capable when `gr`. */
-  establish(peerAs: number, peerId: string, opts: { gr?: boolean; enhanced?: boolean; notificationBit?: boolean } = {}): void {
+  establish(peerAs: number, peerId: string, opts: { gr?: boolean; enhanced?: boolean; notificationBit?: boolean; localAddress?: string } = {}): void {
     const caps: Capability[] = opts.gr ? [{ type: 'graceful-restart', restarting: false, notification: opts.notificationBit ?? false, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] }] : [];
     const n = {
       localAs: this.config.localAs,
@@ -96,7 +96,8 @@ class FakeSession implements SessionHandle {
     } as Negotiated;
     this.raise({ type: 'state', from: this.state, to: 'Established' });
     this.state = 'Established';
-    this.raise({ type: 'established', conn: 'o1', negotiated: n });
+    const endpoints = opts.localAddress ? { localAddress: opts.localAddress, localPort: 40000, remoteAddress: this.transport.peerAddress, remotePort: 179 } : undefined;
+    this.raise({ type: 'established', conn: 'o1', negotiated: n, ...(endpoints ? { endpoints } : {}) });
   }
   update(u: Partial<UpdateMessage>, action: UpdateOutcome['action'] = 'accept'): void {
     const update: UpdateMessage = { type: 'update', withdrawn: [], attributes: {}, nlri: [], ...u };
@@ -122,13 +123,18 @@ const ATTRS = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }
 function setup(peers: SpeakerPeerConfig[], originate: string[] = [], opts: { restarting?: boolean } = {}) {
   const sessions = new Map<string, FakeSession>();
   const created: FakeSession[] = [];
+  /** `localAddress` the speaker passed to the local-address lookup, per call. */
+  const lookups: Array<string | undefined> = [];
   const rib = new Rib({ asn: 65001, routerId: '10.0.0.1', ...(opts.restarting ? { gracefulRestart: { restarting: true } } : {}) });
   const speaker = new Speaker(
     {
       rib,
       clock: systemClock,
       logger: silentLogger,
-      localAddresses: async () => ({ v4: '10.0.0.1', v6: [] }),
+      localAddresses: async (p) => {
+        lookups.push(p.localAddress);
+        return { v4: p.localAddress ?? '10.0.0.1', v6: [] };
+      },
       sessionFactory: ({ config, transport }) => {
         const s = new FakeSession(config, transport);
         sessions.set(transport.peerAddress, s);
@@ -140,7 +146,7 @@ function setup(peers: SpeakerPeerConfig[], originate: string[] = [], opts: { res
   );
   const events: SpeakerEvent[] = [];
   speaker.on((e) => events.push(e));
-  return { speaker, sessions, created, rib, events };
+  return { speaker, sessions, created, rib, events, lookups };
 }
 
 describe('Speaker', () => {
@@ -303,6 +309,22 @@ describe('Speaker', () => {
     s.notified(6, 9); // Cease / Hard Reset: flushed
     await tick();
     expect(speaker.locRibSize('ipv4-unicast')).toBe(0);
+    await speaker.stop();
+  });
+
+  it('takes next hop self from the session\'s TCP source address when the shell reports it', async () => {
+    const { speaker, sessions, lookups } = setup([{ address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'] }], ['10.10.0.0/24']);
+    await speaker.start();
+    const s = sessions.get('10.0.0.2')!;
+    s.establish(65002, '10.0.0.2', { localAddress: '10.0.5.1' });
+    await tick();
+    await tick();
+    expect(lookups).toEqual(['10.0.5.1']);
+    expect(s.updates().find((u) => u.nlri.length > 0)?.attributes.nextHop).toBe('10.0.5.1'); // eBGP: next hop self
+    s.down('connection-lost');
+    s.establish(65002, '10.0.0.2'); // no endpoints: the configured/kernel choice as before
+    await tick();
+    expect(lookups).toEqual(['10.0.5.1', undefined]);
     await speaker.stop();
   });
 });
