@@ -8,6 +8,9 @@
  * AND the block's `affinity` field names it (checked in the same compare-and-swap as the
  * allocation), so a crash after (1) leaves only a pending affinity with no block, and a crash
  * after (2) an empty block whose affinity is still pending: neither is used as anyone's own.
+ * A claim never confirms an affinity a release has moved to `pendingDeletion`, and re-writes a
+ * block it finds already its own, so a release deleting the block at the revision it saw empty
+ * cannot leave a confirmed affinity without a block.
  * Recovery: the same node's next claim re-runs the steps idempotently and confirms (or, when
  * another node won the block, deletes its pending affinity); another node may take over an
  * empty block whose owner's affinity is missing or has been pending longer than
@@ -104,7 +107,9 @@ async function ensureBlock(ctx: Ctx, node: string, cidr: Cidr, strict: boolean, 
     const block = await getBlock(ctx, cidr.text, signal);
     if (!block) return create();
     const owner = affinityNode(block.spec.affinity);
-    if (owner === node) return block;
+    // Ours already (a re-run claim): write it anyway, so that a release that saw it empty and is
+    // about to delete it at that revision fails instead of deleting a block we go on to confirm.
+    if (owner === node) return updateCas(ctx.ds, { ...block, spec: { ...block.spec, affinityClaimTime: isoNow(ctx) } }, signal);
     if (block.spec.affinity !== undefined || block.spec.deleted) {
       const stale = await staleOwner(ctx, block, signal);
       if (stale === false) return { taken: owner };
@@ -125,6 +130,9 @@ async function confirm(ctx: Ctx, node: string, cidr: string, pending: BlockAffin
     const a = pending ?? (await getAffinity(ctx, node, cidr, signal));
     pending = undefined; // re-read on retries
     if (a?.spec.state === 'confirmed') return true;
+    // A release (gc) took the affinity to pendingDeletion meanwhile: it may be deleting the block
+    // now, so do not confirm over it; the claim fails and the caller looks elsewhere.
+    if (a?.spec.state === 'pendingDeletion') return false;
     if (a) {
       await updateCas(ctx.ds, withState(ctx, a, 'confirmed'), signal);
       return true;

@@ -70,7 +70,8 @@ export interface FamilyRequest {
 /** What a block allocation gave: addresses, or 'stale' when the block is not (or no longer) the node's. */
 type BlockResult = string[] | 'stale';
 
-function inPools(pools: IPPool[], cidr: string): boolean {
+/** True when `cidr` lies in one of `pools`. */
+export function inPools(pools: IPPool[], cidr: string): boolean {
   return pools.some((p) => {
     try {
       return cidrContains(p.spec.cidr, cidr);
@@ -80,8 +81,8 @@ function inPools(pools: IPPool[], cidr: string): boolean {
   });
 }
 
-/** The block with its empty-since mark dropped. */
-function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
+/** The block's metadata with its empty-since mark dropped. */
+export function markUsed(block: IPAMBlock): IPAMBlock['metadata'] {
   if (!block.metadata.annotations?.[BLOCK_EMPTY_SINCE]) return block.metadata;
   const annotations = { ...block.metadata.annotations };
   delete annotations[BLOCK_EMPTY_SINCE];
