@@ -84,7 +84,7 @@ function route(p: PeerState, e: SessionEvent, now: number, out: SessionAction[])
   const conn = eventConn(e);
   if (conn === undefined) {
     if (e.type === 'manual-stop' || e.type === 'automatic-stop') {
-      const q = run(p, 'secondary', { type: 'manual-stop', ...(e.subcode !== undefined ? { subcode: e.subcode } : {}) }, now, out);
+      const q = run(p, 'secondary', { type: 'manual-stop', ...(e.subcode !== undefined ? { subcode: e.subcode } : {}), ...(e.data ? { data: e.data } : {}) }, now, out);
       return run(q, 'primary', e, now, out);
     }
     return run(p, 'primary', e, now, out);

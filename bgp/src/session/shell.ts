@@ -117,8 +117,8 @@ export class PeerSession {
    * AutomaticStop (Event 8): Cease with `subcode` (e.g. Maximum Number of Prefixes Reached), then
    * restart after `restartAfterMs` or the idle-hold backoff.
    */
-  reset(subcode: number, restartAfterMs?: number): void {
-    this.dispatch({ type: 'automatic-stop', subcode, ...(restartAfterMs !== undefined ? { restartAfterMs } : {}) });
+  reset(subcode: number, restartAfterMs?: number, data?: Uint8Array): void {
+    this.dispatch({ type: 'automatic-stop', subcode, ...(restartAfterMs !== undefined ? { restartAfterMs } : {}), ...(data ? { data } : {}) });
   }
 
   /**
@@ -130,8 +130,8 @@ export class PeerSession {
   }
 
   /** Stops (Cease / Peer De-configured by default) and releases every socket and timer. */
-  destroy(subcode: number = CeaseSubcode.PeerDeconfigured): void {
-    this.stop(subcode);
+  destroy(subcode: number = CeaseSubcode.PeerDeconfigured, data?: Uint8Array): void {
+    this.stop(subcode, data);
     this.timers.clear();
     for (const c of this.conns.values()) c.close();
     this.conns.clear();

@@ -17,6 +17,7 @@
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
 import { DEFAULT_SESSION_CONFIG, type DownReason, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { ceaseFor, DEFAULT_FAMILIES, localGracefulRestart } from './graceful-restart.js';
 import { kernelLocalAddresses } from './local-address.js';
 import { ingestOutcome } from './ingest.js';
 import { toPrefix } from './prefix.js';
@@ -24,7 +25,6 @@ import { TransmitQueue } from './transmit.js';
 import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from './types.js';
 
 const NO_ATTRS: PathAttributes = Object.freeze({});
-const DEFAULT_FAMILIES: Family[] = ['ipv4-unicast', 'ipv6-unicast'];
 
 interface PeerRuntime {
   cfg: SpeakerPeerConfig;
@@ -137,21 +137,17 @@ export class Speaker {
     return this.opts.restarting === true && this.c.rib.deferring;
   }
 
-  /**
-   * The graceful restart capability toward `p`, from the current state (RFC 4724 §3): R bit only
-   * while our restart is pending, F bits as the RIB's forwarding-state setting, and the RFC 8538
-   * N bit whenever graceful restart is configured.
-   */
   private localGracefulRestart(p: SpeakerPeerConfig): LocalGracefulRestart | undefined {
-    if (!p.gracefulRestart) return undefined;
-    const families = p.families ?? DEFAULT_FAMILIES;
-    const cap = this.c.rib.gracefulRestartCapability(families);
-    const forwarding = cap.type === 'graceful-restart' ? families.filter((f) => cap.families.some((x) => x.forwardingState && familyOf(x.afi, x.safi) === f)) : families;
-    return { restartTime: p.gracefulRestart.restartTime, restarting: this.restartPending(), notification: true, forwarding };
+    return localGracefulRestart(this.c.rib, p, this.restartPending());
+  }
+
+  /** The Cease toward `rt` for `subcode` (RFC 8538 §5 Hard Reset when N was exchanged). */
+  private cease(rt: PeerRuntime, subcode: number): { subcode: number; data?: Uint8Array } {
+    return ceaseFor(rt.negotiated, rt.cfg.gracefulRestart !== undefined, subcode);
   }
 
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
-    const families = p.families ?? DEFAULT_FAMILIES;
+    const families = p.families ?? [...DEFAULT_FAMILIES];
     const gracefulRestart = this.localGracefulRestart(p);
     return {
       ...DEFAULT_SESSION_CONFIG,
@@ -198,7 +194,8 @@ export class Speaker {
     const rt = this.peers.get(address);
     if (!rt) return;
     rt.adminStop = true;
-    rt.session.destroy(CeaseSubcode.PeerDeconfigured);
+    const c = this.cease(rt, CeaseSubcode.PeerDeconfigured);
+    rt.session.destroy(c.subcode, c.data);
     if (rt.negotiated) this.peerDown(rt, { kind: 'admin' }, 'removed');
     for (const f of rt.off) f();
     this.peers.delete(address);
@@ -319,7 +316,8 @@ export class Speaker {
       // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; restart after a delay.
       this.c.logger.warn({ peer: rt.cfg.address, limit: rt.cfg.maxPrefixes.limit }, 'maximum prefixes exceeded; resetting the session');
       rt.info = `max prefixes (${rt.cfg.maxPrefixes.limit}) exceeded`;
-      rt.session.reset(CeaseSubcode.MaximumPrefixesReached, rt.cfg.maxPrefixes.restartAfterMs);
+      const c = this.cease(rt, CeaseSubcode.MaximumPrefixesReached);
+      rt.session.reset(c.subcode, rt.cfg.maxPrefixes.restartAfterMs, c.data);
     }
     this.scheduleFlush();
   }
@@ -409,7 +407,8 @@ export class Speaker {
   async stop(): Promise<void> {
     for (const rt of this.peers.values()) {
       rt.adminStop = true;
-      rt.session.stop(CeaseSubcode.AdministrativeShutdown);
+      const c = this.cease(rt, CeaseSubcode.AdministrativeShutdown);
+      rt.session.stop(c.subcode, c.data);
     }
     await Promise.all([...this.peers.values()].map((rt) => rt.session.drained().catch(() => undefined)));
     this.stopped = true;

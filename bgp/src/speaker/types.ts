@@ -69,9 +69,10 @@ export interface SessionHandle {
   readonly state: SessionState;
   on(listener: (e: Upward) => void): () => void;
   start(): void;
-  stop(subcode?: number): void;
-  reset(subcode: number, restartAfterMs?: number): void;
-  destroy(subcode?: number): void;
+  /** ManualStop; `data` goes in the Cease (e.g. the RFC 8538 Hard Reset's encapsulated code). */
+  stop(subcode?: number, data?: Uint8Array): void;
+  reset(subcode: number, restartAfterMs?: number, data?: Uint8Array): void;
+  destroy(subcode?: number, data?: Uint8Array): void;
   /** Graceful restart capability for every OPEN sent from now on (RFC 4724 §4.1 R bit cleared). */
   setGracefulRestart(gracefulRestart: LocalGracefulRestart | undefined): void;
   acceptIncoming(socket: Socket): void;

@@ -33,14 +33,14 @@ class FakeSession implements SessionHandle {
   start(): void {
     this.calls.push('start');
   }
-  stop(subcode?: number): void {
-    this.calls.push(`stop ${subcode}`);
+  stop(subcode?: number, data?: Uint8Array): void {
+    this.calls.push(`stop ${subcode}${data ? ` [${data.join(',')}]` : ''}`);
   }
-  reset(subcode: number, after?: number): void {
-    this.calls.push(`reset ${subcode} ${after}`);
+  reset(subcode: number, after?: number, data?: Uint8Array): void {
+    this.calls.push(`reset ${subcode} ${after}${data ? ` [${data.join(',')}]` : ''}`);
   }
-  destroy(subcode?: number): void {
-    this.calls.push(`destroy ${subcode}`);
+  destroy(subcode?: number, data?: Uint8Array): void {
+    this.calls.push(`destroy ${subcode}${data ? ` [${data.join(',')}]` : ''}`);
   }
   acceptIncoming(): void {}
   /** Like PeerSession: the capability every later OPEN carries (here: `config`, see `nextOpen`). */
@@ -326,5 +326,26 @@ describe('Speaker', () => {
     await tick();
     expect(lookups).toEqual(['10.0.5.1', undefined]);
     await speaker.stop();
+  });
+
+  it('ends a session with N exchanged by Hard Reset wrapping the Cease (RFC 8538 §5), plain Cease otherwise', async () => {
+    const gr = { restartTime: 120 };
+    const { speaker, sessions } = setup([
+      { address: '10.0.0.2', asn: 65002, families: ['ipv4-unicast'], gracefulRestart: gr, maxPrefixes: { limit: 1, restartAfterMs: 30_000 } },
+      { address: '10.0.0.3', asn: 65003, families: ['ipv4-unicast'], gracefulRestart: gr },
+      { address: '10.0.0.4', asn: 65004, families: ['ipv4-unicast'], gracefulRestart: gr },
+    ]);
+    await speaker.start();
+    const [s2, s3, s4] = ['10.0.0.2', '10.0.0.3', '10.0.0.4'].map((a) => sessions.get(a)!);
+    s2!.establish(65002, '10.0.0.2', { gr: true, notificationBit: true });
+    s3!.establish(65003, '10.0.0.3', { gr: true, notificationBit: true });
+    s4!.establish(65004, '10.0.0.4', { gr: true, notificationBit: false });
+    await tick();
+    s2!.update({ attributes: ATTRS, nlri: [p4('10.1.0.0/24'), p4('10.2.0.0/24')] }); // over the limit
+    expect(s2!.calls).toContain(`reset ${CeaseSubcode.HardReset} 30000 [6,${CeaseSubcode.MaximumPrefixesReached}]`);
+    speaker.removePeer('10.0.0.3');
+    expect(s3!.calls).toContain(`destroy ${CeaseSubcode.HardReset} [6,${CeaseSubcode.PeerDeconfigured}]`);
+    await speaker.stop();
+    expect(s4!.calls).toContain(`stop ${CeaseSubcode.AdministrativeShutdown}`); // the peer sent no N
   });
 });
