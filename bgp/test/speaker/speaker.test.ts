@@ -125,7 +125,8 @@ function setup(peers: SpeakerPeerConfig[], originate: string[] = [], opts: { res
   const created: FakeSession[] = [];
   /** `localAddress` the speaker passed to the local-address lookup, per call. */
   const lookups: Array<string | undefined> = [];
-  const rib = new Rib({ asn: 65001, routerId: '10.0.0.1', ...(opts.restarting ? { gracefulRestart: { restarting: true } } : {}) });
+  // `now` from the speaker's clock: the selection deferral deadline is relative to it.
+  const rib = new Rib({ asn: 65001, routerId: '10.0.0.1', ...(opts.restarting ? { gracefulRestart: { restarting: true } } : {}) }, { now: systemClock.now() });
   const speaker = new Speaker(
     {
       rib,
