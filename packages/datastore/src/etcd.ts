@@ -16,7 +16,7 @@ import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type ITxnRespons
 import type { Resource } from '@tabby/api';
 import { abortable, alreadyExists, conflict, datastoreError, describeKey, isDatastoreError, notFound, throwIfAborted } from './errors.js';
 import {
-  DEFAULT_ETCD_PREFIX, decodeValue, encodeValue, etcdKey, etcdPrefix, rangeEnd,
+  DEFAULT_ETCD_PREFIX, decodeValue, etcdKey, etcdPrefix, rangeEnd,
 } from './etcd-codec.js';
 import { watchEtcd } from './etcd-watch.js';
 import { keyOf, normalizeFilter, normalizeKey } from './keys.js';
@@ -66,23 +66,21 @@ function compareOf(ek: Buffer, create: boolean, rv: string | undefined): ICompar
     : { key: ek, target: 'Mod', result: 'Equal', mod_revision: rv };
 }
 
-/** The object as a create stores it (uid and creation time filled in). */
-function forCreate<R extends Resource>(obj: R, k: ResourceKey): R {
-  const stored = structuredClone(obj);
-  stored.metadata = {
-    ...stored.metadata,
-    uid: stored.metadata.uid ?? crypto.randomUUID(),
-    creationTimestamp: stored.metadata.creationTimestamp ?? new Date().toISOString(),
-  };
-  if (k.namespace === undefined) delete stored.metadata.namespace;
-  return stored;
-}
-
-/** The object as an update stores it. */
-function forUpdate<R extends Resource>(obj: R, k: ResourceKey): R {
-  const stored = structuredClone(obj);
-  if (k.namespace === undefined) delete stored.metadata.namespace;
-  return stored;
+/**
+ * The value to put and the object as stored (uid and creation time filled in by a create),
+ * encoded once: the returned copy is parsed back from the same JSON, which is cheaper than a
+ * structured clone of a large block and equals what a later `get` returns.
+ */
+function encodeStored<R extends Resource>(obj: R, k: ResourceKey, create: boolean): { stored: R; value: Buffer } {
+  const metadata = { ...obj.metadata };
+  delete metadata.resourceVersion;
+  if (k.namespace === undefined) delete metadata.namespace;
+  if (create) {
+    metadata.uid ??= crypto.randomUUID();
+    metadata.creationTimestamp ??= new Date().toISOString();
+  }
+  const json = JSON.stringify({ ...obj, metadata });
+  return { stored: JSON.parse(json) as R, value: Buffer.from(json) };
 }
 
 /** One prepared op of a txn. */
@@ -91,18 +89,18 @@ interface PreparedOp {
   key: ResourceKey;
   ek: Buffer;
   rv: string | undefined;
-  stored?: Resource;
+  put?: { stored: Resource; value: Buffer };
 }
 
 function prepare(prefix: string, op: TxnOp): PreparedOp {
   switch (op.op) {
     case 'create': {
       const key = keyOf(op.obj);
-      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: undefined, stored: forCreate(op.obj, key) };
+      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: undefined, put: encodeStored(op.obj, key, true) };
     }
     case 'update': {
       const key = keyOf(op.obj);
-      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: checkRevision(op.obj.metadata.resourceVersion), stored: forUpdate(op.obj, key) };
+      return { op, key, ek: Buffer.from(etcdKey(prefix, key)), rv: checkRevision(op.obj.metadata.resourceVersion), put: encodeStored(op.obj, key, false) };
     }
     case 'delete': {
       const key = normalizeKey(op.key);
@@ -179,11 +177,11 @@ export class EtcdDatastore implements Datastore {
   async create<R extends Resource>(obj: R, opts: Signal = {}): Promise<R> {
     const k = keyOf(obj);
     const ek = Buffer.from(etcdKey(this.prefix, k));
-    const stored = forCreate(obj, k);
+    const { stored, value } = encodeStored(obj, k, true);
     return guard('create', opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [{ key: ek, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: ek, value: encodeValue(stored) } }],
+        success: [{ request_put: { key: ek, value } }],
         failure: [],
       });
       if (!res.succeeded) throw alreadyExists(k);
@@ -196,11 +194,11 @@ export class EtcdDatastore implements Datastore {
     const k = keyOf(obj);
     const ek = Buffer.from(etcdKey(this.prefix, k));
     const rv = checkRevision(obj.metadata.resourceVersion);
-    const stored = forUpdate(obj, k);
+    const { stored, value } = encodeStored(obj, k, false);
     return guard('update', opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [compareOf(ek, false, rv)],
-        success: [{ request_put: { key: ek, value: encodeValue(stored) } }],
+        success: [{ request_put: { key: ek, value } }],
         failure: [{ request_range: { key: ek } }],
       });
       if (!res.succeeded) throw this.compareFailure(k, rv, res);
@@ -238,7 +236,7 @@ export class EtcdDatastore implements Datastore {
     if (prepared.length === 0) return [];
     return guard('txn', opts.signal, async () => {
       const success: IRequestOp[] = prepared.map((p) =>
-        p.stored ? { request_put: { key: p.ek, value: encodeValue(p.stored) } } : { request_delete_range: { key: p.ek, prev_kv: true } });
+        p.put ? { request_put: { key: p.ek, value: p.put.value } } : { request_delete_range: { key: p.ek, prev_kv: true } });
       const res = await this.client.kv.txn({
         compare: prepared.map((p) => compareOf(p.ek, p.op.op === 'create', p.rv)),
         success,
@@ -246,7 +244,7 @@ export class EtcdDatastore implements Datastore {
       });
       if (!res.succeeded) throw txnFailure(prepared, res);
       return prepared.map((p, i) => {
-        if (p.stored) return { ...p.stored, metadata: { ...p.stored.metadata, resourceVersion: res.header.revision } };
+        if (p.put) return { ...p.put.stored, metadata: { ...p.put.stored.metadata, resourceVersion: res.header.revision } };
         const prev = res.responses[i]?.response_delete_range?.prev_kvs[0];
         if (!prev) throw notFound(p.key); // cannot happen: the compare saw the key in the same txn
         return decodeValue<Resource>(prev.value, prev.mod_revision, p.ek.toString());
