@@ -16,8 +16,9 @@
  */
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
-import { DEFAULT_SESSION_CONFIG, type DownReason, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { DEFAULT_SESSION_CONFIG, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
 import { ceaseFor, DEFAULT_FAMILIES, localGracefulRestart } from './graceful-restart.js';
+import { downInfo, sessionKey } from './peer-keys.js';
 import { kernelLocalAddresses } from './local-address.js';
 import { ingestOutcome } from './ingest.js';
 import { toPrefix } from './prefix.js';
@@ -41,24 +42,6 @@ interface PeerRuntime {
   withdrawalsIn: number;
   /** UPDATEs that arrived while Established was being set up (local address lookup). */
   pending: Array<Extract<Upward, { type: 'update' }>> | undefined;
-}
-
-function sessionKey(p: SpeakerPeerConfig): string {
-  // Policy knobs (reflection client, next hop, max-prefix, label) change without a reset.
-  return JSON.stringify({ ...p, routeReflectorClient: undefined, nextHop: undefined, maxPrefixes: undefined, type: undefined });
-}
-
-function downInfo(r: DownReason): { end: SessionEnd; info: string } {
-  switch (r.cause) {
-    case 'notification-sent':
-      return { end: { kind: 'notification', code: r.notification.code, subcode: r.notification.subcode }, info: `NOTIFICATION sent ${r.notification.code}/${r.notification.subcode}` };
-    case 'notification-received':
-      return { end: { kind: 'notification', code: r.notification.code, subcode: r.notification.subcode }, info: `NOTIFICATION received ${r.notification.code}/${r.notification.subcode}` };
-    case 'connection-lost':
-      return { end: { kind: 'transport' }, info: 'connection lost' };
-    case 'peer-restarted':
-      return { end: { kind: 'transport' }, info: 'peer restarted' };
-  }
 }
 
 /** The speaker. Construct, `start()`, and `stop()` at the end. */
