@@ -14,11 +14,78 @@
  */
 import { nthAddress, TabbyError, isTabbyError, type IPAMBlock, type IPAMHandle } from '@tabby/api';
 import type { TxnOp } from '@tabby/datastore';
-import { inPools, LOW_BLOCK, markUsed, type FamilyRequest } from './allocate.js';
+import { allocateFamily, inPools, LOW_BLOCK, markUsed, type FamilyRequest } from './allocate.js';
 import { allocateInBlock, freeCount } from './block.js';
 import { addHint, dropHint, getBlock, hintsFor, rememberBlock, withCas, type Ctx } from './context.js';
 import { getHandle, handleOp } from './handles.js';
+import type { KeyedMutex } from './mutex.js';
 import { affinityNode } from './names.js';
+
+/** Most requests one coalesced write serves. */
+const MAX_BATCH = 32;
+
+/** A single-family request waiting for its node's turn; `done` once served (alone or in a batch). */
+export interface Queued {
+  fr: FamilyRequest;
+  undo: (ips: string[]) => Promise<void>;
+  done?: { ips: string[] } | { err: unknown };
+}
+
+/**
+ * Queues single-family requests behind their node's mutex; whichever runs first serves every
+ * request queued for the node and family with one batch (or, when the batch does not apply,
+ * itself alone: the others then take their own turns).
+ */
+export class Coalescer {
+  /** Requests waiting for their node's turn, per `<node>/<family>`. */
+  private readonly queued = new Map<string, Queued[]>();
+
+  constructor(private readonly ctx: Ctx, private readonly perNode: KeyedMutex) {}
+
+  /** Serves `entry` (alone or in a batch); resolves to its addresses. */
+  async run(entry: Queued): Promise<string[]> {
+    const key = `${entry.fr.node}/${entry.fr.family}`;
+    this.queued.set(key, [...(this.queued.get(key) ?? []), entry]);
+    return this.perNode.run(entry.fr.node, async () => {
+      if (!entry.done) await this.serve(key, entry);
+      const d = entry.done!;
+      if ('err' in d) throw d.err;
+      return d.ips;
+    });
+  }
+
+  private take(key: string, lead: Queued): Queued[] {
+    const handles = new Set([lead.fr.handle]);
+    const others = (this.queued.get(key) ?? []).filter((e) => e !== lead && !e.done && !e.fr.signal?.aborted && !handles.has(e.fr.handle) && !!handles.add(e.fr.handle));
+    const group = [lead, ...others.slice(0, MAX_BATCH - 1)];
+    const rest = (this.queued.get(key) ?? []).filter((e) => !group.includes(e));
+    if (rest.length > 0) this.queued.set(key, rest);
+    else this.queued.delete(key);
+    return group;
+  }
+
+  private async serve(key: string, lead: Queued): Promise<void> {
+    const group = this.take(key, lead);
+    if (group.length > 1) {
+      try {
+        const r = await allocateBatch(this.ctx, lead.fr.node, group.map((e) => e.fr));
+        if (r) {
+          group.forEach((e, i) => (e.done = { ips: r[i]! }));
+          this.ctx.log.debug({ node: lead.fr.node, n: group.length }, 'assigned addresses to a batch of requests');
+          return;
+        }
+      } catch (e: unknown) {
+        for (const g of group) g.done = { err: e };
+        return;
+      }
+    }
+    try {
+      lead.done = { ips: await allocateFamily(this.ctx, lead.fr, lead.undo) };
+    } catch (e: unknown) {
+      lead.done = { err: e };
+    }
+  }
+}
 
 /** What a batch wrote: per request, its ordinals; and the block's free count after. */
 interface BatchWrite {

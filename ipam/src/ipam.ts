@@ -30,7 +30,7 @@ import {
 } from '@tabby/api';
 import { claimBlock, releaseBlock, type ReleaseBlockResult } from './affinity.js';
 import { allocateFamily, blockCidrOf, claimAhead, type FamilyRequest } from './allocate.js';
-import { allocateBatch } from './batch.js';
+import { Coalescer } from './batch.js';
 import { allocateOrdinal, ATTR_NODE, ATTR_TIMESTAMP, ordinalsOfHandle } from './block.js';
 import { buildReport, snapshot, type CheckReport, type LiveWorkload } from './check.js';
 import { DEFAULT_CONFIG, DEFAULT_INIT, getBlock, hintsFor, getConfig, getOpt, isoNow, listAffinities, listBlocks, listPools, updateCas, withCas, type Ctx } from './context.js';
@@ -46,15 +46,6 @@ import { systemClock, type AssignIpRequest, type AutoAssignRequest, type AutoAss
 import { allocationsOf } from './check.js';
 
 const silent = { debug: () => {}, info: () => {}, warn: () => {} };
-/** Most requests one coalesced write serves. */
-const MAX_BATCH = 32;
-
-/** A single-family request waiting for its node's turn; `done` once served (alone or in a batch). */
-interface Queued {
-  fr: FamilyRequest;
-  undo: (ips: string[]) => Promise<void>;
-  done?: { ips: string[] } | { err: unknown };
-}
 const MAX_PER_REQUEST = 1024;
 
 function validateCount(name: string, v: unknown): number {
@@ -83,6 +74,7 @@ export class Ipam {
       hints: new Map(),
       blockCache: new Map(),
     };
+    this.coalescer = new Coalescer(this.ctx, this.perNode);
     if (this.ctx.opts.claimAhead) {
       this.ctx.onLowBlock = (node, family, pools, config) => this.claimAheadFor(node, family, pools, config);
       this.ctx.claimingAhead = (node, family) => this.background.get(`${node}/${family}`);
@@ -193,48 +185,7 @@ export class Ipam {
   }
 
   private readonly perNode = new KeyedMutex();
-  /** Single-family requests waiting for their node's turn, per `<node>/<family>` (see batch.ts). */
-  private readonly queued = new Map<string, Queued[]>();
-
-  /** Queues a single-family request behind its node's mutex; whoever runs first serves the queue as one batch. */
-  private async coalesced(entry: Queued): Promise<string[]> {
-    const key = `${entry.fr.node}/${entry.fr.family}`;
-    this.queued.set(key, [...(this.queued.get(key) ?? []), entry]);
-    return this.perNode.run(entry.fr.node, async () => {
-      if (!entry.done) await this.serveQueued(key, entry);
-      const d = entry.done!;
-      if ('err' in d) throw d.err;
-      return d.ips;
-    });
-  }
-
-  private async serveQueued(key: string, lead: Queued): Promise<void> {
-    const handles = new Set([lead.fr.handle]);
-    const others = (this.queued.get(key) ?? []).filter((e) => e !== lead && !e.done && !e.fr.signal?.aborted && !handles.has(e.fr.handle) && !!handles.add(e.fr.handle));
-    const group = [lead, ...others.slice(0, MAX_BATCH - 1)];
-    const rest = (this.queued.get(key) ?? []).filter((e) => !group.includes(e));
-    if (rest.length > 0) this.queued.set(key, rest);
-    else this.queued.delete(key);
-    if (group.length > 1) {
-      try {
-        const r = await allocateBatch(this.ctx, lead.fr.node, group.map((e) => e.fr));
-        if (r) {
-          group.forEach((e, i) => (e.done = { ips: r[i]! }));
-          this.ctx.log.debug({ node: lead.fr.node, n: group.length }, 'assigned addresses to a batch of requests');
-          return;
-        }
-      } catch (e: unknown) {
-        for (const g of group) g.done = { err: e };
-        return;
-      }
-    }
-    // Not batched: the lead alone; the others each take their own turn.
-    try {
-      lead.done = { ips: await allocateFamily(this.ctx, lead.fr, lead.undo) };
-    } catch (e: unknown) {
-      lead.done = { err: e };
-    }
-  }
+  private readonly coalescer: Coalescer;
 
   private async assign(req: AutoAssignRequest, poolFilter: (p: IPPool) => boolean): Promise<AutoAssignResult> {
     validateHandle(req.handle);
@@ -264,7 +215,7 @@ export class Ipam {
     };
     if ((num4 > 0) !== (num6 > 0) && this.ctx.ds.txn) {
       const fr: FamilyRequest = num4 > 0 ? { ...base, family: 4, n: num4, pools: p4, hint: hint4 } : { ...base, family: 6, n: num6, pools: p6, hint: hint6 };
-      const ips = await this.coalesced({ fr, undo });
+      const ips = await this.coalescer.run({ fr, undo });
       return fr.family === 4 ? { ipv4: ips, ipv6: [] } : { ipv4: [], ipv6: ips };
     }
     // One allocation per node at a time in this process: they would only race for the same block.
