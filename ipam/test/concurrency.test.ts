@@ -37,6 +37,16 @@ describe(`concurrent allocators (memory datastore${defaultTxn() ? '' : ', no txn
     for (const n of perNode.values()) expect(n).toBeLessThanOrEqual(2 + 3);
   });
 
+  it('16 request streams on 4 nodes through one Ipam per node (coalesced), 1500 operations: no duplicate, no loss', async () => {
+    const ds = new FaultyDatastore(new MemoryDatastore(), { txn: defaultTxn() });
+    const rnd = seeded(31);
+    ds.jitter = () => Math.floor(rnd() * 4);
+    await seedCluster(ds, 4);
+    const r = await runWorkload({ allocators: 16, nodes: 4, ops: 1500, seed: 3, datastore: () => ds, sharedPerNode: true, gcLoop: true });
+    expect(r.allocations).toBeGreaterThan(500);
+    await verify(ds, r);
+  });
+
   for (const seed of [77]) it(`16 allocators on 4 nodes while gc releases every empty block at once, seed ${seed}: no duplicate, no loss`, async () => {
     const ds = new FaultyDatastore(new MemoryDatastore(), { txn: defaultTxn() });
     const rnd = seeded(seed);

@@ -21,6 +21,8 @@ export interface WorkloadOptions {
   datastore: (i: number) => Datastore;
   /** Also run gc in a loop meanwhile, releasing empty blocks at once (races block release with allocation). */
   gcLoop?: boolean;
+  /** Allocators of one node share one Ipam (as in the node agent), so their requests are coalesced. */
+  sharedPerNode?: boolean;
 }
 
 /** What the allocators were told: live handle → node and addresses. */
@@ -49,9 +51,15 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
   const res: WorkloadResult = { told, stats: [], allocations: 0, releases: 0, exhausted: 0, gcReleasedBlocks: 0 };
   let seq = 0;
   let remaining = o.ops;
+  const shared = new Map<number, Ipam>();
   const workers = Array.from({ length: o.allocators }, async (_, i) => {
     const rnd = seeded(o.seed * 1000 + i);
-    const ipam = new Ipam({ datastore: o.datastore(i), random: rnd }, { backoffBaseMs: 1, backoffMaxMs: 20, maxRetries: 30 });
+    const make = (): Ipam => new Ipam({ datastore: o.datastore(i), random: rnd }, { backoffBaseMs: 1, backoffMaxMs: 20, maxRetries: 30 });
+    let ipam: Ipam;
+    if (o.sharedPerNode) {
+      ipam = shared.get(i % o.nodes) ?? make();
+      shared.set(i % o.nodes, ipam);
+    } else ipam = make();
     const nodeName = `node-${i % o.nodes}`;
     const mine: string[] = [];
     while (remaining-- > 0) {
@@ -80,7 +88,7 @@ export async function runWorkload(o: WorkloadOptions): Promise<WorkloadResult> {
       }
     }
     await ipam.idle();
-    res.stats.push(ipam.stats);
+    if (!res.stats.includes(ipam.stats)) res.stats.push(ipam.stats);
   });
   let done = false;
   const gcRuns = async (): Promise<void> => {
