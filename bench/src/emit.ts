@@ -30,3 +30,9 @@ export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
+
+/** The value after `--name` in a benchmark's arguments, or `dflt` when absent. */
+export function option(args: string[], name: string, dflt: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
+}

@@ -9,7 +9,7 @@
  * `node bench/dist/run.js bgp-advertise [--routes 100000,1000000] [--runs 3] [--modes originate,relay]`
  */
 import { TestNet, BirdDaemon, poll, type Netns } from '@tabby/testkit';
-import { emit, median, type Bench } from '../emit.js';
+import { emit, median, option, type Bench } from '../emit.js';
 import { birdSince, cpuSeconds, establishedAt, routeAddr, sourceBirdConfig, startTabby } from './bgp-ingest.js';
 
 type Mode = 'originate' | 'relay' | 'relay-bird';
@@ -68,17 +68,12 @@ async function oneRun(mode: Mode, n: number): Promise<{ seconds: number; cpu: nu
   }
 }
 
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
-}
-
 const bench: Bench = {
   description: 'Tabby originates or relays N /32s to a BIRD receiver: time until BIRD has them all (relay also with BIRD in the middle)',
   async run(args) {
-    const sizes = arg(args, '--routes', '100000,1000000').split(',').map(Number);
-    const runs = Number(arg(args, '--runs', '3'));
-    const modes = arg(args, '--modes', 'originate,relay,relay-bird').split(',') as Mode[];
+    const sizes = option(args, '--routes', '100000,1000000').split(',').map(Number);
+    const runs = Number(option(args, '--runs', '3'));
+    const modes = option(args, '--modes', 'originate,relay,relay-bird').split(',') as Mode[];
     for (const n of sizes) {
       for (const mode of modes) {
         const res: Array<{ seconds: number; cpu: number }> = [];

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection } from 'node:net';
 import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns, type Proc } from '@tabby/testkit';
-import { emit, median, type Bench } from '../emit.js';
+import { emit, median, option, type Bench } from '../emit.js';
 
 /** A receiver daemon started for one run. */
 export interface RunningReceiver {
@@ -182,18 +182,13 @@ async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number;
   }
 }
 
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : dflt;
-}
-
 const bench: Bench = {
   description: 'BIRD source announces N /32s; time from Established to all in the receiver Loc-RIB and peak RSS, Tabby vs BIRD/GoBGP/FRR',
   async run(args) {
-    const sizes = arg(args, '--routes', '100000,1000000').split(',').map(Number);
-    const runs = Number(arg(args, '--runs', '3'));
-    const slowRuns = Number(arg(args, '--slow-runs', String(runs)));
-    const receivers = arg(args, '--receivers', 'tabby,bird,gobgp,frr').split(',') as ReceiverName[];
+    const sizes = option(args, '--routes', '100000,1000000').split(',').map(Number);
+    const runs = Number(option(args, '--runs', '3'));
+    const slowRuns = Number(option(args, '--slow-runs', String(runs)));
+    const receivers = option(args, '--receivers', 'tabby,bird,gobgp,frr').split(',') as ReceiverName[];
     for (const n of sizes) {
       for (const name of receivers) {
         const k = (name === 'gobgp' || name === 'frr') && n >= 1_000_000 ? Math.min(runs, slowRuns) : runs;
