@@ -1,6 +1,7 @@
 /**
  * Pod plumbing as DESIGN.md's "Kernel objects" lays it out, through @tabby/netlink only:
- * host side `cali` + sha1("<namespace>.<pod>")[0:11] with MAC ee:ee:ee:ee:ee:ee and proxy ARP,
+ * host side `cali` + sha1("<namespace>.<pod>")[0:11] with MAC ee:ee:ee:ee:ee:ee and proxy ARP
+ * (without delay),
  * pod side `eth0` with the /32, `169.254.1.1 dev eth0 scope link` and a default route via it,
  * and on the node `<ip>/32 dev caliX scope link proto 80`. The CNI plugin's issue builds the
  * production version; the demo and the end-to-end tests use this one until then.
@@ -49,6 +50,8 @@ export async function attachPod(node: Netlink, spec: PodSpec): Promise<string> {
   });
   await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.proxy_arp`, '1');
   await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.forwarding`, '1');
+  // Answer proxy ARP at once (the kernel's default delays each reply up to 0.8 s), as Felix does.
+  await nsSysctl(spec.nodeNetns, `net.ipv4.neigh.${host}.proxy_delay`, '0');
   await node.links.setUp(host, true);
   const hostLink = await node.links.get(host);
 
