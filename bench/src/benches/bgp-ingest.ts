@@ -13,8 +13,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection } from 'node:net';
 import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns, type Proc } from '@tabby/testkit';
+import { requestStatus, type StatusReport } from '@tabby/bgp';
 import { emit, median, option, type Bench } from '../emit.js';
 
 /** A receiver daemon started for one run. */
@@ -67,27 +67,6 @@ export function birdSince(since: string): number {
   return d.getTime() + Math.round(Number(s) * 1000);
 }
 
-/** One request to tabby-bgp's status socket (JSON line in, JSON line out). */
-export function tabbyStatus<T>(socket: string, req: object): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const sock = createConnection(socket);
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
-    sock.on('data', (d: string) => (buf += d));
-    sock.on('error', reject);
-    sock.on('end', () => {
-      try {
-        const r = JSON.parse(buf) as { ok: boolean; result: T; error?: string };
-        if (r.ok) resolve(r.result);
-        else reject(new Error(r.error));
-      } catch (e: unknown) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-  });
-}
-
 /** Starts `tabby-bgp` in `ns` with `config` (written as JSON, which YAML accepts; the status socket is added) and waits for its socket. */
 export async function startTabby(net: TestNet, ns: Netns, config: Record<string, unknown>, extraArgs: string[] = []): Promise<RunningReceiver & { proc: Proc; socket: string }> {
   const { dir, remove } = tempDir('tabby-bgp-bench-');
@@ -95,13 +74,13 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
   writeFileSync(join(dir, 'tabby.yaml'), JSON.stringify({ ...config, statusSocket: socket }));
   const envArgs = (process.env.TABBY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', process.env.TABBY_BENCH_LOG_LEVEL ?? 'warn']);
-  const up = await poll(async () => (!proc.running ? 'dead' : tabbyStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 120_000, what: 'tabby-bgp status socket' });
+  const up = await poll(async () => (!proc.running ? 'dead' : requestStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 120_000, what: 'tabby-bgp status socket' });
   if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
   return {
     pid: proc.pid,
     proc,
     socket,
-    count: async () => (await tabbyStatus<{ locRib: { ipv4: number } }>(socket, { cmd: 'status' })).locRib.ipv4,
+    count: async () => (await requestStatus<StatusReport>(socket, { cmd: 'status' })).locRib.ipv4,
     stop: async () => {
       await proc.stop('SIGTERM', 3000);
       remove();

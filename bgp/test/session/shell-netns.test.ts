@@ -6,17 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { poll as rawPoll, TestNet, type Netns, type Proc } from '@tabby/testkit';
-
-/** `poll` that appends the children's latest output to a timeout error. */
-async function poll<T>(fn: () => T, opts: { what: string; timeout?: number }, procs: () => Proc[] = () => []): Promise<unknown> {
-  try {
-    return await rawPoll(fn, { timeout: opts.timeout ?? 30_000, what: opts.what });
-  } catch (e: unknown) {
-    const tail = procs().map((p, i) => `--- child ${i} ---\n${p.output.slice(-3000)}`).join('\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${tail}`);
-  }
-}
+import { TestNet, type Netns, type Proc } from '@tabby/testkit';
+import { poll } from './fixtures/poll-children.js';
 
 const child = fileURLToPath(new URL('./fixtures/speaker-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
