@@ -37,29 +37,30 @@ Napi::Error ErrnoError(Napi::Env env, const char* syscall, int err) {
   return e;
 }
 
-// Reads datagrams into buf[0..cap) back to back until EAGAIN or less than one 64 KiB slot of
-// room is left (a netlink datagram is at most 32 KiB). recvmmsg(2) takes up to 64 datagrams per
-// syscall into 64 KiB slots, which are then compacted in place: a batch of thousands of acks
-// costs tens of syscalls, not thousands. Returns bytes read; sets *err to a receive error
-// (e.g. ENOBUFS) when one stopped it.
-constexpr size_t kSlot = 65536;
+// Reads datagrams into buf[0..cap) back to back until EAGAIN or less than one slot of room is
+// left. recvmmsg(2) takes up to 64 datagrams per syscall into `slot`-byte slots, which are then
+// compacted in place: a batch of thousands of acks costs tens of syscalls, not thousands.
+// MSG_TRUNC makes netlink report each datagram's real length, so a datagram larger than a slot
+// is detected: it is dropped (never half-parsed), the datagrams after it are kept, *err is set
+// to EMSGSIZE and *truncated to the size needed, so the caller can grow its slots and re-read.
+// Returns bytes read; sets *err to a receive error (e.g. ENOBUFS) when one stopped it.
 constexpr unsigned kMaxSlots = 64;
 
-size_t DrainInto(int fd, uint8_t* buf, size_t cap, int* err) {
+size_t DrainInto(int fd, uint8_t* buf, size_t cap, size_t slot, int* err, size_t* truncated) {
   size_t off = 0;
   *err = 0;
   struct mmsghdr msgs[kMaxSlots];
   struct iovec iov[kMaxSlots];
-  while (cap - off >= kSlot) {
-    unsigned slots = static_cast<unsigned>(std::min<size_t>(kMaxSlots, (cap - off) / kSlot));
+  while (cap - off >= slot) {
+    unsigned slots = static_cast<unsigned>(std::min<size_t>(kMaxSlots, (cap - off) / slot));
     memset(msgs, 0, sizeof(msgs[0]) * slots);
     for (unsigned i = 0; i < slots; i++) {
-      iov[i].iov_base = buf + off + i * kSlot;
-      iov[i].iov_len = kSlot;
+      iov[i].iov_base = buf + off + i * slot;
+      iov[i].iov_len = slot;
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    int n = recvmmsg(fd, msgs, slots, MSG_DONTWAIT, nullptr);
+    int n = recvmmsg(fd, msgs, slots, MSG_DONTWAIT | MSG_TRUNC, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno != EAGAIN && errno != EWOULDBLOCK) *err = errno;
@@ -67,12 +68,13 @@ size_t DrainInto(int fd, uint8_t* buf, size_t cap, int* err) {
     }
     size_t base = off;
     for (int i = 0; i < n; i++) {
-      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-        *err = EMSGSIZE;  // cannot happen: netlink datagrams are at most 32 KiB
-        return off;
-      }
       size_t len = msgs[i].msg_len;
-      if (off != base + i * kSlot) memmove(buf + off, buf + base + i * kSlot, len);
+      if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > slot) {
+        *err = EMSGSIZE;
+        *truncated = std::max(*truncated, len);
+        continue;
+      }
+      if (off != base + i * slot) memmove(buf + off, buf + base + i * slot, len);
       off += len;
     }
     if (static_cast<unsigned>(n) < slots) break;  // queue drained (or an error is pending)
@@ -89,7 +91,9 @@ class Socket : public Napi::ObjectWrap<Socket> {
                         InstanceMethod("getOption", &Socket::GetOption),
                         InstanceMethod("startPoll", &Socket::StartPoll),
                         InstanceMethod("stopPoll", &Socket::StopPoll), InstanceMethod("close", &Socket::Close),
+                        InstanceMethod("setPollRef", &Socket::SetPollRef),
                         InstanceAccessor("fd", &Socket::Fd, nullptr),
+                        InstanceAccessor("truncated", &Socket::Truncated, nullptr),
                         InstanceAccessor("portId", &Socket::PortId, nullptr)});
   }
 
@@ -120,7 +124,10 @@ class Socket : public Napi::ObjectWrap<Socket> {
   int fd_ = -1;
   uint32_t port_ = 0;
   int pending_err_ = 0;
+  size_t truncated_ = 0;  // largest datagram dropped by the last drain that met EMSGSIZE
+  size_t slot_ = 65536;   // receive slot of the poll callback's drains
   bool polling_ = false;
+  bool poll_ref_ = true;  // whether a polled socket keeps the event loop alive
   uv_poll_t* poll_ = nullptr;
   Napi::FunctionReference cb_;
   Napi::ObjectReference buf_;
@@ -149,24 +156,36 @@ class Socket : public Napi::ObjectWrap<Socket> {
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
-  // drain(buffer) -> bytes read (>= 0), or -errno when a receive error (ENOBUFS) came first.
+  // drain(buffer, slot) -> bytes read (>= 0), or -errno when a receive error (ENOBUFS, or
+  // EMSGSIZE for a datagram larger than `slot`: see `truncated`) came first.
   Napi::Value Drain(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
     auto b = info[0].As<Napi::Uint8Array>();
-    return Napi::Number::New(env, DrainOnce(b.Data(), b.ByteLength()));
+    size_t slot = SlotArg(info, 1);
+    return Napi::Number::New(env, DrainOnce(b.Data(), b.ByteLength(), slot));
+  }
+
+  static size_t SlotArg(const Napi::CallbackInfo& info, size_t i) {
+    if (info.Length() <= i || !info[i].IsNumber()) return 65536;
+    double v = info[i].As<Napi::Number>().DoubleValue();
+    if (!(v >= 4096 && v <= (1u << 30))) throw Napi::RangeError::New(info.Env(), "slot size out of range");
+    return static_cast<size_t>(v);
   }
 
   // Bytes read, 0 when nothing is queued, or -errno. An error met after some data was read is
   // kept and returned by the next call, so an overrun is never lost.
-  double DrainOnce(uint8_t* buf, size_t cap) {
+  double DrainOnce(uint8_t* buf, size_t cap, size_t slot) {
     if (pending_err_ != 0) {
       int e = pending_err_;
       pending_err_ = 0;
       return -e;
     }
+    if (cap < slot) return -EMSGSIZE;  // the caller's buffer cannot hold one slot
     int err = 0;
-    size_t n = DrainInto(fd_, buf, cap, &err);
+    size_t trunc = 0;
+    size_t n = DrainInto(fd_, buf, cap, slot, &err, &trunc);
+    if (err == EMSGSIZE) truncated_ = trunc;
     if (n == 0) return -err;
     pending_err_ = err;
     return static_cast<double>(n);
@@ -194,12 +213,14 @@ class Socket : public Napi::ObjectWrap<Socket> {
     return Napi::Number::New(env, v);
   }
 
-  // startPoll(buffer, cb): when readable, drains into buffer and calls cb(bytes) or cb(-errno).
+  // startPoll(buffer, slot, cb): when readable, drains into buffer and calls cb(bytes) or
+  // cb(-errno). Called again to swap in a larger buffer or slot.
   Napi::Value StartPoll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     CheckOpen(env);
+    slot_ = SlotArg(info, 1);
     buf_ = Napi::Persistent(info[0].As<Napi::Object>());
-    cb_ = Napi::Persistent(info[1].As<Napi::Function>());
+    cb_ = Napi::Persistent(info[2].As<Napi::Function>());
     if (!ctx_) ctx_ = std::make_unique<Napi::AsyncContext>(env, "tabby:netlink");
     if (!poll_) {
       uv_loop_t* loop = nullptr;
@@ -207,6 +228,7 @@ class Socket : public Napi::ObjectWrap<Socket> {
       poll_ = new uv_poll_t;
       uv_poll_init(loop, poll_, fd_);
       poll_->data = this;
+      if (!poll_ref_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
     }
     int r = uv_poll_start(poll_, UV_READABLE, &Socket::OnReadable);
     if (r < 0) throw ErrnoError(env, "uv_poll_start", -r);
@@ -225,6 +247,16 @@ class Socket : public Napi::ObjectWrap<Socket> {
     }
   }
 
+  // setPollRef(bool): like net.Socket#ref/unref, whether polling keeps the event loop alive.
+  Napi::Value SetPollRef(const Napi::CallbackInfo& info) {
+    poll_ref_ = info[0].ToBoolean().Value();
+    if (poll_) {
+      if (poll_ref_) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+      else uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    }
+    return info.Env().Undefined();
+  }
+
   Napi::Value StopPoll(const Napi::CallbackInfo& info) {
     Unpoll();
     return info.Env().Undefined();
@@ -239,13 +271,15 @@ class Socket : public Napi::ObjectWrap<Socket> {
     // the handle and reports UV_EBADF: re-arm it, and let recv() report (and clear) the error.
     if (status < 0) uv_poll_start(h, UV_READABLE, &Socket::OnReadable);
     auto b = self->buf_.Value().As<Napi::Uint8Array>();
-    double result = self->DrainOnce(b.Data(), b.ByteLength());
+    double result = self->DrainOnce(b.Data(), b.ByteLength(), self->slot_);
     if (result == 0) return;  // spurious wake-up
     try {
       self->cb_.MakeCallback(self->Value(), {Napi::Number::New(env, result)}, *self->ctx_);
     } catch (const Napi::Error& e) {
-      // The JS side never throws from this callback; if it does, surface it as uncaught.
-      e.ThrowAsJavaScriptException();
+      // The JS side never throws from this callback. If it does, report it the way Node reports
+      // any uncaught exception ('uncaughtException', or exit): never leave it pending in the
+      // environment, where it would surface from the next, unrelated native call.
+      napi_fatal_exception(env, e.Value());
     }
   }
 
@@ -272,6 +306,9 @@ class Socket : public Napi::ObjectWrap<Socket> {
 
   Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
   Napi::Value PortId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), port_); }
+  Napi::Value Truncated(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(truncated_));
+  }
 };
 
 // withNetns(target: string path | number fd, fn): runs fn() with this thread in the target

@@ -9,13 +9,13 @@
 import { groupNumber, type GroupName } from './codec/event.js';
 import * as C from './codec/constants.js';
 import type { Request } from './codec/request.js';
-import { syscallError } from './errors.js';
+import { NetlinkError, syscallError } from './errors.js';
 import { Addresses, Links, Neighbours, Routes, type Executor } from './managers.js';
 import { native, type NativeSocket } from './native.js';
 import { withNetns, type NetnsRef } from './netns.js';
 import { runBatch, type BatchResult, type CallOptions } from './ops.js';
 import { NetlinkSocket, type SocketOptions } from './socket.js';
-import { Subscription } from './subscription.js';
+import { Subscription, type SubscriptionOptions } from './subscription.js';
 import type { NetlinkLogger, NetlinkMetrics } from './metrics.js';
 
 /** Replaceable I/O of a client. */
@@ -85,9 +85,9 @@ export class Netlink implements Executor {
   static async open(opts: NetlinkOpenOptions = {}): Promise<Netlink> {
     const openSocket = opts.components?.openSocket ?? defaultOpenSocket;
     const sock = new NetlinkSocket(openSocket(opts.netns), opts.socket);
-    sock.onOverrun = () => {
+    sock.onOverrun = (reason) => {
       opts.components?.metrics?.overrun('request');
-      opts.components?.logger?.warn({ netns: opts.netns }, 'netlink request socket overflowed: acks lost');
+      opts.components?.logger?.warn({ netns: opts.netns, reason }, reason === 'truncated' ? 'netlink reply larger than the receive slot: slot grown, request retried or failed' : 'netlink request socket overflowed: acks lost');
     };
     return new Netlink(sock, opts, openSocket);
   }
@@ -119,8 +119,13 @@ export class Netlink implements Executor {
     }
   }
 
-  /** Joins RTNLGRP_* groups on a new socket in this client's namespace. */
-  subscribe(groups: GroupName[]): Subscription {
+  /**
+   * Joins RTNLGRP_* groups on a new socket in this client's namespace. The subscription keeps
+   * its socket (and the event loop) until its own `close()` or this client's; throws
+   * NETLINK_CLOSED once the client is closed.
+   */
+  subscribe(groups: GroupName[], opts: SubscriptionOptions = {}): Subscription {
+    if (this.sock.isClosed) throw new NetlinkError('NETLINK_CLOSED', 'subscribe() on a closed netlink client: open a new one');
     const native = this.openSocket(this.opts.netns);
     const sock = new NetlinkSocket(native, { rcvbuf: this.opts.socket?.rcvbuf ?? 4 << 20, ...this.opts.socket });
     try {
@@ -129,7 +134,7 @@ export class Netlink implements Executor {
       sock.close();
       throw syscallError(e, `join groups ${groups.join(',')}`);
     }
-    const sub = new Subscription(sock);
+    const sub = new Subscription(sock, opts);
     const { metrics, logger } = this.opts.components ?? {};
     if (metrics) sub.on('event', (ev: { type: string }) => metrics.event(ev.type));
     sub.on('overrun', () => {

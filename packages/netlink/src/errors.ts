@@ -17,6 +17,8 @@ export type NetlinkErrorCode =
   | 'NETLINK_DECODE'
   /** The receive buffer overflowed: messages were lost; re-read the full state. */
   | 'NETLINK_OVERRUN'
+  /** A received message exceeded the receive slot and was dropped; the slot grew: re-read. */
+  | 'NETLINK_TRUNCATED'
   /** A socket syscall failed (socket, bind, send, setsockopt, setns). */
   | 'NETLINK_SYSCALL'
   /** The socket was closed while the request was in flight. */
@@ -83,7 +85,8 @@ export function kernelError(errno: number, request: RequestSummary | undefined, 
 /** Wraps a failed native syscall (an Error with `errno` and `syscall`). */
 export function syscallError(e: unknown, what: string): NetlinkError {
   const err = e as { errno?: unknown; message?: unknown };
-  const errno = typeof err.errno === 'number' ? err.errno : undefined;
+  // Node's fs and libuv errors carry negative errnos (-2 for ENOENT); the addon's are positive.
+  const errno = typeof err.errno === 'number' ? Math.abs(err.errno) : undefined;
   const msg = typeof err.message === 'string' ? err.message : String(e);
   return new NetlinkError('NETLINK_SYSCALL', `${what}: ${msg}`, { errno, cause: e });
 }

@@ -8,6 +8,7 @@ import type { IpFamily } from './codec/ip.js';
 import { decodeLink, encodeLinkDump, encodeLinkGet, type Link, type LinkChange, type LinkRef, type LinkSpec, type NsTarget } from './codec/link.js';
 import { decodeNeigh, encodeNeighDump, type Neigh, type NeighFamily, type NeighSpec } from './codec/neigh.js';
 import type { Request } from './codec/request.js';
+import { requestError } from './codec/validate.js';
 import { decodeRoute, encodeRouteDump, routeMatches, type Route, type RouteFilter, type RouteSpec } from './codec/route.js';
 import * as C from './codec/constants.js';
 import type { NlMsg } from './codec/reader.js';
@@ -42,6 +43,8 @@ export class Links {
   /** One link by name or index; throws ENODEV when it does not exist. */
   async get(ref: LinkRef | string | number, opts?: CallOptions): Promise<Link> {
     const r = toRef(ref);
+    const bad = requestError({ kind: 'link', op: 'del', link: r }); // a get takes the same reference
+    if (bad) throw bad;
     const [link] = await query(this.ex, { what: { op: 'link.get', summary: 'name' in r ? r.name : `index ${r.index}` }, encode: (w, s) => encodeLinkGet(w, r, s), decode: linkOnly, single: true }, opts);
     return link!;
   }
@@ -58,6 +61,8 @@ export class Links {
 
   /** Creates a link; namespace names in `netns` / `info.peer.netns` are opened as fds. */
   add(spec: LinkSpec, opts?: CallOptions): Promise<void> {
+    const bad = requestError({ kind: 'link', op: 'add', link: spec });
+    if (bad) return Promise.reject(bad);
     return withResolvedNs([spec.netns, spec.info.kind === 'veth' ? spec.info.peer.netns : undefined], ([ns, peerNs]) => {
       const info = spec.info.kind === 'veth' ? { ...spec.info, peer: { ...spec.info.peer, netns: peerNs } } : spec.info;
       return this.ex.exec({ kind: 'link', op: 'add', link: { ...spec, netns: ns, info } }, opts);
@@ -66,6 +71,8 @@ export class Links {
 
   /** Changes a link: up/down, MTU, MAC, name, namespace, master. */
   set(change: LinkChange, opts?: CallOptions): Promise<void> {
+    const bad = requestError({ kind: 'link', op: 'set', link: change });
+    if (bad) return Promise.reject(bad);
     return withResolvedNs([change.netns], ([ns]) => this.ex.exec({ kind: 'link', op: 'set', link: { ...change, netns: ns } }, opts));
   }
 

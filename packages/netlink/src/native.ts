@@ -15,13 +15,21 @@ export interface NativeSocket {
   readonly portId: number;
   /** sendto(2) of `buf[off..off+len)` as one datagram; returns bytes sent. */
   send(buf: Uint8Array, off: number, len: number): number;
-  /** Receives datagrams back to back into `buf`; bytes read, 0 when none, or -errno (ENOBUFS). */
-  drain(buf: Uint8Array): number;
+  /**
+   * Receives datagrams back to back into `buf`, each into a `slot`-byte slot; bytes read, 0 when
+   * none, or -errno: ENOBUFS (overrun), EMSGSIZE (a datagram larger than `slot` was dropped;
+   * `truncated` tells its size).
+   */
+  drain(buf: Uint8Array, slot: number): number;
+  /** Size of the largest datagram the last EMSGSIZE drain dropped. */
+  readonly truncated: number;
   setOption(level: number, name: number, value: number): void;
   getOption(level: number, name: number): number;
-  /** Watches the fd: on readable, drains into `buf` and calls `cb(bytes)` or `cb(-errno)`. */
-  startPoll(buf: Uint8Array, cb: (n: number) => void): void;
+  /** Watches the fd: on readable, drains into `buf` (slots of `slot`) and calls `cb(bytes)` or `cb(-errno)`. */
+  startPoll(buf: Uint8Array, slot: number, cb: (n: number) => void): void;
   stopPoll(): void;
+  /** Whether polling keeps the event loop alive (default true), like net.Socket#ref / #unref. */
+  setPollRef(ref: boolean): void;
   close(): void;
 }
 

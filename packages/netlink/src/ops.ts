@@ -8,6 +8,7 @@
  */
 import * as C from './codec/constants.js';
 import { describeRequest, encodeRequest, type Request } from './codec/request.js';
+import { requestError } from './codec/validate.js';
 import { forEachAttr, str, type NlMsg } from './codec/reader.js';
 import type { NlWriter } from './codec/writer.js';
 import { NetlinkError, kernelError, type RequestSummary } from './errors.js';
@@ -40,15 +41,25 @@ function asNetlinkError(e: unknown, req: Request): NetlinkError {
   return new NetlinkError('NETLINK_INVALID_REQUEST', `${describeRequest(req).op}: ${e instanceof Error ? e.message : String(e)}`, { request: describeRequest(req), cause: e });
 }
 
-/** Sends `reqs` in chunks (one sendto per chunk), each request acknowledged and matched by seq. */
+/**
+ * Sends `reqs` in chunks (one sendto per chunk), each request acknowledged and matched by seq.
+ * Every request is validated before the first is sent: a malformed one is never sent and fails
+ * with its own NETLINK_INVALID_REQUEST (naming the item and field), exactly like a request the
+ * kernel refuses; the valid ones are applied. No exception escapes half-way through a batch.
+ */
 export async function runBatch(sock: NetlinkSocket, reqs: readonly Request[], opts: CallOptions = {}): Promise<BatchResult> {
+  if (!Array.isArray(reqs)) throw new NetlinkError('NETLINK_INVALID_REQUEST', `batch: expected an array of requests, got ${typeof reqs}`);
+  const invalid = validateAll(reqs);
   const results = new Array<BatchItemResult>(reqs.length);
+  invalid?.forEach((error, k) => {
+    if (error) results[k] = { ok: false, error }; // never sent: runChunk skips filled slots
+  });
   let i = 0;
   let lastYield = Date.now();
   while (i < reqs.length) {
     if (opts.signal?.aborted || sock.isClosed) {
       const err = sock.isClosed ? new NetlinkError('NETLINK_CLOSED', 'netlink socket is closed') : aborted('batch');
-      for (; i < reqs.length; i++) results[i] = { ok: false, error: err };
+      for (; i < reqs.length; i++) results[i] ??= { ok: false, error: err };
       break;
     }
     i = await runChunk(sock, reqs, i, results);
@@ -58,6 +69,18 @@ export async function runBatch(sock: NetlinkSocket, reqs: readonly Request[], op
     }
   }
   return summarise(reqs, results);
+}
+
+/** The validation error of every request (undefined where valid), or undefined when all are valid. */
+function validateAll(reqs: readonly Request[]): Array<NetlinkError | undefined> | undefined {
+  let errors: Array<NetlinkError | undefined> | undefined;
+  for (let i = 0; i < reqs.length; i++) {
+    const err = requestError(reqs[i]);
+    if (!err) continue;
+    errors ??= Array.from({ length: reqs.length }, () => undefined);
+    errors[i] = new NetlinkError('NETLINK_INVALID_REQUEST', `batch item ${i}: ${err.message}`, { request: err.request, cause: err });
+  }
+  return errors;
 }
 
 function summarise(reqs: readonly Request[], results: BatchItemResult[]): BatchResult {
@@ -78,6 +101,10 @@ function runChunk(sock: NetlinkSocket, reqs: readonly Request[], first: number, 
   let n = 0;
   let expected = 0;
   while (n < max && w.pos < sock.maxSendBytes) {
+    if (results[first + n] !== undefined) {
+      n++; // failed validation: not sent
+      continue;
+    }
     const before = w.pos;
     const req = reqs[first + n]!;
     try {
@@ -148,11 +175,20 @@ export interface QuerySpec<T> {
   emptyOn?: number[];
 }
 
-/** Runs a dump (retried up to 3 times when the kernel flags it inconsistent) or a get. */
+/**
+ * Runs a dump or a get, retried up to 3 times when the kernel flags the dump inconsistent or a
+ * reply exceeded the receive slot (which has grown to fit by then).
+ */
 export async function runQuery<T>(sock: NetlinkSocket, q: QuerySpec<T>, opts: CallOptions = {}): Promise<T[]> {
   for (let attempt = 0; ; attempt++) {
-    const { items, interrupted } = await queryOnce(sock, q, opts);
-    if (!interrupted || attempt >= 3) return items;
+    let res: { items: T[]; interrupted: boolean };
+    try {
+      res = await queryOnce(sock, q, opts);
+    } catch (e: unknown) {
+      if (e instanceof NetlinkError && e.code === 'NETLINK_TRUNCATED' && attempt < 3) continue;
+      throw e;
+    }
+    if (!res.interrupted || attempt >= 3) return res.items;
   }
 }
 

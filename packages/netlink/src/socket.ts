@@ -10,6 +10,12 @@
  *   lack of receive-buffer room (each ack costs ~1 KiB of rcvbuf truesize).
  * - rtnetlink handles requests synchronously inside sendto, so replies are normally drained
  *   right after the send; libuv polling covers anything that arrives later.
+ * - No datagram is dropped silently: one larger than the receive slot (a link with hundreds of
+ *   altnames, a huge multipath route) grows the slot to fit and is reported as a loss
+ *   (NETLINK_TRUNCATED to the requests waiting, which dumps and gets retry; an overrun to a
+ *   subscription), so the re-read sees it.
+ * - Buffers start small (a few hundred KiB per socket) and grow on demand: many idle
+ *   subscriptions cost little memory.
  */
 import { NetlinkError, kernelError, type RequestSummary } from './errors.js';
 import * as C from './codec/constants.js';
@@ -37,25 +43,37 @@ interface Exchange {
 }
 
 const OVERRUN_ERRNO = 105; // ENOBUFS
+const EMSGSIZE = 90;
+/** Netlink datagrams are normally at most 32 KiB (the kernel's dump size); start with 64 KiB slots. */
+const MIN_SLOT = 64 * 1024;
+/** A single netlink message cannot usefully exceed this (the kernel's own allocations stay far below). */
+const MAX_SLOT = 64 * 1024 * 1024;
+/** recvmmsg reads at most 64 slots per call: the largest useful receive buffer is 64 slots. */
+const MAX_SLOTS = 64;
+
+/** Why messages were lost: the receive buffer overflowed, or one datagram exceeded the slot. */
+export type LossReason = 'enobufs' | 'truncated';
 
 /** A netlink socket with request tracking, over an injected native (or fake) transport. */
 export class NetlinkSocket {
   private seq = 1;
   private readonly exchanges: Exchange[] = [];
-  private readonly rx = new Uint8Array(4 << 20); // 64 recvmmsg slots of 64 KiB
-  private readonly pollRx = new Uint8Array(1 << 20);
+  /** Receive slot: the largest datagram a drain can take. Grows when one was larger. */
+  private slot = MIN_SLOT;
+  private rx = new Uint8Array(4 * MIN_SLOT); // grows to MAX_SLOTS slots while drains fill it
+  private pollRx = new Uint8Array(2 * MIN_SLOT);
   private polling = false;
   private closed = false;
   /** Writer reused by every request (encode and send happen in one synchronous step). */
-  readonly writer = new NlWriter(1 << 20);
+  readonly writer = new NlWriter(64 * 1024);
   /** Most acks outstanding per sendto. */
   readonly maxInFlight: number;
   /** Most bytes per sendto. */
   readonly maxSendBytes: number;
   /** Unsolicited messages (seq 0 / unknown seq): notifications on a subscribed socket. */
   onUnsolicited: ((buf: Uint8Array, m: NlMsg) => void) | undefined;
-  /** Receive-buffer overflow: messages were lost; the owner must re-read the full state. */
-  onOverrun: (() => void) | undefined;
+  /** Messages were lost (receive-buffer overflow, or a datagram over the slot): re-read the full state. */
+  onOverrun: ((reason: LossReason) => void) | undefined;
 
   constructor(readonly sock: NativeSocket, opts: SocketOptions = {}) {
     sock.setOption(C.SOL_NETLINK, C.NETLINK_EXT_ACK, 1);
@@ -111,21 +129,29 @@ export class NetlinkSocket {
   /** Drains the socket synchronously and dispatches every message. */
   pump(): void {
     while (!this.closed) {
-      const n = this.sock.drain(this.rx);
+      const n = this.sock.drain(this.rx, this.slot);
       if (n === 0) break;
       if (n < 0) {
         this.handleRecvError(-n);
         continue;
       }
+      const full = n > this.rx.length - this.slot;
       this.dispatch(this.rx, n);
+      // A drain that filled the buffer means more was queued: read more slots per syscall.
+      if (full && this.rx.length < MAX_SLOTS * this.slot) this.rx = new Uint8Array(Math.min(this.rx.length * 2, MAX_SLOTS * this.slot));
     }
     this.updatePolling();
+  }
+
+  /** Bytes held by this socket's receive and send buffers (for tests and memory accounting). */
+  get bufferBytes(): number {
+    return this.rx.length + this.pollRx.length + this.writer.buf.length;
   }
 
   private updatePolling(): void {
     const want = !this.closed && (this.exchanges.length > 0 || this.onUnsolicited !== undefined);
     if (want && !this.polling) {
-      this.sock.startPoll(this.pollRx, (n) => this.onPoll(n));
+      this.sock.startPoll(this.pollRx, this.slot, (n) => this.onPoll(n));
       this.polling = true;
     } else if (!want && this.polling) {
       this.sock.stopPoll();
@@ -149,13 +175,30 @@ export class NetlinkSocket {
   }
 
   private handleRecvError(errno: number): void {
+    if (errno === EMSGSIZE) {
+      this.growSlot(this.sock.truncated);
+      this.failAll(new NetlinkError('NETLINK_TRUNCATED', `a netlink message of ${this.sock.truncated} bytes exceeded the receive slot; the slot now holds ${this.slot} bytes: re-read`, { errno }));
+      this.onOverrun?.('truncated');
+      return;
+    }
     if (errno !== OVERRUN_ERRNO) {
       this.failAll(new NetlinkError('NETLINK_SYSCALL', `netlink receive failed with errno ${errno}`, { errno }));
       return;
     }
     // Replies may be lost: nobody waiting can know whether theirs arrived.
     this.failAll(new NetlinkError('NETLINK_OVERRUN', 'netlink receive buffer overflowed (ENOBUFS): replies were lost; re-read the full state', { errno }));
-    this.onOverrun?.();
+    this.onOverrun?.('enobufs');
+  }
+
+  /** Grows the receive slot to hold a datagram of `size` bytes (and the buffers to hold slots). */
+  private growSlot(size: number): void {
+    let slot = this.slot;
+    while (slot < size && slot < MAX_SLOT) slot *= 2;
+    if (slot === this.slot) return;
+    this.slot = slot;
+    this.rx = new Uint8Array(2 * slot);
+    this.pollRx = new Uint8Array(2 * slot);
+    if (this.polling) this.sock.startPoll(this.pollRx, this.slot, (n) => this.onPoll(n));
   }
 
   private failAll(err: NetlinkError): void {

@@ -58,7 +58,9 @@ class FakeSocket implements NativeSocket {
   getOption(): number {
     return 64 << 20;
   }
-  startPoll(buf: Uint8Array, cb: (n: number) => void): void {
+  readonly truncated = 0;
+  setPollRef(): void {}
+  startPoll(buf: Uint8Array, _slot: number, cb: (n: number) => void): void {
     this.pollBuf = buf;
     this.pollCb = cb;
   }

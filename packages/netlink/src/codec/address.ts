@@ -41,9 +41,9 @@ export function encodeAddress(w: NlWriter, op: 'add' | 'del', a: AddressSpec, se
   const flags = C.NLM_F_REQUEST | C.NLM_F_ACK | (op === 'add' ? C.NLM_F_CREATE | C.NLM_F_EXCL : 0);
   const start = w.beginMsg(op === 'add' ? C.RTM_NEWADDR : C.RTM_DELADDR, flags, seq);
   const h = w.zeros(C.IFADDRMSG_LEN);
-  w.buf[h] = afOf(p.family);
-  w.buf[h + 1] = p.len;
-  w.buf[h + 3] = a.scope ?? 0;
+  w.u8At(h, afOf(p.family));
+  w.u8At(h + 1, p.len);
+  w.u8At(h + 3, a.scope ?? 0);
   w.u32At(h + 4, a.index);
   w.attrBytes(C.IFA_LOCAL, p.bytes);
   if (a.peer !== undefined) {

@@ -91,6 +91,9 @@ export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
 export const IFLA_NET_NS_PID = 19;
 export const IFLA_NET_NS_FD = 28;
+export const IFLA_EXT_MASK = 29;
+/** RTEXT_FILTER_VF (rtnetlink.h): the value iproute2 sends in IFLA_EXT_MASK. */
+export const RTEXT_FILTER_VF = 1;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
 /** veth.h */

@@ -30,7 +30,10 @@ export function formatIp(buf: Uint8Array, off: number, len: number): string {
   return len === 4 ? formatIpv4(buf, off) : formatIpv6(buf, off);
 }
 
-/** Splits `addr/len` (len defaults to the full length); `undefined` when malformed. */
+/**
+ * Splits `addr/len` (len defaults to the full length); `undefined` when malformed. The length
+ * is decimal digits only, without sign, spaces or leading zeros, and at most 32 or 128.
+ */
 export function parsePrefix(text: string): { family: IpFamily; bytes: Uint8Array; len: number } | undefined {
   const slash = text.indexOf('/');
   const ip = parseIp(slash < 0 ? text : text.slice(0, slash));
@@ -38,7 +41,7 @@ export function parsePrefix(text: string): { family: IpFamily; bytes: Uint8Array
   const max = ip.family === 4 ? 32 : 128;
   if (slash < 0) return { ...ip, len: max };
   const lenText = text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(lenText)) return undefined;
+  if (!/^(0|[1-9]\d{0,2})$/.test(lenText)) return undefined;
   const len = Number(lenText);
   return len <= max ? { ...ip, len } : undefined;
 }

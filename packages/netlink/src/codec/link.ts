@@ -183,10 +183,12 @@ export type LinkRef = { index: number } | { name: string };
 
 function refMsg(w: NlWriter, type: number, flags: number, ref: LinkRef, seq: number): void {
   const start = w.beginMsg(type, flags, seq);
-  ifinfo(w, 'index' in ref ? ref.index : 0, undefined);
-  if ('name' in ref) {
-    checkIfName('link name', ref.name);
-    w.attrStr(C.IFLA_IFNAME, ref.name);
+  const index = 'index' in ref ? ref.index : undefined;
+  const name = 'name' in ref ? ref.name : undefined;
+  ifinfo(w, index ?? 0, undefined);
+  if (name !== undefined) {
+    checkIfName('link name', name);
+    w.attrStr(C.IFLA_IFNAME, name);
   }
   w.endMsg(start);
 }
@@ -201,10 +203,14 @@ export function encodeLinkGet(w: NlWriter, ref: LinkRef, seq: number): void {
   refMsg(w, C.RTM_GETLINK, C.NLM_F_REQUEST, ref, seq);
 }
 
-/** Encodes an RTM_GETLINK dump of every link. */
+/** Encodes an RTM_GETLINK dump of every link (with IFLA_EXT_MASK, as iproute2 sends it). */
 export function encodeLinkDump(w: NlWriter, seq: number): void {
   const start = w.beginMsg(C.RTM_GETLINK, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
   ifinfo(w, 0, undefined);
+  // Without IFLA_EXT_MASK the kernel sizes its dump buffers without the link's property list
+  // and silently skips a link whose message is larger (e.g. hundreds of altnames); iproute2
+  // always sends it, and so do we.
+  w.attrU32(C.IFLA_EXT_MASK, C.RTEXT_FILTER_VF);
   w.endMsg(start);
 }
 

@@ -62,7 +62,7 @@ export function encodeNeigh(w: NlWriter, op: 'add' | 'replace' | 'append' | 'del
   w.buf[h] = afOfNeigh(n.family);
   w.u32At(h + 4, n.index);
   w.u16At(h + 8, n.state ?? C.NUD_PERMANENT);
-  w.buf[h + 10] = n.flags ?? (n.family === 'bridge' ? C.NTF_SELF : 0);
+  w.u8At(h + 10, n.flags ?? (n.family === 'bridge' ? C.NTF_SELF : 0));
   if (n.dst !== undefined) {
     const fam = familyOf(n.dst);
     if (n.family !== 'bridge' && fam !== n.family) invalid('neighbour dst', n.dst, `not an IPv${n.family} address`);

@@ -8,7 +8,7 @@
  */
 import { afOf, invalid, ipFamilyOf } from './common.js';
 import * as C from './constants.js';
-import { familyOf, formatIp, type IpFamily } from './ip.js';
+import { familyOf, formatIp, parsePrefix, type IpFamily } from './ip.js';
 import { forEachAttr, u16, u32, DecodeError, type NlMsg } from './reader.js';
 import type { NlWriter } from './writer.js';
 
@@ -89,31 +89,27 @@ export type RouteOp = 'add' | 'replace' | 'del';
 
 /** Encodes one route request as a message with `seq`; `ack` adds NLM_F_ACK. */
 export function encodeRoute(w: NlWriter, op: RouteOp, r: RouteSpec, seq: number, ack = true): void {
-  const dst = r.dst;
-  const slash = dst.indexOf('/');
-  const family = familyOf(dst);
-  const max = family === 4 ? 32 : 128;
-  const dstLen = slash < 0 ? max : Number(dst.slice(slash + 1));
-  if (!(dstLen >= 0 && dstLen <= max) || (slash >= 0 && slash === dst.length - 1)) invalid('route dst', dst, 'expected addr/len');
+  const p = parsePrefix(r.dst);
+  if (!p) return invalid('route dst', r.dst, 'expected address/length');
+  const { family, len: dstLen } = p;
   const type = r.type ?? 'unicast';
-  if (type === 'other') invalid('route type', type, 'cannot program a route of type "other"');
+  if (type === 'other' || typeNum[type] === undefined) invalid('route type', type, 'cannot program a route of this type');
   const base = C.NLM_F_REQUEST | (ack ? C.NLM_F_ACK : 0);
   const flags = op === 'add' ? base | C.NLM_F_CREATE | C.NLM_F_EXCL : op === 'replace' ? base | C.NLM_F_CREATE | C.NLM_F_REPLACE : base;
   const start = w.beginMsg(op === 'del' ? C.RTM_DELROUTE : C.RTM_NEWROUTE, flags, seq);
   const h = w.zeros(C.RTMSG_LEN);
   const table = r.table ?? C.RT_TABLE_MAIN;
-  const b = w.buf;
-  b[h] = afOf(family);
-  b[h + 1] = dstLen;
-  b[h + 4] = table < 256 ? table : C.RT_TABLE_UNSPEC;
+  w.u8At(h, afOf(family));
+  w.u8At(h + 1, dstLen);
+  w.u8At(h + 4, table < 256 ? table : C.RT_TABLE_UNSPEC);
   const del = op === 'del';
-  b[h + 5] = r.protocol ?? (del ? 0 : 3);
+  w.u8At(h + 5, r.protocol ?? (del ? 0 : 3));
   const noNexthop = r.gateway === undefined && r.multipath === undefined;
-  b[h + 6] = r.scope ?? (del ? C.RT_SCOPE_NOWHERE : type === 'unicast' && noNexthop ? C.RT_SCOPE_LINK : C.RT_SCOPE_UNIVERSE);
-  b[h + 7] = del && r.type === undefined ? 0 : typeNum[type];
+  w.u8At(h + 6, r.scope ?? (del ? C.RT_SCOPE_NOWHERE : type === 'unicast' && noNexthop ? C.RT_SCOPE_LINK : C.RT_SCOPE_UNIVERSE));
+  w.u8At(h + 7, del && r.type === undefined ? 0 : typeNum[type]);
   if (r.onlink) w.u32At(h + 8, C.RTNH_F_ONLINK);
   if (table >= 256) w.attrU32(C.RTA_TABLE, table);
-  if (dstLen > 0 && !w.attrIp(C.RTA_DST, family, slash < 0 ? dst : dst.slice(0, slash))) invalid('route dst', dst, 'malformed address');
+  if (dstLen > 0) w.attrBytes(C.RTA_DST, p.bytes);
   if (r.priority !== undefined) w.attrU32(C.RTA_PRIORITY, r.priority);
   if (r.prefsrc !== undefined) addr(w, C.RTA_PREFSRC, family, r.prefsrc, 'route prefsrc');
   if (r.gateway !== undefined) addr(w, C.RTA_GATEWAY, family, r.gateway, 'route gateway');
@@ -155,11 +151,11 @@ export interface RouteFilter {
 export function encodeRouteDump(w: NlWriter, f: RouteFilter, seq: number): void {
   const start = w.beginMsg(C.RTM_GETROUTE, C.NLM_F_REQUEST | C.NLM_F_DUMP, seq);
   const h = w.zeros(C.RTMSG_LEN);
-  w.buf[h] = f.family ? afOf(f.family) : C.AF_UNSPEC;
+  w.u8At(h, f.family ? afOf(f.family) : C.AF_UNSPEC);
   const table = f.table ?? 0;
-  w.buf[h + 4] = table < 256 ? table : C.RT_TABLE_UNSPEC;
-  w.buf[h + 5] = f.protocol ?? 0;
-  w.buf[h + 7] = f.type && f.type !== 'other' ? typeNum[f.type] : 0;
+  w.u8At(h + 4, table < 256 ? table : C.RT_TABLE_UNSPEC);
+  w.u8At(h + 5, f.protocol ?? 0);
+  w.u8At(h + 7, f.type && f.type !== 'other' ? typeNum[f.type] : 0);
   if (table >= 256) w.attrU32(C.RTA_TABLE, table);
   if (f.oif !== undefined) w.attrU32(C.RTA_OIF, f.oif);
   w.endMsg(start);

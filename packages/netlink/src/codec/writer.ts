@@ -6,11 +6,19 @@
  *
  * Invariants: every message and attribute starts 4-byte aligned (NLMSG_ALIGN / RTA_ALIGN);
  * `endMsg` / `endNest` patch the length of what `beginMsg` / `beginNest` opened; padding is 0.
+ * Nothing wraps or truncates: a field value that is not an integer within its width, or an
+ * attribute longer than rta_len's 65,535 bytes, throws a RangeError (the request layer's
+ * validation names the field first; this is the backstop).
  */
 import { NLMSG_HDRLEN } from './constants.js';
 import { writeIpv4, writeIpv6, type IpFamily } from './ip.js';
 
 const align4 = (n: number): number => (n + 3) & ~3;
+
+/** Throws unless `v` is an integer in 0..max (the backstop against silent wrapping). */
+function fits(v: number, max: number): void {
+  if (!(Number.isInteger(v) && v >= 0 && v <= max)) throw new RangeError(`value ${String(v)} does not fit 0..${max}`);
+}
 const utf8 = new TextEncoder();
 
 /** A reusable, growable netlink message writer. */
@@ -69,17 +77,20 @@ export class NlWriter {
 
   /** Writes a u8 at an absolute offset already written (a header field). */
   u8At(at: number, v: number): void {
-    this.buf[at] = v & 0xff;
+    fits(v, 0xff);
+    this.buf[at] = v;
   }
 
   /** Writes a native-endian u16 at an absolute offset. */
   u16At(at: number, v: number): void {
+    fits(v, 0xffff);
     this.buf[at] = v & 0xff;
     this.buf[at + 1] = (v >>> 8) & 0xff;
   }
 
   /** Writes a native-endian u32 at an absolute offset. */
   u32At(at: number, v: number): void {
+    fits(v, 0xffffffff);
     const b = this.buf;
     b[at] = v & 0xff;
     b[at + 1] = (v >>> 8) & 0xff;
@@ -95,6 +106,7 @@ export class NlWriter {
 
   /** Writes an rtattr header for `dataLen` bytes and returns the data offset. */
   private attrHead(type: number, dataLen: number): number {
+    if (dataLen > 0xffff - 4) throw new RangeError(`attribute ${type} of ${dataLen} bytes exceeds rta_len's 65,535`);
     this.ensure(4 + align4(dataLen));
     this.u16At(this.pos, 4 + dataLen);
     this.u16At(this.pos + 2, type);
@@ -112,8 +124,9 @@ export class NlWriter {
 
   /** An attribute holding a u8. */
   attrU8(type: number, v: number): void {
+    fits(v, 0xff);
     const at = this.attrHead(type, 1);
-    this.buf[at] = v & 0xff;
+    this.buf[at] = v;
     this.pos += 1;
     this.pad();
   }
@@ -128,6 +141,7 @@ export class NlWriter {
 
   /** An attribute holding a big-endian (network order) u16, e.g. a UDP port. */
   attrU16be(type: number, v: number): void {
+    fits(v, 0xffff);
     const at = this.attrHead(type, 2);
     this.buf[at] = (v >>> 8) & 0xff;
     this.buf[at + 1] = v & 0xff;
@@ -168,9 +182,11 @@ export class NlWriter {
     return start;
   }
 
-  /** Closes a nested attribute: patches rta_len. */
+  /** Closes a nested attribute: patches rta_len (throws when the nest exceeds 65,535 bytes). */
   endNest(start: number): void {
-    this.u16At(start, this.pos - start);
+    const len = this.pos - start;
+    if (len > 0xffff) throw new RangeError(`nested attribute of ${len} bytes exceeds rta_len's 65,535`);
+    this.u16At(start, len);
   }
 
   /** A copy of the bytes written so far. */
