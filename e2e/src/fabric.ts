@@ -1,8 +1,9 @@
 /**
- * The underlay of an end-to-end cluster: a "fabric" namespace holding a bridge, and node
- * namespaces attached to it by veth, each with an address on the fabric subnet and a default
- * route via the fabric's own address (so that proxy ARP on pod veths can answer, as on a real
- * node). Everything is created through @tabby/netlink inside namespaces of one TestNet.
+ * The underlay of an end-to-end cluster: a "fabric" namespace holding one bridge per segment
+ * (a /24 each) and routing between them, and node namespaces attached to a segment by veth,
+ * each with an address on its segment and a default route via the fabric's own address there
+ * (so that proxy ARP on pod veths can answer, as on a real node). Everything is created through
+ * @tabby/netlink inside namespaces of one TestNet.
  */
 import { Netlink } from '@tabby/netlink';
 import type { Netns, TestNet } from '@tabby/testkit';
@@ -17,7 +18,7 @@ export interface FabricNode {
   nl: Netlink;
 }
 
-/** A bridged /24 segment in its own namespace. */
+/** Bridged /24 segments in one namespace that routes between them. */
 export class Fabric {
   private readonly nodes: FabricNode[] = [];
 
@@ -25,39 +26,56 @@ export class Fabric {
     private readonly net: TestNet,
     readonly netns: Netns,
     private readonly nl: Netlink,
-    /** First three octets of the /24, e.g. "10.200.0". */
-    readonly subnet: string,
+    /** First three octets of each segment's /24, e.g. "10.200.0"; segment i is bridge `br<i>`. */
+    readonly subnets: string[],
   ) {}
 
-  /** The fabric's own address on the bridge (the nodes' default gateway). */
-  get gateway(): string {
-    return `${this.subnet}.254`;
+  /** First segment's prefix (e.g. "10.200.0"). */
+  get subnet(): string {
+    return this.subnets[0]!;
   }
 
-  /** Creates the fabric namespace with bridge `br0` carrying `<subnet>.254/24`. */
-  static async create(net: TestNet, subnet = '10.200.0'): Promise<Fabric> {
+  /** The fabric's own address on the first segment (its nodes' default gateway). */
+  get gateway(): string {
+    return this.gatewayOf(0);
+  }
+
+  /** The fabric's own address on segment `i`. */
+  gatewayOf(i: number): string {
+    return `${this.subnets[i]}.254`;
+  }
+
+  /** Creates the fabric namespace with bridge `br<i>` carrying `<subnet i>.254/24`, forwarding on. */
+  static async create(net: TestNet, subnets: string | string[] = '10.200.0'): Promise<Fabric> {
+    const list = typeof subnets === 'string' ? [subnets] : subnets;
     const ns = await net.netns('fab');
     const nl = await Netlink.open({ netns: ns.name });
-    await nl.links.add({ name: 'br0', info: { kind: 'bridge' } });
-    const br = await nl.links.get('br0');
-    await nl.addresses.add({ index: br.index, address: `${subnet}.254/24` });
-    await nl.links.setUp('br0', true);
-    return new Fabric(net, ns, nl, subnet);
+    for (const [i, subnet] of list.entries()) {
+      await nl.links.add({ name: `br${i}`, info: { kind: 'bridge' } });
+      const br = await nl.links.get(`br${i}`);
+      await nl.addresses.add({ index: br.index, address: `${subnet}.254/24` });
+      await nl.links.setUp(`br${i}`, true);
+    }
+    if (list.length > 1) await nsSysctl(ns.name, 'net.ipv4.ip_forward', '1');
+    return new Fabric(net, ns, nl, list);
   }
 
-  /** Adds a node namespace `<prefix><name>` with `eth0` at `<subnet>.<host>/24`, forwarding on. */
-  async addNode(name: string, host: number): Promise<FabricNode> {
+  /**
+   * Adds a node namespace `<prefix><name>` with `eth0` at `<subnet>.<host>/24` on `segment`,
+   * forwarding on.
+   */
+  async addNode(name: string, host: number, segment = 0): Promise<FabricNode> {
     const netns = await this.net.netns(name);
     const port = this.net.name(name).slice(-15);
     await this.nl.links.add({ name: port, info: { kind: 'veth', peer: { name: 'eth0', netns: { name: netns.name } } } });
-    const br = await this.nl.links.get('br0');
+    const br = await this.nl.links.get(`br${segment}`);
     await this.nl.links.set({ name: port, master: br.index, up: true });
     const nl = await Netlink.open({ netns: netns.name });
     const eth0 = await nl.links.get('eth0');
-    const ip = `${this.subnet}.${host}`;
+    const ip = `${this.subnets[segment]}.${host}`;
     await nl.addresses.add({ index: eth0.index, address: `${ip}/24` });
     await nl.links.setUp('eth0', true);
-    await nl.routes.add({ dst: '0.0.0.0/0', gateway: this.gateway });
+    await nl.routes.add({ dst: '0.0.0.0/0', gateway: this.gatewayOf(segment) });
     await nsSysctl(netns.name, 'net.ipv4.ip_forward', '1');
     const node = { name, netns, ip, nl };
     this.nodes.push(node);

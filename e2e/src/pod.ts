@@ -40,21 +40,19 @@ export interface PodSpec {
   podNetns: string;
 }
 
-/** Creates the veth pair, addresses and routes of one pod. Returns the host interface name. */
-export async function attachPod(node: Netlink, spec: PodSpec): Promise<string> {
+/**
+ * Creates the veth pair and the pod side (address, link route, default route), as the CNI
+ * plugin does; the node side (its /32 route and sysctls) is left to felix. Returns the host
+ * interface name.
+ */
+export async function plumbPod(node: Netlink, spec: PodSpec): Promise<string> {
   const host = vethName(spec.namespace, spec.name);
   await node.links.add({
     name: host,
     mac: 'ee:ee:ee:ee:ee:ee',
     info: { kind: 'veth', peer: { name: 'eth0', netns: { name: spec.podNetns } } },
   });
-  await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.proxy_arp`, '1');
-  await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.forwarding`, '1');
-  // Answer proxy ARP at once (the kernel's default delays each reply up to 0.8 s), as Felix does.
-  await nsSysctl(spec.nodeNetns, `net.ipv4.neigh.${host}.proxy_delay`, '0');
   await node.links.setUp(host, true);
-  const hostLink = await node.links.get(host);
-
   const pod = await Netlink.open({ netns: spec.podNetns });
   try {
     const eth0 = await pod.links.get('eth0');
@@ -66,6 +64,17 @@ export async function attachPod(node: Netlink, spec: PodSpec): Promise<string> {
   } finally {
     pod.close();
   }
+  return host;
+}
+
+/** `plumbPod` plus the node side felix would program: sysctls and the /32 route. */
+export async function attachPod(node: Netlink, spec: PodSpec): Promise<string> {
+  const host = await plumbPod(node, spec);
+  await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.proxy_arp`, '1');
+  await nsSysctl(spec.nodeNetns, `net.ipv4.conf.${host}.forwarding`, '1');
+  // Answer proxy ARP at once (the kernel's default delays each reply up to 0.8 s), as Felix does.
+  await nsSysctl(spec.nodeNetns, `net.ipv4.neigh.${host}.proxy_delay`, '0');
+  const hostLink = await node.links.get(host);
   await node.routes.add({ dst: `${spec.ip}/32`, oif: hostLink.index, scope: RT_SCOPE_LINK, protocol: RTPROT_TABBY });
   return host;
 }

@@ -1,0 +1,134 @@
+/**
+ * The tunnel-device driver: `vxlan.calico` (VNI, UDP port, source address and parent device,
+ * VTEP MAC, MTU, VTEP address /32, up) and `tunl0` (IPIP: MTU, tunnel address /32, up), plus
+ * the VXLAN peers' permanent ARP and FDB entries on vxlan.calico.
+ *
+ * Invariants:
+ * - A device that already matches is left alone (a restart does not flap it); one whose
+ *   immutable parameters differ (VNI, port, source, parent) is deleted and recreated; MTU,
+ *   state and addresses are changed in place.
+ * - vxlan.calico is deleted when nothing needs it. tunl0 is the kernel's fallback device of the
+ *   ipip module and cannot be deleted: when unneeded it is set down and its address removed.
+ * - On a kernel without the ipip module, creating tunl0 fails with EOPNOTSUPP: reported (log,
+ *   metric, health) and retried with backoff by the caller, never silently ignored.
+ * - Only entries on vxlan.calico are touched: every ARP/FDB entry there is ours.
+ */
+import type { Address, Link, Neigh, Request } from '@tabby/netlink';
+import { IPIP_DEVICE, VXLAN_DEVICE, type IpipDevice, type VxlanDevice, type VxlanPeer } from '../graph/desired.js';
+import type { Kernel } from '../kernel/kernel.js';
+
+const NUD_PERMANENT = 0x80;
+const NTF_SELF = 0x02;
+
+/** A failed step of a tunnel apply, for logs and metrics. */
+export interface TunnelFailure {
+  what: string;
+  error: string;
+  errnoName?: string;
+}
+
+/** Applies tunnel devices and VXLAN peers. Stateless between calls: it reads back each time. */
+export class TunnelDriver {
+  constructor(private readonly k: Kernel) {}
+
+  /** Converges both devices; returns what failed (empty when all is in place). */
+  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>): Promise<TunnelFailure[]> {
+    const failures: TunnelFailure[] = [];
+    let links = await this.k.listLinks();
+    const v4 = await this.k.listAddresses(4);
+    if (await this.vxlanDevice(links, v4, vxlan, failures)) links = await this.k.listLinks();
+    await this.ipipDevice(links, v4, ipip, failures);
+    const vx = links.find((l) => l.name === VXLAN_DEVICE);
+    if (vx && vxlan) {
+      await this.addresses(vx, v4, vxlan.address, failures);
+      await this.peers(vx.index, peers, failures);
+    }
+    return failures;
+  }
+
+  private async run(reqs: Request[], what: string, failures: TunnelFailure[]): Promise<boolean> {
+    if (reqs.length === 0) return true;
+    const res = await this.k.batch(reqs);
+    for (const f of res.failed) failures.push({ what: `${what}: ${f.request.kind}.${f.request.op}`, error: f.error.message, errnoName: f.error.errnoName });
+    return res.failed.length === 0;
+  }
+
+  /** Creates, recreates, changes or deletes vxlan.calico; true when the link set changed. */
+  private async vxlanDevice(links: Link[], v4: Address[], want: VxlanDevice | undefined, failures: TunnelFailure[]): Promise<boolean> {
+    const have = links.find((l) => l.name === VXLAN_DEVICE);
+    if (!want) {
+      if (have) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
+      return have !== undefined;
+    }
+    const parent = v4.find((a) => a.address.split('/')[0] === want.local)?.index;
+    if (parent === undefined) {
+      failures.push({ what: 'vxlan.calico', error: `no interface holds the node address ${want.local}` });
+      return false;
+    }
+    const x = have?.vxlan;
+    const same = have && have.kind === 'vxlan' && x?.vni === want.vni && x.port === want.port && x.local === want.local && x.dev === parent && have.mac === want.mac;
+    if (have && same) {
+      if (have.mtu !== want.mtu || !have.up) await this.run([{ kind: 'link', op: 'set', link: { index: have.index, mtu: want.mtu, up: true } }], 'configure vxlan.calico', failures);
+      return false;
+    }
+    const reqs: Request[] = [];
+    if (have) reqs.push({ kind: 'link', op: 'del', link: { index: have.index } });
+    reqs.push({ kind: 'link', op: 'add', link: { name: VXLAN_DEVICE, mtu: want.mtu, mac: want.mac, up: true, info: { kind: 'vxlan', vni: want.vni, port: want.port, local: want.local, dev: parent, learning: false } } });
+    await this.run(reqs, 'create vxlan.calico', failures);
+    return true;
+  }
+
+  private async ipipDevice(links: Link[], v4: Address[], want: IpipDevice | undefined, failures: TunnelFailure[]): Promise<void> {
+    let have = links.find((l) => l.name === IPIP_DEVICE);
+    if (!want) {
+      if (!have) return;
+      const reqs: Request[] = v4.filter((a) => a.index === have!.index).map((a) => ({ kind: 'address', op: 'del', address: { index: a.index, address: a.address } }) as Request);
+      if (have.up) reqs.push({ kind: 'link', op: 'set', link: { index: have.index, up: false } });
+      await this.run(reqs, 'retire tunl0', failures);
+      return;
+    }
+    if (!have) {
+      // Adding any ipip link loads the module, whose fallback device is tunl0 itself.
+      const ok = await this.run([{ kind: 'link', op: 'add', link: { name: IPIP_DEVICE, up: true, mtu: want.mtu, info: { kind: 'ipip' } } }], 'create tunl0', failures);
+      if (!ok) return;
+      have = (await this.k.listLinks()).find((l) => l.name === IPIP_DEVICE);
+      if (!have) return;
+    }
+    if (have.mtu !== want.mtu || !have.up) await this.run([{ kind: 'link', op: 'set', link: { index: have.index, mtu: want.mtu, up: true } }], 'configure tunl0', failures);
+    if (want.address) await this.addresses(have, v4, want.address, failures);
+  }
+
+  /** Exactly `address`/32 on the device. */
+  private async addresses(dev: Link, v4: Address[], address: string, failures: TunnelFailure[]): Promise<void> {
+    const mine = v4.filter((a) => a.index === dev.index);
+    const want = `${address}/32`;
+    const reqs: Request[] = mine.filter((a) => a.address !== want).map((a) => ({ kind: 'address', op: 'del', address: { index: dev.index, address: a.address } }));
+    if (!mine.some((a) => a.address === want)) reqs.push({ kind: 'address', op: 'add', address: { index: dev.index, address: want } });
+    await this.run(reqs, `address of ${dev.name}`, failures);
+  }
+
+  /** Permanent ARP (VTEP → MAC) and FDB (MAC → node) entries for every peer, nothing else. */
+  private async peers(index: number, peers: ReadonlyMap<string, VxlanPeer>, failures: TunnelFailure[]): Promise<void> {
+    const [arp, fdb] = await Promise.all([this.k.listNeighbours(4, index), this.k.listNeighbours('bridge', index)]);
+    const reqs: Request[] = [];
+    const wantArp = new Map<string, string>();
+    const wantFdb = new Map<string, string>();
+    for (const p of peers.values()) {
+      wantArp.set(p.vtep, p.mac);
+      wantFdb.set(p.mac, p.nodeIp);
+    }
+    for (const [dst, mac] of wantArp) {
+      if (!arp.some((n) => n.dst === dst && n.lladdr === mac && permanent(n))) reqs.push({ kind: 'neigh', op: 'replace', neigh: { family: 4, index, dst, lladdr: mac, state: NUD_PERMANENT } });
+    }
+    for (const [mac, dst] of wantFdb) {
+      if (!fdb.some((n) => n.lladdr === mac && n.dst === dst && permanent(n))) reqs.push({ kind: 'neigh', op: 'replace', neigh: { family: 'bridge', index, lladdr: mac, dst, state: NUD_PERMANENT, flags: NTF_SELF } });
+    }
+    for (const n of arp) if (n.dst && wantArp.get(n.dst) !== n.lladdr && permanent(n)) reqs.push({ kind: 'neigh', op: 'del', neigh: { family: 4, index, dst: n.dst } });
+    for (const n of fdb) if (n.lladdr && n.dst && wantFdb.get(n.lladdr) !== n.dst && permanent(n)) reqs.push({ kind: 'neigh', op: 'del', neigh: { family: 'bridge', index, lladdr: n.lladdr, dst: n.dst, flags: NTF_SELF } });
+    await this.run(reqs, 'vxlan peers', failures);
+  }
+}
+
+function permanent(n: Neigh): boolean {
+  return (n.state & NUD_PERMANENT) !== 0;
+}

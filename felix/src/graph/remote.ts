@@ -1,0 +1,100 @@
+/**
+ * The route toward a destination owned by another node, per the pool's encapsulation mode
+ * (Calico's semantics):
+ * - VXLAN pools (`vxlanMode` Always, or CrossSubnet with the owner outside our subnet): from the
+ *   datastore, `via <owner VTEP> dev vxlan.calico onlink`. VXLAN needs no BGP: with CrossSubnet,
+ *   an owner in our subnet is reached directly (`via <owner address>`), from BGP when it has a
+ *   path, else from the datastore.
+ * - IPIP / no-encap pools: from BGP best paths. IPIP (Always, or CrossSubnet with the next hop
+ *   outside our subnet): `via <next hop> dev tunl0 onlink`; otherwise `via <next hop>`.
+ * - An owner in BGP fallback (its session cannot establish, or BGP is off): from the datastore,
+ *   over VXLAN where both ends have a VTEP, else IPIP where we have tunl0, else directly when
+ *   the owner shares our subnet; otherwise no route (nothing would carry it).
+ * A borrowed address (a /32 of a pod on a node other than its block's) is routed like its
+ * owner's blocks, so traffic reaches the node the pod is on, not the block's.
+ */
+import { cidrContains, tryParseCidr, type Cidr } from '@tabby/api';
+import { defaultVtepMac, IPIP_DEVICE, VXLAN_DEVICE, type DesiredRoute, type VxlanPeer } from './desired.js';
+import type { EncapMode, NodeInfo, PoolInfo } from './events.js';
+
+/** What the remote-route decision reads from the graph. */
+export interface RemoteContext {
+  me: NodeInfo | undefined;
+  nodes: ReadonlyMap<string, NodeInfo>;
+  /** Pools with their parsed CIDRs. */
+  pools: ReadonlyArray<{ pool: PoolInfo; cidr: Cidr }>;
+  /** Nodes whose blocks are in BGP fallback now. */
+  fallback: ReadonlySet<string>;
+  /** Whether our vxlan.calico / tunl0 devices are wanted. */
+  vxlan: boolean;
+  ipip: boolean;
+}
+
+/** The VTEP of a node, when it has a VTEP address and an underlay address. */
+export function vxlanPeerOf(n: NodeInfo): VxlanPeer | undefined {
+  if (!n.vxlanTunnelAddress || !n.ipv4Address) return undefined;
+  return { node: n.name, vtep: n.vxlanTunnelAddress, mac: (n.vxlanTunnelMac ?? defaultVtepMac(n.name)).toLowerCase(), nodeIp: n.ipv4Address };
+}
+
+function poolOf(dst: string, pools: RemoteContext['pools']): PoolInfo | undefined {
+  const d = tryParseCidr(dst);
+  if (!d) return undefined;
+  let best: PoolInfo | undefined;
+  let bestLen = -1;
+  for (const { pool, cidr } of pools) {
+    if (cidr.prefixLen > bestLen && cidrContains(cidr, d)) {
+      best = pool;
+      bestLen = cidr.prefixLen;
+    }
+  }
+  return best;
+}
+
+function inMySubnet(ctx: RemoteContext, addr: string | undefined): boolean {
+  const subnet = ctx.me?.ipv4Subnet;
+  if (!subnet || !addr || addr.includes(':')) return false;
+  return cidrContains(subnet, addr);
+}
+
+function encapWanted(mode: EncapMode, sameSubnet: boolean): boolean {
+  return mode === 'Always' || (mode === 'CrossSubnet' && !sameSubnet);
+}
+
+function vxlanRoute(dst: string, owner: NodeInfo | undefined, ctx: RemoteContext, source: DesiredRoute['source']): DesiredRoute | undefined {
+  const peer = owner && vxlanPeerOf(owner);
+  if (!peer || !ctx.vxlan) return undefined;
+  return { dst, type: 'unicast', iface: VXLAN_DEVICE, gateway: peer.vtep, onlink: true, source };
+}
+
+function fallbackRoute(dst: string, owner: NodeInfo | undefined, ctx: RemoteContext): DesiredRoute | undefined {
+  const viaVxlan = vxlanRoute(dst, owner, ctx, 'fallback');
+  if (viaVxlan) return viaVxlan;
+  const ip = owner?.ipv4Address;
+  if (!ip || dst.includes(':')) return undefined;
+  if (ctx.ipip) return { dst, type: 'unicast', iface: IPIP_DEVICE, gateway: ip, onlink: true, source: 'fallback' };
+  if (inMySubnet(ctx, ip)) return { dst, type: 'unicast', gateway: ip, source: 'fallback' };
+  return undefined;
+}
+
+/**
+ * The route toward `dst`, owned by node `ownerName` (if known), given the BGP best path's next
+ * hop (if any). `borrowed`: a remote pod's /32 outside its node's blocks.
+ */
+export function remoteRoute(dst: string, ownerName: string | undefined, nextHop: string | undefined, borrowed: boolean, ctx: RemoteContext): DesiredRoute | undefined {
+  const pool = poolOf(dst, ctx.pools);
+  if (!pool) return undefined; // only pool routes are ours to program
+  const owner = ownerName === undefined ? undefined : ctx.nodes.get(ownerName);
+  if (!dst.includes(':') && pool.vxlanMode !== 'Never') {
+    const same = inMySubnet(ctx, owner?.ipv4Address);
+    if (encapWanted(pool.vxlanMode, same)) return vxlanRoute(dst, owner, ctx, borrowed ? 'borrowed' : 'vxlan');
+    // CrossSubnet within our subnet: direct, as Calico's no-encap routes for VXLAN pools (no BGP needed).
+    if (nextHop === undefined && owner?.ipv4Address) return { dst, type: 'unicast', gateway: owner.ipv4Address, source: borrowed ? 'borrowed' : 'vxlan' };
+  }
+  if (ownerName !== undefined && ctx.fallback.has(ownerName)) return fallbackRoute(dst, owner, ctx);
+  if (nextHop === undefined) return undefined;
+  if (ctx.me?.ipv4Address === nextHop || ctx.me?.ipv6Address === nextHop) return undefined;
+  if (!dst.includes(':') && encapWanted(pool.ipipMode, inMySubnet(ctx, nextHop))) {
+    return { dst, type: 'unicast', iface: IPIP_DEVICE, gateway: nextHop, onlink: true, source: 'bgp' };
+  }
+  return { dst, type: 'unicast', gateway: nextHop, source: 'bgp' };
+}
