@@ -177,15 +177,16 @@ export class Felix {
     const delta = this.graph.flush(this.now());
     let errors = 0;
     try {
-      if (full) await this.refreshLinks();
-      if (full || delta.tunnelsChanged || this.tunnelsDirty) {
-        const d = this.graph.desired();
+      const fresh = full ? await this.refreshLinks() : undefined;
+      const desired = full || delta.tunnelsChanged || this.tunnelsDirty ? this.graph.desired() : undefined;
+      if (desired) {
+        const d = desired;
         this.tunnelsDirty = false;
-        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers);
+        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, fresh);
         if (tf.length > 0) this.tunnelsDirty = true;
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
-        await this.refreshLinks();
+        if (tf.length > 0 || d.vxlan || d.ipip || !fresh) await this.refreshLinks(); // devices may have come or gone
       }
       if (full || delta.ifacesChanged || this.ifacesDirty) {
         const sf = this.sysctls.apply(this.graph.workloadIfaces(), this.links);
@@ -194,7 +195,7 @@ export class Felix {
         errors += sf.length;
       }
       if (full) {
-        this.routes.replaceAll(this.graph.desired().routes);
+        this.routes.replaceAll((desired ?? this.graph.desired()).routes);
         await this.routes.readBack();
       } else this.routes.update(delta.upserts, delta.removes);
       const allowDelete = this.graph.inSync && (this.deletesAllowed || full);
@@ -259,12 +260,13 @@ export class Felix {
     }
   }
 
-  private async refreshLinks(): Promise<void> {
+  private async refreshLinks(): Promise<Link[]> {
     const links = await this.c.kernel.listLinks();
     const before = new Map(this.links);
     this.links.clear();
     for (const l of links) this.links.set(l.name, l.index);
     for (const [name, index] of this.links) if (before.get(name) !== index) this.routes.noteLink(name);
+    return links;
   }
 
   private onKernelEvent(ev: KernelEvent): void {

@@ -8,7 +8,7 @@
  * Invariant: every write goes through the injected SysctlWriter, which is bound to felix's own
  * network namespace; a failure is reported and retried at the next apply.
  */
-import type { SysctlWriter } from '../kernel/kernel.js';
+import type { SysctlWrite, SysctlWriter } from '../kernel/kernel.js';
 
 /** The sysctls of one workload interface: [path under /proc/sys, value]. */
 export function workloadSysctls(iface: string): Array<[string[], string]> {
@@ -44,29 +44,33 @@ export class SysctlDriver {
 
   /** Configures every wanted interface present in `links` (name → ifindex) not yet configured. */
   apply(wanted: ReadonlySet<string>, links: ReadonlyMap<string, number>): SysctlFailure[] {
-    const failures: SysctlFailure[] = [];
-    if (!this.globalDone) this.globalDone = this.writeAll('*', GLOBAL_SYSCTLS, failures);
     for (const iface of this.done.keys()) if (!wanted.has(iface) || links.get(iface) !== this.done.get(iface)) this.done.delete(iface);
+    const writes: SysctlWrite[] = [];
+    const owner: Array<{ iface: string; index: number }> = [];
+    const add = (iface: string, index: number, list: Array<[string[], string]>): void => {
+      for (const w of list) {
+        writes.push(w);
+        owner.push({ iface, index });
+      }
+    };
+    if (!this.globalDone) add('*', 0, GLOBAL_SYSCTLS);
     for (const iface of wanted) {
       const index = links.get(iface);
-      if (index === undefined || this.done.get(iface) === index) continue;
-      if (this.writeAll(iface, workloadSysctls(iface), failures)) this.done.set(iface, index);
+      if (index !== undefined && this.done.get(iface) !== index) add(iface, index, workloadSysctls(iface));
     }
+    if (writes.length === 0) return [];
+    const failures: SysctlFailure[] = [];
+    const failedIfaces = new Set<string>();
+    for (const f of this.w.writeAll(writes)) {
+      const [path] = writes[f.index]!;
+      // IPv6 may be disabled in the namespace: its files are then absent, which is fine.
+      if (path[1] === 'ipv6' && (f.error as { code?: unknown }).code === 'ENOENT') continue;
+      const iface = owner[f.index]!.iface;
+      failedIfaces.add(iface);
+      failures.push({ iface, path: path.join('/'), error: f.error instanceof Error ? f.error.message : String(f.error) });
+    }
+    if (!failedIfaces.has('*')) this.globalDone = true;
+    for (const { iface, index } of owner) if (iface !== '*' && !failedIfaces.has(iface)) this.done.set(iface, index);
     return failures;
-  }
-
-  private writeAll(iface: string, list: Array<[string[], string]>, failures: SysctlFailure[]): boolean {
-    let ok = true;
-    for (const [path, value] of list) {
-      try {
-        this.w.write(path, value);
-      } catch (e: unknown) {
-        // IPv6 may be disabled in the namespace: its files are then absent, which is fine.
-        if (path[1] === 'ipv6' && (e as { code?: unknown }).code === 'ENOENT') continue;
-        ok = false;
-        failures.push({ iface, path: path.join('/'), error: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    return ok;
   }
 }

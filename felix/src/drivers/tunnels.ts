@@ -31,10 +31,15 @@ export interface TunnelFailure {
 export class TunnelDriver {
   constructor(private readonly k: Kernel) {}
 
-  /** Converges both devices; returns what failed (empty when all is in place). */
-  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>): Promise<TunnelFailure[]> {
+  /**
+   * Converges both devices; returns what failed (empty when all is in place). `links` is the
+   * caller's fresh read of the links, when it has one.
+   */
+  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>, links?: Link[]): Promise<TunnelFailure[]> {
     const failures: TunnelFailure[] = [];
-    let links = await this.k.listLinks();
+    links ??= await this.k.listLinks();
+    const present = links.some((l) => l.name === VXLAN_DEVICE || l.name === IPIP_DEVICE);
+    if (!ipip && !vxlan && !present) return failures; // nothing wanted, nothing to remove
     const v4 = await this.k.listAddresses(4);
     if (await this.vxlanDevice(links, v4, vxlan, failures)) links = await this.k.listLinks();
     await this.ipipDevice(links, v4, ipip, failures);

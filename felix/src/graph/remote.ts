@@ -13,7 +13,7 @@
  * A borrowed address (a /32 of a pod on a node other than its block's) is routed like its
  * owner's blocks, so traffic reaches the node the pod is on, not the block's.
  */
-import { cidrContains, tryParseCidr, type Cidr } from '@tabby/api';
+import { contains, parsePrefix, type Prefix } from './prefix.js';
 import { defaultVtepMac, IPIP_DEVICE, VXLAN_DEVICE, type DesiredRoute, type VxlanPeer } from './desired.js';
 import type { EncapMode, NodeInfo, PoolInfo } from './events.js';
 
@@ -22,7 +22,9 @@ export interface RemoteContext {
   me: NodeInfo | undefined;
   nodes: ReadonlyMap<string, NodeInfo>;
   /** Pools with their parsed CIDRs. */
-  pools: ReadonlyArray<{ pool: PoolInfo; cidr: Cidr }>;
+  pools: ReadonlyArray<{ pool: PoolInfo; cidr: Prefix }>;
+  /** Our IPv4 subnet, parsed (CrossSubnet). */
+  subnet: Prefix | undefined;
   /** Nodes whose blocks are in BGP fallback now. */
   fallback: ReadonlySet<string>;
   /** Whether our vxlan.calico / tunl0 devices are wanted. */
@@ -37,23 +39,23 @@ export function vxlanPeerOf(n: NodeInfo): VxlanPeer | undefined {
 }
 
 function poolOf(dst: string, pools: RemoteContext['pools']): PoolInfo | undefined {
-  const d = tryParseCidr(dst);
+  const d = parsePrefix(dst);
   if (!d) return undefined;
   let best: PoolInfo | undefined;
   let bestLen = -1;
   for (const { pool, cidr } of pools) {
-    if (cidr.prefixLen > bestLen && cidrContains(cidr, d)) {
+    if (cidr.len > bestLen && contains(cidr, d)) {
       best = pool;
-      bestLen = cidr.prefixLen;
+      bestLen = cidr.len;
     }
   }
   return best;
 }
 
 function inMySubnet(ctx: RemoteContext, addr: string | undefined): boolean {
-  const subnet = ctx.me?.ipv4Subnet;
-  if (!subnet || !addr || addr.includes(':')) return false;
-  return cidrContains(subnet, addr);
+  if (!ctx.subnet || !addr || addr.includes(':')) return false;
+  const a = parsePrefix(addr);
+  return a !== undefined && contains(ctx.subnet, a);
 }
 
 function encapWanted(mode: EncapMode, sameSubnet: boolean): boolean {

@@ -14,8 +14,8 @@
  * Left out (said in the docs): IPv6 VXLAN (vxlan-v6.calico) and IPv6 IPIP; IPv6 workload,
  * blackhole and BGP routes are handled.
  */
-import { canonicalCidr, parseCidr, tryParseCidr } from '@tabby/api';
 import { BlockIndex } from './block-index.js';
+import { canonical, parsePrefix } from './prefix.js';
 import { DEFAULT_ROUTING_CONFIG, type BlockInfo, type EndpointInfo, type FelixEvent, type NodeInfo, type PoolInfo, type RoutingConfig } from './events.js';
 import { sameRoute, type DesiredRoute, type DesiredState, type IpipDevice, type VxlanDevice, type VxlanPeer } from './desired.js';
 import { remoteRoute, vxlanPeerOf, type RemoteContext } from './remote.js';
@@ -85,13 +85,13 @@ export class RoutingGraph {
         this.config = { ...DEFAULT_ROUTING_CONFIG, ...definedOnly(ev.config) };
         return this.markAll();
       case 'bgp-route-update': {
-        const dst = canonicalCidr(ev.prefix);
+        const dst = canonical(ev.prefix);
         this.bgp.set(dst, ev.nextHop);
         this.dirty.add(dst);
         return;
       }
       case 'bgp-route-remove': {
-        const dst = canonicalCidr(ev.prefix);
+        const dst = canonical(ev.prefix);
         this.bgp.delete(dst);
         this.dirty.add(dst);
         return;
@@ -134,7 +134,8 @@ export class RoutingGraph {
   }
 
   private setBlock(text: string, block: BlockInfo | undefined): void {
-    const cidr = parseCidr(text);
+    const cidr = parsePrefix(text);
+    if (!cidr) throw new Error(`block ${text}: not a CIDR`);
     const prev = this.blocks.get(cidr.text);
     if (prev?.node) this.blocksByNode.get(prev.node)?.delete(cidr.text);
     if (block) {
@@ -162,7 +163,7 @@ export class RoutingGraph {
     const prev = this.endpoints.get(key);
     if (prev) {
       for (const n of prev.ipNetworks) {
-        const dst = canonicalCidr(n);
+        const dst = canonical(n);
         this.endpointsByDst.get(dst)?.delete(key);
         if (this.endpointsByDst.get(dst)?.size === 0) this.endpointsByDst.delete(dst);
         this.dstsByNode.get(prev.node)?.delete(dst);
@@ -173,7 +174,7 @@ export class RoutingGraph {
     if (ep) {
       this.endpoints.set(key, ep);
       for (const n of ep.ipNetworks) {
-        const dst = canonicalCidr(n);
+        const dst = canonical(n);
         addTo(this.endpointsByDst, dst, key);
         addTo(this.dstsByNode, ep.node, dst);
         this.dirty.add(dst);
@@ -245,8 +246,9 @@ export class RoutingGraph {
     return {
       me,
       nodes: this.nodes,
+      subnet: me?.ipv4Subnet === undefined ? undefined : parsePrefix(me.ipv4Subnet),
       pools: [...this.pools.values()].flatMap((pool) => {
-        const cidr = tryParseCidr(pool.cidr);
+        const cidr = parsePrefix(pool.cidr);
         return cidr ? [{ pool, cidr }] : [];
       }),
       fallback: this.fallbackNodes,
@@ -336,7 +338,7 @@ function* symmetricDiff(a: Set<string>, b: Set<string>): Iterable<string> {
 }
 
 function isV4(cidr: string): boolean {
-  return tryParseCidr(cidr)?.family === 4;
+  return parsePrefix(cidr)?.v4 === true;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { NetlinkError, type Address, type BatchItemResult, type BatchResult, type Link, type Neigh, type NeighFamily, type Request, type Route, type RouteSpec } from '@tabby/netlink';
-import { RTPROT_TABBY, RT_TABLE_MAIN, type Kernel, type KernelWatch, type SysctlWriter } from './kernel.js';
+import { RTPROT_TABBY, RT_TABLE_MAIN, type Kernel, type KernelWatch, type SysctlWrite, type SysctlWriter } from './kernel.js';
 
 const ERRNO: Record<string, number> = { EEXIST: 17, ESRCH: 3, ENODEV: 19, EBUSY: 16, EINTR: 4, ENOBUFS: 105, EOPNOTSUPP: 95 };
 
@@ -223,5 +223,17 @@ export class FakeSysctl implements SysctlWriter {
     const key = path.join('/');
     if (this.failOn?.(key)) throw new Error(`injected sysctl failure on ${key}`);
     this.values.set(key, value);
+  }
+
+  writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
+    const failures: Array<{ index: number; error: unknown }> = [];
+    writes.forEach(([path, value], index) => {
+      try {
+        this.write(path, value);
+      } catch (error: unknown) {
+        failures.push({ index, error });
+      }
+    });
+    return failures;
   }
 }

@@ -32,8 +32,13 @@ export interface Kernel {
   close(): void;
 }
 
+/** One sysctl write: the path under /proc/sys (`['net', 'ipv4', 'conf', 'cali1', 'proxy_arp']`) and the value. */
+export type SysctlWrite = readonly [path: readonly string[], value: string];
+
 /** Writes sysctls in felix's namespace (never the machine's own). */
 export interface SysctlWriter {
-  /** Writes `value` under /proc/sys (`['net', 'ipv4', 'conf', 'cali1', 'proxy_arp']`); throws on failure. */
+  /** Writes one value; throws on failure. */
   write(path: readonly string[], value: string): void;
+  /** Writes many values in one namespace switch; returns the failures (Node errors, with `code`). */
+  writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }>;
 }

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Netlink, withNetns, type NeighFamily, type NetnsRef, type Request } from '@tabby/netlink';
-import { RT_TABLE_MAIN, RTPROT_TABBY, type Kernel, type KernelWatch, type SysctlWriter } from './kernel.js';
+import { RT_TABLE_MAIN, RTPROT_TABBY, type Kernel, type KernelWatch, type SysctlWrite, type SysctlWriter } from './kernel.js';
 
 /** Kernel access through one Netlink client. */
 export class NetlinkKernel implements Kernel {
@@ -57,8 +57,27 @@ export class NetnsSysctl implements SysctlWriter {
   }
 
   write(path: readonly string[], value: string): void {
-    if (path.some((p) => p === '' || p === '..' || p.includes('/'))) throw new Error(`bad sysctl path ${path.join('/')}`);
-    const file = `/proc/sys/${path.join('/')}`;
+    const file = sysctlFile(path);
     withNetns(this.netns, () => writeFileSync(file, value));
   }
+
+  writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
+    const failures: Array<{ index: number; error: unknown }> = [];
+    // Synchronous writes only while switched (see the module header); one switch for all.
+    withNetns(this.netns, () => {
+      writes.forEach(([path, value], index) => {
+        try {
+          writeFileSync(sysctlFile(path), value);
+        } catch (error: unknown) {
+          failures.push({ index, error });
+        }
+      });
+    });
+    return failures;
+  }
+}
+
+function sysctlFile(path: readonly string[]): string {
+  if (path.some((p) => p === '' || p === '.' || p === '..' || p.includes('/'))) throw new Error(`bad sysctl path ${path.join('/')}`);
+  return `/proc/sys/${path.join('/')}`;
 }
