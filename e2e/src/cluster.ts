@@ -1,11 +1,12 @@
 /**
  * A small Tabby cluster in network namespaces, from what exists today: etcd as the datastore,
  * Calico-style YAML applied through @tabby/api validation, IPAM handing out pod addresses from
- * per-node blocks, pods plumbed through @tabby/netlink, one `tabby-bgp` per node in a full
- * iBGP mesh announcing the node's blocks (plus a BIRD "top of rack" that learns them all), and
- * the routes each node learned written into its kernel (`<block> via <node> proto 80`).
- * The route programming here stands in for felix until its issue lands; it reads the speaker's
- * Loc-RIB over the status socket, exactly what `tabby-bgp routes -o json` prints.
+ * per-node blocks, pods plumbed through @tabby/netlink as the CNI plugin does (WorkloadEndpoints
+ * in etcd), one `tabby-bgp` per node in a full iBGP mesh announcing the node's blocks (plus a
+ * BIRD "top of rack" that learns them all), and one felix per node programming every route:
+ * pod /32s, block blackholes, and the blocks learned over BGP (`<block> via <node> proto 80`).
+ * Felix is fed from etcd and from the speaker's Loc-RIB over its status socket (what
+ * `tabby-bgp routes -o json` prints) — tabby-node will embed both in one process.
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,9 +16,11 @@ import { parseDocuments, type Resource } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
 import { requestStatus, type RouteReport, type StatusReport } from '@tabby/bgp';
+import { Felix, NetlinkKernel, NetnsSysctl } from '@tabby/felix';
 import { BirdDaemon, poll, startEtcd, tempDir, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
-import { attachPod, RTPROT_TABBY } from './pod.js';
+import { feedFromBgpStatus, feedFromDatastore } from './felix-feed.js';
+import { plumbPod } from './pod.js';
 
 /** The built daemon (bgp/dist), resolved from this file in src/ or dist/. */
 export const TABBY_BGP = join(dirname(fileURLToPath(import.meta.url)), '../../bgp/dist/bin/tabby-bgp.js');
@@ -52,6 +55,7 @@ export interface ClusterNode extends FabricNode {
   pods: ClusterPod[];
   bgp: Proc;
   statusSocket: string;
+  felix: Felix;
 }
 
 export interface Cluster {
@@ -64,7 +68,7 @@ export interface Cluster {
   tor: BirdDaemon;
   status(node: ClusterNode): Promise<StatusReport>;
   routes(node: ClusterNode): Promise<RouteReport[]>;
-  /** Writes every node's learned routes into its kernel; resolves when each node has every other node's blocks. */
+  /** Resolves when felix on each node has every other node's blocks in its kernel. */
   programRoutes(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -135,12 +139,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         const name = `${n.name}-pod${p}`;
         const { ipv4 } = await ipam.autoAssign({ handle: `k8s-pod-network.${name}`, node: n.name, num4: 1, attrs: { namespace: 'default', pod: name } });
         const podNs = await net.netns(`${n.name.slice(-1)}p${p}`);
-        const iface = await attachPod(n.nl, { namespace: 'default', name, ip: ipv4[0]!, nodeNetns: n.netns.name, podNetns: podNs.name });
+        const iface = await plumbPod(n.nl, { namespace: 'default', name, ip: ipv4[0]!, nodeNetns: n.netns.name, podNetns: podNs.name });
+        await store.create({
+          apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${n.name}-k8s-${name}-eth0`, namespace: 'default', labels: { app: name } },
+          spec: { node: n.name, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ipv4[0]!}/32`], mac: 'ee:ee:ee:ee:ee:ee', profiles: ['kns.default'] },
+        } as Resource);
         pods.push({ name, namespace: 'default', ip: ipv4[0]!, netns: podNs, iface });
       }
       const blocks = await ipam.blocksForNode(n.name);
-      for (const b of blocks) await n.nl.routes.replace({ dst: b, type: 'blackhole', protocol: RTPROT_TABBY });
-      nodes.push({ ...n, blocks, pods, bgp: undefined as unknown as Proc, statusSocket: '' });
+      nodes.push({ ...n, blocks, pods, bgp: undefined as unknown as Proc, statusSocket: '', felix: undefined as unknown as Felix });
       log(`${n.name}: block ${blocks.join(', ')}; pods ${pods.map((p) => `${p.name}=${p.ip} (${p.iface})`).join(', ')}`);
     }
 
@@ -156,24 +163,34 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     }
     log(`started tabby-bgp on ${nodes.length} nodes (AS ${MESH_AS}, full mesh) and BIRD ${'2'} as ToR (AS ${TOR_AS})`);
 
+    const feeds = new AbortController();
+    stack.push(() => feeds.abort());
+    for (const n of nodes) {
+      const kernel = await NetlinkKernel.open(n.netns.name);
+      stack.push(() => kernel.close());
+      n.felix = new Felix({ kernel, sysctl: new NetnsSysctl(n.netns.name) }, { nodeName: n.name });
+      n.felix.start();
+      stack.push(() => n.felix.stop());
+      await feedFromDatastore(store, n.felix, n.name, feeds.signal);
+      await feedFromBgpStatus(n.statusSocket, n.felix, feeds.signal);
+      n.felix.apply([{ type: 'in-sync' }]);
+    }
+    log(`started felix on ${nodes.length} nodes, fed from etcd and each speaker's routes`);
+
     const status = (n: ClusterNode): Promise<StatusReport> => requestStatus<StatusReport>(n.statusSocket, { cmd: 'status' });
     const routes = (n: ClusterNode): Promise<RouteReport[]> => requestStatus<RouteReport[]>(n.statusSocket, { cmd: 'routes' });
 
     const programRoutes = async (): Promise<void> => {
       for (const n of nodes) {
         const want = nodes.filter((o) => o !== n).flatMap((o) => o.blocks);
-        const learned = await poll(
+        await poll(
           async () => {
             if (!n.bgp.running) throw new Error(`tabby-bgp on ${n.name} exited: ${n.bgp.output}`);
-            const rs = await routes(n);
-            return want.every((b) => rs.some((r) => r.prefix === b && r.nextHop)) && rs;
+            const kernel = await n.nl.routes.dump({ family: 4, protocol: 80 });
+            return want.every((b) => kernel.some((r) => r.dst === b && r.gateway)) && n.pods.every((p) => kernel.some((r) => r.dst === `${p.ip}/32`));
           },
-          { timeout: 60_000, what: `${n.name} to learn ${want.join(', ')} over BGP` },
+          { timeout: 60_000, what: `felix on ${n.name} to program ${want.join(', ')} learned over BGP` },
         );
-        for (const r of learned) {
-          if (n.blocks.includes(r.prefix) || !r.nextHop) continue;
-          await n.nl.routes.replace({ dst: r.prefix, gateway: r.nextHop, protocol: RTPROT_TABBY });
-        }
       }
     };
 

@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: a three-node Tabby cluster in network namespaces on this machine. Pods get
  * addresses from IPAM (etcd), each node announces its block with tabby-bgp over a full iBGP
- * mesh and to a BIRD top-of-rack, learned routes go into each node's kernel, and pods ping
- * across nodes over them. Everything is removed at the end (also on failure or Ctrl-C).
+ * mesh and to a BIRD top-of-rack, felix programs each node's kernel (pod routes, blackholes,
+ * BGP-learned blocks), and pods ping across nodes over those routes. Everything is removed at the end (also on failure or Ctrl-C).
  */
 import { startCluster, type Cluster } from './cluster.js';
 
@@ -65,12 +65,12 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    say('waiting for every node to learn the other nodes\' blocks over BGP, then programming them');
+    say('waiting for felix on every node to program the other nodes\' blocks learned over BGP');
     await c.programRoutes();
     await show(c);
     const ok = await pings(c);
     say(ok ? 'every pod reached every other pod across nodes over BGP-learned routes' : 'some pings FAILED');
-    say('not yet in this demo: network policy (felix), tunnels, tabby-node — they come with their issues');
+    say('not yet in this demo: network policy (felix\'s policy half), tabby-node and the CNI plugin — they come with their issues');
     return ok ? 0 : 1;
   } finally {
     say('cleaning up namespaces and processes');
