@@ -38,7 +38,7 @@ export interface FelixCluster {
   /** Sets the pool's encapsulation modes. */
   setModes(ipip: string, vxlan: string): Promise<void>;
   /** Starts (or restarts) felix on a node and waits for it to be ready. */
-  startFelix(node: FelixClusterNode): Promise<void>;
+  startFelix(node: FelixClusterNode, extraArgs?: string[]): Promise<void>;
   /** True when one ping from `from` to `to` is answered. */
   ping(from: FelixPod, to: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -92,8 +92,8 @@ export async function startFelixCluster(opts: { vxlanMode?: string; ipipMode?: s
       nodes.push({ ...n, pods, felix: undefined });
     }
 
-    const startFelix = async (node: FelixClusterNode): Promise<void> => {
-      const proc = net.spawn(node.netns, process.execPath, [FELIX_NODE, '--node', node.name, '--netns', node.netns.name, '--etcd', etcd.endpoint]);
+    const startFelix = async (node: FelixClusterNode, extraArgs: string[] = []): Promise<void> => {
+      const proc = net.spawn(node.netns, process.execPath, [FELIX_NODE, '--node', node.name, '--netns', node.netns.name, '--etcd', etcd.endpoint, ...extraArgs]);
       node.felix = proc;
       await poll(() => {
         if (!proc.running) throw new Error(`felix-node on ${node.name} exited: ${proc.output}`);

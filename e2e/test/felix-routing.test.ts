@@ -103,6 +103,20 @@ describe.skipIf(!isRoot)('felix routing end to end (VXLAN, CrossSubnet, drift, r
     expect(changes).toEqual([]);
   });
 
+  it('BGP fallback: a no-encap pool without BGP is carried over VXLAN from the datastore', async () => {
+    await c.setModes('Never', 'Never');
+    const cBlock = blockOf(cc.pods[0]!.ip);
+    await poll(async () => (await routeLine(a, cBlock)) === '', { what: 'no route without BGP', timeout: 20_000 });
+    expect(await c.ping(a.pods[0]!, cc.pods[0]!.ip)).toBe(false);
+    for (const n of [a, cc]) {
+      await n.felix!.stop('SIGTERM', 5000);
+      await c.startFelix(n, ['--bgp-disabled']);
+    }
+    await poll(async () => (await routeLine(a, cBlock)).includes('dev vxlan.calico'), { what: 'fallback route over vxlan', timeout: 20_000 });
+    await poll(() => c.ping(a.pods[0]!, cc.pods[0]!.ip), { what: 'ping over the fallback tunnel', timeout: 20_000 });
+    await c.setModes('Never', 'Always');
+  });
+
   it('IPIP end to end where the kernel has the ipip module', async (ctx) => {
     const probe = ipipSupported();
     if (!probe.ok) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `felix-node --node NAME --netns NS --etcd unix:///path [--bgp-status SOCK] [--resync-ms N]`:
+ * `felix-node --node NAME --netns NS --etcd unix:///path [--bgp-status SOCK | --bgp-disabled] [--resync-ms N]`:
  * one node's felix (routing) as its own process, fed from etcd (and a tabby-bgp status socket).
+ * `--bgp-disabled` tells felix BGP is off for every other node, so their blocks take the
+ * datastore-derived tunnel fallback.
  * A stand-in for tabby-node's embedding, for end-to-end tests that kill it (-9) and restart it.
  * Prints `ready` once the kernel is programmed after the first full sync; SIGTERM stops it.
  */
@@ -11,7 +13,7 @@ import { Felix, NetlinkKernel, NetnsSysctl } from '@tabby/felix';
 import { feedFromBgpStatus, feedFromDatastore } from '../felix-feed.js';
 
 const { values } = parseArgs({
-  options: { node: { type: 'string' }, netns: { type: 'string' }, etcd: { type: 'string' }, 'bgp-status': { type: 'string' }, 'resync-ms': { type: 'string' } },
+  options: { node: { type: 'string' }, netns: { type: 'string' }, etcd: { type: 'string' }, 'bgp-status': { type: 'string' }, 'bgp-disabled': { type: 'boolean' }, 'resync-ms': { type: 'string' } },
 });
 if (!values.node || !values.netns || !values.etcd) {
   process.stderr.write('usage: felix-node --node NAME --netns NS --etcd unix:///path [--bgp-status SOCK]\n');
@@ -29,6 +31,11 @@ const abort = new AbortController();
 felix.start();
 await feedFromDatastore(store, felix, nodeName, abort.signal, (e) => warn({ err: String(e) }, 'datastore feed failed'));
 if (values['bgp-status']) await feedFromBgpStatus(values['bgp-status'], felix, abort.signal);
+if (values['bgp-disabled']) {
+  const nodes = await store.list({ kind: 'Node' });
+  const since = Date.now();
+  felix.apply(nodes.items.filter((n) => n.metadata.name !== nodeName).map((n) => ({ type: 'bgp-node-state' as const, node: n.metadata.name, available: false, since })));
+}
 felix.apply([{ type: 'in-sync' }]);
 const waitReady = async (): Promise<void> => {
   while (!felix.health().ready) await new Promise((r) => setTimeout(r, 20));
