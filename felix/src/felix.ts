@@ -87,6 +87,7 @@ export class Felix {
   private tunnelsDirty = true;
   private ifacesDirty = true;
   private deletesAllowed = false;
+  private removalPending = false;
   private failures = 0;
   private lastError: string | undefined;
   private retryTimer: unknown;
@@ -182,7 +183,9 @@ export class Felix {
       if (desired) {
         const d = desired;
         this.tunnelsDirty = false;
-        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, fresh);
+        // Make before break: devices are created now, but removed only after the routes moved off them.
+        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, fresh, { removals: false });
+        this.removalPending = TunnelDriver.removalPending(fresh ?? (await this.c.kernel.listLinks()), d.ipip, d.vxlan);
         if (tf.length > 0) this.tunnelsDirty = true;
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
@@ -207,6 +210,14 @@ export class Felix {
       this.c.metrics?.routes(this.routes.counts.desired, rep.waiting);
       for (const f of rep.failures) this.report('route', f.op, `${f.op} ${f.dst}: ${f.error}`);
       errors += rep.failures.length;
+      if (this.removalPending) {
+        this.removalPending = false;
+        const d = this.graph.desired();
+        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, undefined, { removals: true });
+        for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
+        errors += tf.length;
+        if (tf.length > 0) this.tunnelsDirty = true;
+      }
     } catch (e: unknown) {
       // A read-back failed (socket overrun, namespace gone): start over with a full pass.
       this.needFull = true;

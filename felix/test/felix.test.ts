@@ -131,8 +131,12 @@ describe('Felix over a fake kernel', () => {
     f.apply([{ type: 'config-update', config: { vxlanVni: 4097 } }]);
     await poll(() => [...k.links.values()].find((l) => l.name === 'vxlan.calico')?.vxlan?.vni === 4097, { what: 'vni changed' });
     await poll(() => k.routes.get('10.244.2.0/26')?.oif === [...k.links.values()].find((l) => l.name === 'vxlan.calico')?.index, { what: 'route on the new device' });
+    k.log.length = 0;
     f.apply([{ type: 'pool-update', pool: { name: 'p', cidr: '10.244.0.0/16', ipipMode: 'Never', vxlanMode: 'Never', disabled: false } }]);
     await poll(() => ![...k.links.values()].some((l) => l.name === 'vxlan.calico'), { what: 'device removed' });
+    // Make before break: the routes left the device before it was deleted.
+    const order = k.log.map((r) => `${r.kind}.${r.op}`);
+    expect(order.indexOf('link.del')).toBeGreaterThan(order.lastIndexOf('route.del'));
     await f.stop();
   });
 });

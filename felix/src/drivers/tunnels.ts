@@ -29,14 +29,23 @@ export interface TunnelFailure {
 
 /** Applies tunnel devices and VXLAN peers. Stateless between calls: it reads back each time. */
 export class TunnelDriver {
+  /** Whether this apply may remove devices (felix removes only after routes moved off them). */
+  private removals = true;
+
   constructor(private readonly k: Kernel) {}
+
+  /** True when a device exists that the desired state no longer wants (a removal is pending). */
+  static removalPending(links: readonly Link[], ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined): boolean {
+    return (!vxlan && links.some((l) => l.name === VXLAN_DEVICE)) || (!ipip && links.some((l) => l.name === IPIP_DEVICE && l.up));
+  }
 
   /**
    * Converges both devices; returns what failed (empty when all is in place). `links` is the
    * caller's fresh read of the links, when it has one.
    */
-  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>, links?: Link[]): Promise<TunnelFailure[]> {
+  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>, links?: Link[], opts: { removals?: boolean } = {}): Promise<TunnelFailure[]> {
     const failures: TunnelFailure[] = [];
+    this.removals = opts.removals ?? true;
     links ??= await this.k.listLinks();
     const present = links.some((l) => l.name === VXLAN_DEVICE || l.name === IPIP_DEVICE);
     if (!ipip && !vxlan && !present) return failures; // nothing wanted, nothing to remove
@@ -62,8 +71,8 @@ export class TunnelDriver {
   private async vxlanDevice(links: Link[], v4: Address[], want: VxlanDevice | undefined, failures: TunnelFailure[]): Promise<boolean> {
     const have = links.find((l) => l.name === VXLAN_DEVICE);
     if (!want) {
-      if (have) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
-      return have !== undefined;
+      if (have && this.removals) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
+      return have !== undefined && this.removals;
     }
     const parent = v4.find((a) => a.address.split('/')[0] === want.local)?.index;
     if (parent === undefined) {
@@ -86,7 +95,7 @@ export class TunnelDriver {
   private async ipipDevice(links: Link[], v4: Address[], want: IpipDevice | undefined, failures: TunnelFailure[]): Promise<void> {
     let have = links.find((l) => l.name === IPIP_DEVICE);
     if (!want) {
-      if (!have) return;
+      if (!have || !this.removals) return;
       const reqs: Request[] = v4.filter((a) => a.index === have!.index).map((a) => ({ kind: 'address', op: 'del', address: { index: a.index, address: a.address } }) as Request);
       if (have.up) reqs.push({ kind: 'link', op: 'set', link: { index: have.index, up: false } });
       await this.run(reqs, 'retire tunl0', failures);

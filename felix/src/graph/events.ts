@@ -98,5 +98,11 @@ export type FelixEvent =
    * once it has held for `bgpRestoreHoldMs` (hysteresis), and only for blocks BGP has a route for.
    */
   | { type: 'bgp-node-state'; node: string; available: boolean; since: number }
+  /**
+   * The node agent runs the automatic BGP fallback: keep vxlan.calico up (with this node's VTEP)
+   * even while no node is in fallback, because a peer may fall back toward us at any moment,
+   * and our own switch back must not tear the device down under packets still in flight.
+   */
+  | { type: 'fallback-enabled'; enabled: boolean }
   /** The datastore view (and the BGP initial table) is complete: stale routes may go. */
   | { type: 'in-sync' };

@@ -40,6 +40,7 @@ export class RoutingGraph {
   private readonly nodeStates = new Map<string, { available: boolean; since: number }>();
   private config: RoutingConfig = { ...DEFAULT_ROUTING_CONFIG };
   private synced = false;
+  private fallbackEnabled = false;
 
   /** Destination → endpoint keys holding it (local and remote). */
   private readonly endpointsByDst = new Map<string, Set<string>>();
@@ -103,6 +104,12 @@ export class RoutingGraph {
         this.nodeStates.set(ev.node, { available: ev.available, since: ev.since });
         return; // flush(now) re-evaluates the node's fallback status
       }
+      case 'fallback-enabled':
+        if (this.fallbackEnabled !== ev.enabled) {
+          this.fallbackEnabled = ev.enabled;
+          this.markAll(); // the device, and routes that need it
+        }
+        return;
       case 'in-sync':
         this.synced = true;
         return;
@@ -292,7 +299,7 @@ export class RoutingGraph {
   private vxlanDevice(): VxlanDevice | undefined {
     const me = this.nodes.get(this.nodeName);
     if (!me?.ipv4Address || !me.vxlanTunnelAddress) return undefined;
-    const wanted = [...this.pools.values()].some((p) => !p.disabled && p.vxlanMode !== 'Never' && isV4(p.cidr)) || this.fallbackNodes.size > 0;
+    const wanted = this.fallbackEnabled || this.fallbackNodes.size > 0 || [...this.pools.values()].some((p) => !p.disabled && p.vxlanMode !== 'Never' && isV4(p.cidr));
     if (!wanted) return undefined;
     const peer = vxlanPeerOf(me);
     return { vni: this.config.vxlanVni, port: this.config.vxlanPort, mtu: this.config.vxlanMtu, local: me.ipv4Address, address: me.vxlanTunnelAddress, mac: peer?.mac ?? '' };

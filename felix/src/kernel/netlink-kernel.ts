@@ -81,3 +81,25 @@ function sysctlFile(path: readonly string[]): string {
   if (path.some((p) => p === '' || p === '.' || p === '..' || p.includes('/'))) throw new Error(`bad sysctl path ${path.join('/')}`);
   return `/proc/sys/${path.join('/')}`;
 }
+
+/**
+ * Sysctls of the process's own network namespace: for tabby-node running as the DaemonSet (host
+ * network). Tests never use it — they always name their namespace (NetnsSysctl).
+ */
+export class OwnNamespaceSysctl implements SysctlWriter {
+  write(path: readonly string[], value: string): void {
+    writeFileSync(sysctlFile(path), value);
+  }
+
+  writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
+    const failures: Array<{ index: number; error: unknown }> = [];
+    writes.forEach(([path, value], index) => {
+      try {
+        writeFileSync(sysctlFile(path), value);
+      } catch (error: unknown) {
+        failures.push({ index, error });
+      }
+    });
+    return failures;
+  }
+}

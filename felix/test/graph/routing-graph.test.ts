@@ -174,6 +174,16 @@ describe('transitions', () => {
     expect(g.desired().vxlan).toBeUndefined();
   });
 
+  it('with the fallback enabled, vxlan.calico stays up while no node is in fallback (peers may fall back toward us)', () => {
+    const g = graphWith([...cluster('Never', 'Never'), { type: 'fallback-enabled', enabled: true }]);
+    g.flush(0);
+    expect(g.desired().vxlan?.address).toBe('10.244.255.1');
+    expect(brief(g.desired().routes.get('10.244.3.0/26'))).toBe('via 172.16.2.3'); // BGP still routes
+    g.apply({ type: 'fallback-enabled', enabled: false });
+    g.flush(0);
+    expect(g.desired().vxlan).toBeUndefined();
+  });
+
   it('fallback without VTEPs uses tunl0 when an IPIP pool exists, else a direct route within the subnet', () => {
     const noVtep = (n: string, ip: string, subnet: string): FelixEvent => node(n, ip, subnet, { vxlanTunnelAddress: undefined });
     const base = [...cluster('Never', 'Never'), noVtep('node-a', '172.16.1.1', '172.16.1.0/24'), noVtep('node-b', '172.16.1.2', '172.16.1.0/24'), noVtep('node-c', '172.16.2.3', '172.16.2.0/24')];

@@ -1,2 +1,8 @@
-/** @module placeholder index; filled by its issue. */
-export {};
+/** @tabby/node: tabby-node, the per-node agent (datastore → IPAM → BGP → felix). */
+export * from './agent.js';
+export * from './autodetect.js';
+export * from './bgp-config.js';
+export * from './fallback.js';
+export * from './local-api.js';
+export * from './resource-cache.js';
+export * from './startup.js';

@@ -1,0 +1,238 @@
+/**
+ * tabby-node: the per-node agent. One datastore view (ResourceCache) feeds felix (routing) and
+ * the BGP configuration; the BGP speaker runs in-process (BgpDaemon, reloaded with each rendered
+ * configuration); its best paths feed felix, and its session states feed the automatic fallback
+ * (FallbackDetector → felix's per-node BGP availability). A unix socket answers status requests.
+ *
+ * Order at start, as calico-node's: autodetect the address, register the Node, create the default
+ * pools when none exist, allocate tunnel addresses, then follow the datastore; felix is told
+ * `in-sync` only when the datastore is listed and the speaker's first table has been read, so a
+ * restarted agent adopts its previous routes instead of removing them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { AnyResource, BGPConfiguration, BGPPeer, IPPool, Node } from '@tabby/api';
+import type { Datastore } from '@tabby/datastore';
+import { BgpDaemon, type RouteReport, type SessionLogger } from '@tabby/bgp';
+import { eventFor, Felix, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
+import { Ipam } from '@tabby/ipam';
+import { autodetect, type InterfaceInfo } from './autodetect.js';
+import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
+import { FallbackDetector } from './fallback.js';
+import { ResourceCache, type CacheChange } from './resource-cache.js';
+import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
+import { startLocalApi, type LocalApi } from './local-api.js';
+
+/** The agent's replaceable parts. */
+export interface AgentComponents {
+  store: Datastore;
+  kernel: Kernel;
+  sysctl: SysctlWriter;
+  logger: FelixLogger & SessionLogger;
+}
+
+/** The agent's settings. */
+export interface AgentInit {
+  nodeName: string;
+  /** Directory for the BGP configuration file and the sockets (node.sock, bgp.sock). */
+  runDir: string;
+  /** IP_AUTODETECTION_METHOD [first-found]. */
+  autodetect?: string;
+  /** Run the BGP speaker [true]; false is Calico's `CALICO_NETWORKING_BACKEND=vxlan`. */
+  bgp?: boolean;
+  /** How long a BGP session may fail to establish before its node's routes take the tunnel [10 s]. */
+  bgpFallbackTimeoutMs?: number;
+  /** The automatic fallback [true]: needs a VTEP address on every node. */
+  fallback?: boolean;
+  poolEnv?: PoolEnv;
+  /** How often the speaker's table and sessions are read [250 ms]. */
+  pollMs?: number;
+}
+
+/** A running node agent. */
+export class NodeAgent {
+  private readonly abort = new AbortController();
+  private daemon: BgpDaemon | undefined;
+  private rendered: string | undefined;
+  private peersRendered: RenderedBgp['config']['peers'] = [];
+  private renderTimer: ReturnType<typeof setTimeout> | undefined;
+  private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly bgpRoutes = new Map<string, string>();
+  private readonly fallback: FallbackDetector;
+  private api: LocalApi | undefined;
+  readonly felix: Felix;
+  readonly ipam: Ipam;
+  readonly cache: ResourceCache;
+  address: string | undefined;
+
+  private constructor(private readonly c: AgentComponents, readonly init: AgentInit) {
+    this.felix = new Felix({ kernel: c.kernel, sysctl: c.sysctl, logger: c.logger }, { nodeName: init.nodeName });
+    this.ipam = new Ipam({ datastore: c.store });
+    this.cache = new ResourceCache(c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'));
+    this.fallback = new FallbackDetector(init.bgpFallbackTimeoutMs ?? 10_000);
+  }
+
+  /** Starts the agent; resolves once felix has been told it is in sync. */
+  static async start(c: AgentComponents, init: AgentInit): Promise<NodeAgent> {
+    const a = new NodeAgent(c, init);
+    try {
+      await a.run();
+    } catch (e: unknown) {
+      await a.stop();
+      throw e;
+    }
+    return a;
+  }
+
+  private get bgpEnabled(): boolean {
+    return this.init.bgp ?? true;
+  }
+
+  private async run(): Promise<void> {
+    const { store, logger, kernel } = this.c;
+    const { nodeName } = this.init;
+    mkdirSync(this.init.runDir, { recursive: true });
+    this.address = autodetect(this.init.autodetect ?? 'first-found', 4, await interfaces(kernel));
+    await registerNode(store, nodeName, { ipv4: this.address });
+    const made = await ensureDefaultPools(store, this.init.poolEnv ?? {});
+    const pools = (await store.list<IPPool>({ kind: 'IPPool' })).items;
+    const fallback = this.init.fallback ?? true;
+    const vxlan = fallback || pools.some((p) => p.spec.vxlanMode !== 'Never');
+    await ensureTunnelAddresses(store, this.ipam, nodeName, { vxlan, fallback, ipip: pools.some((p) => p.spec.ipipMode !== 'Never') });
+    logger.info({ node: nodeName, address: this.address, pools: made }, 'node registered');
+    this.felix.start();
+    this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
+    this.cache.start(this.abort.signal);
+    await this.cache.ready;
+    if (this.bgpEnabled) {
+      await this.renderBgp();
+      await this.poll(); // the speaker's first table before in-sync
+    }
+    this.felix.apply([{ type: 'in-sync' }]);
+    this.schedulePoll();
+    this.api = await startLocalApi(join(this.init.runDir, 'node.sock'), { status: () => this.status() });
+  }
+
+  private onChanges(changes: CacheChange[]): void {
+    const events: FelixEvent[] = [];
+    let bgp = false;
+    for (const ch of changes) {
+      const ev = eventFor(ch.resource, ch.deleted, this.init.nodeName);
+      if (ev) events.push(ev);
+      if (ch.kind !== 'FelixConfiguration') bgp = true;
+    }
+    if (events.length) this.felix.apply(events);
+    if (bgp && this.daemon) this.scheduleRender();
+  }
+
+  private scheduleRender(): void {
+    if (this.renderTimer) return;
+    this.renderTimer = setTimeout(() => {
+      this.renderTimer = undefined;
+      this.renderBgp().catch((e: unknown) => this.c.logger.error({ err: String(e) }, 'BGP configuration not applied'));
+    }, 50);
+  }
+
+  /** Renders the BGP configuration; starts the speaker, or reloads it when the rendering changed. */
+  private async renderBgp(): Promise<void> {
+    const { nodeName, runDir } = this.init;
+    const blocks = this.cache.list<Extract<AnyResource, { kind: 'IPAMBlock' }>>('IPAMBlock').filter((b) => b.spec.affinity === `host:${nodeName}`).map((b) => b.spec.cidr);
+    const workloads = this.cache.list<Extract<AnyResource, { kind: 'WorkloadEndpoint' }>>('WorkloadEndpoint').filter((w) => w.spec.node === nodeName).flatMap((w) => w.spec.ipNetworks);
+    const out = renderBgpConfig({
+      nodeName,
+      nodes: this.cache.list<Node>('Node'),
+      configs: this.cache.list<BGPConfiguration>('BGPConfiguration'),
+      peers: this.cache.list<BGPPeer>('BGPPeer'),
+      pools: this.cache.list<IPPool>('IPPool'),
+      blocks,
+      workloadAddresses: workloads,
+      statusSocket: join(runDir, 'bgp.sock'),
+    });
+    for (const w of out.warnings) this.c.logger.warn({ node: nodeName }, w);
+    this.peersRendered = out.config.peers;
+    const file = join(runDir, 'bgp.yaml');
+    const text = stringify({ ...out.config, peers: out.config.peers.map(({ node: _node, ...p }) => p) });
+    if (text === this.rendered) return;
+    writeFileSync(file, text);
+    this.rendered = text;
+    if (!this.daemon) {
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file }, this.abort.signal);
+      return;
+    }
+    try {
+      this.daemon.reload();
+    } catch (e: unknown) {
+      // AS, router ID or cluster ID changed: only a restart of the speaker applies them.
+      this.c.logger.warn({ err: String(e) }, 'BGP identity changed: restarting the speaker');
+      await this.daemon.stop();
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file }, this.abort.signal);
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.abort.signal.aborted) return;
+    this.pollTimer = setTimeout(() => {
+      this.poll()
+        .catch((e: unknown) => this.c.logger.warn({ err: String(e) }, 'reading the BGP speaker failed'))
+        .finally(() => this.schedulePoll());
+    }, this.init.pollMs ?? 250);
+  }
+
+  /** Feeds the speaker's best paths and the session states (fallback) to felix. */
+  private async poll(): Promise<void> {
+    const events: FelixEvent[] = [];
+    const now = Date.now();
+    const others = this.cache.list<Node>('Node').map((n) => n.metadata.name).filter((n) => n !== this.init.nodeName);
+    if (this.daemon) {
+      const routes: RouteReport[] = this.daemon.routes();
+      const seen = new Set<string>();
+      for (const r of routes) {
+        if (r.from === 'local' || !r.nextHop) continue;
+        seen.add(r.prefix);
+        if (this.bgpRoutes.get(r.prefix) !== r.nextHop) {
+          this.bgpRoutes.set(r.prefix, r.nextHop);
+          events.push({ type: 'bgp-route-update', prefix: r.prefix, nextHop: r.nextHop });
+        }
+      }
+      for (const p of [...this.bgpRoutes.keys()]) {
+        if (seen.has(p)) continue;
+        this.bgpRoutes.delete(p);
+        events.push({ type: 'bgp-route-remove', prefix: p });
+      }
+      const states = new Map(this.daemon.statusReport().peers.map((p) => [p.address, p.state === 'Established']));
+      const peers = this.peersRendered.map((p) => ({ node: p.node, reflector: p.type === 'route reflector', established: states.get(p.address) ?? false }));
+      events.push(...this.fallback.update(now, others, peers, true));
+    } else {
+      events.push(...this.fallback.update(now, others, [], false));
+    }
+    if (events.length) this.felix.apply(events);
+  }
+
+  /** What `tabbyctl node status` and the local API show. */
+  status(): Record<string, unknown> {
+    return {
+      node: this.init.nodeName,
+      address: this.address,
+      felix: this.felix.health(),
+      bgp: this.daemon?.statusReport() ?? { disabled: true },
+    };
+  }
+
+  /** Stops everything; kernel state stays (routes keep working across an agent restart). */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.renderTimer) clearTimeout(this.renderTimer);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.api?.close();
+    await this.felix.stop();
+    await this.daemon?.stop();
+    await this.ipam.idle();
+  }
+}
+
+/** The node's interfaces and addresses, read through felix's kernel interface. */
+async function interfaces(kernel: Kernel): Promise<InterfaceInfo[]> {
+  const [links, v4, v6] = await Promise.all([kernel.listLinks(), kernel.listAddresses(4), kernel.listAddresses(6)]);
+  return links.map((l) => ({ name: l.name, addresses: [...v4, ...v6].filter((a) => a.index === l.index).map((a) => a.address) }));
+}

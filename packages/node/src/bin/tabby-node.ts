@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * tabby-node: the per-node agent of the DaemonSet.
+ *
+ *   tabby-node [--node NAME] [--etcd unix:///path|http://host:2379] [--run-dir /var/run/tabby]
+ *              [--autodetect first-found|can-reach=IP|interface=RE|skip-interface=RE|cidr=CIDR]
+ *              [--bgp on|off] [--fallback-timeout SECONDS] [--netns NAME] [--log-level info]
+ *
+ * Flags fall back to calico-node's environment: NODENAME, ETCD_ENDPOINTS,
+ * IP_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND (bird|vxlan|none), CALICO_IPV4POOL_*.
+ * `--netns` points felix at a named network namespace (tests run every node in one); without it
+ * the agent programs its own namespace (the host's, as a DaemonSet pod with hostNetwork).
+ * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed while running, 2 bad flags or startup failure.
+ */
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { createEtcdDatastore } from '@tabby/datastore';
+import { NetlinkKernel, NetnsSysctl, OwnNamespaceSysctl } from '@tabby/felix';
+import { NodeAgent } from '../agent.js';
+
+const { values } = parseArgs({
+  options: {
+    node: { type: 'string' }, etcd: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
+    bgp: { type: 'string' }, 'fallback-timeout': { type: 'string' }, netns: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
+  },
+});
+const env = process.env;
+if (values.help) {
+  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
+  process.exit(0);
+}
+const fail = (msg: string): never => {
+  process.stderr.write(`tabby-node: ${msg}\n`);
+  process.exit(2);
+};
+const nodeName = values.node ?? env.NODENAME ?? hostname();
+const etcd = values.etcd ?? env.ETCD_ENDPOINTS ?? fail('no datastore: set --etcd or ETCD_ENDPOINTS (the Kubernetes datastore is not wired into tabby-node yet)');
+const backend = values.bgp ?? (env.CALICO_NETWORKING_BACKEND === 'vxlan' || env.CALICO_NETWORKING_BACKEND === 'none' ? 'off' : 'on');
+if (backend !== 'on' && backend !== 'off') fail(`--bgp ${backend}: expected on or off`);
+const timeout = Number(values['fallback-timeout'] ?? env.TABBY_BGP_FALLBACK_TIMEOUT ?? 10);
+if (!(timeout > 0)) fail(`--fallback-timeout ${values['fallback-timeout']}: expected seconds > 0`);
+
+const logger = pino({ level: values['log-level'] ?? 'info', base: { node: nodeName } });
+const store = createEtcdDatastore({ endpoints: etcd });
+const kernel = await NetlinkKernel.open(values.netns);
+let agent: NodeAgent;
+try {
+  agent = await NodeAgent.start(
+    { store, kernel, sysctl: values.netns ? new NetnsSysctl(values.netns) : new OwnNamespaceSysctl(), logger },
+    {
+      nodeName,
+      runDir: values['run-dir'] ?? '/var/run/tabby',
+      autodetect: values.autodetect ?? env.IP_AUTODETECTION_METHOD,
+      bgp: backend === 'on',
+      bgpFallbackTimeoutMs: timeout * 1000,
+      poolEnv: env,
+    },
+  );
+} catch (e: unknown) {
+  logger.error({ err: e instanceof Error ? e.message : String(e) }, 'tabby-node failed to start');
+  kernel.close();
+  await store.close();
+  process.exit(2);
+}
+logger.info({ address: agent.address }, 'tabby-node running');
+process.stdout.write('ready\n');
+const stop = (): void => {
+  void agent.stop().then(async () => {
+    kernel.close();
+    await store.close();
+    process.exit(0);
+  });
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
