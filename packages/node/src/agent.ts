@@ -48,6 +48,14 @@ export interface AgentInit {
   poolEnv?: PoolEnv;
   /** How often the speaker's table and sessions are read [250 ms]. */
   pollMs?: number;
+  /**
+   * Route-reflector mode: this node's Node gets `routeReflectorClusterID` (peers selected by a
+   * BGPPeer's peerSelector become its clients), and with `dataplane: false` felix is not run (a
+   * dedicated reflector host carries no pods).
+   */
+  routeReflectorClusterId?: string;
+  /** Program the kernel (felix) [true]. */
+  dataplane?: boolean;
 }
 
 /** A running node agent. */
@@ -89,19 +97,23 @@ export class NodeAgent {
     return this.init.bgp ?? true;
   }
 
+  private get dataplane(): boolean {
+    return this.init.dataplane ?? true;
+  }
+
   private async run(): Promise<void> {
     const { store, logger, kernel } = this.c;
     const { nodeName } = this.init;
     mkdirSync(this.init.runDir, { recursive: true });
     this.address = autodetect(this.init.autodetect ?? 'first-found', 4, await interfaces(kernel));
-    await registerNode(store, nodeName, { ipv4: this.address });
+    await registerNode(store, nodeName, { ipv4: this.address }, { routeReflectorClusterId: this.init.routeReflectorClusterId });
     const made = await ensureDefaultPools(store, this.init.poolEnv ?? {});
     const pools = (await store.list<IPPool>({ kind: 'IPPool' })).items;
     const fallback = this.init.fallback ?? true;
     const vxlan = fallback || pools.some((p) => p.spec.vxlanMode !== 'Never');
     await ensureTunnelAddresses(store, this.ipam, nodeName, { vxlan, fallback, ipip: pools.some((p) => p.spec.ipipMode !== 'Never') });
     logger.info({ node: nodeName, address: this.address, pools: made }, 'node registered');
-    this.felix.start();
+    if (this.dataplane) this.felix.start();
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
     this.cache.start(this.abort.signal);
     await this.cache.ready;
@@ -214,7 +226,8 @@ export class NodeAgent {
     return {
       node: this.init.nodeName,
       address: this.address,
-      felix: this.felix.health(),
+      felix: this.dataplane ? this.felix.health() : { disabled: true },
+      ready: !this.dataplane || this.felix.health().ready,
       bgp: this.daemon?.statusReport() ?? { disabled: true },
     };
   }

@@ -7,7 +7,8 @@
  * - The node's AS is Node.spec.bgp.asNumber, else BGPConfiguration `default`.asNumber, else 64512.
  * - Full mesh (nodeToNodeMeshEnabled, default on): every other node with an address of the family.
  * - BGPPeer applies to a node by `node`, by `nodeSelector`, or to every node (global); it names
- *   a `peerIP` (optionally with port) or selects Tabby nodes with `peerSelector`.
+ *   a `peerIP` (optionally with port) or selects Tabby nodes with `peerSelector`. Peerings by
+ *   selector are symmetric: a node matched by `peerSelector` peers back with the BGPPeer's nodes.
  * - A node with `routeReflectorClusterID` is a route reflector: a selected peer node that is not
  *   a reflector of the same cluster is its client.
  * - `keepOriginalNextHop` / `nextHopMode` → next hop keep / self / auto; `maxRestartTime` →
@@ -141,9 +142,23 @@ export function renderBgpConfig(inp: BgpInputs): RenderedBgp {
     }
   }
 
+  const nodeScope = (s: BGPPeer['spec'], n: Node): boolean => (s.node !== undefined ? s.node === n.metadata.name : s.nodeSelector ? matches(s.nodeSelector, n.metadata.labels) : true);
   for (const p of inp.peers) {
     const s = p.spec;
-    const applies = s.node !== undefined ? s.node === inp.nodeName : s.nodeSelector ? matches(s.nodeSelector, me.metadata.labels) : true;
+    if (s.peerSelector && matches(s.peerSelector, me.metadata.labels)) {
+      // Peerings are symmetric: a node selected by peerSelector peers back with the BGPPeer's nodes.
+      for (const n of inp.nodes) {
+        if (n.metadata.name === inp.nodeName || !nodeScope(s, n)) continue;
+        const theirCluster = n.spec.bgp?.routeReflectorClusterID;
+        const client = myCluster !== undefined && theirCluster !== myCluster;
+        for (const fam of [4, 6] as const) {
+          const addr = addressOf(n, fam);
+          if (!addr || !addressOf(me, fam)) continue;
+          add({ address: addr, asn: asOf(n), families: familyOf(addr), type: client ? 'route reflector client' : theirCluster ? 'route reflector' : 'node specific', node: n.metadata.name, routeReflectorClient: client || undefined, gracefulRestart: { restartTime: seconds(s.maxRestartTime) ?? DEFAULT_RESTART }, ttlSecurity: s.ttlSecurity });
+        }
+      }
+    }
+    const applies = nodeScope(s, me);
     if (!applies) continue;
     const type: RenderedPeer['type'] = s.node !== undefined || s.nodeSelector ? 'node specific' : 'global';
     let password: string | undefined;

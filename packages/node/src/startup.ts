@@ -38,14 +38,19 @@ async function withCas<T extends Resource>(store: Datastore, key: { kind: string
   }
 }
 
-/** Creates or updates this node's Node with its addresses (as `addr/len`). */
-export async function registerNode(store: Datastore, name: string, addrs: { ipv4?: string; ipv6?: string }): Promise<Node> {
+/**
+ * Creates or updates this node's Node with its addresses (as `addr/len`) and, for a route
+ * reflector, its cluster ID.
+ */
+export async function registerNode(store: Datastore, name: string, addrs: { ipv4?: string; ipv6?: string }, opts: { routeReflectorClusterId?: string } = {}): Promise<Node> {
   const node = await withCas<Node>(store, { kind: 'Node', name }, (cur) => {
     const bgp = { ...(cur?.spec.bgp ?? {}) };
     if (addrs.ipv4) bgp.ipv4Address = addrs.ipv4;
     if (addrs.ipv6) bgp.ipv6Address = addrs.ipv6;
+    if (opts.routeReflectorClusterId) bgp.routeReflectorClusterID = opts.routeReflectorClusterId;
     const labels = { ...(cur?.metadata.labels ?? {}), 'kubernetes.io/hostname': name };
-    if (cur && cur.spec.bgp?.ipv4Address === bgp.ipv4Address && cur.spec.bgp?.ipv6Address === bgp.ipv6Address && cur.metadata.labels?.['kubernetes.io/hostname'] === name) return undefined;
+    const same = cur && cur.spec.bgp?.ipv4Address === bgp.ipv4Address && cur.spec.bgp?.ipv6Address === bgp.ipv6Address && cur.spec.bgp?.routeReflectorClusterID === bgp.routeReflectorClusterID;
+    if (same && cur.metadata.labels?.['kubernetes.io/hostname'] === name) return undefined;
     return {
       apiVersion: cur?.apiVersion ?? 'tabby.dev/v1',
       kind: 'Node',

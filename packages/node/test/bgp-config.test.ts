@@ -48,7 +48,8 @@ describe('renderBgpConfig', () => {
       { address: '10.0.0.10', asn: 64600, families: ['ipv4-unicast'], type: 'route reflector', node: 'rr1', gracefulRestart: { restartTime: 120 } },
       { address: '10.0.0.254', port: 1179, asn: 65000, families: ['ipv4-unicast'], type: 'node specific', nextHop: 'keep', ttlSecurity: 1, gracefulRestart: { restartTime: 300 } },
     ]);
-    const rr = renderBgpConfig(inputs({ nodeName: 'rr1', nodes, peers: [peer('clients', { nodeSelector: "rr == 'yes'", peerSelector: "rr == 'no'" })], configs: [cfg('default', { nodeToNodeMeshEnabled: false })] }));
+    // The same BGPPeer, seen from the reflector: it peers back with the BGPPeer's nodes (symmetric).
+    const rr = renderBgpConfig(inputs({ nodeName: 'rr1', nodes, peers: [peers[0]!], configs: [cfg('default', { nodeToNodeMeshEnabled: false })] }));
     expect(rr.config.clusterId).toBe('1.1.1.1');
     expect(rr.config.peers).toMatchObject([{ address: '10.0.0.1', routeReflectorClient: true, type: 'route reflector client' }]);
   });

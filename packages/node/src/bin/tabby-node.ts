@@ -5,6 +5,8 @@
  *   tabby-node [--node NAME] [--etcd unix:///path|http://host:2379] [--run-dir /var/run/tabby]
  *              [--autodetect first-found|can-reach=IP|interface=RE|skip-interface=RE|cidr=CIDR]
  *              [--bgp on|off] [--fallback-timeout SECONDS] [--netns NAME] [--log-level info]
+ *              [--route-reflector CLUSTER_ID [--no-dataplane]]
+ *   tabby-node health --socket /var/run/tabby/node.sock [--ready]   (probes: exit 0 healthy, 1 not)
  *
  * Flags fall back to calico-node's environment: NODENAME, ETCD_ENDPOINTS,
  * IP_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND (bird|vxlan|none), CALICO_IPV4POOL_*.
@@ -18,11 +20,28 @@ import { pino } from 'pino';
 import { createEtcdDatastore } from '@tabby/datastore';
 import { NetlinkKernel, NetnsSysctl, OwnNamespaceSysctl } from '@tabby/felix';
 import { NodeAgent } from '../agent.js';
+import { requestLocal } from '../local-api.js';
+
+if (process.argv[2] === 'health') {
+  const h = parseArgs({ args: process.argv.slice(3), options: { socket: { type: 'string' }, ready: { type: 'boolean' } } }).values;
+  try {
+    const st = await requestLocal<{ ready: boolean }>(h.socket ?? '/var/run/tabby/node.sock', { cmd: 'status' }, 3000);
+    if (h.ready && !st.ready) {
+      process.stderr.write('tabby-node: not ready (felix has not programmed the kernel yet)\n');
+      process.exit(1);
+    }
+    process.exit(0);
+  } catch (e: unknown) {
+    process.stderr.write(`tabby-node: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}
 
 const { values } = parseArgs({
   options: {
     node: { type: 'string' }, etcd: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
     bgp: { type: 'string' }, 'fallback-timeout': { type: 'string' }, netns: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
+    'route-reflector': { type: 'string' }, 'no-dataplane': { type: 'boolean' },
   },
 });
 const env = process.env;
@@ -39,6 +58,7 @@ const etcd = values.etcd ?? env.ETCD_ENDPOINTS ?? fail('no datastore: set --etcd
 const backend = values.bgp ?? (env.CALICO_NETWORKING_BACKEND === 'vxlan' || env.CALICO_NETWORKING_BACKEND === 'none' ? 'off' : 'on');
 if (backend !== 'on' && backend !== 'off') fail(`--bgp ${backend}: expected on or off`);
 const timeout = Number(values['fallback-timeout'] ?? env.TABBY_BGP_FALLBACK_TIMEOUT ?? 10);
+if (values['route-reflector'] !== undefined && !/^\d+\.\d+\.\d+\.\d+$/.test(values['route-reflector'])) fail(`--route-reflector ${values['route-reflector']}: a cluster ID is a dotted quad, e.g. 244.0.0.1`);
 if (!(timeout > 0)) fail(`--fallback-timeout ${values['fallback-timeout']}: expected seconds > 0`);
 
 const logger = pino({ level: values['log-level'] ?? 'info', base: { node: nodeName } });
@@ -55,6 +75,8 @@ try {
       bgp: backend === 'on',
       bgpFallbackTimeoutMs: timeout * 1000,
       poolEnv: env,
+      routeReflectorClusterId: values['route-reflector'],
+      dataplane: !values['no-dataplane'],
     },
   );
 } catch (e: unknown) {

@@ -1,0 +1,111 @@
+// Root test: route-reflector mode. One tabby-node reflector (no dataplane) and three nodes with
+// the full mesh off; BGPPeers (as manifests/route-reflector.yaml has them) make the nodes clients
+// of the reflector; pods ping across nodes over routes the reflector carried.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Resource } from '@tabby/api';
+import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
+import { Ipam } from '@tabby/ipam';
+import { requestLocal } from '@tabby/node';
+import { poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
+import { Fabric, type FabricNode } from '../src/fabric.js';
+import { plumbPod } from '../src/pod.js';
+
+const isRoot = process.getuid?.() === 0;
+const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
+const RR_LABEL = 'tabby.dev/route-reflector';
+
+describe.skipIf(!isRoot)('route reflector: clients learn each other’s blocks through a tabby-node reflector', () => {
+  const net = new TestNet();
+  let fabric: Fabric;
+  let rr: FabricNode;
+  let clients: FabricNode[];
+  let etcd: EtcdServer;
+  let store: Datastore;
+  let ipam: Ipam;
+  const procs: Proc[] = [];
+  const pods = new Map<string, { ip: string; netns: Netns }>();
+  const runDir = mkdtempSync(join(tmpdir(), 'tabby-rr-e2e-'));
+
+  const spawn = (n: FabricNode, extra: string[]): Proc => {
+    const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.247.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'Never' };
+    const p = net.spawn(n.netns, process.execPath, [TABBY_NODE, '--node', n.name, '--netns', n.netns.name, '--etcd', etcd.endpoint, '--run-dir', join(runDir, n.name), '--log-level', 'warn', ...extra], { env });
+    procs.push(p);
+    return p;
+  };
+  const ready = (name: string, p: Proc): Promise<unknown> =>
+    poll(() => {
+      if (!p.running) throw new Error(`tabby-node on ${name} exited: ${p.output}`);
+      return p.output.includes('ready');
+    }, { timeout: 60_000, what: `tabby-node on ${name} ready` });
+
+  beforeAll(async () => {
+    fabric = await Fabric.create(net, '10.203.0');
+    rr = await fabric.addNode('rr', 10);
+    clients = [await fabric.addNode('c1', 1), await fabric.addNode('c2', 2), await fabric.addNode('c3', 3)];
+    etcd = await startEtcd();
+    store = createEtcdDatastore({ endpoints: etcd.endpoint });
+    ipam = new Ipam({ datastore: store });
+    const docs: Resource[] = [
+      { apiVersion: 'tabby.dev/v1', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { nodeToNodeMeshEnabled: false } },
+      { apiVersion: 'tabby.dev/v1', kind: 'BGPPeer', metadata: { name: 'peer-with-route-reflectors' }, spec: { nodeSelector: `!has(${RR_LABEL})`, peerSelector: `${RR_LABEL} == 'true'` } },
+    ];
+    for (const d of docs) await store.create(d);
+    // The reflector's Node carries the label the selectors use (an operator sets it; here, first).
+    await store.create({ apiVersion: 'tabby.dev/v1', kind: 'Node', metadata: { name: 'rr', labels: { [RR_LABEL]: 'true' } }, spec: {} } as Resource);
+    const rrProc = spawn(rr, ['--route-reflector', '244.0.0.1', '--no-dataplane']);
+    await ready('rr', rrProc);
+    for (const c of clients) await ready(c.name, spawn(c, []));
+    for (const n of clients) {
+      const name = `${n.name}-pod`;
+      const { ipv4 } = await ipam.autoAssign({ handle: `k8s-pod-network.${name}`, node: n.name, num4: 1 });
+      const ip = ipv4[0]!;
+      const podNs = await net.netns(`${n.name}p`);
+      const iface = await plumbPod(n.nl, { namespace: 'default', name, ip, nodeNetns: n.netns.name, podNetns: podNs.name });
+      await store.create({
+        apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${n.name}-k8s-${name}-eth0`, namespace: 'default' },
+        spec: { node: n.name, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`] },
+      } as Resource);
+      pods.set(n.name, { ip, netns: podNs });
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await ipam?.idle();
+    await store?.close();
+    fabric?.close();
+    await net.cleanup();
+    await etcd?.stop();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('the reflector peers with every client (and clients only with it), and clients route via each other', async () => {
+    await poll(async () => {
+      const st = await requestLocal<{ bgp: { peers: Array<{ address: string; state: string; type: string }> } }>(join(runDir, 'rr', 'node.sock'), { cmd: 'status' });
+      return st.bgp.peers.filter((p) => p.state === 'Established' && p.type === 'route reflector client').length === 3;
+    }, { what: 'three established clients on the reflector', timeout: 30_000 }).catch(async (e: unknown) => {
+      const st = await requestLocal(join(runDir, 'rr', 'node.sock'), { cmd: 'status' });
+      throw new Error(`${String(e)}\nreflector status: ${JSON.stringify(st)}\n${procs.map((p) => p.output).join('\n')}`);
+    });
+    const c1 = await requestLocal<{ bgp: { peers: Array<{ address: string }> } }>(join(runDir, 'c1', 'node.sock'), { cmd: 'status' });
+    expect(c1.bgp.peers.map((p) => p.address)).toEqual([rr.ip]);
+    const c3Ip = pods.get('c3')!.ip;
+    const block = `${c3Ip.split('.').slice(0, 3).join('.')}.${Number(c3Ip.split('.')[3]) & ~63}/26`;
+    await poll(async () => (await run('ip', ['-n', clients[0]!.netns.name, 'route', 'show', 'exact', block])).trim() === `${block} via ${clients[2]!.ip} dev eth0 proto 80`, { what: 'reflected route with the original next hop', timeout: 30_000 });
+    for (const [from, to] of [['c1', 'c3'], ['c2', 'c1'], ['c3', 'c2']] as const) {
+      await poll(async () => {
+        try {
+          await run('ping', ['-c', '1', '-W', '1', pods.get(to)!.ip], { netns: pods.get(from)!.netns.name });
+          return true;
+        } catch {
+          return false;
+        }
+      }, { what: `ping ${from} → ${to}`, timeout: 20_000 });
+    }
+    // The reflector has no dataplane: no routes of ours in its namespace.
+    expect((await run('ip', ['-n', rr.netns.name, 'route', 'show', 'proto', '80'])).trim()).toBe('');
+  });
+});
