@@ -1,0 +1,164 @@
+/**
+ * A cluster as users deploy it, in network namespaces: a routed fabric (segments joined by the
+ * fabric namespace, which also runs a BIRD "top of rack"), etcd, and one `tabby-node` process per
+ * node namespace (datastore → IPAM → BGP speaker → felix). Pods are added as kubelet would,
+ * through a `PodPlumber` (the CNI plugin once it lands; the stand-in `plumbPod` until then).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Resource } from '@tabby/api';
+import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
+import { Ipam } from '@tabby/ipam';
+import { requestLocal } from '@tabby/node';
+import { BirdDaemon, poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
+import { Fabric, type FabricNode } from './fabric.js';
+import { plumbPod } from './pod.js';
+
+/** The built tabby-node binary, resolved from this file in src/ or dist/. */
+export const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
+
+export const CLUSTER_AS = 64512;
+export const TOR_AS = 65000;
+
+export interface ClusterPod {
+  name: string;
+  namespace: string;
+  ip: string;
+  netns: Netns;
+  node: string;
+}
+
+export interface AgentNode extends FabricNode {
+  agent: Proc;
+  runDir: string;
+  segment: number;
+}
+
+/** Adds a pod to a node the way kubelet + CNI would; returns its address. */
+export type PodPlumber = (c: NodeCluster, node: AgentNode, pod: { namespace: string; name: string; netns: Netns; labels: Record<string, string> }) => Promise<string>;
+
+export interface NodeCluster {
+  net: TestNet;
+  fabric: Fabric;
+  etcd: EtcdServer;
+  store: Datastore;
+  ipam: Ipam;
+  tor: BirdDaemon;
+  nodes: AgentNode[];
+  pods: ClusterPod[];
+  addPod(node: AgentNode, namespace: string, name: string, labels?: Record<string, string>): Promise<ClusterPod>;
+  status(node: AgentNode): Promise<NodeStatus>;
+  ping(from: ClusterPod, to: string): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export interface NodeStatus {
+  node: string;
+  address: string;
+  ready: boolean;
+  bgp: { peers: Array<{ address: string; asn: number; state: string; type: string; prefixesReceived: number; prefixesAdvertised: number }> };
+}
+
+export interface NodeClusterOptions {
+  /** Nodes per segment, e.g. [2, 1]: two on the first segment, one on the second. */
+  layout?: number[];
+  /** Pool env for tabby-node (CALICO_IPV4POOL_*). */
+  poolEnv?: Record<string, string>;
+  plumber?: PodPlumber;
+  log?: (line: string) => void;
+}
+
+/** The stand-in plumber: veth and pod side, and the WorkloadEndpoint, with an IPAM address. */
+export const standInPlumber: PodPlumber = async (c, node, pod) => {
+  const { ipv4 } = await c.ipam.autoAssign({ handle: `k8s-pod-network.${pod.namespace}.${pod.name}`, node: node.name, num4: 1, attrs: { namespace: pod.namespace, pod: pod.name } });
+  const ip = ipv4[0]!;
+  const iface = await plumbPod(node.nl, { namespace: pod.namespace, name: pod.name, ip, nodeNetns: node.netns.name, podNetns: pod.netns.name });
+  await c.store.create({
+    apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${node.name}-k8s-${pod.name}-eth0`, namespace: pod.namespace, labels: pod.labels },
+    spec: { node: node.name, orchestrator: 'k8s', pod: pod.name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], mac: 'ee:ee:ee:ee:ee:ee', profiles: [`kns.${pod.namespace}`] },
+  } as Resource);
+  return ip;
+};
+
+function torConfig(fabric: Fabric, nodes: FabricNode[]): string {
+  return [
+    `router id ${fabric.gateway};`,
+    'protocol device {}',
+    ...nodes.map((n) => `protocol bgp ${n.name} { local as ${TOR_AS}; neighbor ${n.ip} as ${CLUSTER_AS}; multihop; ipv4 { import all; export none; }; }`),
+  ].join('\n');
+}
+
+/** Builds and starts the cluster; on failure everything created so far is removed. */
+export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
+  const log = opts.log ?? (() => {});
+  const layout = opts.layout ?? [2, 1];
+  const net = new TestNet();
+  const runRoot = mkdtempSync(join(tmpdir(), 'tabby-cluster-'));
+  const stack: Array<() => Promise<void> | void> = [() => rmSync(runRoot, { recursive: true, force: true }), () => net.cleanup()];
+  const unwind = async (): Promise<void> => {
+    for (const f of stack.splice(0).reverse()) await f();
+  };
+  try {
+    const fabric = await Fabric.create(net, layout.map((_, i) => `10.210.${i}`));
+    stack.push(() => fabric.close());
+    const fnodes: Array<FabricNode & { segment: number }> = [];
+    let host = 1;
+    for (const [seg, count] of layout.entries()) for (let i = 0; i < count; i++) fnodes.push({ ...(await fabric.addNode(`node${host}`, host++, seg)), segment: seg });
+    log(`fabric ${fabric.netns.name}: ${layout.length} routed segment(s) ${fabric.subnets.map((s) => `${s}.0/24`).join(', ')}; nodes ${fnodes.map((n) => `${n.name}=${n.ip}`).join(', ')}`);
+    const etcd = await startEtcd();
+    stack.push(() => etcd.stop());
+    const store = createEtcdDatastore({ endpoints: etcd.endpoint });
+    stack.push(() => store.close());
+    const ipam = new Ipam({ datastore: store });
+    stack.push(() => ipam.idle());
+    log(`etcd on ${etcd.endpoint} (auto-compaction on)`);
+    await store.create({ apiVersion: 'tabby.dev/v1', kind: 'BGPPeer', metadata: { name: 'tor' }, spec: { peerIP: fabric.gateway, asNumber: TOR_AS } } as Resource);
+    const tor = await BirdDaemon.start({ ns: fabric.netns, net }, torConfig(fabric, fnodes));
+    stack.push(() => tor.stop());
+    log(`BIRD top-of-rack in the fabric (AS ${TOR_AS}); BGPPeer "tor" makes every node peer with it`);
+
+    const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.248.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'CrossSubnet', ...opts.poolEnv };
+    const nodes: AgentNode[] = [];
+    for (const n of fnodes) {
+      const runDir = join(runRoot, n.name);
+      const agent = net.spawn(n.netns, process.execPath, [TABBY_NODE, '--node', n.name, '--netns', n.netns.name, '--etcd', etcd.endpoint, '--run-dir', runDir, '--fallback-timeout', '3', '--log-level', 'warn'], { env });
+      nodes.push({ ...n, agent, runDir });
+    }
+    for (const n of nodes) {
+      await poll(() => {
+        if (!n.agent.running) throw new Error(`tabby-node on ${n.name} exited: ${n.agent.output}`);
+        return n.agent.output.includes('ready');
+      }, { timeout: 60_000, what: `tabby-node on ${n.name} ready` });
+    }
+    log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
+
+    const plumber = opts.plumber ?? standInPlumber;
+    const pods: ClusterPod[] = [];
+    const c: NodeCluster = {
+      net, fabric, etcd, store, ipam, tor, nodes, pods,
+      async addPod(node, namespace, name, labels = {}) {
+        const netns = await net.netns(`${node.name.slice(-1)}${name.slice(0, 4)}${pods.length}`);
+        const ip = await plumber(c, node, { namespace, name, netns, labels });
+        const pod = { name, namespace, ip, netns, node: node.name };
+        pods.push(pod);
+        return pod;
+      },
+      status: (node) => requestLocal<NodeStatus>(join(node.runDir, 'node.sock'), { cmd: 'status' }),
+      async ping(from, to) {
+        try {
+          await run('ping', ['-c', '1', '-W', '1', to], { netns: from.netns.name });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      stop: unwind,
+    };
+    return c;
+  } catch (e: unknown) {
+    await unwind();
+    throw e;
+  }
+}
