@@ -1,0 +1,32 @@
+// Root test: the demo's cluster (e2e/src/node-cluster.ts) — tabby-node on a two-segment fabric
+// with a BIRD ToR; pods ping within a segment over BGP and across segments over VXLAN.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { poll, run } from '@tabby/testkit';
+import { startNodeCluster, type ClusterPod, type NodeCluster } from '../src/node-cluster.js';
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('the demo cluster: tabby-node on every node', () => {
+  let c: NodeCluster;
+  let pods: ClusterPod[];
+
+  beforeAll(async () => {
+    c = await startNodeCluster({ layout: [2, 1] });
+    pods = [await c.addPod(c.nodes[0]!, 'web', 'frontend', { app: 'frontend' }), await c.addPod(c.nodes[1]!, 'web', 'backend'), await c.addPod(c.nodes[2]!, 'data', 'db')];
+  }, 180_000);
+
+  afterAll(async () => {
+    await c?.stop();
+  });
+
+  it('every node peers with the others and the ToR; pods ping across nodes and segments', async () => {
+    for (const n of c.nodes) {
+      await poll(async () => (await c.status(n)).bgp.peers.filter((p) => p.state === 'Established').length === 3, { what: `${n.name}: 3 sessions up`, timeout: 30_000 });
+    }
+    for (const [a, b] of [[0, 1], [0, 2], [2, 1]] as const) await poll(() => c.ping(pods[a]!, pods[b]!.ip), { what: `ping ${pods[a]!.name} → ${pods[b]!.name}`, timeout: 30_000 });
+    const onNode1 = await run('ip', ['-n', c.nodes[0]!.netns.name, 'route', 'show', 'proto', '80']);
+    expect(onNode1).toMatch(/via 10\.210\.0\.2 dev eth0/); // same segment: BGP, direct
+    expect(onNode1).toMatch(/dev vxlan\.calico onlink/); // other segment: VXLAN
+    expect((await c.tor.routes()).filter((r) => r.best)).toHaveLength(3);
+  });
+});
