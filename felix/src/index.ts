@@ -1,2 +1,2 @@
-/** @module placeholder index; filled by its issue. */
-export {};
+/** @tabby/felix: the dataplane agent. */
+export * from './policy/index.js';
