@@ -11,3 +11,5 @@ export * from './render-chains.js';
 export * from './sets.js';
 export * from './calculator.js';
 export * from './evaluate.js';
+export * from './metrics.js';
+export * from './dataplane.js';
