@@ -98,8 +98,16 @@ export class IpsetDriver {
         lines.push(`swap ${t} ${s.name}`, `destroy ${t}`);
         stats.swapped++;
       } else {
-        for (const m of want) if (!have.members.has(m)) (lines.push(`add ${s.name} ${m}`), stats.added++);
-        for (const m of have.members) if (!want.has(m)) (lines.push(`del ${s.name} ${m}`), stats.deleted++);
+        for (const m of want) {
+          if (have.members.has(m)) continue;
+          lines.push(`add ${s.name} ${m}`);
+          stats.added++;
+        }
+        for (const m of have.members) {
+          if (want.has(m)) continue;
+          lines.push(`del ${s.name} ${m}`);
+          stats.deleted++;
+        }
       }
       after.set(s.name, { name: s.name, type: s.type, family: s.family, maxelem: have && have.maxelem >= want.size && have.type === s.type && have.family === s.family ? have.maxelem : maxelem, members: want });
     }
