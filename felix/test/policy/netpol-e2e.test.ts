@@ -5,7 +5,7 @@
  * real and compared with the case's expected reachability (and with the evaluator).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { K8sNetworkPolicy, PolicyEvent } from '@tabby/felix';
+import { namespaceProfile as nsProfile, type K8sNetworkPolicy, type PolicyEvent } from '@tabby/felix';
 import { PolicyLab } from './lab.js';
 import { checkMatrix, Reachability, type Combo } from './reach.js';
 import { wep } from './fixtures.js';
@@ -191,8 +191,6 @@ const CASES: Case[] = [
     expect: (r) => r.expectAllIngress('x/a', false).expect('y/c', 'x/a', true),
   },
 ];
-
-import { namespaceProfile as nsProfile } from '@tabby/felix';
 
 describe('Kubernetes netpol e2e model on real namespaces', () => {
   let lab: PolicyLab;

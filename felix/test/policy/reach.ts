@@ -55,3 +55,17 @@ export async function checkMatrix(lab: PolicyLab, pods: string[], combos: Combo[
   });
   return bad;
 }
+
+/** Probes flows, compares each with its expectation and with the evaluator; returns mismatches. */
+export async function checkFlows(lab: PolicyLab, flows: [Probe, boolean][]): Promise<string[]> {
+  const got = await lab.probe(flows.map(([p]) => p));
+  const model = lab.dp.calculator.model();
+  const bad: string[] = [];
+  flows.forEach(([p, want], i) => {
+    const protocol = p.proto === 'tcp' ? 6 : p.proto === 'udp' ? 17 : 1;
+    const flow = { src: lab.ip(p.from), dst: lab.ip(p.to), protocol, srcPort: 40000, dstPort: p.port, ...(p.proto === 'icmp' ? { icmpType: p.icmpType ?? 8, icmpCode: p.icmpCode ?? 0 } : {}) };
+    const ev = evaluate(model, flow).verdict === 'allow';
+    if (got[i] !== want || ev !== want) bad.push(`${p.from} -> ${p.to} ${p.proto}/${p.port}: want ${want}, got ${String(got[i])}, evaluator ${ev}`);
+  });
+  return bad;
+}
