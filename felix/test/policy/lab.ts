@@ -52,7 +52,7 @@ export class PolicyLab {
   private constructor(readonly net: TestNet) {}
 
   /** Builds the lab; pods are `ns/pod` keys with their IPs and labels. */
-  static async create(opts: { pods: { ns: string; pod: string; ip: string; labels?: Record<string, string>; ports?: { name: string; protocol: string; port: number }[] }[]; backend: IptablesBackend; config?: Partial<PolicyConfig>; namespaces?: Record<string, Record<string, string>> }): Promise<PolicyLab> {
+  static async create(opts: { pods: { ns: string; pod: string; ip: string; labels?: Record<string, string>; ports?: { name: string; protocol: string; port: number }[] }[]; backend: IptablesBackend; config?: Partial<PolicyConfig>; repairIntervalMs?: number; namespaces?: Record<string, Record<string, string>> }): Promise<PolicyLab> {
     const lab = new PolicyLab(new TestNet());
     try {
       lab.node = await lab.net.netns('n');
@@ -95,7 +95,7 @@ export class PolicyLab {
       const server = lab.net.spawn(lab.node, '/usr/bin/python3', [PROBE, 'serve', ...served]);
       lab.server = server;
       await poll(() => server.output.includes('ready') || (!server.running && Promise.reject(new Error(server.output))), { what: 'netprobe server', timeout: 20_000 });
-      lab.dp = new PolicyDataplane({ nodeName: 'node1', backend: opts.backend, repairIntervalMs: 0, config: { ipv6Support: false, ...opts.config } }, { runner: netnsRunner(lab.node.name) });
+      lab.dp = new PolicyDataplane({ nodeName: 'node1', backend: opts.backend, repairIntervalMs: opts.repairIntervalMs ?? 0, config: { ipv6Support: false, ...opts.config } }, { runner: netnsRunner(lab.node.name) });
       for (const [ns, labels] of Object.entries(opts.namespaces ?? {})) lab.dp.onEvent({ type: 'profile-update', profile: namespaceProfile(ns, labels) });
       for (const p of opts.pods) lab.dp.onEvent({ type: 'endpoint-update', endpoint: wep(p.ns, p.pod, p.ip, p.labels ?? {}, p.ports ? { ports: p.ports } : {}) });
       await lab.dp.start();
