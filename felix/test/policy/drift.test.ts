@@ -6,13 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { poll } from '@tabby/testkit';
-import { ChainName, type IptablesBackend, type PolicyDataplane } from '@tabby/felix';
+import { ChainName, type IptablesBackend } from '@tabby/felix';
 import { PolicyLab } from './lab.js';
 import { np } from './fixtures.js';
 
 describe.each(['nft', 'legacy'] as IptablesBackend[])('drift repair (%s)', (backend) => {
   let lab: PolicyLab;
-  let dp: PolicyDataplane;
   const ipt = (v: 4 | 6 = 4): string => `${v === 4 ? 'iptables' : 'ip6tables'}-${backend}`;
   const save = (table = 'filter', v: 4 | 6 = 4): Promise<string> => lab.node.exec(`${ipt(v)}-save`, '-t', table);
 
@@ -31,7 +30,6 @@ describe.each(['nft', 'legacy'] as IptablesBackend[])('drift repair (%s)', (back
     await lab.node.exec(ipt(), '-N', 'KUBE-FORWARD');
     await lab.node.exec(ipt(), '-A', 'KUBE-FORWARD', '-m', 'comment', '--comment', 'kube', '-j', 'RETURN');
     await lab.node.exec(ipt(), '-A', 'FORWARD', '-j', 'KUBE-FORWARD');
-    dp = lab.dp;
     await lab.apply({ type: 'policy-update', policy: np('x', 'only-b', { selector: "pod == 'a'", ingress: [{ action: 'Allow', source: { selector: "pod == 'b'" } }] }) });
   });
   afterAll(async () => lab?.cleanup());
