@@ -59,6 +59,21 @@ export class IpsetDriver {
     }
   }
 
+  /**
+   * True when phase 1 would create, re-create or resize a set (or the kernel is unknown): then
+   * it must finish before iptables rules that name the sets are written. Otherwise only
+   * members change, and the two updates may run side by side.
+   */
+  structural(desired: Iterable<IpSetState>): boolean {
+    const kernel = this.kernel;
+    if (!kernel) return true;
+    for (const s of desired) {
+      const have = kernel.get(s.name);
+      if (!have || have.type !== s.type || have.family !== s.family || have.maxelem < s.members.size) return true;
+    }
+    return false;
+  }
+
   /** Phase 1: creates, fills and updates every desired set. */
   async applyAdds(desired: Iterable<IpSetState>, opts: { readBack?: boolean; signal?: AbortSignal } = {}): Promise<IpsetApplyStats> {
     const stats: IpsetApplyStats = { created: 0, swapped: 0, added: 0, deleted: 0, destroyed: 0, lines: 0, readBack: false };

@@ -38,6 +38,7 @@ export class ChainStore {
   private readonly ownerChains = new Map<string, string[]>();
   private dispatchDirty = true;
   private dispatchNames: Record<Family, string[]> = { 4: [], 6: [] };
+  private readonly dispatchMemo: Record<Family, Map<string, { key: string; chain: Chain }>> = { 4: new Map(), 6: new Map() };
   private generation = 0;
 
   constructor(
@@ -217,11 +218,15 @@ export class ChainStore {
     for (const f of this.families()) {
       const tbl = this.fam[f].filter;
       const chains = [
-        ...renderDispatch(ChainName.fromWlDispatch, 'from', names, this.cfg.interfacePrefix, this.cfg.dispatchSplitThreshold),
-        ...renderDispatch(ChainName.toWlDispatch, 'to', names, this.cfg.interfacePrefix, this.cfg.dispatchSplitThreshold),
+        ...renderDispatch(ChainName.fromWlDispatch, 'from', names, this.cfg.interfacePrefix, this.cfg.dispatchSplitThreshold, this.dispatchMemo[f]),
+        ...renderDispatch(ChainName.toWlDispatch, 'to', names, this.cfg.interfacePrefix, this.cfg.dispatchSplitThreshold, this.dispatchMemo[f]),
       ];
       const keep = new Set(chains.map((c) => c.name));
-      for (const n of this.dispatchNames[f]) if (!keep.has(n)) tbl.delete(n);
+      for (const n of this.dispatchNames[f]) {
+        if (keep.has(n)) continue;
+        tbl.delete(n);
+        this.dispatchMemo[f].delete(n);
+      }
       for (const c of chains) {
         const prev = tbl.get(c.name);
         tbl.set(c.name, prev && sameChain(prev, c) ? prev : c);

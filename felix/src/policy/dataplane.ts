@@ -12,7 +12,7 @@ import type { DesiredPolicyState, Family, IpSetState, PolicyConfig, PolicyEvent 
 import { detectBackend, type IptablesBackend } from '../iptables/backend.js';
 import { IptablesDriver, type IptablesApplyStats } from '../iptables/driver.js';
 import type { CommandRunner } from '../iptables/runner.js';
-import { IpsetDriver } from '../ipsets/driver.js';
+import { IpsetDriver, type IpsetApplyStats } from '../ipsets/driver.js';
 
 /** pino-compatible logger subset. */
 export interface PolicyLogger {
@@ -48,6 +48,8 @@ export interface SyncResult {
   iptables: Partial<Record<Family, IptablesApplyStats>>;
   ipsetLines: number;
   readBack: boolean;
+  /** Milliseconds spent per step: calculation, ipset adds, iptables per family, ipset deletes. */
+  ms?: { calc: number; ipsetAdds: number; iptables: number; ipsetDeletes: number };
 }
 
 /** See the module header. */
@@ -151,22 +153,44 @@ export class PolicyDataplane {
   private async doSync(opts: { readBack?: boolean; signal?: AbortSignal }): Promise<SyncResult> {
     const t0 = performance.now();
     const d = this.calculator.desired();
+    const t1 = performance.now();
     const readBack = opts.readBack === true;
     if (!readBack && d.generation === this.appliedGeneration) return { generation: d.generation, iptables: {}, ipsetLines: 0, readBack };
     const steady = this.appliedGeneration === d.generation;
     const sets: IpSetState[] = [...d.v4.ipsets.values(), ...(d.v6?.ipsets.values() ?? [])];
     const so = opts.signal ? { signal: opts.signal } : {};
     try {
-      const adds = await this.ipsets.applyAdds(sets, { readBack, ...so });
+      // Sets that rules will name must exist first; member-only changes run beside iptables.
       const ipt: SyncResult['iptables'] = {};
-      for (const [f, drv] of this.ipt) {
-        const fs = f === 4 ? d.v4 : d.v6;
-        if (fs) ipt[f] = await drv.apply(fs.tables, { readBack, ...so });
-      }
+      const ms = { calc: t1 - t0, ipsetAdds: 0, iptables: 0, ipsetDeletes: 0 };
+      const iptables = async (): Promise<void> => {
+        const s0 = performance.now();
+        // IPv4 and IPv6 tables are independent: both restores run side by side.
+        await Promise.all(
+          [...this.ipt].map(async ([f, drv]) => {
+            const fs = f === 4 ? d.v4 : d.v6;
+            if (fs) ipt[f] = await drv.apply(fs.tables, { readBack, ...so });
+          }),
+        );
+        ms.iptables = performance.now() - s0;
+      };
+      const ipsetAdds = async (): Promise<IpsetApplyStats> => {
+        const s0 = performance.now();
+        const r = await this.ipsets.applyAdds(sets, { readBack, ...so });
+        ms.ipsetAdds = performance.now() - s0;
+        return r;
+      };
+      let adds: IpsetApplyStats;
+      if (readBack || this.ipsets.structural(sets)) {
+        adds = await ipsetAdds();
+        await iptables();
+      } else [adds] = await Promise.all([ipsetAdds(), iptables()]);
+      const s3 = performance.now();
       const dels = await this.ipsets.applyDeletes(sets, so);
+      ms.ipsetDeletes = performance.now() - s3;
       this.appliedGeneration = d.generation;
       this.report(d, ipt, adds.lines + dels.lines, readBack && steady, adds.added + adds.created, performance.now() - t0);
-      return { generation: d.generation, iptables: ipt, ipsetLines: adds.lines + dels.lines, readBack };
+      return { generation: d.generation, iptables: ipt, ipsetLines: adds.lines + dels.lines, readBack, ms };
     } catch (e: unknown) {
       this.components.metrics?.sync('error', (performance.now() - t0) / 1000, readBack);
       for (const drv of this.ipt.values()) drv.invalidate();

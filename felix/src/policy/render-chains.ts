@@ -72,7 +72,17 @@ export function renderEndpointChain(name: string, dir: 'to' | 'from', plan: Endp
  * Dispatch chains for interfaces (sorted): flat up to `threshold`, else grouped by the character
  * after the common prefix, recursively. Returns the root first.
  */
-export function renderDispatch(root: string, dir: 'to' | 'from', ifaces: string[], prefix: string, threshold: number): Chain[] {
+export function renderDispatch(root: string, dir: 'to' | 'from', ifaces: string[], prefix: string, threshold: number, memo?: Map<string, { key: string; chain: Chain }>): Chain[] {
+  // Unchanged dispatch chains are reused from `memo` (keyed by their rule text), so adding one
+  // endpoint re-hashes only the chains on its path.
+  const finish = (name: string, specs: RuleSpec[]): Chain => {
+    const key = specs.map((s) => `${s.match ?? ''}\u0000${s.target}`).join('\n');
+    const hit = memo?.get(name);
+    if (hit && hit.key === key) return hit.chain;
+    const chain = buildChain(name, specs);
+    memo?.set(name, { key, chain });
+    return chain;
+  };
   const flag = dir === 'from' ? '-i' : '-o';
   const target = (i: string): string => (dir === 'from' ? ChainName.fromWorkload(i) : ChainName.toWorkload(i));
   const out: Chain[] = [];
@@ -100,12 +110,12 @@ export function renderDispatch(root: string, dir: 'to' | 'from', ifaces: string[
         children.push([child, g]);
       }
       specs.push({ target: '-j DROP', comment: 'Unknown interface' });
-      out.push(buildChain(name, specs));
+      out.push(finish(name, specs));
       for (const [child, g] of children) build(child, g, depth + 1);
       return;
     }
     specs.push({ target: '-j DROP', comment: 'Unknown interface' });
-    out.push(buildChain(name, specs));
+    out.push(finish(name, specs));
   };
   build(root, ifaces, 0);
   return out;
