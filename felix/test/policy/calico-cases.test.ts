@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceProfile, type IPPool, type PolicyEvent } from '@tabby/felix';
 import { PolicyLab, type Probe } from './lab.js';
 import { checkFlows } from './reach.js';
-import { gnp, np } from './fixtures.js';
+import { gnp, np, wep } from './fixtures.js';
 
 const tcp = (from: string, to: string, port = 80): Probe => ({ from, to, port, proto: 'tcp' });
 const udp = (from: string, to: string, port = 80): Probe => ({ from, to, port, proto: 'udp' });
@@ -144,6 +144,20 @@ describe('Calico policy semantics on real namespaces (legacy backend)', () => {
       [rm('egress-only')],
       [[tcp('x/a', 'x/b'), true], [tcp('x/a', 'x/c'), false], [tcp('x/c', 'x/a'), true]],
     );
+  });
+
+  it('a new pod is unreachable (and cannot send) until its chains exist, then gets its policy in one step', async () => {
+    // Its interface and route exist before the dataplane hears of it (as after CNI ADD).
+    const fresh = await lab.plumb({ ns: 'x', pod: 'new', ip: '10.65.0.9' });
+    await lab.serve([fresh.netns.name]);
+    expect(await lab.probe([tcp('x/b', 'x/new'), tcp('x/new', 'x/b')])).toEqual([false, false]);
+    await lab.apply(
+      up({ name: 'new-only-b', selector: "pod == 'new'", ingress: [{ action: 'Allow', source: { selector: "pod == 'b'" } }] }),
+      { type: 'endpoint-update', endpoint: wep('x', 'new', '10.65.0.9', { pod: 'new' }) },
+    );
+    expect(await checkFlows(lab, [[tcp('x/b', 'x/new'), true], [tcp('x/c', 'x/new'), false], [tcp('x/new', 'x/b'), true]])).toEqual([]);
+    await lab.apply(rm('new-only-b'), { type: 'endpoint-remove', namespace: 'x', name: 'node1-k8s-new-eth0' });
+    expect(await lab.probe([tcp('x/b', 'x/new')])).toEqual([false]);
   });
 
   it('NAT outgoing: pods reach the external host only when their pool masquerades', async () => {

@@ -57,44 +57,15 @@ export class PolicyLab {
     try {
       lab.node = await lab.net.netns('n');
       sysctl(lab.node.name, 'net.ipv4.ip_forward', '1');
-      const nl = await Netlink.open({ netns: lab.node.name });
-      try {
-        for (const p of opts.pods) {
-          const pn = await lab.net.netns(`p${lab.pods.size}`);
-          const host = iface(p.ns, p.pod);
-          await nl.links.add({ name: host, mac: 'ee:ee:ee:ee:ee:ee', info: { kind: 'veth', peer: { name: 'eth0', netns: { name: pn.name } } } });
-          sysctl(lab.node.name, `net.ipv4.conf.${host}.proxy_arp`, '1');
-          sysctl(lab.node.name, `net.ipv4.neigh.${host}.proxy_delay`, '0');
-          await nl.links.setUp(host, true);
-          const link = await nl.links.get(host);
-          const pod = await Netlink.open({ netns: pn.name });
-          try {
-            const eth0 = await pod.links.get('eth0');
-            await pod.addresses.add({ index: eth0.index, address: `${p.ip}/32` });
-            await pod.links.setUp('eth0', true);
-            await pod.routes.add({ dst: '169.254.1.1/32', oif: eth0.index, scope: RT_SCOPE_LINK });
-            await pod.routes.add({ dst: '0.0.0.0/0', gateway: '169.254.1.1', oif: eth0.index });
-          } finally {
-            pod.close();
-          }
-          await nl.routes.add({ dst: `${p.ip}/32`, oif: link.index, scope: RT_SCOPE_LINK, protocol: 80 });
-          lab.pods.set(`${p.ns}/${p.pod}`, { ns: p.ns, pod: p.pod, ip: p.ip, netns: pn, iface: host });
-        }
-      } finally {
-        nl.close();
-      }
-      {
-        lab.ext = await lab.net.netns('x');
-        await lab.net.veth(lab.node, 'ext0', lab.ext, 'eth0', '172.31.0.1/24', `${PolicyLab.EXT_IP}/24`);
-      }
+      for (const p of opts.pods) await lab.plumb(p);
+      lab.ext = await lab.net.netns('x');
+      await lab.net.veth(lab.node, 'ext0', lab.ext, 'eth0', '172.31.0.1/24', `${PolicyLab.EXT_IP}/24`);
       // Proxy ARP answers only for destinations routed out of another interface: the node's
       // default route goes to the external host, as every real node has one.
       await lab.node.ip('route', 'add', 'default', 'via', PolicyLab.EXT_IP, 'dev', 'ext0');
       const served = [...lab.pods.values()].map((p) => p.netns.name);
       if (lab.ext) served.push(lab.ext.name);
-      const server = lab.net.spawn(lab.node, '/usr/bin/python3', [PROBE, 'serve', ...served]);
-      lab.server = server;
-      await poll(() => server.output.includes('ready') || (!server.running && Promise.reject(new Error(server.output))), { what: 'netprobe server', timeout: 20_000 });
+      lab.server = await lab.serve(served);
       lab.dp = new PolicyDataplane({ nodeName: 'node1', backend: opts.backend, repairIntervalMs: opts.repairIntervalMs ?? 0, config: { ipv6Support: false, ...opts.config } }, { runner: netnsRunner(lab.node.name) });
       for (const [ns, labels] of Object.entries(opts.namespaces ?? {})) lab.dp.onEvent({ type: 'profile-update', profile: namespaceProfile(ns, labels) });
       for (const p of opts.pods) lab.dp.onEvent({ type: 'endpoint-update', endpoint: wep(p.ns, p.pod, p.ip, p.labels ?? {}, p.ports ? { ports: p.ports } : {}) });
@@ -104,6 +75,43 @@ export class PolicyLab {
       await lab.cleanup();
       throw e;
     }
+  }
+
+  /** Creates a pod namespace and plumbs it to the node (no endpoint event: the dataplane does not know it yet). */
+  async plumb(p: { ns: string; pod: string; ip: string }): Promise<LabPod> {
+    const nl = await Netlink.open({ netns: this.node.name });
+    try {
+      const pn = await this.net.netns(`p${this.pods.size}`);
+      const host = iface(p.ns, p.pod);
+      await nl.links.add({ name: host, mac: 'ee:ee:ee:ee:ee:ee', info: { kind: 'veth', peer: { name: 'eth0', netns: { name: pn.name } } } });
+      sysctl(this.node.name, `net.ipv4.conf.${host}.proxy_arp`, '1');
+      sysctl(this.node.name, `net.ipv4.neigh.${host}.proxy_delay`, '0');
+      await nl.links.setUp(host, true);
+      const link = await nl.links.get(host);
+      const pod = await Netlink.open({ netns: pn.name });
+      try {
+        const eth0 = await pod.links.get('eth0');
+        await pod.addresses.add({ index: eth0.index, address: `${p.ip}/32` });
+        await pod.links.setUp('eth0', true);
+        await pod.routes.add({ dst: '169.254.1.1/32', oif: eth0.index, scope: RT_SCOPE_LINK });
+        await pod.routes.add({ dst: '0.0.0.0/0', gateway: '169.254.1.1', oif: eth0.index });
+      } finally {
+        pod.close();
+      }
+      await nl.routes.add({ dst: `${p.ip}/32`, oif: link.index, scope: RT_SCOPE_LINK, protocol: 80 });
+      const lp: LabPod = { ns: p.ns, pod: p.pod, ip: p.ip, netns: pn, iface: host };
+      this.pods.set(`${p.ns}/${p.pod}`, lp);
+      return lp;
+    } finally {
+      nl.close();
+    }
+  }
+
+  /** Starts a netprobe server for these namespaces. */
+  async serve(namespaces: string[]): Promise<Proc> {
+    const server = this.net.spawn(this.node, '/usr/bin/python3', [PROBE, 'serve', ...namespaces]);
+    await poll(() => server.output.includes('ready') || (!server.running && Promise.reject(new Error(server.output))), { what: 'netprobe server', timeout: 20_000 });
+    return server;
   }
 
   /** Applies events and waits until the kernel holds the result. */
