@@ -102,11 +102,13 @@ function sideRows(side: 'src' | 'dst'): FieldRow[] {
     },
     {
       field: `${side}.notNets`,
-      rule: 'Calico: match none of notNets (negated -s/-d or ipset)',
+      rule: 'Calico: match none of notNets (negated -s/-d, or an ipset when nets holds the one -s/-d iptables allows)',
       render: (r, ctx) => {
         const mine = inFamily(r[side].notNets, ctx.family);
         if (!mine.length) return none;
-        return one(mine.length === 1 ? `! ${flag} ${mine[0]}` : `-m set ! --match-set ${netSet(ctx, mine)} ${dirn}`);
+        // iptables takes one -s / -d per rule: inline only when nets did not take it already.
+        const inline = mine.length === 1 && inFamily(r[side].nets, ctx.family).length !== 1;
+        return one(inline ? `! ${flag} ${mine[0]}` : `-m set ! --match-set ${netSet(ctx, mine)} ${dirn}`);
       },
     },
     {

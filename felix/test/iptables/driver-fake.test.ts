@@ -94,4 +94,22 @@ describe('PolicyDataplane on the fake kernel', () => {
     expect(text).toMatch(/tabby_felix_policy_repairs_total\{what="ipsets"\} 1/);
     await dp.stop();
   });
+
+  it('a failed sync is followed by a working one (read back, full diff)', async () => {
+    const k = new FakeKernel();
+    const dp = new PolicyDataplane({ nodeName: 'node1', config: { ipv6Support: false }, backend: 'legacy', repairIntervalMs: 0, retryMs: 60_000 }, { runner: k });
+    dp.onEvent({ type: 'profile-update', profile: namespaceProfile('x') });
+    dp.onEvent({ type: 'endpoint-update', endpoint: wep('x', 'a', '10.65.0.1', { app: 'a' }) });
+    await dp.start();
+    k.failNext(/iptables-legacy-restore/, 'line 7 failed');
+    dp.calculator.onEvent({ type: 'policy-update', policy: np('x', 'p', { selector: 'all()', ingress: [{ action: 'Deny' }] }) });
+    await expect(dp.flush()).rejects.toMatchObject({ code: 'restore-failed' });
+    dp.calculator.onEvent({ type: 'policy-remove', kind: 'NetworkPolicy', namespace: 'x', name: 'p' });
+    dp.calculator.onEvent({ type: 'policy-update', policy: np('x', 'q', { selector: 'all()', ingress: [{ action: 'Deny' }] }) });
+    const r = await dp.flush();
+    expect(r.iptables[4]?.readBack).toBe(true);
+    expect(k.table('legacy/4', 'filter').has(ChainName.policyIn('default/x/q'))).toBe(true);
+    expect(k.table('legacy/4', 'filter').has(ChainName.policyIn('default/x/p'))).toBe(false);
+    await dp.stop();
+  });
 });
