@@ -45,6 +45,11 @@ export class PolicyLab {
   readonly pods = new Map<string, LabPod>();
   server?: Proc;
   dp!: PolicyDataplane;
+  /** The second node's dataplane, when the lab has pods on node2. */
+  dp2?: PolicyDataplane;
+  node2?: Netns;
+  static readonly NODE1_IP = '192.168.50.1';
+  static readonly NODE2_IP = '192.168.50.2';
   node!: Netns;
   ext?: Netns;
   static readonly EXT_IP = '172.31.0.2';
@@ -52,12 +57,19 @@ export class PolicyLab {
   private constructor(readonly net: TestNet) {}
 
   /** Builds the lab; pods are `ns/pod` keys with their IPs and labels. */
-  static async create(opts: { pods: { ns: string; pod: string; ip: string; labels?: Record<string, string>; ports?: { name: string; protocol: string; port: number }[] }[]; backend: IptablesBackend; config?: Partial<PolicyConfig>; repairIntervalMs?: number; namespaces?: Record<string, Record<string, string>> }): Promise<PolicyLab> {
+  static async create(opts: { pods: { ns: string; pod: string; ip: string; node?: 'node1' | 'node2'; labels?: Record<string, string>; ports?: { name: string; protocol: string; port: number }[] }[]; backend: IptablesBackend; config?: Partial<PolicyConfig>; repairIntervalMs?: number; namespaces?: Record<string, Record<string, string>> }): Promise<PolicyLab> {
     const lab = new PolicyLab(new TestNet());
     try {
       lab.node = await lab.net.netns('n');
       sysctl(lab.node.name, 'net.ipv4.ip_forward', '1');
-      for (const p of opts.pods) await lab.plumb(p);
+      if (opts.pods.some((p) => p.node === 'node2')) {
+        // A second node behind a point-to-point link; each routes the other's pods via it.
+        lab.node2 = await lab.net.netns('m');
+        sysctl(lab.node2.name, 'net.ipv4.ip_forward', '1');
+        await lab.net.veth(lab.node, 'fab0', lab.node2, 'fab0', `${PolicyLab.NODE1_IP}/24`, `${PolicyLab.NODE2_IP}/24`);
+        await lab.node2.ip('route', 'add', 'default', 'via', PolicyLab.NODE1_IP, 'dev', 'fab0');
+      }
+      for (const p of opts.pods) await lab.plumb(p, p.node);
       lab.ext = await lab.net.netns('x');
       await lab.net.veth(lab.node, 'ext0', lab.ext, 'eth0', '172.31.0.1/24', `${PolicyLab.EXT_IP}/24`);
       // Proxy ARP answers only for destinations routed out of another interface: the node's
@@ -66,10 +78,17 @@ export class PolicyLab {
       const served = [...lab.pods.values()].map((p) => p.netns.name);
       if (lab.ext) served.push(lab.ext.name);
       lab.server = await lab.serve(served);
-      lab.dp = new PolicyDataplane({ nodeName: 'node1', backend: opts.backend, repairIntervalMs: opts.repairIntervalMs ?? 0, config: { ipv6Support: false, ...opts.config } }, { runner: netnsRunner(lab.node.name) });
-      for (const [ns, labels] of Object.entries(opts.namespaces ?? {})) lab.dp.onEvent({ type: 'profile-update', profile: namespaceProfile(ns, labels) });
-      for (const p of opts.pods) lab.dp.onEvent({ type: 'endpoint-update', endpoint: wep(p.ns, p.pod, p.ip, p.labels ?? {}, p.ports ? { ports: p.ports } : {}) });
-      await lab.dp.start();
+      const mk = (nodeName: string, netns: string): PolicyDataplane =>
+        new PolicyDataplane({ nodeName, backend: opts.backend, repairIntervalMs: opts.repairIntervalMs ?? 0, config: { ipv6Support: false, ...opts.config } }, { runner: netnsRunner(netns) });
+      lab.dp = mk('node1', lab.node.name);
+      if (lab.node2) lab.dp2 = mk('node2', lab.node2.name);
+      const initial: PolicyEvent[] = [];
+      for (const [ns, labels] of Object.entries(opts.namespaces ?? {})) initial.push({ type: 'profile-update', profile: namespaceProfile(ns, labels) });
+      for (const p of opts.pods) initial.push({ type: 'endpoint-update', endpoint: wep(p.ns, p.pod, p.ip, p.labels ?? {}, { ...(p.ports ? { ports: p.ports } : {}), node: p.node ?? 'node1' }) });
+      for (const d of lab.dataplanes()) {
+        for (const e of initial) d.onEvent(e);
+        await d.start();
+      }
       return lab;
     } catch (e: unknown) {
       await lab.cleanup();
@@ -78,14 +97,17 @@ export class PolicyLab {
   }
 
   /** Creates a pod namespace and plumbs it to the node (no endpoint event: the dataplane does not know it yet). */
-  async plumb(p: { ns: string; pod: string; ip: string }): Promise<LabPod> {
-    const nl = await Netlink.open({ netns: this.node.name });
+  async plumb(p: { ns: string; pod: string; ip: string }, nodeName: 'node1' | 'node2' = 'node1'): Promise<LabPod> {
+    const home = nodeName === 'node2' && this.node2 ? this.node2 : this.node;
+    const other = home === this.node ? this.node2 : this.node;
+    if (other) await other.ip('route', 'add', `${p.ip}/32`, 'via', other === this.node ? PolicyLab.NODE2_IP : PolicyLab.NODE1_IP, 'dev', 'fab0');
+    const nl = await Netlink.open({ netns: home.name });
     try {
       const pn = await this.net.netns(`p${this.pods.size}`);
       const host = iface(p.ns, p.pod);
       await nl.links.add({ name: host, mac: 'ee:ee:ee:ee:ee:ee', info: { kind: 'veth', peer: { name: 'eth0', netns: { name: pn.name } } } });
-      sysctl(this.node.name, `net.ipv4.conf.${host}.proxy_arp`, '1');
-      sysctl(this.node.name, `net.ipv4.neigh.${host}.proxy_delay`, '0');
+      sysctl(home.name, `net.ipv4.conf.${host}.proxy_arp`, '1');
+      sysctl(home.name, `net.ipv4.neigh.${host}.proxy_delay`, '0');
       await nl.links.setUp(host, true);
       const link = await nl.links.get(host);
       const pod = await Netlink.open({ netns: pn.name });
@@ -116,8 +138,15 @@ export class PolicyLab {
 
   /** Applies events and waits until the kernel holds the result. */
   async apply(...evs: PolicyEvent[]): Promise<void> {
-    for (const e of evs) this.dp.onEvent(e);
-    await this.dp.flush();
+    for (const d of this.dataplanes()) {
+      for (const e of evs) d.onEvent(e);
+      await d.flush();
+    }
+  }
+
+  /** Every node's dataplane. */
+  dataplanes(): PolicyDataplane[] {
+    return [this.dp, ...(this.dp2 ? [this.dp2] : [])].filter((d): d is PolicyDataplane => d !== undefined);
   }
 
   ip(key: string): string {
@@ -149,7 +178,7 @@ export class PolicyLab {
   }
 
   async cleanup(): Promise<void> {
-    await this.dp?.stop();
+    for (const d of this.dataplanes()) await d.stop();
     await this.net.cleanup();
   }
 }
