@@ -5,18 +5,18 @@
  * wins, nft on a tie. Overridable by configuration.
  */
 import type { CommandRunner } from './runner.js';
-import type { Family } from '../policy/types.js';
+import type { PolicyFamily } from '../policy/types.js';
 
 /** An iptables backend. */
 export type IptablesBackend = 'legacy' | 'nft';
 
 /** The save / restore binaries of a backend and family. */
-export function iptablesBinaries(backend: IptablesBackend, family: Family): { save: string; restore: string; cmd: string } {
+export function iptablesBinaries(backend: IptablesBackend, family: PolicyFamily): { save: string; restore: string; cmd: string } {
   const base = family === 4 ? 'iptables' : 'ip6tables';
   return { save: `${base}-${backend}-save`, restore: `${base}-${backend}-restore`, cmd: `${base}-${backend}` };
 }
 
-async function saveText(runner: CommandRunner, backend: IptablesBackend, family: Family, table?: string): Promise<string> {
+async function saveText(runner: CommandRunner, backend: IptablesBackend, family: PolicyFamily, table?: string): Promise<string> {
   const args = table ? ['-t', table] : [];
   try {
     const r = await runner.run(iptablesBinaries(backend, family).save, args);

@@ -12,7 +12,7 @@
  * is never reachable before its policy exists.
  */
 import { ruleBody } from '../policy/chain.js';
-import type { Chain, Family, HookRule, TableName, TableState } from '../policy/types.js';
+import type { Chain, PolicyFamily, HookRule, TableName, TableState } from '../policy/types.js';
 import { iptablesBinaries, type IptablesBackend } from './backend.js';
 import { DataplaneError, type CommandRunner } from './runner.js';
 import { parseIptablesSave, type SavedTable } from './save-parse.js';
@@ -31,7 +31,7 @@ export interface IptablesApplyStats {
 
 /** Settings of a driver. */
 export interface IptablesDriverInit {
-  family: Family;
+  family: PolicyFamily;
   backend: IptablesBackend;
   /** Hooks at the top of the kernel chains (Insert) or appended [Insert]. */
   insertMode?: 'Insert' | 'Append';
@@ -49,7 +49,7 @@ const JUMPS_TO_OURS = /-[jg] cali-/;
 
 /** See the module header. */
 export class IptablesDriver {
-  readonly family: Family;
+  readonly family: PolicyFamily;
   readonly backend: IptablesBackend;
   private readonly insert: boolean;
   private kernel: Map<TableName, KernelTable> | undefined;

@@ -14,7 +14,7 @@
  * Left out: host endpoints, preDNAT / doNotTrack / applyOnForward, HTTP matches, services
  * matches (they are reported as problems only when they cannot be ignored safely: never here).
  */
-import type { PolicyEvent, PolicyConfig, DesiredPolicyState, EndpointN, PolicyN, ProfileN, InputProblem, Family } from './types.js';
+import type { PolicyEvent, PolicyConfig, DesiredPolicyState, EndpointN, PolicyN, ProfileN, InputProblem, PolicyFamily } from './types.js';
 import { DEFAULT_POLICY_CONFIG } from './types.js';
 import { normaliseEndpoint, normalisePolicy, normaliseProfile, PolicyInputError } from './normalise.js';
 import { labelViews, matchesEndpoint, type LabelViews } from './labels.js';
@@ -306,7 +306,7 @@ export class PolicyCalculator {
   }
 
   /** The families rendered. */
-  families(): Family[] {
+  families(): PolicyFamily[] {
     return this.cfg.ipv6Support ? [4, 6] : [4];
   }
 }

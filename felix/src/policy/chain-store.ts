@@ -8,7 +8,7 @@ import { ChainName } from './names.js';
 import { renderDispatch, renderEndpointChain, renderRulesChain, renderStaticFilter, renderStaticNat, type EndpointChainPlan } from './render-chains.js';
 import type { SetRef } from './render-rule.js';
 import type { PolicySets } from './sets.js';
-import type { Chain, DesiredPolicyState, EndpointN, Family, FamilyState, HookRule, PolicyConfig, PolicyN, ProfileN } from './types.js';
+import type { Chain, DesiredPolicyState, EndpointN, PolicyFamily, FamilyState, HookRule, PolicyConfig, PolicyN, ProfileN } from './types.js';
 
 /** What `flush` needs from the calculator. */
 export interface FlushContext {
@@ -27,7 +27,7 @@ interface FamilyChains {
 /** See the module header. */
 export class ChainStore {
   staticDirty = true;
-  private readonly fam: Record<Family, FamilyChains> = { 4: emptyFamily(), 6: emptyFamily() };
+  private readonly fam: Record<PolicyFamily, FamilyChains> = { 4: emptyFamily(), 6: emptyFamily() };
   private readonly active = new Map<string, PolicyN>();
   private readonly dirtyPolicies = new Set<string>();
   private readonly dirtyProfiles = new Set<string>();
@@ -37,8 +37,8 @@ export class ChainStore {
   private readonly ifaces = new Map<string, string>();
   private readonly ownerChains = new Map<string, string[]>();
   private dispatchDirty = true;
-  private dispatchNames: Record<Family, string[]> = { 4: [], 6: [] };
-  private readonly dispatchMemo: Record<Family, Map<string, { key: string; chain: Chain }>> = { 4: new Map(), 6: new Map() };
+  private dispatchNames: Record<PolicyFamily, string[]> = { 4: [], 6: [] };
+  private readonly dispatchMemo: Record<PolicyFamily, Map<string, { key: string; chain: Chain }>> = { 4: new Map(), 6: new Map() };
   private generation = 0;
 
   constructor(
@@ -104,12 +104,12 @@ export class ChainStore {
     this.dirtyProfiles.add(name);
   }
 
-  private families(): Family[] {
+  private families(): PolicyFamily[] {
     return this.cfg.ipv6Support ? [4, 6] : [4];
   }
 
   /** Replaces the chains an owner renders in every family; releases its old sets. */
-  private own(owner: string, byFamily: Map<Family, Chain[]>, refs: SetRef[]): void {
+  private own(owner: string, byFamily: Map<PolicyFamily, Chain[]>, refs: SetRef[]): void {
     const old = this.ownerChains.get(owner) ?? [];
     const names: string[] = [];
     for (const f of this.families()) {
@@ -123,7 +123,7 @@ export class ChainStore {
     }
     for (const n of old) {
       if (names.includes(n)) continue;
-      const [f, name] = [Number(n.slice(0, 1)) as Family, n.slice(2)];
+      const [f, name] = [Number(n.slice(0, 1)) as PolicyFamily, n.slice(2)];
       this.fam[f].filter.delete(name);
     }
     if (names.length) this.ownerChains.set(owner, names);
@@ -133,7 +133,7 @@ export class ChainStore {
 
   private renderPolicy(id: string): void {
     const p = this.active.get(id);
-    const byFamily = new Map<Family, Chain[]>();
+    const byFamily = new Map<PolicyFamily, Chain[]>();
     const refs: SetRef[] = [];
     if (p) {
       for (const f of this.families()) {
@@ -149,7 +149,7 @@ export class ChainStore {
   private renderProfile(name: string, profiles: ReadonlyMap<string, ProfileN>): void {
     const p = profiles.get(name);
     const used = (this.profileUsers.get(name)?.size ?? 0) > 0;
-    const byFamily = new Map<Family, Chain[]>();
+    const byFamily = new Map<PolicyFamily, Chain[]>();
     const refs: SetRef[] = [];
     if (p && used) {
       for (const f of this.families()) {
@@ -169,7 +169,7 @@ export class ChainStore {
         .filter((t) => t.chains.length > 0),
       profiles: profiles.map((p) => (dir === 'in' ? ChainName.profileIn(p) : ChainName.profileOut(p))),
     });
-    const byFamily = new Map<Family, Chain[]>();
+    const byFamily = new Map<PolicyFamily, Chain[]>();
     const pin = plan('in');
     const pout = plan('out');
     for (const f of this.families()) {
@@ -197,7 +197,7 @@ export class ChainStore {
     this.dirtyEps.clear();
     if (this.dispatchDirty) this.renderDispatchChains();
     if (this.staticDirty) this.renderStatic();
-    const out: Partial<Record<Family, FamilyState>> = {};
+    const out: Partial<Record<PolicyFamily, FamilyState>> = {};
     for (const f of this.families()) {
       const fc = this.fam[f];
       out[f] = {

@@ -8,7 +8,7 @@
  */
 import { PolicyCalculator } from './calculator.js';
 import type { PolicyMetrics } from './metrics.js';
-import type { DesiredPolicyState, Family, IpSetState, PolicyConfig, PolicyEvent } from './types.js';
+import type { DesiredPolicyState, PolicyFamily, IpSetState, PolicyConfig, PolicyEvent } from './types.js';
 import { detectBackend, type IptablesBackend } from '../iptables/backend.js';
 import { IptablesDriver, type IptablesApplyStats } from '../iptables/driver.js';
 import type { CommandRunner } from '../iptables/runner.js';
@@ -45,7 +45,7 @@ export interface PolicyDataplaneInit {
 /** Result of one sync. */
 export interface SyncResult {
   generation: number;
-  iptables: Partial<Record<Family, IptablesApplyStats>>;
+  iptables: Partial<Record<PolicyFamily, IptablesApplyStats>>;
   ipsetLines: number;
   readBack: boolean;
   /** Milliseconds spent per step: calculation, ipset adds, iptables per family, ipset deletes. */
@@ -56,7 +56,7 @@ export interface SyncResult {
 export class PolicyDataplane {
   readonly calculator: PolicyCalculator;
   private backendChoice: IptablesBackend | 'auto';
-  private ipt = new Map<Family, IptablesDriver>();
+  private ipt = new Map<PolicyFamily, IptablesDriver>();
   private readonly ipsets: IpsetDriver;
   private running: Promise<SyncResult> | undefined;
   private timer: NodeJS.Timeout | undefined;

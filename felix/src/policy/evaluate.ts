@@ -12,7 +12,7 @@ import { cidrContains, parseIp } from '@tabby/api';
 import { matchesEndpoint } from './labels.js';
 import { PORT_PROTOCOLS } from './protocol.js';
 import type { PolicyModel } from './calculator.js';
-import type { EndpointN, EntityN, Family, PortMatch, RuleN } from './types.js';
+import type { EndpointN, EntityN, PolicyFamily, PortMatch, RuleN } from './types.js';
 
 /** A flow's first packet. */
 export interface Flow {
@@ -44,13 +44,13 @@ export interface Verdict {
   path: Step[];
 }
 
-function endpointsWithIp(model: PolicyModel, ip: string, family: Family): EndpointN[] {
+function endpointsWithIp(model: PolicyModel, ip: string, family: PolicyFamily): EndpointN[] {
   const out: EndpointN[] = [];
   for (const ep of model.endpoints.values()) if ((family === 4 ? ep.v4 : ep.v6).includes(ip)) out.push(ep);
   return out;
 }
 
-function portIn(ps: PortMatch[], ip: string, port: number | undefined, flow: Flow, e: EntityN, model: PolicyModel, family: Family): boolean {
+function portIn(ps: PortMatch[], ip: string, port: number | undefined, flow: Flow, e: EntityN, model: PolicyModel, family: PolicyFamily): boolean {
   if (port === undefined) return false;
   for (const p of ps) {
     if (p.kind === 'range') {
@@ -66,7 +66,7 @@ function portIn(ps: PortMatch[], ip: string, port: number | undefined, flow: Flo
   return false;
 }
 
-function entityMatches(e: EntityN, ip: string, port: number | undefined, flow: Flow, model: PolicyModel, family: Family): boolean {
+function entityMatches(e: EntityN, ip: string, port: number | undefined, flow: Flow, model: PolicyModel, family: PolicyFamily): boolean {
   if (e.nets.length) {
     const mine = e.nets.filter((c) => c.family === family);
     if (!mine.some((c) => cidrContains(c, ip))) return false;

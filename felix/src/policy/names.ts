@@ -7,7 +7,7 @@
  * hashes, not iptables-save's re-spelled rule text).
  */
 import { hash } from 'node:crypto';
-import type { Family } from './types.js';
+import type { PolicyFamily } from './types.js';
 
 /** iptables' chain name limit. */
 export const MAX_CHAIN_NAME = 28;
@@ -65,7 +65,7 @@ export function netsSetId(cidrs: string[]): string {
 }
 
 /** The ipset name of a set id in a family: `cali40<id>` / `cali60<id>`. */
-export function ipsetName(family: Family, id: string): string {
+export function ipsetName(family: PolicyFamily, id: string): string {
   return `cali${family === 4 ? 4 : 6}0${id}`;
 }
 

@@ -15,12 +15,12 @@
 import { actionTargets, renderRuleMatch, type SetRef } from './render-rule.js';
 import { buildChain, hookRule, type RuleSpec } from './chain.js';
 import { ChainName, HOST_SET_ALL, HOST_SET_VXLAN, POOL_SET_ALL, POOL_SET_MASQ, ipsetName } from './names.js';
-import type { Chain, Family, HookRule, PolicyConfig, RuleN } from './types.js';
+import type { Chain, PolicyFamily, HookRule, PolicyConfig, RuleN } from './types.js';
 
 const hex = (n: number): string => '0x' + n.toString(16);
 
 /** Renders a policy's or profile's rules of one direction into a chain; collects its sets. */
-export function renderRulesChain(name: string, rules: RuleN[], family: Family, cfg: PolicyConfig, sets: SetRef[]): Chain {
+export function renderRulesChain(name: string, rules: RuleN[], family: PolicyFamily, cfg: PolicyConfig, sets: SetRef[]): Chain {
   const specs: RuleSpec[] = [];
   for (const r of rules) {
     const m = renderRuleMatch(r, family);
@@ -40,7 +40,7 @@ export interface EndpointChainPlan {
 }
 
 /** Renders `cali-tw-<iface>` or `cali-fw-<iface>`. */
-export function renderEndpointChain(name: string, dir: 'to' | 'from', plan: EndpointChainPlan, family: Family, cfg: PolicyConfig): Chain {
+export function renderEndpointChain(name: string, dir: 'to' | 'from', plan: EndpointChainPlan, family: PolicyFamily, cfg: PolicyConfig): Chain {
   const acc = hex(cfg.markAccept);
   const pass = hex(cfg.markPass);
   const specs: RuleSpec[] = [
@@ -122,7 +122,7 @@ export function renderDispatch(root: string, dir: 'to' | 'from', ifaces: string[
 }
 
 /** The fixed filter chains and their hooks. */
-export function renderStaticFilter(family: Family, cfg: PolicyConfig): { chains: Chain[]; hooks: HookRule[] } {
+export function renderStaticFilter(family: PolicyFamily, cfg: PolicyConfig): { chains: Chain[]; hooks: HookRule[] } {
   const wl = `${cfg.interfacePrefix}+`;
   const input: RuleSpec[] = [];
   if (family === 4 && cfg.ipipEnabled) {
@@ -157,7 +157,7 @@ export function renderStaticFilter(family: Family, cfg: PolicyConfig): { chains:
 }
 
 /** nat: `cali-POSTROUTING` → `cali-nat-outgoing` (masquerade from natOutgoing pools to outside every pool). */
-export function renderStaticNat(family: Family, anyMasq: boolean): { chains: Chain[]; hooks: HookRule[] } {
+export function renderStaticNat(family: PolicyFamily, anyMasq: boolean): { chains: Chain[]; hooks: HookRule[] } {
   const out: RuleSpec[] = anyMasq
     ? [{ match: `-m set --match-set ${ipsetName(family, POOL_SET_MASQ)} src -m set ! --match-set ${ipsetName(family, POOL_SET_ALL)} dst`, target: '-j MASQUERADE --random-fully' }]
     : [];

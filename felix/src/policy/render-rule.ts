@@ -11,16 +11,16 @@
 import type { Cidr } from '@tabby/api';
 import { ipsetName, namedPortSetId, netsSetId, selectorSetId } from './names.js';
 import { iptProtocolName } from './protocol.js';
-import type { EndpointMatch, EntityN, Family, PolicyConfig, PortMatch, RuleN } from './types.js';
+import type { EndpointMatch, EntityN, PolicyFamily, PolicyConfig, PortMatch, RuleN } from './types.js';
 
 /** An ipset a rendered rule refers to, and how its members are computed. */
 export type SetRef =
-  | { name: string; family: Family; type: 'hash:ip'; kind: 'selector'; match: EndpointMatch }
-  | { name: string; family: Family; type: 'hash:ip,port'; kind: 'named-port'; match?: EndpointMatch; port: string }
-  | { name: string; family: Family; type: 'hash:net'; kind: 'nets'; cidrs: string[] };
+  | { name: string; family: PolicyFamily; type: 'hash:ip'; kind: 'selector'; match: EndpointMatch }
+  | { name: string; family: PolicyFamily; type: 'hash:ip,port'; kind: 'named-port'; match?: EndpointMatch; port: string }
+  | { name: string; family: PolicyFamily; type: 'hash:net'; kind: 'nets'; cidrs: string[] };
 
 interface Ctx {
-  family: Family;
+  family: PolicyFamily;
   sets: SetRef[];
 }
 
@@ -39,7 +39,7 @@ const MULTIPORT_MAX = 15;
 const one = (...frags: string[]): string[][] => [frags];
 const none: string[][] = [[]];
 
-function inFamily(cidrs: Cidr[], family: Family): string[] {
+function inFamily(cidrs: Cidr[], family: PolicyFamily): string[] {
   return cidrs.filter((c) => c.family === family).map((c) => c.text);
 }
 
@@ -152,12 +152,12 @@ function sideRows(side: 'src' | 'dst'): FieldRow[] {
   ];
 }
 
-function icmpFrag(family: Family, m: { type?: number; code?: number }, neg: boolean): string {
+function icmpFrag(family: PolicyFamily, m: { type?: number; code?: number }, neg: boolean): string {
   const v = m.code !== undefined ? `${m.type ?? 0}/${m.code}` : String(m.type ?? 0);
   return family === 4 ? `-m icmp ${neg ? '! ' : ''}--icmp-type ${v}` : `-m icmp6 ${neg ? '! ' : ''}--icmpv6-type ${v}`;
 }
 
-const ICMP_OF: Record<Family, number> = { 4: 1, 6: 58 };
+const ICMP_OF: Record<PolicyFamily, number> = { 4: 1, 6: 58 };
 
 /** The table: one row per field, in render order. */
 export const RULE_FIELDS: readonly FieldRow[] = [
@@ -185,7 +185,7 @@ export interface RenderedMatch {
 }
 
 /** Renders a rule's matches for one family, or null when it cannot match there. */
-export function renderRuleMatch(r: RuleN, family: Family): RenderedMatch | null {
+export function renderRuleMatch(r: RuleN, family: PolicyFamily): RenderedMatch | null {
   const ctx: Ctx = { family, sets: [] };
   let acc: string[][] = [[]];
   for (const row of RULE_FIELDS) {

@@ -11,7 +11,7 @@ import { matchesEndpoint, type LabelViews } from './labels.js';
 import { HOST_SET_ALL, HOST_SET_VXLAN, POOL_SET_ALL, POOL_SET_MASQ, ipsetName } from './names.js';
 import { PORT_PROTOCOLS, ipsetProtocolName } from './protocol.js';
 import type { SetRef } from './render-rule.js';
-import type { EndpointN, Family, IpSetState } from './types.js';
+import type { EndpointN, PolicyFamily, IpSetState } from './types.js';
 
 interface Entry {
   ref: SetRef;
@@ -127,7 +127,7 @@ export class PolicySets {
     this.staticDirty = true;
   }
 
-  private staticSets(family: Family): IpSetState[] {
+  private staticSets(family: PolicyFamily): IpSetState[] {
     const fam = (c: string): boolean => parseCidr(c.includes('/') ? c : `${c}/${c.includes(':') ? 128 : 32}`).family === family;
     const pools = [...this.pools.values()].filter((p) => fam(p.cidr));
     const hosts = [...this.hosts.values()];
@@ -141,7 +141,7 @@ export class PolicySets {
   }
 
   /** Desired sets of one family; unchanged sets keep their object. */
-  snapshot(family: Family): Map<string, IpSetState> {
+  snapshot(family: PolicyFamily): Map<string, IpSetState> {
     const out = new Map<string, IpSetState>();
     if (family === 6 && !this.ipv6) return out;
     for (const name of this.dirty) {

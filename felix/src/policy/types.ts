@@ -10,7 +10,7 @@ import type { Cidr, GlobalNetworkPolicy, IPPool, NetworkPolicy, Profile, RuleAct
 import type { K8sNetworkPolicy } from './k8s.js';
 
 /** IP family. */
-export type Family = 4 | 6;
+export type PolicyFamily = 4 | 6;
 
 /** Events, in the same stream as the routing graph's (upserts and removals). */
 export type PolicyEvent =
@@ -98,7 +98,7 @@ export interface EntityN {
 /** A normalised rule. */
 export interface RuleN {
   action: RuleAction;
-  ipVersion?: Family;
+  ipVersion?: PolicyFamily;
   protocol?: number;
   notProtocol?: number;
   icmp?: { type?: number; code?: number };
@@ -181,13 +181,13 @@ export interface TableState {
 export interface IpSetState {
   name: string;
   type: 'hash:ip' | 'hash:net' | 'hash:ip,port';
-  family: Family;
+  family: PolicyFamily;
   members: ReadonlySet<string>;
 }
 
 /** The desired dataplane of one IP family. */
 export interface FamilyState {
-  family: Family;
+  family: PolicyFamily;
   tables: Partial<Record<TableName, TableState>>;
   ipsets: ReadonlyMap<string, IpSetState>;
 }
