@@ -40,6 +40,7 @@ export class ChainStore {
   private dispatchNames: Record<PolicyFamily, string[]> = { 4: [], 6: [] };
   private readonly dispatchMemo: Record<PolicyFamily, Map<string, { key: string; chain: Chain }>> = { 4: new Map(), 6: new Map() };
   private generation = 0;
+  private last: DesiredPolicyState | undefined;
 
   constructor(
     private cfg: PolicyConfig,
@@ -181,6 +182,8 @@ export class ChainStore {
   /** Re-renders what is dirty and returns the desired state. */
   flush(ctx: FlushContext): DesiredPolicyState {
     const changed = this.dirtyPolicies.size + this.dirtyProfiles.size + this.dirtyEps.size + this.goneIfaces.size > 0 || this.dispatchDirty || this.staticDirty;
+    // Nothing changed: the last state (maps are copies, never mutated afterwards) still holds.
+    if (!changed && !this.sets.isDirty() && this.last) return this.last;
     for (const id of this.dirtyPolicies) this.renderPolicy(id);
     this.dirtyPolicies.clear();
     for (const name of this.dirtyProfiles) this.renderProfile(name, ctx.profiles);
@@ -206,10 +209,12 @@ export class ChainStore {
         ipsets: this.sets.snapshot(f),
       };
     }
+    const bump = changed || this.sets.isDirty();
     this.sets.clean();
-    if (changed) this.generation++;
+    if (bump) this.generation++;
     const state: DesiredPolicyState = { generation: this.generation, v4: out[4] as FamilyState };
     if (out[6]) state.v6 = out[6];
+    this.last = state;
     return state;
   }
 

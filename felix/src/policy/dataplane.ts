@@ -58,7 +58,10 @@ export class PolicyDataplane {
   private backendChoice: IptablesBackend | 'auto';
   private ipt = new Map<PolicyFamily, IptablesDriver>();
   private readonly ipsets: IpsetDriver;
-  private running: Promise<SyncResult> | undefined;
+  /** The end of the sync queue (never rejects). */
+  private tail: Promise<void> = Promise.resolve();
+  private pendingFlush: Promise<SyncResult> | undefined;
+  private pendingRepair: Promise<SyncResult> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -98,7 +101,7 @@ export class PolicyDataplane {
     const backend = this.backendChoice;
     for (const f of this.calculator.families()) this.ipt.set(f, new IptablesDriver({ family: f, backend, insertMode: this.calculator.config.chainInsertMode }, { runner: this.components.runner }));
     this.started = true;
-    const r = await this.sync({ readBack: true, ...(signal ? { signal } : {}) });
+    const r = await this.enqueue(() => ({ readBack: true, ...(signal ? { signal } : {}) }));
     if (this.repairMs > 0) {
       this.timer = setInterval(() => void this.repair().catch(() => undefined), this.repairMs);
       this.timer.unref();
@@ -111,38 +114,53 @@ export class PolicyDataplane {
     this.started = false;
     if (this.timer) clearInterval(this.timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    await this.running?.catch(() => undefined);
+    await this.tail;
   }
 
   private kick(): void {
     void this.flush().catch(() => undefined);
   }
 
-  /** Applies the current desired state; resolves once the kernel holds it (coalesces callers). */
-  async flush(): Promise<SyncResult> {
-    while (this.running) await this.running.catch(() => undefined);
-    return this.sync({});
+  /**
+   * Applies the current desired state; resolves once the kernel holds it. Syncs run one at a
+   * time; callers arriving while a sync is queued (not started) share it, so a burst of events
+   * costs one sync after the running one, not one each.
+   */
+  flush(): Promise<SyncResult> {
+    if (this.pendingFlush) return this.pendingFlush;
+    const p = this.enqueue(() => {
+      this.pendingFlush = undefined;
+      return {};
+    });
+    this.pendingFlush = p;
+    return p;
   }
 
-  /** Reads the kernel back and repairs any drift. */
-  async repair(): Promise<SyncResult> {
-    while (this.running) await this.running.catch(() => undefined);
-    return this.sync({ readBack: true });
+  /** Reads the kernel back and repairs any drift (coalesced like `flush`). */
+  repair(): Promise<SyncResult> {
+    if (this.pendingRepair) return this.pendingRepair;
+    const p = this.enqueue(() => {
+      this.pendingRepair = undefined;
+      this.pendingFlush = undefined;
+      return { readBack: true };
+    });
+    this.pendingRepair = p;
+    return p;
   }
 
-  private sync(opts: { readBack?: boolean; signal?: AbortSignal }): Promise<SyncResult> {
-    const p = this.doSync(opts);
-    this.running = p;
-    const done = (): void => {
-      if (this.running === p) this.running = undefined;
-    };
-    p.then(done, (e: unknown) => {
-      done();
+  /** Queues a sync after the current one; `start` runs when it begins and gives its options. */
+  private enqueue(start: () => { readBack?: boolean; signal?: AbortSignal }): Promise<SyncResult> {
+    const p = this.tail.then(() => this.doSync(start()));
+    this.tail = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    p.catch((e: unknown) => {
       this.components.logger?.error({ err: e instanceof Error ? e.message : String(e) }, 'policy dataplane sync failed; retrying');
       if (this.started && !this.retryTimer) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          void this.sync({ readBack: true }).catch(() => undefined);
+          void this.repair().catch(() => undefined);
         }, this.retryMs);
         this.retryTimer.unref();
       }

@@ -159,6 +159,11 @@ export class PolicySets {
     return out;
   }
 
+  /** True when some set changed since the last `clean()`. */
+  isDirty(): boolean {
+    return this.dirty.size > 0 || this.staticDirty;
+  }
+
   /** Marks the snapshot as consumed (dirty sets cleared); call after both families' snapshots. */
   clean(): void {
     this.dirty.clear();

@@ -112,4 +112,22 @@ describe('PolicyDataplane on the fake kernel', () => {
     expect(k.table('legacy/4', 'filter').has(ChainName.policyIn('default/x/p'))).toBe(false);
     await dp.stop();
   });
+
+  it('a burst of events costs a couple of syncs, and a remote endpoint reaches the sets', async () => {
+    const k = new FakeKernel();
+    const dp = new PolicyDataplane({ nodeName: 'node1', config: { ipv6Support: false }, backend: 'nft', repairIntervalMs: 0 }, { runner: k });
+    dp.onEvent({ type: 'profile-update', profile: namespaceProfile('x') });
+    dp.onEvent({ type: 'policy-update', policy: np('x', 'p', { selector: 'all()', ingress: [{ action: 'Allow', source: { selector: "app == 'a'" } }] }) });
+    await dp.start();
+    const before = k.calls.filter((c) => c.cmd.endsWith('-restore')).length;
+    for (let i = 0; i < 100; i++) dp.onEvent({ type: 'endpoint-update', endpoint: wep('x', `p${i}`, `10.65.0.${i + 1}`, { app: 'b' }) });
+    await dp.flush();
+    expect(k.calls.filter((c) => c.cmd.endsWith('-restore')).length - before).toBeLessThanOrEqual(2);
+    expect(k.table('nft/4', 'filter').size).toBeGreaterThan(200);
+    dp.onEvent({ type: 'endpoint-update', endpoint: wep('x', 'remote', '10.65.9.9', { app: 'a' }, { node: 'node2' }) });
+    await dp.flush();
+    const sel = [...k.sets.entries()].find(([n]) => n.startsWith('cali40s:'));
+    expect([...(sel?.[1].members ?? [])]).toEqual(['10.65.9.9']);
+    await dp.stop();
+  });
 });

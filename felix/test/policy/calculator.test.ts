@@ -111,4 +111,20 @@ describe('PolicyCalculator', () => {
     expect(d2.v4.tables.filter?.chains.get(tw)).toBe(d1.v4.tables.filter?.chains.get(tw));
     expect(d2.generation).toBeGreaterThan(d1.generation);
   });
+
+  it('a change of set members only (remote endpoint) is a new generation', () => {
+    const c = new PolicyCalculator({ nodeName: 'node1' });
+    for (const e of events) c.onEvent(e);
+    const d1 = c.desired();
+    expect(c.desired()).toBe(d1);
+    c.onEvent({ type: 'endpoint-update', endpoint: wep('y', 'z', '10.65.1.9', { pod: 'a' }, { node: 'node3' }) });
+    const d2 = c.desired();
+    expect(d2.generation).toBe(d1.generation); // selects nothing of ours: nothing to write
+    const sel = [...d2.v4.ipsets.values()].find((s) => s.type === 'hash:ip');
+    expect(sel?.members.has('10.65.1.9')).toBe(false);
+    c.onEvent({ type: 'endpoint-update', endpoint: wep('x', 'z', '10.65.0.9', { pod: 'a' }, { node: 'node3' }) });
+    const d3 = c.desired();
+    expect(d3.generation).toBeGreaterThan(d2.generation);
+    expect([...d3.v4.ipsets.values()].find((s) => s.type === 'hash:ip')?.members.has('10.65.0.9')).toBe(true);
+  });
 });
