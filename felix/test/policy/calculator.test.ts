@@ -127,4 +127,19 @@ describe('PolicyCalculator', () => {
     expect(d3.generation).toBeGreaterThan(d2.generation);
     expect([...d3.v4.ipsets.values()].find((s) => s.type === 'hash:ip')?.members.has('10.65.0.9')).toBe(true);
   });
+
+  it('tunnel rules in cali-INPUT: IPIP and VXLAN only from known hosts', () => {
+    const c = new PolicyCalculator({ nodeName: 'node1', config: { ipipEnabled: true, vxlanEnabled: true, ipv6Support: false } });
+    c.onEvent({ type: 'host-update', node: 'node2', addresses: ['172.16.0.2'] });
+    const d = c.desired();
+    const input = d.v4.tables.filter?.chains.get('cali-INPUT')?.rules.map(ruleBody) ?? [];
+    expect(input[0]).toMatch(/-p ipencap -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL -j ACCEPT/);
+    expect(input[1]).toMatch(/-p ipencap -j DROP/);
+    expect(input[2]).toMatch(/--dport 4789 -m set --match-set cali40all-vxlan-net src .* -j ACCEPT/);
+    expect([...(d.v4.ipsets.get('cali40all-hosts-net')?.members ?? [])]).toEqual(['172.16.0.2']);
+    c.onEvent({ type: 'host-update', node: 'node3', addresses: ['172.16.0.3'] });
+    const d2 = c.desired();
+    expect(d2.generation).toBeGreaterThan(d.generation);
+    expect(d2.v4.ipsets.get('cali40all-hosts-net')?.members.size).toBe(2);
+  });
 });

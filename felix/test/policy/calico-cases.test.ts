@@ -160,6 +160,20 @@ describe('Calico policy semantics on real namespaces (legacy backend)', () => {
     expect(await lab.probe([tcp('x/b', 'x/new')])).toEqual([false]);
   });
 
+  it('workload to host follows defaultEndpointToHostAction (after egress policy)', async () => {
+    const toHost = (): Probe => ({ from: 'x/a', to: 'node', port: 0, proto: 'icmp', icmpType: 8 });
+    expect(await lab.probe([toHost()])).toEqual([false]);
+    await lab.apply({ type: 'config-update', config: { endpointToHostAction: 'Accept' } });
+    expect(await lab.probe([toHost()])).toEqual([true]);
+    try {
+      await lab.apply(up({ name: 'no-egress', selector: "pod == 'a'", types: ['Egress'] }));
+      expect(await lab.probe([toHost()])).toEqual([false]);
+    } finally {
+      await lab.apply(rm('no-egress'), { type: 'config-update', config: { endpointToHostAction: 'Drop' } });
+    }
+    expect(await lab.probe([toHost()])).toEqual([false]);
+  });
+
   it('NAT outgoing: pods reach the external host only when their pool masquerades', async () => {
     const out = (): Probe => ({ from: 'x/a', to: 'ext', port: 80, proto: 'tcp' });
     expect(await lab.probe([out()])).toEqual([false]);

@@ -151,6 +151,7 @@ export class PolicyLab {
 
   ip(key: string): string {
     if (key === 'ext') return PolicyLab.EXT_IP;
+    if (key === 'node') return '172.31.0.1';
     const p = this.pods.get(key);
     if (!p) throw new Error(`no pod ${key}`);
     return p.ip;

@@ -80,7 +80,8 @@ def probe(timeout):
     by_src = {}
     for p in probes:
         by_src.setdefault(p['src'], []).append(p)
-    ident = 1
+    # A fresh ICMP id per run: conntrack would take a reused id for the same echo "connection".
+    ident = int.from_bytes(os.urandom(2), 'big')
     for src, ps in by_src.items():
         def mk():
             nonlocal ident
