@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { poll } from '@tabby/testkit';
 import { Registry } from 'prom-client';
-import { createFelixMetrics, FakeKernel, FakeSysctl, Felix, type FelixEvent } from '../src/index.js';
+import { createFelixMetrics, FakeNetlinkKernel, FakeSysctl, Felix, type FelixEvent } from '../src/index.js';
 
 const ME = 'node-a';
 
@@ -17,8 +17,8 @@ function events(vxlan: 'Never' | 'Always' = 'Always'): FelixEvent[] {
   ];
 }
 
-function setup(): { k: FakeKernel; s: FakeSysctl; f: Felix } {
-  const k = new FakeKernel();
+function setup(): { k: FakeNetlinkKernel; s: FakeSysctl; f: Felix } {
+  const k = new FakeNetlinkKernel();
   const eth = k.addDevice('eth0');
   k.addresses.push({ family: 4, index: eth.index, address: '172.16.1.1/24', prefixLen: 24, scope: 0, flags: 0 });
   const s = new FakeSysctl();
@@ -79,7 +79,7 @@ describe('Felix over a fake kernel', () => {
   });
 
   it('retries a failing kernel call with backoff and reports it (log and metric) meanwhile', async () => {
-    const k = new FakeKernel();
+    const k = new FakeNetlinkKernel();
     const eth = k.addDevice('eth0');
     k.addresses.push({ family: 4, index: eth.index, address: '172.16.1.1/24', prefixLen: 24, scope: 0, flags: 0 });
     const warnings: string[] = [];

@@ -17,7 +17,7 @@ function fail(errnoName: string, req: Request): BatchItemResult {
 }
 
 /** An in-memory kernel with failure injection. */
-export class FakeKernel implements Kernel {
+export class FakeNetlinkKernel implements Kernel {
   readonly links = new Map<number, Link>();
   readonly addresses: Address[] = [];
   readonly routes = new Map<string, Route>();

@@ -1,0 +1,3 @@
+/** ipset driver. */
+export * from './parse.js';
+export * from './driver.js';
