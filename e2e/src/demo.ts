@@ -3,10 +3,30 @@
  * etcd, a routed fabric with a BIRD top-of-rack, and one `tabby-node` per node (IPAM, BGP speaker,
  * felix). Pods are added as kubelet would; they get addresses from IPAM, felix programs their
  * routes, BGP carries blocks between nodes on the same segment and VXLAN (CrossSubnet) to the
- * node on the other segment; pods ping across nodes. Everything is removed at the end (also on
- * failure or Ctrl-C).
+ * node on the other segment; pods ping across nodes. Then a Calico NetworkPolicy, applied as
+ * YAML, lets only the backend reach the database: the frontend's pings are dropped by the
+ * iptables chains felix wrote. Everything is removed at the end (also on failure or Ctrl-C).
  */
+import { parseDocuments } from '@tabby/api';
 import { startNodeCluster, type ClusterPod, type NodeCluster } from './node-cluster.js';
+
+/** The policy the demo applies, as an operator would write it for Calico. */
+export const DB_POLICY_YAML = `apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata:
+  name: db-from-backend
+  namespace: data
+spec:
+  order: 100
+  selector: app == 'db'
+  types: [Ingress]
+  ingress:
+    - action: Allow
+      protocol: ICMP
+      source:
+        selector: app == 'backend'
+        namespaceSelector: projectcalico.org/name == 'web'
+`;
 
 const t0 = Date.now();
 const say = (line: string): void => {
@@ -67,7 +87,17 @@ async function main(): Promise<number> {
     await show(c);
     const ok = await pingAll(pairs);
     say(ok ? 'every pod reached every other pod: over BGP-learned routes within a segment, over VXLAN across segments' : 'some pings FAILED');
-    return ok ? 0 : 1;
+    say(`applying a Calico NetworkPolicy (only web/backend may reach data/db):\n${DB_POLICY_YAML.trimEnd().replace(/^/gm, '  ')}`);
+    for (const r of parseDocuments(DB_POLICY_YAML, 'db-policy.yaml')) await c.store.create(r);
+    const until = Date.now() + 30_000;
+    while ((await c.ping(frontend, db.ip)) && Date.now() < until);
+    const blocked = !(await c.ping(frontend, db.ip));
+    const allowed = await c.ping(backend, db.ip);
+    say(`ping web/frontend -> data/db: ${blocked ? 'blocked by the policy' : 'NOT BLOCKED'}`);
+    say(`ping web/backend -> data/db: ${allowed ? 'ok (allowed by the policy)' : 'FAILED'}`);
+    const chains = (await n3.netns.exec('iptables-save', '-t', 'filter')).split('\n').filter((l) => l.includes('cali-pi-') || l.includes('cali-tw-')).slice(0, 8);
+    say(`felix's chains on node3 (excerpt):\n${chains.join('\n').replace(/^/gm, '  ')}`);
+    return ok && blocked && allowed ? 0 : 1;
   } finally {
     say('cleaning up namespaces and processes');
     await c.stop();

@@ -1,6 +1,7 @@
 // Root test: the demo's cluster (e2e/src/node-cluster.ts) — tabby-node on a two-segment fabric
 // with a BIRD ToR; pods ping within a segment over BGP and across segments over VXLAN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Resource } from '@tabby/api';
 import { poll, run } from '@tabby/testkit';
 import { startNodeCluster, type ClusterPod, type NodeCluster } from '../src/node-cluster.js';
 
@@ -12,7 +13,7 @@ describe.skipIf(!isRoot)('the demo cluster: tabby-node on every node', () => {
 
   beforeAll(async () => {
     c = await startNodeCluster({ layout: [2, 1] });
-    pods = [await c.addPod(c.nodes[0]!, 'web', 'frontend', { app: 'frontend' }), await c.addPod(c.nodes[1]!, 'web', 'backend'), await c.addPod(c.nodes[2]!, 'data', 'db')];
+    pods = [await c.addPod(c.nodes[0]!, 'web', 'frontend', { app: 'frontend' }), await c.addPod(c.nodes[1]!, 'web', 'backend', { app: 'backend' }), await c.addPod(c.nodes[2]!, 'data', 'db', { app: 'db' })];
   }, 180_000);
 
   afterAll(async () => {
@@ -28,5 +29,18 @@ describe.skipIf(!isRoot)('the demo cluster: tabby-node on every node', () => {
     expect(onNode1).toMatch(/via 10\.210\.0\.2 dev eth0/); // same segment: BGP, direct
     expect(onNode1).toMatch(/dev vxlan\.calico onlink/); // other segment: VXLAN
     expect((await c.tor.routes()).filter((r) => r.best)).toHaveLength(3);
+  });
+
+  it('a NetworkPolicy applied to the datastore blocks what it does not allow, on every node', async () => {
+    const [frontend, backend, db] = pods as [ClusterPod, ClusterPod, ClusterPod];
+    await c.store.create({
+      apiVersion: 'tabby.dev/v1', kind: 'NetworkPolicy', metadata: { name: 'db-from-backend', namespace: 'data' },
+      spec: { order: 100, selector: "app == 'db'", types: ['Ingress'], ingress: [{ action: 'Allow', protocol: 'ICMP', source: { selector: "app == 'backend'", namespaceSelector: "projectcalico.org/name == 'web'" } }] },
+    } as Resource);
+    await poll(async () => !(await c.ping(frontend, db.ip)), { what: 'frontend → db blocked', timeout: 30_000 });
+    expect(await c.ping(backend, db.ip)).toBe(true);
+    expect(await c.ping(frontend, backend.ip)).toBe(true); // no policy selects backend
+    await c.store.delete({ kind: 'NetworkPolicy', namespace: 'data', name: 'db-from-backend' });
+    await poll(() => c.ping(frontend, db.ip), { what: 'frontend → db allowed again', timeout: 30_000 });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * tabby-node: the per-node agent. One datastore view (ResourceCache) feeds felix (routing) and
- * the BGP configuration; the BGP speaker runs in-process (BgpDaemon, reloaded with each rendered
+ * tabby-node: the per-node agent. One datastore view (ResourceCache) feeds felix (routing and
+ * policy) and the BGP configuration; the BGP speaker runs in-process (BgpDaemon, reloaded with each rendered
  * configuration); its best paths feed felix, and its session states feed the automatic fallback
  * (FallbackDetector → felix's per-node BGP availability). A unix socket answers status requests.
  *
@@ -15,7 +15,8 @@ import { stringify } from 'yaml';
 import type { AnyResource, BGPConfiguration, BGPPeer, IPPool, Node } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
 import { BgpDaemon, type RouteReport, type SessionLogger } from '@tabby/bgp';
-import { eventFor, Felix, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
+import { eventFor, Felix, PolicyDataplane, type CommandRunner, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
+import { PolicyFeed } from './policy-feed.js';
 import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
@@ -30,6 +31,8 @@ export interface AgentComponents {
   kernel: Kernel;
   sysctl: SysctlWriter;
   logger: FelixLogger & SessionLogger;
+  /** Runs iptables / ipset in the node's namespace; without it, network policy is not enforced. */
+  policyRunner?: CommandRunner;
 }
 
 /** The agent's settings. */
@@ -70,12 +73,16 @@ export class NodeAgent {
   private readonly fallback: FallbackDetector;
   private api: LocalApi | undefined;
   readonly felix: Felix;
+  readonly policy: PolicyDataplane | undefined;
+  private readonly policyFeed: PolicyFeed;
   readonly ipam: Ipam;
   readonly cache: ResourceCache;
   address: string | undefined;
 
   private constructor(private readonly c: AgentComponents, readonly init: AgentInit) {
     this.felix = new Felix({ kernel: c.kernel, sysctl: c.sysctl, logger: c.logger }, { nodeName: init.nodeName });
+    this.policy = c.policyRunner && (init.dataplane ?? true) ? new PolicyDataplane({ nodeName: init.nodeName }, { runner: c.policyRunner, logger: c.logger }) : undefined;
+    this.policyFeed = new PolicyFeed(init.nodeName);
     this.ipam = new Ipam({ datastore: c.store });
     this.cache = new ResourceCache(c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'));
     this.fallback = new FallbackDetector(init.bgpFallbackTimeoutMs ?? 10_000);
@@ -117,6 +124,7 @@ export class NodeAgent {
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
     this.cache.start(this.abort.signal);
     await this.cache.ready;
+    await this.policy?.start(this.abort.signal);
     if (this.bgpEnabled) {
       await this.renderBgp();
       await this.poll(); // the speaker's first table before in-sync
@@ -135,6 +143,7 @@ export class NodeAgent {
       if (ch.kind !== 'FelixConfiguration') bgp = true;
     }
     if (events.length) this.felix.apply(events);
+    if (this.policy) for (const ev of this.policyFeed.events(changes)) this.policy.onEvent(ev);
     if (bgp && this.daemon) this.scheduleRender();
   }
 
@@ -228,6 +237,7 @@ export class NodeAgent {
       address: this.address,
       felix: this.dataplane ? this.felix.health() : { disabled: true },
       ready: !this.dataplane || this.felix.health().ready,
+      policy: this.policy ? { backend: this.policy.backend } : { disabled: true },
       bgp: this.daemon?.statusReport() ?? { disabled: true },
     };
   }
@@ -239,6 +249,7 @@ export class NodeAgent {
     if (this.pollTimer) clearTimeout(this.pollTimer);
     await this.api?.close();
     await this.felix.stop();
+    await this.policy?.stop();
     await this.daemon?.stop();
     await this.ipam.idle();
   }

@@ -9,7 +9,7 @@ import type { AnyResource } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
 
 /** The kinds tabby-node follows. */
-export const NODE_KINDS = ['Node', 'IPPool', 'IPAMBlock', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer'] as const;
+export const NODE_KINDS = ['Node', 'IPPool', 'IPAMBlock', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile'] as const;
 
 /** A change seen by the cache. */
 export type CacheChange = { kind: string; resource: AnyResource; deleted: boolean };

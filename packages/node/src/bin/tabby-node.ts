@@ -5,7 +5,7 @@
  *   tabby-node [--node NAME] [--etcd unix:///path|http://host:2379] [--run-dir /var/run/tabby]
  *              [--autodetect first-found|can-reach=IP|interface=RE|skip-interface=RE|cidr=CIDR]
  *              [--bgp on|off] [--fallback-timeout SECONDS] [--netns NAME] [--log-level info]
- *              [--route-reflector CLUSTER_ID [--no-dataplane]]
+ *              [--route-reflector CLUSTER_ID [--no-dataplane]] [--no-policy]
  *   tabby-node health --socket /var/run/tabby/node.sock [--ready]   (probes: exit 0 healthy, 1 not)
  *
  * Flags fall back to calico-node's environment: NODENAME, ETCD_ENDPOINTS,
@@ -18,7 +18,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createEtcdDatastore } from '@tabby/datastore';
-import { NetlinkKernel, NetnsSysctl, OwnNamespaceSysctl } from '@tabby/felix';
+import { NetlinkKernel, NetnsSysctl, netnsRunner, OwnNamespaceSysctl } from '@tabby/felix';
+import { hostRunner } from '../host-runner.js';
 import { NodeAgent } from '../agent.js';
 import { requestLocal } from '../local-api.js';
 
@@ -41,7 +42,7 @@ const { values } = parseArgs({
   options: {
     node: { type: 'string' }, etcd: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
     bgp: { type: 'string' }, 'fallback-timeout': { type: 'string' }, netns: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
-    'route-reflector': { type: 'string' }, 'no-dataplane': { type: 'boolean' },
+    'route-reflector': { type: 'string' }, 'no-dataplane': { type: 'boolean' }, 'no-policy': { type: 'boolean' },
   },
 });
 const env = process.env;
@@ -67,7 +68,11 @@ const kernel = await NetlinkKernel.open(values.netns);
 let agent: NodeAgent;
 try {
   agent = await NodeAgent.start(
-    { store, kernel, sysctl: values.netns ? new NetnsSysctl(values.netns) : new OwnNamespaceSysctl(), logger },
+    {
+      store, kernel, logger,
+      sysctl: values.netns ? new NetnsSysctl(values.netns) : new OwnNamespaceSysctl(),
+      policyRunner: values['no-policy'] ? undefined : values.netns ? netnsRunner(values.netns) : hostRunner(),
+    },
     {
       nodeName,
       runDir: values['run-dir'] ?? '/var/run/tabby',
