@@ -72,7 +72,7 @@ describe.skipIf(!isRoot)('tabby-node: BGP mesh, felix, and the automatic VXLAN f
       const iface = await plumbPod(n.nl, { namespace: 'default', name, ip, nodeNetns: n.netns.name, podNetns: podNs.name });
       await store.create({
         apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${n.name}-k8s-${name}-eth0`, namespace: 'default' },
-        spec: { node: n.name, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`] },
+        spec: { node: n.name, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: ['kns.default'] },
       } as Resource);
       pods.set(n.name, { ip, netns: podNs });
     }
