@@ -296,7 +296,12 @@ export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: strin
   const client = new Etcd3({
     hosts: init.endpoints,
     faultHandling: etcdFaultHandling,
-    grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+    grpcOptions: {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Reconnect soon after etcd comes back (grpc's default backoff grows to minutes).
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    },
   });
   return new EtcdDatastore({ client }, init);
 }
