@@ -11,10 +11,13 @@ import { ATTR_NAMESPACE, ATTR_NODE, ATTR_POD, ATTR_TIMESTAMP, blockProblems } fr
 import { listAffinities, listBlocks, listHandles, listNodes, listPools, type Ctx } from './context.js';
 import { affinityNode, blockName } from './names.js';
 
-/** A workload the orchestrator says is running, with its handle and/or addresses. */
+/**
+ * A workload the orchestrator says is running, named by its handle, its addresses, or its
+ * namespace and pod (with the node, when known): any of them keeps its allocations.
+ */
 export interface LiveWorkload {
   handle?: string;
-  ips: string[];
+  ips?: string[];
   node?: string;
   namespace?: string;
   pod?: string;
@@ -105,7 +108,7 @@ export function liveIndex(live: LiveWorkload[]): { handles: Set<string>; ips: Ma
   const ips = new Map<string, LiveWorkload>();
   for (const w of live) {
     if (w.handle) handles.add(w.handle);
-    for (const ip of w.ips) ips.set(canonicalIp(ip.split('/')[0]!), w);
+    for (const ip of w.ips ?? []) ips.set(canonicalIp(ip.split('/')[0]!), w);
   }
   return { handles, ips };
 }
@@ -135,7 +138,7 @@ export function buildReport(s: IpamSnapshot, live: LiveWorkload[]): CheckReport 
   const byIp = new Map(all.map((a) => [a.ip, a]));
   const missing: CheckReport['missing'] = [];
   for (const w of live) {
-    for (const raw of w.ips) {
+    for (const raw of w.ips ?? []) {
       const ip = canonicalIp(raw.split('/')[0]!);
       const a = byIp.get(ip);
       if (!a || (w.handle !== undefined && a.handle !== w.handle)) missing.push({ ip, workload: w, heldBy: a?.handle });

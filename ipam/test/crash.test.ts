@@ -167,7 +167,7 @@ describe('allocation and release in one transaction (datastore txn)', () => {
     expect(await invariantProblems(mem)).toEqual([]);
   });
 
-  it('a conflict on the handle alone re-reads the handle and keeps the block read', async () => {
+  it('a conflict on the handle alone re-reads what the handle holds and plans again', async () => {
     const { ipam, ds, mem } = await setup({ txn: true });
     await ipam.autoAssign({ handle: 'a', node: 'n1', num4: 1 });
     let n = 0;
