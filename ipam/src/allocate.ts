@@ -29,9 +29,9 @@ import {
   type IPPool,
   type IpFamily,
 } from '@tabby/api';
-import { AFFINITY_SINCE, claimBlock, dropAffinity } from './affinity.js';
+import { claimBlock, dropAffinity } from './affinity.js';
 import { allocateInBlock, freeCount, isEmpty } from './block.js';
-import { addHint, ageMs, dropHint, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
+import { addHint, dropHint, unchangedForMs, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
 import { adjustHandle, getHandle, handleOp, HandleMoved } from './handles.js';
 import { releaseBlock } from './affinity.js';
@@ -240,7 +240,7 @@ export function findClaimable(ctx: Ctx, pools: IPPool[], blocks: IPAMBlock[], no
   }
   const takeover = blocks.find(
     (b) => inPools(pools, b.spec.cidr) && !exclude.has(b.spec.cidr) && affinityNode(b.spec.affinity) !== node &&
-      (b.spec.affinity === undefined || (isEmpty(b.spec) && ageMs(ctx, b.spec.affinityClaimTime) >= ctx.opts.pendingTimeoutMs)),
+      (b.spec.affinity === undefined || (isEmpty(b.spec) && unchangedForMs(ctx, b) >= ctx.opts.pendingTimeoutMs)),
   );
   return takeover?.spec.cidr;
 }
@@ -268,7 +268,7 @@ async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
   const strict = req.config.strictAffinity;
   // Re-run this node's interrupted claims (pending) and releases that died half way (stale pendingDeletion).
   const interrupted = mine.filter((x) => x.spec.state === 'pending' ||
-    (x.spec.state === 'pendingDeletion' && ageMs(ctx, x.metadata.annotations?.[AFFINITY_SINCE]) >= ctx.opts.pendingTimeoutMs));
+    (x.spec.state === 'pendingDeletion' && unchangedForMs(ctx, x) >= ctx.opts.pendingTimeoutMs));
   for (const a of interrupted) {
     if (out.length >= want) return out;
     const c = await claimBlock(ctx, req.node, parseCidr(a.spec.cidr), strict, req.signal);
