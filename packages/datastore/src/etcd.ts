@@ -291,10 +291,13 @@ export class EtcdDatastore implements Datastore {
   }
 }
 
-/** Builds an etcd backend with its own client for the given endpoints. */
-export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: string | string[] }): EtcdDatastore {
-  const client = new Etcd3({
-    hosts: init.endpoints,
+/**
+ * An etcd3 client as the etcd backend uses it: the client's own breaker and retries off
+ * (etcd-faults.ts), quick reconnection after etcd comes back, large responses allowed.
+ */
+export function createEtcdClient(endpoints: string | string[]): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
     faultHandling: etcdFaultHandling,
     grpcOptions: {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
@@ -303,5 +306,9 @@ export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: strin
       'grpc.max_reconnect_backoff_ms': 1000,
     },
   });
-  return new EtcdDatastore({ client }, init);
+}
+
+/** Builds an etcd backend with its own client (`createEtcdClient`) for the given endpoints. */
+export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: string | string[] }): EtcdDatastore {
+  return new EtcdDatastore({ client: createEtcdClient(init.endpoints) }, init);
 }
