@@ -92,6 +92,36 @@ describe('IPAM on etcd under faults', () => {
     expect(errors).toEqual([]);
   });
 
+  it('allocations from 4 processes all succeed while etcd is compacted and defragmented again and again', async () => {
+    const { prefix, admin } = await cluster();
+    const ipams = Array.from({ length: 4 }, () => new Ipam({ datastore: store(prefix) }));
+    await Promise.all(ipams.map((i) => i.start()));
+    let stop = false;
+    const maintenance = (async () => {
+      while (!stop) {
+        await etcd.compact();
+        await etcd.defrag();
+      }
+    })();
+    const errors: string[] = [];
+    try {
+      await Promise.all(ipams.map(async (ipam, i) => {
+        for (let k = 0; k < 40; k++) {
+          const handle = `cd-${i}-${k}`;
+          await ipam.autoAssign({ handle, node: i % 2 ? 'n1' : 'n2', num4: 1, num6: k % 3 === 0 ? 1 : 0 }).catch((e: unknown) => errors.push(String(e)));
+          if (k % 2) await ipam.releaseByHandle(handle).catch((e: unknown) => errors.push(String(e)));
+        }
+      }));
+    } finally {
+      stop = true;
+      await maintenance;
+      await Promise.all(ipams.map((i) => i.stop()));
+    }
+    expect(errors).toEqual([]);
+    expect((await new Ipam({ datastore: admin }).check([])).summary.allocated).toBe(4 * 20 + 4 * 7);
+    expect(await invariantProblems(admin)).toEqual([]);
+  });
+
   it('dual-stack allocation racing release-by-handle: both families or neither, always', async () => {
     const { prefix, admin } = await cluster();
     const a = new Ipam({ datastore: store(prefix) }, { claimAhead: false });
