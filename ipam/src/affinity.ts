@@ -25,7 +25,7 @@
  */
 import { isTabbyError, TabbyError, type BlockAffinity, type BlockAffinityState, type Cidr, type IPAMBlock } from '@tabby/api';
 import { newBlockSpec, isEmpty } from './block.js';
-import { ageMs, deleteIfUnchanged, getBlock, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
+import { deleteIfUnchanged, unchangedForMs, getBlock, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
 import { affinityName, affinityNode, blockName, hostAffinity } from './names.js';
 
 /** Annotation on an affinity: when it entered its current state. */
@@ -86,14 +86,21 @@ async function ensurePending(ctx: Ctx, node: string, cidr: string, signal?: Abor
   }, signal);
 }
 
-/** May `node` take over `block` from its current owner? Returns the owner's stale affinity (or null for none). */
+/**
+ * May `node` take over `block` from its current owner? Returns the owner's stale affinity (or
+ * null for none). Stale means: this Ipam has seen the block empty and its owner's claim
+ * unconfirmed, both unchanged, for `pendingTimeoutMs` by its own clock (the owner's claim time
+ * is never compared with this clock).
+ */
 async function staleOwner(ctx: Ctx, block: IPAMBlock, signal?: AbortSignal): Promise<BlockAffinity | null | false> {
   const owner = affinityNode(block.spec.affinity);
   if (owner === undefined || !isEmpty(block.spec)) return false;
-  if (ageMs(ctx, block.spec.affinityClaimTime) < ctx.opts.pendingTimeoutMs) return false;
+  const blockAge = unchangedForMs(ctx, block);
   const a = await getAffinity(ctx, owner, block.spec.cidr, signal);
-  if (!a) return null;
-  if (a.spec.state === 'confirmed' || ageMs(ctx, a.metadata.annotations?.[AFFINITY_SINCE]) < ctx.opts.pendingTimeoutMs) return false;
+  if (!a) return blockAge >= ctx.opts.pendingTimeoutMs ? null : false;
+  if (a.spec.state === 'confirmed') return false;
+  const claimAge = unchangedForMs(ctx, a);
+  if (blockAge < ctx.opts.pendingTimeoutMs || claimAge < ctx.opts.pendingTimeoutMs) return false;
   return a;
 }
 

@@ -29,11 +29,12 @@ import {
   type IPPool,
   type IpFamily,
 } from '@tabby/api';
-import { AFFINITY_SINCE, claimBlock, dropAffinity } from './affinity.js';
+import { claimBlock, dropAffinity } from './affinity.js';
 import { allocateInBlock, freeCount, isEmpty } from './block.js';
-import { addHint, ageMs, dropHint, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
+import { addHint, dropHint, unchangedForMs, getBlock, hintsFor, listAffinities, listBlocks, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
 import { ipamError } from './errors.js';
-import { adjustHandle, getHandle, handleOp } from './handles.js';
+import { adjustHandle, getHandle, handleOp, HandleMoved } from './handles.js';
+import { releaseBlock } from './affinity.js';
 import { affinityNode, blockName } from './names.js';
 import { poolBlockSize } from './pools.js';
 
@@ -62,6 +63,8 @@ export interface FamilyRequest {
   handleState: { exists: boolean; current?: IPAMHandle | undefined };
   /** The node's last-used own block for this family, read ahead of time (undefined: none). */
   hint?: { cidr: string; block: IPAMBlock | undefined };
+  /** Blocks this request claimed (released again when the request fails). */
+  claimed?: string[];
   signal?: AbortSignal;
 }
 
@@ -101,7 +104,7 @@ type Usable = (b: IPAMBlock | undefined) => b is IPAMBlock;
  * block, then lower the count by whatever the block write did not take (see handles.ts).
  */
 async function takeSequential(ctx: Ctx, cidr: string, k: number, req: FamilyRequest, usable: Usable, first: IPAMBlock): Promise<Taken> {
-  await adjustHandle(ctx, req.handle, cidr, k, req.signal, { likelyNew: !req.handleState.exists });
+  await adjustHandle(ctx, req.handle, cidr, k, req.signal, { mustCreate: !req.handleState.exists });
   req.handleState.exists = true;
   const taken: Taken = { ordinals: [], freeAfter: 0 };
   try {
@@ -137,7 +140,9 @@ async function takeAtomic(ctx: Ctx, cidr: string, k: number, req: FamilyRequest,
       block ?? getBlock(ctx, cidr, req.signal),
       hs.current ?? (hs.exists ? getHandle(ctx, req.handle, req.signal) : undefined),
     ]);
-    block = undefined; // re-read on a retry, unless only the handle was stale
+    block = undefined; // re-read on a retry
+    // Known to exist but gone now (released concurrently): re-plan rather than re-create it.
+    if (hs.exists && !cur) throw new HandleMoved(req.handle);
     if (!usable(b)) return [];
     const r = allocateInBlock(b.spec, k, req.attr);
     if (r.ordinals.length === 0) return [];
@@ -148,12 +153,10 @@ async function takeAtomic(ctx: Ctx, cidr: string, k: number, req: FamilyRequest,
       hs.exists = true;
       hs.current = h as IPAMHandle;
     } catch (e: unknown) {
-      if (isTabbyError(e) && e.details['kind'] === 'IPAMHandle') {
-        hs.exists = true;
-        hs.current = undefined;
-        block = b;
-      }
-      // Deleted since read (the handle by a concurrent release, the block by gc): re-read and recompute.
+      // The handle is not as this request last saw it (another allocation or a release of the
+      // same handle): nothing was written; the request re-plans from what the handle holds.
+      if (isTabbyError(e) && e.details['kind'] === 'IPAMHandle') throw new HandleMoved(req.handle);
+      // The block was deleted since read (by gc): re-read and recompute.
       if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${String(e.details['kind'])} ${String(e.details['name'])} was deleted concurrently`, {}, { cause: e });
       throw e;
     }
@@ -237,7 +240,7 @@ export function findClaimable(ctx: Ctx, pools: IPPool[], blocks: IPAMBlock[], no
   }
   const takeover = blocks.find(
     (b) => inPools(pools, b.spec.cidr) && !exclude.has(b.spec.cidr) && affinityNode(b.spec.affinity) !== node &&
-      (b.spec.affinity === undefined || (isEmpty(b.spec) && ageMs(ctx, b.spec.affinityClaimTime) >= ctx.opts.pendingTimeoutMs)),
+      (b.spec.affinity === undefined || (isEmpty(b.spec) && unchangedForMs(ctx, b) >= ctx.opts.pendingTimeoutMs)),
   );
   return takeover?.spec.cidr;
 }
@@ -265,7 +268,7 @@ async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
   const strict = req.config.strictAffinity;
   // Re-run this node's interrupted claims (pending) and releases that died half way (stale pendingDeletion).
   const interrupted = mine.filter((x) => x.spec.state === 'pending' ||
-    (x.spec.state === 'pendingDeletion' && ageMs(ctx, x.metadata.annotations?.[AFFINITY_SINCE]) >= ctx.opts.pendingTimeoutMs));
+    (x.spec.state === 'pendingDeletion' && unchangedForMs(ctx, x) >= ctx.opts.pendingTimeoutMs));
   for (const a of interrupted) {
     if (out.length >= want) return out;
     const c = await claimBlock(ctx, req.node, parseCidr(a.spec.cidr), strict, req.signal);
@@ -287,6 +290,7 @@ async function fromNewBlocks(ctx: Ctx, req: FamilyRequest, mine: BlockAffinity[]
       continue;
     }
     owned++;
+    (req.claimed ??= []).push(cidr);
     out.push(...asList(await allocFromBlock(ctx, cidr, want - out.length, req, req.node, { block: c.block })));
   }
   return out;
@@ -349,11 +353,15 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
     if (ips.length < req.n && req.config.autoAllocateBlocks) ips.push(...(await fromNewBlocks(ctx, req, mine, blocks, req.n - ips.length)));
     if (ips.length < req.n && !req.config.strictAffinity) ips.push(...(await borrow(ctx, req, await listBlocks(ctx, req.signal), req.n - ips.length)));
   } catch (e: unknown) {
+    // A moved handle: what was written stays (it holds it), the request re-plans from it.
+    if (e instanceof HandleMoved) throw e;
     if (ips.length > 0) await undo(ips);
+    await releaseClaimed(ctx, req);
     throw e;
   }
   if (ips.length < req.n) {
     if (ips.length > 0) await undo(ips);
+    await releaseClaimed(ctx, req);
     const names = req.pools.map((p) => `${p.metadata.name} (${p.spec.cidr})`).join(', ');
     throw ipamError(
       'PoolExhausted',
@@ -363,6 +371,22 @@ export async function allocateFamily(ctx: Ctx, req: FamilyRequest, undo: (ips: s
     );
   }
   return ips;
+}
+
+/**
+ * Releases the blocks a failed request claimed (when still empty), so that they do not stay
+ * affine to the node — with strictAffinity that would starve every other node until gc.
+ * Best effort: a failure is logged, and gc releases empty blocks after its grace period.
+ */
+async function releaseClaimed(ctx: Ctx, req: FamilyRequest): Promise<void> {
+  for (const cidr of req.claimed?.splice(0) ?? []) {
+    try {
+      await releaseBlock(ctx, req.node, cidr, true, req.signal);
+      dropHint(ctx, req.node, req.family, cidr);
+    } catch (e: unknown) {
+      ctx.log.warn({ node: req.node, prefix: cidr, err: e }, 'could not release a block claimed by a failed request; gc will');
+    }
+  }
 }
 
 /** The CIDR of the block of `pool` that holds `ip`. */

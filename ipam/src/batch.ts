@@ -103,7 +103,6 @@ export async function allocateBatch(ctx: Ctx, node: string, reqs: FamilyRequest[
   const cidr = hintsFor(ctx, node, family)[0];
   if (!ctx.ds.txn || cidr === undefined || !reqs.every((r) => inPools(r.pools, cidr))) return undefined;
   const total = reqs.reduce((n, r) => n + r.n, 0);
-  const exists = new Set<string>();
   let block: IPAMBlock | undefined = ctx.blockCache.get(cidr);
   const w = await withCas<BatchWrite | undefined>(ctx, 'block', async () => {
     const b = block ?? (await getBlock(ctx, cidr));
@@ -116,7 +115,9 @@ export async function allocateBatch(ctx: Ctx, node: string, reqs: FamilyRequest[
       spec = a.spec;
       ordinals.push(a.ordinals);
     }
-    const cur = await Promise.all(reqs.map((r) => (exists.has(r.handle) ? getHandle(ctx, r.handle) : undefined)));
+    const cur = await Promise.all(reqs.map((r) => (r.handleState.exists ? (r.handleState.current ?? getHandle(ctx, r.handle)) : undefined)));
+    // A handle known to exist is gone (released concurrently): serve each request alone.
+    if (reqs.some((r, i) => r.handleState.exists && !cur[i])) return undefined;
     const ops: TxnOp[] = [{ op: 'update', obj: { ...b, metadata: markUsed(b), spec } }];
     reqs.forEach((r, i) => ops.push(handleOp(ctx, r.handle, cur[i], cidr, r.n)!));
     try {
@@ -124,10 +125,9 @@ export async function allocateBatch(ctx: Ctx, node: string, reqs: FamilyRequest[
       rememberBlock(ctx, out[0] as IPAMBlock);
       reqs.forEach((r, i) => Object.assign(r.handleState, { exists: true, current: out[i + 1] as IPAMHandle }));
     } catch (e: unknown) {
-      if (isTabbyError(e) && e.details['kind'] === 'IPAMHandle') {
-        exists.add(String(e.details['name']));
-        block = b;
-      }
+      // A handle exists already or changed (a retried or concurrent request for it): nothing was
+      // written; each request is served alone and re-plans from what its handle holds.
+      if (isTabbyError(e) && e.details['kind'] === 'IPAMHandle') return undefined;
       if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${String(e.details['kind'])} ${String(e.details['name'])} was deleted concurrently`, {}, { cause: e });
       throw e;
     }

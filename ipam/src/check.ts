@@ -2,8 +2,9 @@
  * `check`: a read-only report of IPAM's consistency against the live workloads the caller
  * knows of (Calico's `ipam check`). `gc` acts on it (gc.ts).
  *
- * An allocation is live when a live workload has its handle or its address; a tunnel
- * address (`ipip-tunnel-addr-<node>`, `vxlan-tunnel-addr-<node>`) is live while its node exists.
+ * An allocation is live when a live workload has its handle, its address, or its namespace and
+ * pod; a tunnel address (`ipip-tunnel-addr-<node>`, `vxlan-tunnel-addr-<node>`) is live while
+ * its node exists, or while the live list names it.
  */
 import { canonicalIp, cidrContains, nthAddress, type IPAMBlock, type IPAMHandle, type BlockAffinity } from '@tabby/api';
 import { AFFINITY_SINCE } from './affinity.js';
@@ -11,10 +12,13 @@ import { ATTR_NAMESPACE, ATTR_NODE, ATTR_POD, ATTR_TIMESTAMP, blockProblems } fr
 import { listAffinities, listBlocks, listHandles, listNodes, listPools, type Ctx } from './context.js';
 import { affinityNode, blockName } from './names.js';
 
-/** A workload the orchestrator says is running, with its handle and/or addresses. */
+/**
+ * A workload the orchestrator says is running, named by its handle, its addresses, or its
+ * namespace and pod (with the node, when known): any of them keeps its allocations.
+ */
 export interface LiveWorkload {
   handle?: string;
-  ips: string[];
+  ips?: string[];
   node?: string;
   namespace?: string;
   pod?: string;
@@ -100,22 +104,36 @@ export async function snapshot(ctx: Ctx, signal?: AbortSignal): Promise<IpamSnap
   return { blocks, affinities, handles, nodes: new Set(nodes.map((n) => n.metadata.name)), poolCidrs: pools.map((p) => p.spec.cidr) };
 }
 
-export function liveIndex(live: LiveWorkload[]): { handles: Set<string>; ips: Map<string, LiveWorkload> } {
+/** The live workloads by handle, by address, and by `<namespace>/<pod>` (with their nodes, when given). */
+export function liveIndex(live: LiveWorkload[]): { handles: Set<string>; ips: Map<string, LiveWorkload>; pods: Map<string, Set<string | undefined>> } {
   const handles = new Set<string>();
   const ips = new Map<string, LiveWorkload>();
+  const pods = new Map<string, Set<string | undefined>>();
   for (const w of live) {
     if (w.handle) handles.add(w.handle);
-    for (const ip of w.ips) ips.set(canonicalIp(ip.split('/')[0]!), w);
+    for (const ip of w.ips ?? []) ips.set(canonicalIp(ip.split('/')[0]!), w);
+    if (w.namespace !== undefined && w.pod !== undefined) {
+      const k = `${w.namespace}/${w.pod}`;
+      pods.set(k, (pods.get(k) ?? new Set()).add(w.node));
+    }
   }
-  return { handles, ips };
+  return { handles, ips, pods };
 }
 
-/** True when an allocation belongs to a live workload (or is the tunnel address of a live node). */
+/**
+ * True when an allocation belongs to a live workload — named by handle, address, or namespace
+ * and pod (on the same node, when the workload names one) — or is the tunnel address of a node
+ * that exists. The live list always wins: a tunnel address it names stays, even with its Node gone.
+ */
 export function isLive(a: AllocationInfo, idx: ReturnType<typeof liveIndex>, nodes: Set<string>): boolean {
-  const tn = tunnelHandleNode(a.handle);
-  if (tn !== undefined) return nodes.has(tn);
   if (a.handle !== undefined && idx.handles.has(a.handle)) return true;
-  return idx.ips.has(a.ip);
+  if (idx.ips.has(a.ip)) return true;
+  if (a.namespace !== undefined && a.pod !== undefined) {
+    const onNodes = idx.pods.get(`${a.namespace}/${a.pod}`);
+    if (onNodes && (onNodes.has(undefined) || onNodes.has(a.node))) return true;
+  }
+  const tn = tunnelHandleNode(a.handle);
+  return tn !== undefined && nodes.has(tn);
 }
 
 function inAnyPool(cidrs: string[], block: string): boolean {
@@ -135,7 +153,7 @@ export function buildReport(s: IpamSnapshot, live: LiveWorkload[]): CheckReport 
   const byIp = new Map(all.map((a) => [a.ip, a]));
   const missing: CheckReport['missing'] = [];
   for (const w of live) {
-    for (const raw of w.ips) {
+    for (const raw of w.ips ?? []) {
       const ip = canonicalIp(raw.split('/')[0]!);
       const a = byIp.get(ip);
       if (!a || (w.handle !== undefined && a.handle !== w.handle)) missing.push({ ip, workload: w, heldBy: a?.handle });

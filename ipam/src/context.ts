@@ -41,6 +41,12 @@ export interface Ctx {
    * compare-and-swap (a stale one costs one Conflict and a re-read, never a wrong write).
    */
   blockCache: Map<string, IPAMBlock>;
+  /**
+   * When this Ipam first saw each object at its current version (`observedAgeMs`): every grace
+   * period and timeout is measured on this host's clock from then, never from a timestamp
+   * another host wrote (its clock may be off by any amount).
+   */
+  seen: Map<string, { version: string; at: number }>;
   /** Called when an own block runs low (claim-ahead); set by `Ipam`. */
   onLowBlock?: (node: string, family: 4 | 6, pools: IPPool[], config: IPAMConfigurationSpec) => void;
   /** The claim-ahead in flight for `node` and `family` (settles, never rejects), if any; set by `Ipam`. */
@@ -157,11 +163,28 @@ export function isoNow(ctx: Ctx): string {
   return new Date(ctx.clock.now()).toISOString();
 }
 
-/** Milliseconds since an ISO timestamp (Infinity when absent or unparsable). */
-export function ageMs(ctx: Ctx, iso: string | undefined): number {
-  if (!iso) return Infinity;
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? Infinity : ctx.clock.now() - t;
+/** Most objects whose first sighting an Ipam remembers (beyond it, the memory starts over: only later, never earlier). */
+const MAX_SEEN = 16_384;
+
+/**
+ * How long (by this host's clock) this Ipam has seen `key` unchanged at `version` (its
+ * resourceVersion): 0 at the first sighting or after any change. Timestamps written by other
+ * hosts are never compared with this clock (a node 20 minutes behind would look 20 minutes
+ * stale at once): a grace period starts when the deciding host first sees the state it judges.
+ */
+export function observedAgeMs(ctx: Ctx, key: string, version: string | undefined): number {
+  const now = ctx.clock.now();
+  const v = version ?? '';
+  const s = ctx.seen.get(key);
+  if (s && s.version === v) return now - s.at;
+  if (ctx.seen.size >= MAX_SEEN) ctx.seen.clear();
+  ctx.seen.set(key, { version: v, at: now });
+  return 0;
+}
+
+/** `observedAgeMs` of a resource, keyed by its kind and name. */
+export function unchangedForMs(ctx: Ctx, r: Resource): number {
+  return observedAgeMs(ctx, `${r.kind}/${r.metadata.name}`, r.metadata.resourceVersion);
 }
 
 /**

@@ -1,22 +1,22 @@
 /**
  * `gc`: repairs what `check` reports, conservatively (Calico's kube-controllers IPAM GC).
  *
- * Invariants: an allocation is released only when no live workload holds its handle or
- * address, it is older than `leakGraceMs` (by its recorded timestamp; for allocations without
- * one, since this Ipam first saw it leaked), and — checked inside the block's compare-and-swap —
+ * Invariants: an allocation is released only when no live workload holds its handle, its
+ * address or its namespace/pod, this Ipam has seen it leaked for `leakGraceMs` (by its own
+ * clock, from its first sighting: never from the allocating node's timestamp, whose clock may
+ * be far off), and — checked inside the block's compare-and-swap —
  * the ordinal still carries the same handle and sequence number as when it was judged leaked,
  * so an address reused in between is never freed. Blocks of deleted nodes are released (empty
  * ones deleted, others made unaffine and kept); empty blocks of live nodes are released after
  * `emptyBlockGraceMs`; stale affinities and empty handles only after `pendingTimeoutMs`, so a
- * claim or an allocation in flight is never undone.
+ * claim or an allocation in flight is never undone — each measured the same way, from when this
+ * Ipam first saw the object unchanged (context.ts `observedAgeMs`).
  */
 import { releaseBlock, dropAffinity } from './affinity.js';
-import { BLOCK_EMPTY_SINCE } from './allocate.js';
 import { isEmpty, releaseOrdinals } from './block.js';
 import { buildReport, snapshot, type AllocationInfo, type CheckReport, type LiveWorkload } from './check.js';
-import { ageMs, type Ctx } from './context.js';
+import { unchangedForMs, type Ctx } from './context.js';
 import { deleteHandle } from './handles.js';
-import { HANDLE_UPDATED } from './handles.js';
 import { affinityNode } from './names.js';
 import { releaseInBlock } from './release.js';
 
@@ -48,8 +48,11 @@ function key(a: AllocationInfo): string {
 
 async function releaseLeaks(ctx: Ctx, leaks: AllocationInfo[], grace: number, firstSeen: Map<string, number>, signal?: AbortSignal): Promise<string[]> {
   const now = ctx.clock.now();
+  const current = new Set(leaks.map(key));
+  for (const k of firstSeen.keys()) if (!current.has(k)) firstSeen.delete(k); // live again, or gone
+  // Measured on this host from when this gc first saw the allocation leaked, never from the
+  // allocating node's timestamp (its clock may be far behind: calico#5044).
   const due = leaks.filter((a) => {
-    if (a.timestamp !== undefined && !Number.isNaN(Date.parse(a.timestamp))) return ageMs(ctx, a.timestamp) >= grace;
     const seen = firstSeen.get(key(a)) ?? now;
     firstSeen.set(key(a), seen);
     return now - seen >= grace;
@@ -89,20 +92,20 @@ export async function runGc(ctx: Ctx, opts: GcOptions, firstSeen: Map<string, nu
     if (r === 'cleared') res.clearedBlocks.push(b.cidr);
   }
   for (const a of report.staleAffinities) {
-    if (a.reason !== 'node-gone' && ageMs(ctx, a.since) < ctx.opts.pendingTimeoutMs) continue;
+    const aff = s.affinities.find((x) => x.spec.node === a.node && x.spec.cidr === a.cidr);
+    if (a.reason !== 'node-gone' && (!aff || unchangedForMs(ctx, aff) < ctx.opts.pendingTimeoutMs)) continue;
     await dropAffinity(ctx, a.node, a.cidr, (st) => st === a.state, signal);
     res.deletedAffinities.push({ node: a.node, cidr: a.cidr });
   }
   for (const b of s.blocks) {
     const node = affinityNode(b.spec.affinity);
     if (node === undefined || !s.nodes.has(node) || !isEmpty(b.spec)) continue;
-    const since = b.metadata.annotations?.[BLOCK_EMPTY_SINCE] ?? b.spec.affinityClaimTime;
-    if (ageMs(ctx, since) < ctx.opts.emptyBlockGraceMs) continue;
+    if (unchangedForMs(ctx, b) < ctx.opts.emptyBlockGraceMs) continue;
     if ((await releaseBlock(ctx, node, b.spec.cidr, true, signal)) === 'released') res.releasedBlocks.push(b.spec.cidr);
   }
   for (const h of s.handles) {
     const o = report.orphanHandles.find((x) => x.handle === h.spec.handleID);
-    if (!o || o.found > 0 || ageMs(ctx, h.metadata.annotations?.[HANDLE_UPDATED]) < ctx.opts.pendingTimeoutMs) continue;
+    if (!o || o.found > 0 || unchangedForMs(ctx, h) < ctx.opts.pendingTimeoutMs) continue;
     if (await deleteHandle(ctx, h, signal)) res.deletedHandles.push(h.spec.handleID);
   }
   return res;

@@ -14,6 +14,17 @@ import { isTabbyError, TabbyError, type IPAMHandle, type IPAMHandleSpec } from '
 import type { TxnOp } from '@tabby/datastore';
 import { deleteIfUnchanged, getOpt, isoNow, resource, updateCas, withCas, type Ctx } from './context.js';
 
+/**
+ * Thrown (internally, never to callers) when a write finds the handle other than the request
+ * last saw it — created by someone else, changed or deleted — so nothing was written: the
+ * request re-reads what the handle holds and plans again (assign.ts).
+ */
+export class HandleMoved extends Error {
+  constructor(readonly handle: string) {
+    super(`handle ${handle} changed concurrently`);
+  }
+}
+
 /** Annotation with the time of the handle's last change (lets `gc` skip handles in flight). */
 export const HANDLE_UPDATED = 'ipam.tabby.dev/updated';
 
@@ -23,16 +34,18 @@ export function getHandle(ctx: Ctx, handle: string, signal?: AbortSignal): Promi
 }
 
 /** Adds `delta` (may be negative) to the handle's count for block `cidr`. */
-export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta: number, signal?: AbortSignal, opts: { likelyNew?: boolean } = {}): Promise<void> {
+export async function adjustHandle(ctx: Ctx, handle: string, cidr: string, delta: number, signal?: AbortSignal, opts: { mustCreate?: boolean } = {}): Promise<void> {
   if (delta === 0) return;
-  if (opts.likelyNew && delta > 0) {
-    // Fast path for a new handle (one datastore round trip): create it; if it exists, fall through.
+  if (opts.mustCreate && delta > 0) {
+    // A request's first write (one round trip): create the handle; if it exists already, the
+    // request re-plans from what it holds (HandleMoved) instead of adding to it.
     try {
       const spec: IPAMHandleSpec = { handleID: handle, block: { [cidr]: delta }, deleted: false };
       await ctx.ds.create(resource('IPAMHandle', handle, spec, { [HANDLE_UPDATED]: isoNow(ctx) }), { signal });
       return;
     } catch (e: unknown) {
-      if (!isTabbyError(e, 'AlreadyExists')) throw e;
+      if (isTabbyError(e, 'AlreadyExists')) throw new HandleMoved(handle);
+      throw e;
     }
   }
   await withCas(ctx, 'handle', async () => {

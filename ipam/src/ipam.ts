@@ -30,6 +30,7 @@ import {
 } from '@tabby/api';
 import { claimBlock, releaseBlock, type ReleaseBlockResult } from './affinity.js';
 import { allocateFamily, blockCidrOf, claimAhead, type FamilyRequest } from './allocate.js';
+import { assignByHandle, type ServeFamily } from './assign.js';
 import { Coalescer } from './batch.js';
 import { allocateOrdinal, ATTR_NODE, ATTR_TIMESTAMP, ordinalsOfHandle } from './block.js';
 import { buildReport, snapshot, type CheckReport, type LiveWorkload } from './check.js';
@@ -73,6 +74,7 @@ export class Ipam {
       stats: { conflicts: 0, retries: 0, allocated: 0, released: 0, claims: 0 },
       hints: new Map(),
       blockCache: new Map(),
+      seen: new Map(),
     };
     this.coalescer = new Coalescer(this.ctx, this.perNode);
     if (this.ctx.opts.claimAhead) {
@@ -209,27 +211,20 @@ export class Ipam {
     const q = { use, node: req.node, nodeLabels, namespaceLabels: req.namespaceLabels };
     const p4 = num4 > 0 ? selectPools(pools.filter(poolFilter), { ...q, family: 4, explicit: req.pools4 }, this.matches) : [];
     const p6 = num6 > 0 ? selectPools(pools.filter(poolFilter), { ...q, family: 6, explicit: req.pools6 }, this.matches) : [];
-    const base = { handle: req.handle, node: req.node, attr, config, signal, handleState: { exists: false } };
-    const undo = async (ips: string[]): Promise<void> => {
-      await releaseIps(this.ctx, ips, req.handle, signal);
+    const base = { handle: req.handle, node: req.node, attr, config, signal };
+    const plans = {
+      v4: { ...base, family: 4 as const, n: num4, pools: p4, hint: hint4 },
+      v6: { ...base, family: 6 as const, n: num6, pools: p6, hint: hint6 },
     };
-    if ((num4 > 0) !== (num6 > 0) && this.ctx.ds.txn) {
-      const fr: FamilyRequest = num4 > 0 ? { ...base, family: 4, n: num4, pools: p4, hint: hint4 } : { ...base, family: 6, n: num6, pools: p6, hint: hint6 };
-      const ips = await this.coalescer.run({ fr, undo });
-      return fr.family === 4 ? { ipv4: ips, ipv6: [] } : { ipv4: [], ipv6: ips };
-    }
-    // One allocation per node at a time in this process: they would only race for the same block.
-    return this.perNode.run(req.node, async () => {
-      const ipv4 = await allocateFamily(this.ctx, { ...base, family: 4, n: num4, pools: p4, hint: hint4 }, undo);
-      let ipv6: string[];
-      try {
-        ipv6 = await allocateFamily(this.ctx, { ...base, family: 6, n: num6, pools: p6, hint: hint6 }, undo);
-      } catch (e: unknown) {
-        if (ipv4.length > 0) await undo(ipv4);
-        throw e;
-      }
-      this.ctx.log.debug({ node: req.node, handle: req.handle, ipv4, ipv6 }, 'assigned addresses');
-      return { ipv4, ipv6 };
+    const family: ServeFamily = (fr, undo) => allocateFamily(this.ctx, fr, undo);
+    return assignByHandle(this.ctx, plans, {
+      // Single-family requests queue per node and are coalesced when the datastore has txn.
+      single: (fr, undo) => (this.ctx.ds.txn ? this.coalescer.run({ fr, undo }) : this.perNode.run(req.node, () => family(fr, undo))),
+      family,
+      // One allocation per node at a time in this process: they would only race for the same block.
+      locked: (run) => this.perNode.run(req.node, run),
+    }, async (ips) => {
+      await releaseIps(this.ctx, ips, req.handle, signal);
     });
   }
 

@@ -11,7 +11,7 @@
  * is never left behind. A block that becomes empty is stamped with the time (`empty-since`) so
  * that `gc` can release its affinity after the grace period.
  */
-import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, TabbyError, type IPAMBlock, type IPPool } from '@tabby/api';
+import { addressIndex, canonicalIp, cidrContains, isTabbyError, nthAddress, parseIp, TabbyError, type IPAMBlock, type IPPool, type Resource } from '@tabby/api';
 import type { TxnOp } from '@tabby/datastore';
 import { releaseHandleInBlock, releaseOrdinals, isEmpty, ordinalsOfHandle, type BlockRelease } from './block.js';
 import { getBlock, isoNow, listBlocks, listPools, rememberBlock, updateCas, withCas, type Ctx } from './context.js';
@@ -99,8 +99,59 @@ export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) 
   return freed.map((r) => ({ ip: nthAddress(cidr, r.ordinal), handle: r.handle, block: cidr }));
 }
 
+/**
+ * Release by handle in one transaction (datastore `txn`): every block the handle names and the
+ * handle's deletion, compared at the revisions read — so the release is atomic across families,
+ * and an allocation of the same handle racing it either lands wholly before it (and is released
+ * with the rest) or finds the handle gone and starts again. Undefined when the handle resource
+ * does not exist (the caller then scans the blocks).
+ */
+async function releaseHandleAtomic(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  return withCas(ctx, 'block', async () => {
+    const h = await getHandle(ctx, handle, signal);
+    if (!h) return undefined;
+    const blocks = await Promise.all(Object.keys(h.spec.block).map((c) => getBlock(ctx, c, signal)));
+    const ops: TxnOp[] = [];
+    const freed: string[] = [];
+    for (const b of blocks) {
+      if (!b) continue;
+      const r = releaseHandleInBlock(b.spec, handle);
+      if (r.released.length === 0) continue;
+      ops.push({ op: 'update', obj: { ...b, metadata: stampEmpty(ctx, b, r.spec), spec: r.spec } });
+      freed.push(...r.released.map((x) => nthAddress(b.spec.cidr, x.ordinal)));
+    }
+    ops.push({ op: 'delete', key: { kind: 'IPAMHandle', name: h.metadata.name }, resourceVersion: h.metadata.resourceVersion });
+    let out: Resource[];
+    try {
+      out = await ctx.ds.txn!(ops, { signal });
+    } catch (e: unknown) {
+      if (isTabbyError(e, 'NotFound')) throw new TabbyError('Conflict', `${String(e.details['kind'])} ${String(e.details['name'])} was deleted concurrently`, {}, { cause: e });
+      throw e;
+    }
+    out.forEach((o) => o.kind === 'IPAMBlock' && rememberBlock(ctx, o as IPAMBlock));
+    ctx.stats.released += freed.length;
+    ctx.metrics?.released(freed.length);
+    return freed;
+  }, signal);
+}
+
 /** Releases every address of `handle`; returns them (empty when it held none). */
 export async function releaseByHandle(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[]> {
+  if (!ctx.ds.txn) return releaseBlockByBlock(ctx, handle, signal);
+  const out: string[] = [];
+  // No handle resource: only leftovers (an older writer) can hold addresses; release those, and
+  // if an allocation created the handle meanwhile, release that too, so no family is left alone.
+  for (let round = 0; round < 4; round++) {
+    const freed = await releaseHandleAtomic(ctx, handle, signal);
+    if (freed) return [...out, ...freed];
+    out.push(...(await releaseBlockByBlock(ctx, handle, signal)));
+    if (!(await getHandle(ctx, handle, signal))) return out;
+  }
+  return out;
+}
+
+/** Release by handle one block at a time (the handle's blocks, or all blocks without a handle resource). */
+async function releaseBlockByBlock(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[]> {
   const h = await getHandle(ctx, handle, signal);
   let cidrs: string[];
   if (h) cidrs = Object.keys(h.spec.block);

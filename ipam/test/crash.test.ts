@@ -63,9 +63,12 @@ describe('a claim interrupted between its two steps', () => {
     expect(s.affinities.map((a) => a.spec.state)).toEqual(['pending']);
     expect(await ipam.blocksForNode('n1')).toEqual([]);
     expect(await ipam.allBlockOwners()).toEqual([{ cidr: X, node: undefined, borrowed: [] }]);
-    expect(await code(mk().claimAffinity('n2', X))).toBe('BlockOwnedByOtherNode');
+    // The timeout runs on the clock of the node that would take over, from when it first saw the claim.
+    const other = mk();
+    expect(await code(other.claimAffinity('n2', X))).toBe('BlockOwnedByOtherNode');
     clock.advance(31_000);
-    await mk().claimAffinity('n2', X);
+    expect(await code(mk().claimAffinity('n2', X))).toBe('BlockOwnedByOtherNode'); // a node that just saw it waits
+    await other.claimAffinity('n2', X);
     s = await state(mem);
     expect(s.blocks.map((b) => b.spec.affinity)).toEqual(['host:n2']);
     expect(s.affinities.map((a) => [a.spec.node, a.spec.state])).toEqual([['n2', 'confirmed']]);
@@ -120,7 +123,7 @@ describe('other interrupted writes', () => {
     await crashOn(ipam.releaseAffinity('n1', X));
     ds.crashIf = () => false;
     expect(await ipam.blocksForNode('n1')).toEqual([]);
-    clock.advance(2000);
+    await ipam.claimAffinity('n1', X); // a claim takes the block back
     const r = await mk().autoAssign({ handle: 'h', node: 'n1', num4: 1 });
     expect(r.ipv4).toEqual(['10.0.0.128']);
     expect(await ipam.blocksForNode('n1')).toEqual([X]);
@@ -128,6 +131,7 @@ describe('other interrupted writes', () => {
     ds.crashIf = (op, o) => op === 'update' && o.kind === 'BlockAffinity' && (o as BlockAffinity).spec.state === 'pendingDeletion';
     await crashOn(ipam.releaseAffinity('n1', X));
     ds.crashIf = () => false;
+    await ipam.gc({ live: [] }); // first sight of the empty block
     clock.advance(2000);
     await ipam.gc({ live: [] });
     const s = await state(mem);
@@ -145,8 +149,10 @@ describe('other interrupted writes', () => {
     expect(b.spec.allocations.filter((x) => x !== null)).toHaveLength(1);
     expect((await ipam.check([{ handle: 'first', ips: [] }])).orphanHandles.map((h) => h.handle)).toEqual(['h']);
     expect(await invariantProblems(mem, { exactHandles: false })).toEqual([]);
+    const gc = mk();
+    expect((await gc.gc({ live: [{ handle: 'first', ips: [] }] })).deletedHandles).toEqual([]); // first sight
     clock.advance(2000);
-    expect((await mk().gc({ live: [{ handle: 'first', ips: [] }] })).deletedHandles).toEqual(['h']);
+    expect((await gc.gc({ live: [{ handle: 'first', ips: [] }] })).deletedHandles).toEqual(['h']);
     expect(await invariantProblems(mem)).toEqual([]);
   });
 });
@@ -167,7 +173,7 @@ describe('allocation and release in one transaction (datastore txn)', () => {
     expect(await invariantProblems(mem)).toEqual([]);
   });
 
-  it('a conflict on the handle alone re-reads the handle and keeps the block read', async () => {
+  it('a conflict on the handle alone re-reads what the handle holds and plans again', async () => {
     const { ipam, ds, mem } = await setup({ txn: true });
     await ipam.autoAssign({ handle: 'a', node: 'n1', num4: 1 });
     let n = 0;

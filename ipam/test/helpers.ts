@@ -83,6 +83,18 @@ export class FaultyDatastore implements Datastore {
   txns = 0;
   /** Event-loop turns to yield before each call (interleaves concurrent callers). */
   jitter: () => number = () => 0;
+  /** Awaited after each transaction landed (e.g. to kill etcd right then). */
+  afterTxn: (ops: TxnOp[]) => Promise<void> = async () => undefined;
+  /** Called with every error a call of the inner store throws. */
+  onError: (e: unknown) => void = () => undefined;
+  private async seen<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (e: unknown) {
+      this.onError(e);
+      throw e;
+    }
+  }
   readonly txn?: (ops: TxnOp[], opts?: { signal?: AbortSignal }) => Promise<Resource[]>;
   constructor(readonly inner: Datastore, opts: { txn?: boolean } = {}) {
     const innerTxn = inner.txn?.bind(inner);
@@ -95,7 +107,8 @@ export class FaultyDatastore implements Datastore {
       const kind = op.op === 'delete' ? op.key.kind : op.obj.kind;
       if (this.conflictIf(op.op, kind)) throw new TabbyError('Conflict', `injected conflict on ${op.op} ${kind} in a txn`, { kind, name: key.name });
     }
-    const out = await innerTxn(ops, opts);
+    const out = await this.seen(innerTxn(ops, opts));
+    await this.afterTxn(ops);
     this.txns++;
     this.writes += ops.length;
     ops.forEach((op, i) => {
@@ -108,11 +121,11 @@ export class FaultyDatastore implements Datastore {
   }
   async get<R extends Resource>(key: ResourceKey, opts?: { signal?: AbortSignal }): Promise<R> {
     await this.tick();
-    return this.inner.get<R>(key, opts);
+    return this.seen(this.inner.get<R>(key, opts));
   }
   async list<R extends Resource>(opts: { kind: string; namespace?: string; signal?: AbortSignal }): Promise<ListResult<R>> {
     await this.tick();
-    return this.inner.list<R>(opts);
+    return this.seen(this.inner.list<R>(opts));
   }
   private async before(op: WriteOp, kind: string): Promise<void> {
     await this.tick();
@@ -125,15 +138,15 @@ export class FaultyDatastore implements Datastore {
   }
   async create<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
     await this.before('create', obj.kind);
-    return this.after('create', await this.inner.create(obj, opts));
+    return this.after('create', await this.seen(this.inner.create(obj, opts)));
   }
   async update<R extends Resource>(obj: R, opts?: { signal?: AbortSignal }): Promise<R> {
     await this.before('update', obj.kind);
-    return this.after('update', await this.inner.update(obj, opts));
+    return this.after('update', await this.seen(this.inner.update(obj, opts)));
   }
   async delete<R extends Resource>(key: ResourceKey, opts?: { resourceVersion?: string; signal?: AbortSignal }): Promise<R> {
     await this.before('delete', key.kind);
-    return this.after('delete', await this.inner.delete<R>(key, opts));
+    return this.after('delete', await this.seen(this.inner.delete<R>(key, opts)));
   }
   watch<R extends Resource>(opts: WatchOptions): AsyncIterable<WatchEvent<R>> {
     return this.inner.watch<R>(opts);

@@ -8,6 +8,9 @@
  * 3. in-process variants (all 8 Ipams on one event loop, labelled `in-process`), cached and not;
  * 4. 8 allocators on a single node (all writing the same blocks): the contention worst case;
  *    then the same 8 request streams through one Ipam (its per-node queue coalesces them).
+ * 5. the floor (ipam-alloc-floor.ts), right after the headline on the same etcd: as many
+ *    processes running compare-and-swap txns of a block-sized value; the headline's p99 as a
+ *    ratio to the floor's (goal <= 1.3), and the headline's etcd revisions and bytes per allocation.
  * Every allocator first warms up (allocates and releases a few addresses: connection, JIT,
  * the node's first block), then all start together. Each line carries the 1-minute load average: the machine is shared, so compare with care.
  * Args: [perNode=150] [single=300] [--runs N: repeat the headline runs] [--quick: 60/100, no
@@ -21,6 +24,7 @@ import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam, type IpamInit, type IpamStats } from '@tabby/ipam';
 import { startEtcd } from '@tabby/testkit';
 import { emit, median, percentile, type Bench } from '../emit.js';
+import { currentRevision, floorWorker, runFloor, written, type FloorJob } from './ipam-alloc-floor.js';
 
 const BENCH = 'ipam-alloc';
 
@@ -196,7 +200,13 @@ function nextMessage(child: ChildProcess): Promise<FromWorker> {
   });
 }
 
-async function multiProcess(endpoint: string, run: Run, prefix: string): Promise<Outcome> {
+/** Called right before the workers start and right after the last finished (e.g. to read etcd's revision). */
+interface Hooks {
+  beforeGo?: () => Promise<void>;
+  afterDone?: () => Promise<void>;
+}
+
+async function multiProcess(endpoint: string, run: Run, prefix: string, hooks: Hooks = {}): Promise<Outcome> {
   const children: ChildProcess[] = [];
   try {
     for (let i = 0; i < run.allocators; i++) {
@@ -204,11 +214,13 @@ async function multiProcess(endpoint: string, run: Run, prefix: string): Promise
       children.push(fork(process.argv[1]!, [BENCH, '--worker', JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     }
     await Promise.all(children.map(nextMessage)); // every worker ready
+    await hooks.beforeGo?.();
     const done = children.map(nextMessage);
     const t0 = performance.now();
     for (const c of children) c.send('go');
     const results = await Promise.all(done);
     const secs = (performance.now() - t0) / 1000;
+    await hooks.afterDone?.();
     const sum = (k: 'conflicts' | 'retries' | 'claims'): number => results.reduce((x, r) => x + (r.type === 'done' ? r.stats[k] : 0), 0);
     return { lat: results.flatMap((r) => (r.type === 'done' ? r.lat : [])), secs, stats: { conflicts: sum('conflicts'), retries: sum('retries'), claims: sum('claims') } };
   } finally {
@@ -218,11 +230,40 @@ async function multiProcess(endpoint: string, run: Run, prefix: string): Promise
 
 let runNo = 0;
 
-async function concurrent(endpoint: string, run: Run, stores: Datastore[], repeat = 0): Promise<void> {
+async function concurrent(endpoint: string, run: Run, stores: Datastore[], repeat = 0): Promise<Outcome> {
   const prefix = `/bench-${run.label}-${++runNo}/`;
   await seed(endpoint, prefix, run.nodes, stores);
   const o = run.processes ? await multiProcess(endpoint, run, prefix) : await inProcess(endpoint, run, prefix, stores);
   report(run, o, repeat);
+  return o;
+}
+
+/**
+ * The headline (8 node processes, caches on) with what it wrote to etcd, then the floor on the
+ * same etcd: as many processes writing block-sized values by compare-and-swap.
+ */
+async function headlineWithFloor(endpoint: string, run: Run, stores: Datastore[], repeat: number): Promise<void> {
+  const prefix = `/bench-${run.label}-${++runNo}/`;
+  await seed(endpoint, prefix, run.nodes, stores);
+  let from = '0';
+  let to = '0';
+  const o = await multiProcess(endpoint, run, prefix, {
+    beforeGo: async () => void (from = await currentRevision(endpoint)),
+    afterDone: async () => void (to = await currentRevision(endpoint)),
+  });
+  report(run, o, repeat);
+  const w = await written(endpoint, prefix, from, to);
+  const floor = await runFloor(BENCH, endpoint, run.allocators, run.perAllocator, w.blockValueBytes || 8192);
+  const p99 = percentile(o.lat, 99);
+  const f99 = percentile(floor, 99);
+  const base = { bench: BENCH, run: run.label, nodes: run.nodes, allocators: run.allocators, allocations: o.lat.length, repeat, loadavg1: +loadavg()[0]!.toFixed(1) };
+  const floorBase = { ...base, run: 'floor-raw-etcd-cas', processes: run.allocators, valueBytes: w.blockValueBytes };
+  emit({ ...floorBase, metric: 'latency_p50', value: +median(floor).toFixed(2), unit: 'ms' });
+  emit({ ...floorBase, metric: 'latency_p99', value: +f99.toFixed(2), unit: 'ms' });
+  emit({ ...base, metric: 'p99_ratio_to_floor', value: +(p99 / f99).toFixed(2), unit: 'x', target: 1.3 });
+  emit({ ...base, metric: 'etcd_revisions_per_allocation', value: +(w.revisions / o.lat.length).toFixed(3), unit: 'revisions' });
+  emit({ ...base, metric: 'etcd_bytes_per_allocation', value: Math.round(w.bytes / o.lat.length), unit: 'bytes' });
+  emit({ ...base, metric: 'block_value_bytes_median', value: w.blockValueBytes, unit: 'bytes' });
 }
 
 function parseArgs(args: string[]): { perNode: number; count: number; runs: number; quick: boolean } {
@@ -241,6 +282,7 @@ const bench: Bench = {
   description: 'IPAM allocations/s and p99 latency against etcd: one node, then 8 nodes at once (own processes and in-process; conflicts, retries)',
   async run(args: string[]): Promise<void> {
     if (args[0] === '--worker') return worker(JSON.parse(args[1]!) as WorkerJob);
+    if (args[0] === '--floor-worker') return floorWorker(JSON.parse(args[1]!) as FloorJob);
     const { perNode, count, runs, quick } = parseArgs(args);
     const etcd = await startEtcd();
     const stores: Datastore[] = [];
@@ -248,7 +290,7 @@ const bench: Bench = {
     try {
       await single(etcd.endpoint, count, stores);
       for (let r = 0; r < runs; r++) {
-        await concurrent(etcd.endpoint, { ...eight, label: '8-nodes-processes-cached', processes: true, cached: true }, stores, r);
+        await headlineWithFloor(etcd.endpoint, { ...eight, label: '8-nodes-processes-cached', processes: true, cached: true }, stores, r);
         await concurrent(etcd.endpoint, { ...eight, label: '8-nodes-processes', processes: true }, stores, r);
         await concurrent(etcd.endpoint, { ...eight, label: '8-nodes-in-process-cached', cached: true }, stores, r);
         await concurrent(etcd.endpoint, { ...eight, label: '8-nodes-in-process' }, stores, r);

@@ -6,7 +6,10 @@
  *   re-created from the last delivered revision + 1: no event lost or repeated;
  * - a cancel with `compact_revision` set (history compacted) yields one `gone` and ends;
  * - progress notifications become `bookmark` events;
- * - the signal cancels the stream; the iterator then ends without an error.
+ * - the signal cancels the stream; the iterator then ends without an error;
+ * - a stream we end ourselves is half-closed before it is cancelled (`closeStream`): the etcd3
+ *   client treats an error on a still-writable stream as a host failure and resets every
+ *   channel of the host, which would break the other watches and calls in flight.
  */
 import type { Etcd3, IEvent, IWatchResponse } from 'etcd3';
 import type { Resource } from '@tabby/api';
@@ -18,6 +21,14 @@ import { DEFAULT_WATCH_RETRY, type WatchEvent, type WatchOptions, type WatchRetr
 
 
 type WatchStream = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
+
+/** Ends a stream of ours: half-close first (so its CANCELLED is not taken for a failure), then cancel. */
+function closeStream(s: WatchStream | undefined): void {
+  if (!s) return;
+  s.on('error', () => undefined);
+  s.end();
+  s.cancel();
+}
 
 /** One etcd event as a watch event (throws `Invalid` when its value is not a resource). */
 export function etcdEventToWatchEvent<R extends Resource>(prefix: string, ev: IEvent): WatchEvent<R> {
@@ -54,7 +65,7 @@ export function watchEtcd<R extends Resource>(
     signal: opts.signal,
     onClose: () => {
       closed = true;
-      stream?.cancel();
+      closeStream(stream);
     },
   });
   if (queue.finished) return queue;
@@ -103,7 +114,7 @@ export function watchEtcd<R extends Resource>(
     try {
       const s = await client.watchClient.watch();
       if (closed) {
-        s.cancel();
+        closeStream(s);
         return;
       }
       stream = s;
@@ -127,7 +138,7 @@ export function watchEtcd<R extends Resource>(
   const broken = (s: WatchStream | undefined, err: unknown): void => {
     if (closed || queue.finished || (s !== undefined && s !== stream)) return;
     stream = undefined;
-    s?.cancel();
+    closeStream(s);
     if (++retries > retry.attempts) {
       const msg = err instanceof Error ? err.message : String(err);
       queue.fail(datastoreError('Unavailable', `etcd watch on ${keyPrefix} failed: ${msg}`, {}, err));

@@ -8,16 +8,23 @@
  *   `Conflict` and `NotFound` are told apart atomically;
  * - `txn` is one etcd Txn holding every op's compare and every put/delete (all land at one
  *   revision, or none); its failure branch reads every key, so the op that failed is named;
- * - client errors never escape: they become `Unavailable` (or `Aborted`).
+ * - client errors never escape: they become `Unavailable`, `Indeterminate` (a write that may
+ *   have been applied), `QuotaExceeded`, `Invalid` (or `Aborted`); reads, and writes that never
+ *   reached etcd, are re-sent a bounded number of times (etcd-faults.ts);
+ * - a paginated list whose pinned revision is compacted mid-way starts again at a fresh revision
+ *   (and, if compaction keeps overtaking it, reads the whole range in one request);
+ * - our own watch cancellations never count as failures (the client's breaker is off, and a
+ *   stream is half-closed before it is cancelled, so the client does not reset its channels).
  * The client is injected (`components.client`); `createEtcdDatastore` builds one for endpoints
  * such as `unix:///tmp/dir/localhost:2379` (grpc-js dials `unix:` targets as they are).
  */
 import { Etcd3, type ICompare, type IKeyValue, type IRequestOp, type ITxnResponse } from 'etcd3';
 import type { Resource } from '@tabby/api';
-import { abortable, alreadyExists, conflict, datastoreError, describeKey, isDatastoreError, notFound, throwIfAborted } from './errors.js';
+import { abortable, alreadyExists, conflict, datastoreError, describeKey, notFound, throwIfAborted } from './errors.js';
 import {
   DEFAULT_ETCD_PREFIX, decodeValue, etcdKey, etcdPrefix, rangeEnd,
 } from './etcd-codec.js';
+import { DEFAULT_REQUEST_RETRY, classifyFailure, etcdFaultHandling, withRetry, type RequestRetry } from './etcd-faults.js';
 import { watchEtcd } from './etcd-watch.js';
 import { keyOf, normalizeFilter, normalizeKey } from './keys.js';
 import { DEFAULT_WATCH_RETRY, type Datastore, type ListResult, type ResourceKey, type TxnOp, type WatchEvent, type WatchOptions, type WatchRetry } from './types.js';
@@ -35,20 +42,16 @@ export interface EtcdDatastoreInit {
   pageSize?: number;
   /** Watch reconnection policy. */
   watchRetry?: WatchRetry;
+  /** Re-sends of a request after a failure that allows it (etcd-faults.ts). */
+  requestRetry?: RequestRetry;
 }
+
+/** Restarts of a paginated list at a fresh revision before it reads the range in one request. */
+const LIST_RESTARTS = 3;
 
 type Signal = { signal?: AbortSignal };
 
-/** Wraps any client failure as a datastore error (datastore errors pass through). */
-async function guard<T>(what: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await abortable(fn, signal, what);
-  } catch (e: unknown) {
-    if (isDatastoreError(e)) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw datastoreError('Unavailable', `etcd ${what} failed: ${msg}; is etcd running and reachable?`, {}, e);
-  }
-}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** An etcd revision is a decimal number; anything else cannot be a revision of this store. */
 function checkRevision(rv: string | undefined): string | undefined {
@@ -129,6 +132,7 @@ export class EtcdDatastore implements Datastore {
   private readonly prefix: string;
   private readonly pageSize: number;
   private readonly watchRetry: WatchRetry;
+  private readonly requestRetry: RequestRetry;
 
   constructor(components: EtcdDatastoreComponents, init: EtcdDatastoreInit = {}) {
     this.client = components.client;
@@ -136,12 +140,18 @@ export class EtcdDatastore implements Datastore {
     if (!this.prefix.endsWith('/')) throw datastoreError('Invalid', `etcd prefix "${this.prefix}" must end in "/"`);
     this.pageSize = init.pageSize ?? 1000;
     this.watchRetry = init.watchRetry ?? DEFAULT_WATCH_RETRY;
+    this.requestRetry = init.requestRetry ?? DEFAULT_REQUEST_RETRY;
+  }
+
+  /** Runs one request with the retry rules of a read or a write; every failure becomes a datastore error. */
+  private guard<T>(what: string, write: boolean, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    return abortable(() => withRetry(what, write, this.requestRetry, sleep, fn), signal, what);
   }
 
   async get<R extends Resource>(key: ResourceKey, opts: Signal = {}): Promise<R> {
     const k = normalizeKey(key);
     const ek = etcdKey(this.prefix, k);
-    return guard('get', opts.signal, async () => {
+    return this.guard('get', false, opts.signal, async () => {
       const res = await this.client.kv.range({ key: Buffer.from(ek) });
       const kv = res.kvs[0];
       if (!kv) throw notFound(k);
@@ -152,33 +162,45 @@ export class EtcdDatastore implements Datastore {
   async list<R extends Resource>(opts: { kind: string; namespace?: string } & Signal): Promise<ListResult<R>> {
     const prefix = etcdPrefix(this.prefix, normalizeFilter(opts));
     const end = rangeEnd(prefix);
-    return guard('list', opts.signal, async () => {
-      const items: R[] = [];
-      let from = Buffer.from(prefix);
-      let revision: string | undefined;
-      for (;;) {
-        throwIfAborted(opts.signal, 'list');
-        const res = await this.client.kv.range({
-          key: from,
-          range_end: end,
-          limit: this.pageSize,
-          ...(revision ? { revision } : {}),
-        });
-        revision ??= res.header.revision;
-        for (const kv of res.kvs) items.push(decodeValue<R>(kv.value, kv.mod_revision, kv.key.toString()));
-        const last = res.kvs[res.kvs.length - 1];
-        if (!res.more || !last) break;
-        from = Buffer.concat([last.key, Buffer.from([0])]);
+    return this.guard('list', false, opts.signal, async () => {
+      for (let restart = 0; ; restart++) {
+        try {
+          return await this.listPages<R>(prefix, end, restart < LIST_RESTARTS ? this.pageSize : 0, opts.signal);
+        } catch (e: unknown) {
+          // The pinned revision was compacted between pages: start again at a fresh one.
+          if (classifyFailure(e) !== 'compacted' || restart >= LIST_RESTARTS) throw e;
+        }
       }
-      return { items, revision };
     });
+  }
+
+  /** One paginated read of a range at one revision (`limit` 0: the whole range in one request). */
+  private async listPages<R extends Resource>(prefix: string, end: Buffer, limit: number, signal: AbortSignal | undefined): Promise<ListResult<R>> {
+    const items: R[] = [];
+    let from = Buffer.from(prefix);
+    let revision: string | undefined;
+    for (;;) {
+      throwIfAborted(signal, 'list');
+      const res = await this.client.kv.range({
+        key: from,
+        range_end: end,
+        ...(limit > 0 ? { limit } : {}),
+        ...(revision ? { revision } : {}),
+      });
+      revision ??= res.header.revision;
+      for (const kv of res.kvs) items.push(decodeValue<R>(kv.value, kv.mod_revision, kv.key.toString()));
+      const last = res.kvs[res.kvs.length - 1];
+      if (!res.more || !last || limit === 0) break;
+      from = Buffer.concat([last.key, Buffer.from([0])]);
+    }
+    return { items, revision };
   }
 
   async create<R extends Resource>(obj: R, opts: Signal = {}): Promise<R> {
     const k = keyOf(obj);
     const ek = Buffer.from(etcdKey(this.prefix, k));
     const { stored, value } = encodeStored(obj, k, true);
-    return guard('create', opts.signal, async () => {
+    return this.guard('create', true, opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [{ key: ek, target: 'Create', result: 'Equal', create_revision: 0 }],
         success: [{ request_put: { key: ek, value } }],
@@ -195,7 +217,7 @@ export class EtcdDatastore implements Datastore {
     const ek = Buffer.from(etcdKey(this.prefix, k));
     const rv = checkRevision(obj.metadata.resourceVersion);
     const { stored, value } = encodeStored(obj, k, false);
-    return guard('update', opts.signal, async () => {
+    return this.guard('update', true, opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [compareOf(ek, false, rv)],
         success: [{ request_put: { key: ek, value } }],
@@ -211,7 +233,7 @@ export class EtcdDatastore implements Datastore {
     const k = normalizeKey(key);
     const ek = Buffer.from(etcdKey(this.prefix, k));
     const rv = checkRevision(opts.resourceVersion);
-    return guard('delete', opts.signal, async () => {
+    return this.guard('delete', true, opts.signal, async () => {
       const res = await this.client.kv.txn({
         compare: [compareOf(ek, false, rv)],
         success: [{ request_delete_range: { key: ek, prev_kv: true } }],
@@ -234,7 +256,7 @@ export class EtcdDatastore implements Datastore {
       seen.add(s);
     }
     if (prepared.length === 0) return [];
-    return guard('txn', opts.signal, async () => {
+    return this.guard('txn', true, opts.signal, async () => {
       const success: IRequestOp[] = prepared.map((p) =>
         p.put ? { request_put: { key: p.ek, value: p.put.value } } : { request_delete_range: { key: p.ek, prev_kv: true } });
       const res = await this.client.kv.txn({
@@ -269,11 +291,24 @@ export class EtcdDatastore implements Datastore {
   }
 }
 
-/** Builds an etcd backend with its own client for the given endpoints. */
-export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: string | string[] }): EtcdDatastore {
-  const client = new Etcd3({
-    hosts: init.endpoints,
-    grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+/**
+ * An etcd3 client as the etcd backend uses it: the client's own breaker and retries off
+ * (etcd-faults.ts), quick reconnection after etcd comes back, large responses allowed.
+ */
+export function createEtcdClient(endpoints: string | string[]): Etcd3 {
+  return new Etcd3({
+    hosts: endpoints,
+    faultHandling: etcdFaultHandling,
+    grpcOptions: {
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // Reconnect soon after etcd comes back (grpc's default backoff grows to minutes).
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+    },
   });
-  return new EtcdDatastore({ client }, init);
+}
+
+/** Builds an etcd backend with its own client (`createEtcdClient`) for the given endpoints. */
+export function createEtcdDatastore(init: EtcdDatastoreInit & { endpoints: string | string[] }): EtcdDatastore {
+  return new EtcdDatastore({ client: createEtcdClient(init.endpoints) }, init);
 }

@@ -6,6 +6,7 @@ export * from './event-queue.js';
 export * from './memory.js';
 export * from './etcd-codec.js';
 export * from './etcd.js';
+export { etcdFaultHandling, DEFAULT_REQUEST_RETRY, type RequestRetry } from './etcd-faults.js';
 export { etcdEventToWatchEvent } from './etcd-watch.js';
 export * from './k8s-kinds.js';
 export * from './k8s-convert.js';

@@ -17,6 +17,13 @@ export type DatastoreErrorCode =
   | 'HistoryGone'
   | 'Invalid'
   | 'Unavailable'
+  /**
+   * A write whose outcome is unknown: the connection failed after it was sent, so it may or may
+   * not have been applied. Read again before deciding; never assume either outcome.
+   */
+  | 'Indeterminate'
+  /** The backend's space quota is full (etcd alarm NOSPACE): writes fail until an operator frees space. */
+  | 'QuotaExceeded'
   | 'Aborted';
 
 /** An error thrown by a datastore backend. */
