@@ -41,7 +41,7 @@ interface KernelTable {
   /** Our chains: name → rule hashes ('?' for a rule without one). */
   chains: Map<string, string[]>;
   /** Rules in kernel chains that jump to cali- chains: hash (or text) → rule text per chain. */
-  hooks: { chain: string; text: string; hash?: string }[];
+  hooks: { chain: string; text: string; hash?: string; index?: number }[];
 }
 
 const OURS = /^cali-/;
@@ -139,7 +139,10 @@ export class IptablesDriver {
     const hookHashes = new Set(want.hooks.map((h) => h.rule.hash));
     const nextHooks: KernelTable['hooks'] = [];
     for (const h of have.hooks) {
-      if (h.hash !== undefined && hookHashes.has(h.hash) && !nextHooks.some((n) => n.hash === h.hash)) nextHooks.push(h);
+      // Insert mode keeps our hook first in its kernel chain (as Felix does): one that another
+      // writer pushed down is deleted and inserted again at the top.
+      const placed = !this.insert || h.index === undefined || h.index === 0;
+      if (h.hash !== undefined && hookHashes.has(h.hash) && placed && !nextHooks.some((n) => n.hash === h.hash)) nextHooks.push(h);
       else {
         dels.push(`-D ${h.chain} ${h.text}`);
         stats.hooksDeleted++;
@@ -148,7 +151,7 @@ export class IptablesDriver {
     for (const h of want.hooks) {
       if (nextHooks.some((n) => n.hash === h.rule.hash)) continue;
       rules.push(this.insert ? `-I ${h.chain} 1 ${ruleBody(h.rule)}` : `-A ${h.chain} ${ruleBody(h.rule)}`);
-      nextHooks.push(hookEntry(h));
+      nextHooks.push({ ...hookEntry(h), ...(this.insert ? { index: 0 } : {}) });
       stats.hooksAdded++;
     }
     for (const name of have.chains.keys()) {
@@ -184,10 +187,10 @@ function toKernel(t: SavedTable | undefined): KernelTable {
       k.chains.set(name, rules.map((r) => r.hash ?? '?'));
       continue;
     }
-    for (const r of rules) {
-      if (!JUMPS_TO_OURS.test(r.text)) continue;
-      k.hooks.push(r.hash !== undefined ? { chain: name, text: r.text, hash: r.hash } : { chain: name, text: r.text });
-    }
+    rules.forEach((r, index) => {
+      if (!JUMPS_TO_OURS.test(r.text)) return;
+      k.hooks.push(r.hash !== undefined ? { chain: name, text: r.text, hash: r.hash, index } : { chain: name, text: r.text, index });
+    });
   }
   return k;
 }

@@ -48,6 +48,20 @@ describe('IptablesDriver on the fake kernel', () => {
     expect(k.table('legacy/4', 'filter').get('FORWARD')?.[0]).toContain('-j cali-FORWARD');
   });
 
+  it('in Insert mode a hook pushed down by another writer goes back to the top', async () => {
+    const k = new FakeKernel();
+    const c = calc();
+    const drv = new IptablesDriver({ family: 4, backend: 'nft' }, { runner: k });
+    await drv.apply(c.desired().v4.tables);
+    k.table('nft/4', 'filter').set('KUBE-FORWARD', []);
+    k.table('nft/4', 'filter').get('FORWARD')?.unshift('-j KUBE-FORWARD');
+    const s = await drv.apply(c.desired().v4.tables, { readBack: true });
+    expect(s).toMatchObject({ hooksAdded: 1, hooksDeleted: 1, chainsWritten: 0 });
+    expect(k.table('nft/4', 'filter').get('FORWARD')).toEqual([expect.stringContaining('-j cali-FORWARD'), '-j KUBE-FORWARD']);
+    const again = await drv.apply(c.desired().v4.tables, { readBack: true });
+    expect(again.hooksAdded + again.hooksDeleted).toBe(0);
+  });
+
   it('after a failed restore, reads back and converges', async () => {
     const k = new FakeKernel();
     const c = calc();

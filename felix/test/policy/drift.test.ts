@@ -64,6 +64,14 @@ describe.each(['nft', 'legacy'] as IptablesBackend[])('drift repair (%s)', (back
     await kubeIntact();
   });
 
+  it('a hook pushed down by a rule inserted above it goes back to the top', async () => {
+    await lab.node.exec(ipt(), '-I', 'FORWARD', '1', '-j', 'KUBE-FORWARD');
+    const first = async (): Promise<string | undefined> => (await save()).split('\n').find((l) => l.startsWith('-A FORWARD'));
+    await poll(async () => (await first())?.includes('cali-FORWARD'), { what: 'hook back on top', timeout: 15_000 });
+    await lab.node.exec(ipt(), '-D', 'FORWARD', '-j', 'KUBE-FORWARD');
+    await kubeIntact();
+  });
+
   it('a reload of the whole table by another writer is repaired', async () => {
     await lab.node.exec('sh', '-c', `printf '*filter\\n:INPUT ACCEPT [0:0]\\n:FORWARD ACCEPT [0:0]\\n:OUTPUT ACCEPT [0:0]\\n:KUBE-FORWARD - [0:0]\\n-A FORWARD -j KUBE-FORWARD\\n-A KUBE-FORWARD -m comment --comment kube -j RETURN\\nCOMMIT\\n' | ${ipt()}-restore`);
     expect(await save()).not.toContain('cali-');

@@ -53,6 +53,8 @@ export class PolicyLab {
   node!: Netns;
   ext?: Netns;
   static readonly EXT_IP = '172.31.0.2';
+  /** Next probe source port (20000-59999, round robin; see netprobe.py). */
+  private sport = 20000 + Math.floor(Math.random() * 40000);
 
   private constructor(readonly net: TestNet) {}
 
@@ -162,7 +164,8 @@ export class PolicyLab {
     const input = probes.map((p, i) => {
       const src = p.from === 'ext' ? this.ext?.name : this.pods.get(p.from)?.netns.name;
       if (!src) throw new Error(`no pod ${p.from}`);
-      return { id: String(i), src, dst: this.ip(p.to), port: p.port, proto: p.proto, ...(p.icmpType !== undefined ? { icmpType: p.icmpType } : {}), ...(p.icmpCode !== undefined ? { icmpCode: p.icmpCode } : {}) };
+      this.sport = this.sport >= 59999 ? 20000 : this.sport + 1;
+      return { id: String(i), src, dst: this.ip(p.to), port: p.port, proto: p.proto, sport: this.sport, ...(p.icmpType !== undefined ? { icmpType: p.icmpType } : {}), ...(p.icmpCode !== undefined ? { icmpCode: p.icmpCode } : {}) };
     });
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn('ip', ['netns', 'exec', this.node.name, '/usr/bin/python3', PROBE, 'probe', String(timeoutS)], { stdio: ['pipe', 'pipe', 'pipe'] });

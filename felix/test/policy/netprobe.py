@@ -86,12 +86,19 @@ def probe(timeout):
         def mk():
             nonlocal ident
             for p in ps:
-                if p['proto'] == 'tcp':
-                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); s.setblocking(False)
-                    s.connect_ex((p['dst'], p['port'])); pending[s.fileno()] = (p, s)
-                elif p['proto'] == 'udp':
-                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setblocking(False)
-                    s.connect((p['dst'], p['port'])); s.send(b'probe'); pending[s.fileno()] = (p, s)
+                if p['proto'] in ('tcp', 'udp'):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if p['proto'] == 'tcp' else socket.SOCK_DGRAM)
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if p.get('sport'):
+                        # A source port not used recently: a reused 5-tuple would match
+                        # conntrack's entry of an earlier (maybe allowed) flow.
+                        s.bind(('0.0.0.0', p['sport']))
+                    s.setblocking(False)
+                    if p['proto'] == 'tcp':
+                        s.connect_ex((p['dst'], p['port']))
+                    else:
+                        s.connect((p['dst'], p['port'])); s.send(b'probe')
+                    pending[s.fileno()] = (p, s)
                 else:
                     if src not in raw:
                         raw[src] = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
