@@ -9,6 +9,7 @@
  */
 import { isIP, Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type CodecContext } from '../codec/types.js';
 import type { Clock, FrameReader, IpFamily, SessionCodec, SocketOptions } from './ports.js';
 import type { ConnId, SessionEvent, SessionNotification } from './types.js';
@@ -101,6 +102,8 @@ export class Connection {
   readonly reader: FrameReader;
   receiveContext: CodecContext = DEFAULT_CONTEXT;
   sendContext: CodecContext = DEFAULT_CONTEXT;
+  /** eBGP/iBGP decoding rules, set with the contexts after the OPEN exchange. */
+  decodeOptions: DecodeOptions | undefined;
   private closed = false;
 
   constructor(
@@ -137,7 +140,7 @@ export class Connection {
     }
     for (const m of messages) {
       if (this.closed) return;
-      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates));
+      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates, this.decodeOptions));
     }
   }
 

@@ -6,6 +6,7 @@
  * Invariant: nothing here performs I/O at import time; the defaults are inert (no-op socket
  * options, a silent logger) or wrap the process's own timers.
  */
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import type { BgpMessage, CodecContext } from '../codec/types.js';
 import type { ConnId, SessionEvent } from './types.js';
 
@@ -25,8 +26,9 @@ export interface SessionCodec {
    * Decodes one framed message received on `conn` into the FSM event it raises. Never throws:
    * a decoding failure becomes `header-error` / `open-error` / `update-error` with the
    * NOTIFICATION the codec prescribes. With `rawUpdates`, UPDATEs are not decoded here.
+   * `decode` carries the session's eBGP/iBGP facts (absent before the OPEN exchange).
    */
-  toEvent(message: Uint8Array, conn: ConnId, ctx: CodecContext, rawUpdates: boolean): SessionEvent;
+  toEvent(message: Uint8Array, conn: ConnId, ctx: CodecContext, rawUpdates: boolean, decode?: DecodeOptions): SessionEvent;
   /** The error event for an exception thrown by `FrameReader.push`. */
   errorEvent(e: unknown, conn: ConnId): SessionEvent;
   /** Encodes a message for the wire. */

@@ -224,6 +224,7 @@ export class PeerSession {
         if (c) {
           c.receiveContext = a.receive;
           c.sendContext = a.send;
+          c.decodeOptions = a.decode;
           c.reader.extendedMessage = a.receive.extendedMessage;
         }
         return;

@@ -5,6 +5,7 @@
  * prescribes. They mutate a draft `FsmState` owned by one `step` call and append to its action
  * list; nothing outside that call ever sees the draft.
  */
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { CeaseSubcode, Notification } from '../codec/types.js';
 import { backoffDelay } from './backoff.js';
 import { buildOpen, negotiate } from './open.js';
@@ -137,6 +138,15 @@ export function armKeepalive(d: Draft, conn: ConnId): void {
   if (ka > 0) d.out.push({ type: 'arm-timer', timer: 'keepalive', ms: ka * 1000, conn });
 }
 
+/**
+ * How UPDATEs from the peer are decoded: external peers get RFC 7606's eBGP rules (LOCAL_PREF,
+ * ORIGINATOR_ID, CLUSTER_LIST discarded whatever their length, §7.5/§7.9/§7.10) and RFC 4271
+ * §6.3's check that their AS leads the AS_PATH (malformed → treat-as-withdraw, RFC 7606 §7.2).
+ */
+export function decodeOptions(n: Negotiated): DecodeOptions {
+  return n.ibgp ? { ibgp: true } : { ibgp: false, peerAs: n.peerAs };
+}
+
 /** OpenSent, Event 19: validate the OPEN; on success send KEEPALIVE and go to OpenConfirm. */
 export function receiveOpen(d: Draft, conn: ConnId, open: Parameters<typeof negotiate>[1]): void {
   const r = negotiate(d.s.config, open);
@@ -146,7 +156,7 @@ export function receiveOpen(d: Draft, conn: ConnId, open: Parameters<typeof nego
   }
   d.s.negotiated = r.negotiated;
   d.s.state = 'OpenConfirm';
-  d.out.push({ type: 'set-context', conn, receive: r.negotiated.receiveContext, send: r.negotiated.sendContext });
+  d.out.push({ type: 'set-context', conn, receive: r.negotiated.receiveContext, send: r.negotiated.sendContext, decode: decodeOptions(r.negotiated) });
   d.out.push({ type: 'send', conn, message: { type: 'keepalive' } });
   restartHold(d, conn);
   armKeepalive(d, conn);

@@ -18,6 +18,7 @@ import type {
   RouteRefreshMessage,
   UpdateOutcome,
 } from '../codec/types.js';
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 
 /** RFC 4271 §8.2.2 states. */
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -242,6 +243,9 @@ export type SessionAction =
   /** (Re)arm a timer; `conn` scopes hold/keepalive timers to one connection. */
   | { type: 'arm-timer'; timer: TimerName; ms: number; conn?: ConnId }
   | { type: 'cancel-timer'; timer: TimerName; conn?: ConnId }
-  /** Switch the codec contexts of `conn` (after the OPEN exchange). */
-  | { type: 'set-context'; conn: ConnId; receive: CodecContext; send: CodecContext }
+  /**
+   * Switch the codec contexts of `conn` (after the OPEN exchange); `decode` tells the decoder
+   * whether the peer is external (RFC 7606 §7.5/§7.9/§7.10 discards, RFC 4271 §6.3 first AS).
+   */
+  | { type: 'set-context'; conn: ConnId; receive: CodecContext; send: CodecContext; decode: DecodeOptions }
   | { type: 'upward'; event: Upward };
