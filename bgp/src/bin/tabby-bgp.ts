@@ -6,8 +6,9 @@
  *   tabby-bgp status --socket PATH [-o json]
  *   tabby-bgp routes --socket PATH [--prefix P] [-o json]
  *
- * Signals: SIGHUP reloads the file (unchanged peers keep their sessions; an invalid file is
- * logged and ignored); SIGTERM/SIGINT send Cease (Administrative Shutdown) and exit 0.
+ * Signals: SIGHUP reloads the file, all or nothing (unchanged peers keep their sessions; a file
+ * with any error — syntax, schema, a peer's session settings — is logged naming the file and
+ * field, and nothing changes); SIGTERM/SIGINT send Cease (Administrative Shutdown) and exit 0.
  * Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
  */
 import { createServer } from 'node:http';
@@ -98,7 +99,7 @@ async function runDaemon(opts: Map<string, string | true>): Promise<void> {
     try {
       daemon.reload();
     } catch (err: unknown) {
-      log.error({ err }, 'reload failed; keeping the running configuration');
+      log.error({ err, file: configFile }, `reload refused, nothing changed: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
   let stopping = false;

@@ -12,10 +12,10 @@ import type { SessionConfig } from './types.js';
 /** Error codes of the session layer. */
 export type SessionErrorCode = 'SESSION_CONFIG_INVALID';
 
-/** A configuration error (code `SESSION_CONFIG_INVALID`); `details.field` names the field. */
+/** A configuration error (code `SESSION_CONFIG_INVALID`); `details.field` names the field, `details.reason` says what is wrong. */
 export class SessionConfigError extends TabbyError<SessionErrorCode> {
   constructor(peer: string, field: string, message: string) {
-    super('SESSION_CONFIG_INVALID', `BGP peer ${peer}: ${field}: ${message}`, { peer, field });
+    super('SESSION_CONFIG_INVALID', `BGP peer ${peer}: ${field}: ${message}`, { peer, field, reason: message });
     this.name = 'SessionConfigError';
   }
 }

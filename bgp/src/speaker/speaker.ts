@@ -16,8 +16,9 @@
  */
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
 import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
-import { DEFAULT_SESSION_CONFIG, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
-import { ceaseFor, DEFAULT_FAMILIES, localGracefulRestart } from './graceful-restart.js';
+import { SessionConfigError, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { ceaseFor, localGracefulRestart } from './graceful-restart.js';
+import { sessionConfigFor, transportFor, validatePeers, type PeerProblem } from './session-config.js';
 import { downInfo, sessionKey } from './peer-keys.js';
 import { kernelLocalAddresses } from './local-address.js';
 import { ingestOutcome } from './ingest.js';
@@ -130,20 +131,7 @@ export class Speaker {
   }
 
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
-    const families = p.families ?? [...DEFAULT_FAMILIES];
-    const gracefulRestart = this.localGracefulRestart(p);
-    return {
-      ...DEFAULT_SESSION_CONFIG,
-      ...this.opts.session,
-      localAs: this.opts.asn,
-      localId: this.opts.routerId,
-      peerAs: p.asn,
-      peerAddress: p.address,
-      holdTime: p.holdTime ?? this.opts.session?.holdTime ?? DEFAULT_SESSION_CONFIG.holdTime,
-      passive: p.passive ?? false,
-      families,
-      ...(gracefulRestart ? { gracefulRestart } : {}),
-    };
+    return sessionConfigFor(this.opts, p, this.localGracefulRestart(p));
   }
 
   /**
@@ -157,14 +145,12 @@ export class Speaker {
     for (const rt of this.peers.values()) if (rt.cfg.gracefulRestart) rt.session.setGracefulRestart(this.localGracefulRestart(rt.cfg));
   }
 
-  /** Adds a peer and starts its session. */
+  /** Adds a peer and starts its session; throws (and changes nothing) when its settings are invalid. */
   addPeer(p: SpeakerPeerConfig): void {
     if (this.peers.has(p.address)) throw new Error(`peer ${p.address} already exists`);
+    // the session first: it validates its settings, and a throw must leave no RIB peer behind
+    const session = this.c.sessionFactory({ config: this.sessionConfig(p), transport: transportFor(p) });
     this.c.rib.addPeer(this.ribPeerConfig(p));
-    const session = this.c.sessionFactory({
-      config: this.sessionConfig(p),
-      transport: { peerAddress: p.address, peerPort: p.port, localAddress: p.localAddress, md5Password: p.password, ttlSecurityHops: p.ttlSecurity },
-    });
     const rt: PeerRuntime = { cfg: p, session, off: [], tx: undefined, negotiated: undefined, state: 'Idle', since: this.c.clock.now(), info: '', adminStop: false, updatesIn: 0, withdrawalsIn: 0, pending: undefined };
     this.peers.set(p.address, rt);
     rt.off.push(session.on((e) => this.onUpward(rt, e)));
@@ -186,11 +172,20 @@ export class Speaker {
     this.scheduleFlush();
   }
 
+  /** Problems that would stop `setPeers(next)` (empty: it would apply). Changes nothing. */
+  validatePeers(next: readonly SpeakerPeerConfig[]): PeerProblem[] {
+    return validatePeers(this.opts, next);
+  }
+
   /**
-   * Applies a new peer list: removed peers go, new ones start, peers whose session settings
-   * changed are recreated, and peers with only policy changes keep their session.
+   * Applies a new peer list, all or nothing: the whole list is validated first (throwing
+   * `SessionConfigError` for the first problem, with nothing changed); then removed peers go,
+   * new ones start, peers whose session settings changed are recreated, and peers with only
+   * policy changes keep their session.
    */
   setPeers(next: SpeakerPeerConfig[]): { added: string[]; removed: string[]; reset: string[]; updated: string[] } {
+    const problem = this.validatePeers(next)[0];
+    if (problem) throw new SessionConfigError(problem.peer, problem.field, problem.message);
     const res = { added: [] as string[], removed: [] as string[], reset: [] as string[], updated: [] as string[] };
     const want = new Map(next.map((p) => [p.address, p]));
     for (const addr of [...this.peers.keys()]) {
