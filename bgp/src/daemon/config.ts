@@ -44,6 +44,8 @@ export interface PeerConfig {
   /** Max-prefix limit (Cease 1 on excess) and the delay before reconnecting, seconds. */
   maxPrefixes?: { limit: number; restartAfter: number };
   holdTime: number;
+  /** RFC 9687 SendHoldTime, seconds (0 = off); absent = the session default. */
+  sendHoldTime?: number;
   type: PeerType;
 }
 
@@ -98,6 +100,7 @@ const peerSchema = z
       .union([z.number().int().min(1), z.object({ limit: z.number().int().min(1), restartAfter: z.number().int().min(1).default(30) }).strict()])
       .optional(),
     holdTime: holdTime.optional(),
+    sendHoldTime: z.number().int().min(0).max(86400).optional(),
     type: z.enum(['node-to-node mesh', 'global', 'node specific', 'route reflector client', 'route reflector']).optional(),
   })
   .strict();
@@ -201,6 +204,7 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
       gracefulRestart: gr,
       maxPrefixes: mp,
       holdTime: p.holdTime ?? c.holdTime,
+      sendHoldTime: p.sendHoldTime,
       type: p.type ?? (p.routeReflectorClient ? 'route reflector client' : 'global'),
     };
   });

@@ -62,6 +62,7 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
     gracefulRestart: p.gracefulRestart,
     maxPrefixes: p.maxPrefixes ? { limit: p.maxPrefixes.limit, restartAfterMs: p.maxPrefixes.restartAfter * 1000 } : undefined,
     holdTime: p.holdTime,
+    sendHoldTime: p.sendHoldTime,
     type: p.type,
   };
 }

@@ -105,6 +105,10 @@ export class Connection {
   /** eBGP/iBGP decoding rules, set with the contexts after the OPEN exchange. */
   decodeOptions: DecodeOptions | undefined;
   private closed = false;
+  /** RFC 9687: written data is waiting for the peer to read it. */
+  private pendingOut = false;
+  private lastProgress = 0;
+  private readonly flushed = (): void => this.onFlushed();
 
   constructor(
     readonly id: ConnId,
@@ -116,6 +120,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows and reports it
+    socket.on('drain', this.flushed);
     socket.on('close', () => {
       if (this.closed) return;
       this.closed = true;
@@ -152,16 +157,46 @@ export class Connection {
   /** Writes one encoded message. */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    return this.socket.write(bytes);
+    const ok = this.socket.write(bytes, this.flushed);
+    this.afterWrite();
+    return ok;
   }
 
   /** Writes many encoded messages as one burst (corked); false when the caller should wait for `drained()`. */
   writeMany(messages: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
     this.socket.cork();
-    for (const m of messages) this.socket.write(m);
+    const last = messages.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(messages[i]!);
+    if (last >= 0) this.socket.write(messages[last]!, this.flushed);
     this.socket.uncork();
+    this.afterWrite();
     return !this.socket.writableNeedDrain;
+  }
+
+  /** RFC 9687: output started waiting for the peer → tell the FSM (it starts the SendHoldTimer). */
+  private afterWrite(): void {
+    if (this.pendingOut || this.closed || this.socket.writableLength === 0) return;
+    this.pendingOut = true;
+    this.lastProgress = this.deps.clock.now();
+    this.deps.emit({ type: 'send-progress', conn: this.id, pending: true });
+  }
+
+  /**
+   * A write reached the kernel (progress). All written → the FSM stops the SendHoldTimer; still
+   * waiting → it restarts it, at most once a second (a burst flushes thousands of messages).
+   */
+  private onFlushed(): void {
+    if (this.closed || !this.pendingOut) return;
+    if (this.socket.writableLength === 0) {
+      this.pendingOut = false;
+      this.deps.emit({ type: 'send-progress', conn: this.id, pending: false });
+      return;
+    }
+    const now = this.deps.clock.now();
+    if (now - this.lastProgress < 1000) return;
+    this.lastProgress = now;
+    this.deps.emit({ type: 'send-progress', conn: this.id, pending: true });
   }
 
   /** Resolves when the socket's write buffer has drained (or the connection closed). */

@@ -125,6 +125,22 @@ export function adopt(d: Draft, conn: ConnId, outbound: boolean): void {
   d.out.push({ type: 'arm-timer', timer: 'hold', ms: d.s.config.largeHoldTime * 1000, conn });
 }
 
+/** The RFC 9687 SendHoldTime in ms for the negotiated session, or 0 when it is off. */
+export function sendHoldMs(d: Draft): number {
+  const hold = d.s.negotiated?.holdTime ?? 0;
+  if (hold === 0) return 0;
+  const configured = d.s.config.sendHoldTime;
+  if (configured !== undefined) return configured * 1000;
+  return Math.max(480, 2 * hold) * 1000; // RFC 9687: no less than 8 minutes by default
+}
+
+/** RFC 9687: output is waiting → (re)start the SendHoldTimer; all written → stop it. */
+export function sendProgress(d: Draft, conn: ConnId, pending: boolean): void {
+  const ms = sendHoldMs(d);
+  if (pending && ms > 0) d.out.push({ type: 'arm-timer', timer: 'send-hold', ms, conn });
+  else d.out.push({ type: 'cancel-timer', timer: 'send-hold', conn });
+}
+
 /** Re-arms the hold timer with the negotiated value, or cancels it when 0 (RFC 4271 §4.4). */
 export function restartHold(d: Draft, conn: ConnId): void {
   const hold = d.s.negotiated?.holdTime ?? 0;
@@ -194,7 +210,7 @@ export function fail(d: Draft, o: FailOptions): void {
   const conn = s.conn;
   if (conn !== null) {
     d.out.push(o.notification ? { type: 'close', conn, notification: o.notification } : { type: 'close', conn });
-    d.out.push({ type: 'cancel-timer', timer: 'hold', conn }, { type: 'cancel-timer', timer: 'keepalive', conn });
+    d.out.push({ type: 'cancel-timer', timer: 'hold', conn }, { type: 'cancel-timer', timer: 'keepalive', conn }, { type: 'cancel-timer', timer: 'send-hold', conn });
   }
   if (s.restartable) d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
   if (s.state === 'Established' && conn !== null && s.negotiated) {

@@ -36,8 +36,8 @@ export const STATE_ORDER: Readonly<Record<SessionState, number>> = {
 /** An opaque connection id: `o<n>` for connections the reducer asked for, `i<n>` for accepted ones. */
 export type ConnId = string;
 
-/** The timers of RFC 4271 §8 (plus the idle-hold timer of §8.1.1 used for automatic restart). */
-export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold';
+/** The timers of RFC 4271 §8 (plus the idle-hold timer of §8.1.1 used for automatic restart, and RFC 9687's SendHoldTimer). */
+export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'send-hold';
 
 /** ADD-PATH mode per family (RFC 7911 §4): what we are willing to do. */
 export type AddPathMode = 'receive' | 'send' | 'both';
@@ -78,6 +78,13 @@ export interface SessionConfig {
   holdTime: number;
   /** KEEPALIVE interval in seconds when set; otherwise negotiated hold time / 3 (RFC 4271 §10). */
   keepaliveTime?: number;
+  /**
+   * RFC 9687 SendHoldTime, seconds: how long our output may make no progress (the peer not
+   * reading) in OpenConfirm/Established before the session is dropped with NOTIFICATION 8.
+   * Default: the larger of 8 minutes and twice the negotiated hold time; 0 turns it off. Not
+   * used when the negotiated hold time is 0 (no keepalives: a silent session is intended).
+   */
+  sendHoldTime?: number;
   /** Hold time while waiting for the peer's OPEN, seconds (RFC 4271 §8.2.2 suggests 4 minutes). */
   largeHoldTime: number;
   /** Never initiate connections; wait for the peer (RFC 4271 §8.1.1 PassiveTcpEstablishment). */
@@ -189,6 +196,12 @@ export type SessionEvent =
   | { type: 'collision-dump'; conn: ConnId }
   /** 24 NotifMsgVerErr / 25 NotifMsg (the reducer tells them apart by code). */
   | { type: 'notification'; conn: ConnId; message: NotificationMessage }
+  /**
+   * RFC 9687: the connection's output state changed — `pending` when written data waits for the
+   * peer to read it (raised when it starts waiting and, throttled, on each progress while it
+   * waits), false once everything was handed to the kernel.
+   */
+  | { type: 'send-progress'; conn: ConnId; pending: boolean }
   /** 26 KeepAliveMsg. */
   | { type: 'keepalive'; conn: ConnId }
   /** 27 UpdateMsg. */

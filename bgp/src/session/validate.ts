@@ -37,6 +37,8 @@ export function validateSession(config: SessionConfig, t: PeerTransport): void {
   const h = config.holdTime;
   if (!Number.isInteger(h) || h < 0 || h > 65535 || h === 1 || h === 2) bad('holdTime', `${h} must be 0 or 3..65535 seconds`);
   if (!Number.isInteger(config.largeHoldTime) || config.largeHoldTime < 3) bad('largeHoldTime', `${config.largeHoldTime} must be at least 3 seconds`);
+  const sh = config.sendHoldTime;
+  if (sh !== undefined && !(Number.isInteger(sh) && sh >= 0 && sh <= 0xffffffff / 1000)) bad('sendHoldTime', `${sh} must be 0 (off) or a whole number of seconds (RFC 9687)`);
   if (config.localAs > 0xffff && !config.fourOctetAs) bad('fourOctetAs', `AS ${config.localAs} needs the 4-octet AS capability (RFC 6793)`);
   for (const [field, b] of [['connectRetry', config.connectRetry], ['idleHold', config.idleHold]] as const) {
     if (!(b.baseMs > 0 && b.maxMs >= b.baseMs && b.jitter >= 0 && b.jitter < 1)) bad(field, 'needs 0 < baseMs <= maxMs and 0 <= jitter < 1');

@@ -23,6 +23,7 @@ export function sessionConfigFor(opts: SpeakerOptions, p: SpeakerPeerConfig, gra
     holdTime: p.holdTime ?? opts.session?.holdTime ?? DEFAULT_SESSION_CONFIG.holdTime,
     passive: p.passive ?? false,
     families: p.families ?? [...DEFAULT_FAMILIES],
+    ...(p.sendHoldTime !== undefined ? { sendHoldTime: p.sendHoldTime } : {}),
     ...(gracefulRestart ? { gracefulRestart } : {}),
   };
 }

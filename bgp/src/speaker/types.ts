@@ -37,6 +37,8 @@ export interface SpeakerPeerConfig {
   maxPrefixes?: { limit: number; restartAfterMs: number };
   /** Hold time offered, seconds. */
   holdTime?: number;
+  /** RFC 9687 SendHoldTime, seconds (0 = off; default max(8 min, 2 × hold time)). */
+  sendHoldTime?: number;
   /** Free-form label shown in status (e.g. "global", "route reflector client"). */
   type?: string;
 }
