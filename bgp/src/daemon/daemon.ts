@@ -140,15 +140,16 @@ export class BgpDaemon {
     const codec = defaultSessionCodec();
     const sessionCodec = fastSessionCodec(codec); // IPv4 NLRI straight into the RIB as numbers
     const socketOptions = socketOptionsFor(cfg, c.logger);
+    const metrics = c.registry ? createSpeakerMetrics(c.registry) : undefined;
     const speaker = new Speaker(
       {
         rib,
         clock: systemClock,
         logger: c.logger,
-        metrics: c.registry ? createSpeakerMetrics(c.registry) : undefined,
+        metrics,
         sessionFactory: (i) => new PeerSession({ codec: sessionCodec, socketOptions, logger: c.logger }, i),
         listenerFactory: (i) => {
-          const l = new BgpListener({ codec, socketOptions, logger: c.logger }, i);
+          const l = new BgpListener({ codec, socketOptions, logger: c.logger, metrics }, i);
           return { listen: (s) => l.listen(s), register: (t) => l.register(t as PeerSession), close: () => l.close() };
         },
       },

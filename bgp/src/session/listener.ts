@@ -1,17 +1,20 @@
 /**
  * The passive side shared by all peers: one TCP listener (port 179 by default) that hands each
  * accepted socket to the peer session registered for its remote address. An unknown address
- * gets its OPEN read (or a short timeout) and then NOTIFICATION Cease / Connection Rejected
- * (RFC 4486 §4) before the socket is closed. TCP-MD5 keys (RFC 2385) are installed per peer on
+ * gets NOTIFICATION Cease / Connection Rejected (RFC 4486 §4) at once and is closed, within
+ * per-source and total caps (reject.ts) so that a connection flood cannot exhaust descriptors. TCP-MD5 keys (RFC 2385) are installed per peer on
  * the listening socket, so the SYN of a keyed peer is already verified by the kernel.
  *
  * Invariants: every accepted socket is either handed to exactly one peer or closed; addresses
  * are compared in canonical form (IPv4-mapped IPv6 unwrapped, IPv6 compressed lower case).
  */
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { CeaseSubcode, DEFAULT_CONTEXT } from '../codec/types.js';
 import { applySocketOptions, handleFd, type PeerTransport } from './connection.js';
+import { DEFAULT_REJECT_LIMITS, Rejector, type ListenerMetrics } from './reject.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
+
+/** Accept queue length asked of the kernel (capped by net.core.somaxconn): a burst of strangers must not crowd out a peer's SYN. */
+const LISTEN_BACKLOG = 4096;
 
 /** A peer that can take an accepted socket (PeerSession implements it). */
 export interface IncomingTarget {
@@ -41,7 +44,10 @@ export interface ListenerComponents {
   socketOptions?: SocketOptions;
   clock?: Clock;
   logger?: SessionLogger;
+  metrics?: ListenerMetrics;
 }
+
+export type { ListenerMetrics, RejectReason } from './reject.js';
 
 /** Where to listen. */
 export interface ListenerInit {
@@ -49,8 +55,12 @@ export interface ListenerInit {
   host: string;
   /** Default 179; 0 picks a free port (see `address()`). */
   port?: number;
-  /** How long an unknown peer may take to send its OPEN before it is closed (ms, default 5000). */
-  rejectAfterMs?: number;
+  /** How long a refused connection may take to flush its Cease (ms, default 1000). */
+  rejectGraceMs?: number;
+  /** Refused connections from one address still closing, beyond which more are dropped without Cease (default 8). */
+  maxRejectingPerSource?: number;
+  /** Refused connections still closing in all, beyond which more are dropped without Cease (default 256). */
+  maxRejecting?: number;
 }
 
 /** The shared passive listener. */
@@ -60,14 +70,23 @@ export class BgpListener {
   private readonly sockOpts: SocketOptions;
   private readonly clock: Clock;
   private readonly log: SessionLogger;
+  private readonly rejector: Rejector;
 
   constructor(
-    private readonly components: ListenerComponents,
+    components: ListenerComponents,
     private readonly init: ListenerInit,
   ) {
     this.sockOpts = components.socketOptions ?? noSocketOptions;
     this.clock = components.clock ?? systemClock;
     this.log = components.logger ?? silentLogger;
+    const d = DEFAULT_REJECT_LIMITS;
+    this.rejector = new Rejector(
+      components.codec,
+      { maxPerSource: init.maxRejectingPerSource ?? d.maxPerSource, maxTotal: init.maxRejecting ?? d.maxTotal, graceMs: init.rejectGraceMs ?? d.graceMs, logIntervalMs: d.logIntervalMs },
+      this.clock,
+      this.log,
+      components.metrics,
+    );
     this.server = createServer({ noDelay: true }, (s) => this.onConnection(s));
     this.server.on('error', (err) => this.log.error({ err }, 'BGP listener error'));
   }
@@ -78,7 +97,7 @@ export class BgpListener {
       const onError = (e: Error): void => reject(e);
       this.server.once('error', onError);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-      this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal }, () => {
+      this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
         for (const p of this.peers.values()) this.installKey(p.transport);
         resolve(this.address());
@@ -140,7 +159,7 @@ export class BgpListener {
   private onConnection(s: Socket): void {
     const remote = canonicalAddress(s.remoteAddress ?? '');
     const target = this.peers.get(remote);
-    if (!target) return this.reject(s, remote);
+    if (!target) return this.rejector.reject(s, remote);
     try {
       // GTSM on the accepted socket (MD5 was inherited from the listener's key list).
       applySocketOptions(this.sockOpts, handleFd(s), target.transport, false);
@@ -152,32 +171,9 @@ export class BgpListener {
     target.acceptIncoming(s);
   }
 
-  /** RFC 4486 §4: Connection Rejected, after the peer's first message (its OPEN) or a timeout. */
-  private reject(s: Socket, remote: string): void {
-    this.log.warn({ peer: remote }, 'connection from an unconfigured address rejected');
-    s.on('error', () => undefined);
-    const notification = this.components.codec.encode(
-      { type: 'notification', code: 6, subcode: CeaseSubcode.ConnectionRejected, data: new Uint8Array(0) },
-      DEFAULT_CONTEXT,
-    );
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      this.clock.clearTimeout(timer);
-      s.end(notification);
-      this.clock.setTimeout(() => s.destroy(), 1000);
-    };
-    const timer = this.clock.setTimeout(finish, this.init.rejectAfterMs ?? 5000);
-    s.once('data', finish);
-    s.once('close', () => {
-      done = true;
-      this.clock.clearTimeout(timer);
-    });
-  }
-
   /** Stops listening and closes nothing else (peers own their connections). */
   close(): Promise<void> {
+    this.rejector.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { Family, PathAttributes } from '../codec/types.js';
 import type { BestChange, Rib } from '../rib/index.js';
+import type { ListenerMetrics } from '../session/listener.js';
 import type { Clock, LocalGracefulRestart, PeerTransport, SessionConfig, SessionLogger, SessionState, Upward } from '../session/index.js';
 import type { Socket } from 'node:net';
 
@@ -113,7 +114,7 @@ export interface SpeakerComponents {
 }
 
 /** The metrics the speaker updates (see metrics.ts for the prom-client factory). */
-export interface SpeakerMetrics {
+export interface SpeakerMetrics extends ListenerMetrics {
   sessionState(peer: string, state: SessionState): void;
   updatesReceived(peer: string, n: number): void;
   updatesSent(peer: string, n: number): void;

@@ -45,7 +45,7 @@ const NEXT_HOP = '40 03 04 0a 00 00 09'; // 10.0.0.9
 
 /** Establishes a passive session with a raw peer of AS `peerAs` (our AS is 65000); returns a send function and the events. */
 async function established(codec: SessionCodec, peerAs: number): Promise<{ send(b: Uint8Array): void; events: Upward[]; got: DecodedMessage[] }> {
-  const l = new BgpListener({ codec }, { host: '127.0.0.1', port: 0, rejectAfterMs: 2000 });
+  const l = new BgpListener({ codec }, { host: '127.0.0.1', port: 0 });
   const { port } = await l.listen();
   cleanups.push(() => l.close());
   const config = sessionConfig({ localAs: 65000, localId: '10.0.0.1', peerAs, peerAddress: '127.0.0.1' }, { passive: true });
