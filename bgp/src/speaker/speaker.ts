@@ -222,7 +222,12 @@ export class Speaker {
         return;
       case 'established':
         rt.pending = [];
-        void this.onEstablished(rt, e.negotiated, e.endpoints?.localAddress);
+        this.onEstablished(rt, e.negotiated, e.endpoints?.localAddress).catch((err: unknown) => {
+          // never an unhandled rejection: a failure to set the session up resets it
+          rt.pending = undefined;
+          this.c.logger.error({ peer: rt.cfg.address, err }, 'could not set up the Established session; resetting it');
+          if (this.peers.get(rt.cfg.address) === rt) rt.session.reset(CeaseSubcode.OutOfResources);
+        });
         return;
       case 'update':
         if (rt.pending) rt.pending.push(e);

@@ -74,3 +74,22 @@ describe('atomic reload', () => {
     await expect(run(process.execPath, [BIN, '--config', file])).rejects.toMatchObject({ code: 2, stderr: expect.stringContaining(`${file}: peers[0].localAddress`) });
   });
 });
+
+describe('start-up errors', () => {
+  it.skipIf(!existsSync(BIN))('a metrics port already in use is a clear error at start (exit 2), not a crash later', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const file = join(dir, 'm.yaml');
+      writeFileSync(file, stringify(config([peer('10.0.0.2')])));
+      await expect(run(process.execPath, [BIN, '--config', file, '--metrics-port', `127.0.0.1:${port}`], { timeout: 20_000 })).rejects.toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(`--metrics-port: 127.0.0.1:${port} is already in use`),
+      });
+    } finally {
+      busy.close();
+    }
+  });
+});

@@ -350,3 +350,34 @@ describe('Speaker', () => {
     expect(s4!.calls).toContain(`stop ${CeaseSubcode.AdministrativeShutdown}`); // the peer sent no N
   });
 });
+
+describe('Speaker failure paths', () => {
+  it('a failure while setting up an Established session resets it instead of leaving an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      let s: FakeSession | undefined;
+      const speaker = new Speaker(
+        {
+          rib: new Rib({ asn: 65001, routerId: '10.0.0.1' }, { now: systemClock.now() }),
+          clock: systemClock,
+          logger: silentLogger,
+          localAddresses: () => {
+            throw new Error('lookup exploded');
+          },
+          sessionFactory: ({ config, transport }) => (s = new FakeSession(config, transport)),
+        },
+        { routerId: '10.0.0.1', asn: 65001, listen: null, peers: [{ address: '10.0.0.2', asn: 65002 }] },
+      );
+      await speaker.start();
+      s!.establish(65002, '10.0.0.2');
+      for (let i = 0; i < 5; i++) await tick();
+      expect(unhandled).toEqual([]);
+      expect(s!.calls.some((c) => c.startsWith(`reset ${CeaseSubcode.OutOfResources}`))).toBe(true);
+      await speaker.stop();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
