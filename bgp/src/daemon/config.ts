@@ -180,8 +180,10 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
   const seen = new Set<string>();
   const peers = c.peers.map((p, i): PeerConfig => {
     const address = canonicalIp(p.address);
-    if (seen.has(address)) throw invalid(file, `peers[${i}].address`, `duplicate peer ${address}`);
-    seen.add(address);
+    // Two peers may share an address on different ports (two speakers on one host).
+    const key = `${address} port ${p.port}`;
+    if (seen.has(key)) throw invalid(file, `peers[${i}].address`, `duplicate peer ${address}${p.port === 179 ? '' : ` port ${p.port}`} (peers on one address need different ports)`);
+    seen.add(key);
     if (p.routeReflectorClient && p.asn !== c.asn) throw invalid(file, `peers[${i}].routeReflectorClient`, 'route reflector clients must be iBGP peers (same AS)');
     const v6 = address.includes(':');
     const ttl = p.ttlSecurity === true ? 1 : p.ttlSecurity === false ? undefined : p.ttlSecurity;

@@ -134,6 +134,11 @@ export class Connection {
     return this.closed;
   }
 
+  /** Processes octets read before this connection took the socket over (as if just received). */
+  feed(bytes: Uint8Array): void {
+    this.onData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     let messages: Uint8Array[];

@@ -10,6 +10,7 @@
  */
 import { createServer, isIP, type Server, type Socket } from 'node:net';
 import { applySocketOptions, handleFd, type PeerTransport } from './connection.js';
+import { demuxByOpen, type DemuxCandidate } from './demux.js';
 import { DEFAULT_REJECT_LIMITS, Rejector, type ListenerMetrics } from './reject.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 
@@ -17,9 +18,10 @@ import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCod
 const LISTEN_BACKLOG = 4096;
 
 /** A peer that can take an accepted socket (PeerSession implements it). */
-export interface IncomingTarget {
+export interface IncomingTarget extends DemuxCandidate {
   readonly transport: PeerTransport;
-  acceptIncoming(socket: Socket): void;
+  /** Takes the socket; `initial` holds octets the listener already read from it (see demux.ts). */
+  acceptIncoming(socket: Socket, initial?: Uint8Array): void;
 }
 
 /** Canonical text of an address: unwraps ::ffff:a.b.c.d, compresses IPv6. */
@@ -61,19 +63,22 @@ export interface ListenerInit {
   maxRejectingPerSource?: number;
   /** Refused connections still closing in all, beyond which more are dropped without Cease (default 256). */
   maxRejecting?: number;
+  /** Peers sharing an address: how long to wait for the OPEN that tells them apart (ms, default 10 000). */
+  demuxTimeoutMs?: number;
 }
 
 /** The shared passive listener. */
 export class BgpListener {
   private readonly server: Server;
-  private readonly peers = new Map<string, IncomingTarget>();
+  /** Targets per canonical address (several when peers share an address on different ports). */
+  private readonly peers = new Map<string, IncomingTarget[]>();
   private readonly sockOpts: SocketOptions;
   private readonly clock: Clock;
   private readonly log: SessionLogger;
   private readonly rejector: Rejector;
 
   constructor(
-    components: ListenerComponents,
+    private readonly components: ListenerComponents,
     private readonly init: ListenerInit,
   ) {
     this.sockOpts = components.socketOptions ?? noSocketOptions;
@@ -99,7 +104,7 @@ export class BgpListener {
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
       this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
-        for (const p of this.peers.values()) this.installKey(p.transport);
+        for (const list of this.peers.values()) for (const p of list) this.installKey(p.transport);
         resolve(this.address());
       });
     });
@@ -144,22 +149,34 @@ export class BgpListener {
     }
   }
 
-  /** Routes connections from the peer's address to `target`; returns a function that unregisters it. */
+  /**
+   * Routes connections from the peer's address to `target` (several targets may share an
+   * address: their connections are told apart by the OPEN's AS, demux.ts); returns a function
+   * that unregisters it.
+   */
   register(target: IncomingTarget): () => void {
     const key = canonicalAddress(target.transport.peerAddress);
-    this.peers.set(key, target);
+    this.peers.set(key, [...(this.peers.get(key) ?? []), target]);
     this.installKey(target.transport);
     return () => {
-      if (this.peers.get(key) !== target) return;
-      this.peers.delete(key);
-      if (target.transport.md5Password) this.installKey(target.transport, '');
+      const list = this.peers.get(key) ?? [];
+      if (!list.includes(target)) return;
+      const rest = list.filter((t) => t !== target);
+      if (rest.length > 0) this.peers.set(key, rest);
+      else this.peers.delete(key);
+      if (target.transport.md5Password && rest.length === 0) this.installKey(target.transport, '');
     };
   }
 
   private onConnection(s: Socket): void {
     const remote = canonicalAddress(s.remoteAddress ?? '');
-    const target = this.peers.get(remote);
-    if (!target) return this.rejector.reject(s, remote);
+    const list = this.peers.get(remote);
+    if (!list || list.length === 0) return this.rejector.reject(s, remote);
+    if (list.length === 1) return this.handOver(s, remote, list[0]!);
+    demuxByOpen(s, () => this.peers.get(remote) ?? [], this.components.codec, this.clock, this.init.demuxTimeoutMs ?? 10_000, (t, initial) => this.handOver(s, remote, t, initial));
+  }
+
+  private handOver(s: Socket, remote: string, target: IncomingTarget, initial?: Uint8Array): void {
     try {
       // GTSM on the accepted socket (MD5 was inherited from the listener's key list).
       applySocketOptions(this.sockOpts, handleFd(s), target.transport, false);
@@ -168,7 +185,7 @@ export class BgpListener {
       s.destroy();
       return;
     }
-    target.acceptIncoming(s);
+    target.acceptIncoming(s, initial);
   }
 
   /** Stops listening and closes nothing else (peers own their connections). */

@@ -138,12 +138,28 @@ export class PeerSession {
     this.listeners.clear();
   }
 
-  /** Hands over a socket the shared listener accepted from this peer's address (Event 17). */
-  acceptIncoming(socket: Socket): void {
+  /** The configured AS of the peer (the listener tells peers on one address apart by it). */
+  get peerAs(): number {
+    return this.init.config.peerAs;
+  }
+
+  /** Whether a session is Established (the listener prefers a peer that is not). */
+  get isEstablished(): boolean {
+    return this.state === 'Established';
+  }
+
+  /**
+   * Hands over a socket the shared listener accepted from this peer's address (Event 17);
+   * `initial`: octets the listener already read from it (the OPEN, when peers share an address).
+   */
+  acceptIncoming(socket: Socket, initial?: Uint8Array): void {
     this.inSeq += 1;
     const id = `i${this.inSeq}`;
-    this.conns.set(id, this.newConnection(id, socket, false));
+    const c = this.newConnection(id, socket, false);
+    this.conns.set(id, c);
     this.dispatch({ type: 'tcp-incoming', conn: id });
+    if (initial && initial.length > 0) c.feed(initial);
+    socket.resume();
   }
 
   private established(): Connection | undefined {

@@ -93,3 +93,16 @@ describe('start-up errors', () => {
     }
   });
 });
+
+describe('peers sharing an address', () => {
+  it('two peers on one address with different ports are both configured; the same port twice is refused', async () => {
+    const file = join(dir, 'p.yaml');
+    const d = await start(file, config([peer('10.0.0.2', { port: 1790, asn: 65001 }), peer('10.0.0.2', { port: 1791, asn: 65002 }), peer('10.0.0.3')]));
+    expect(addresses(d)).toEqual(['10.0.0.2:1790', '10.0.0.2:1791', '10.0.0.3']);
+    writeFileSync(file, stringify(config([peer('10.0.0.2', { port: 1790 }), peer('10.0.0.2', { port: 1790, asn: 65002 })])));
+    expect(() => d.reload()).toThrow(`${file}: peers[1].address: duplicate peer 10.0.0.2 port 1790`);
+    writeFileSync(file, stringify(config([peer('10.0.0.2', { port: 1791, asn: 65002 })])));
+    expect(d.reload()).toMatchObject({ removed: ['10.0.0.2:1790', '10.0.0.3'], added: [] });
+    expect(addresses(d)).toEqual(['10.0.0.2:1791']);
+  });
+});
