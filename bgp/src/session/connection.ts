@@ -11,7 +11,7 @@ import { isIP, Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type CodecContext } from '../codec/types.js';
-import type { Clock, FrameReader, IpFamily, SessionCodec, SocketOptions } from './ports.js';
+import type { ByteStream, Clock, FrameReader, IpFamily, SessionCodec, SocketOptions } from './ports.js';
 import type { ConnId, SessionEvent, SessionNotification } from './types.js';
 
 /** How to reach one peer. */
@@ -112,7 +112,7 @@ export class Connection {
 
   constructor(
     readonly id: ConnId,
-    readonly socket: Socket,
+    readonly socket: ByteStream,
     readonly outbound: boolean,
     private readonly deps: ConnectionDeps,
   ) {

@@ -8,7 +8,43 @@
  */
 import type { DecodeOptions } from '../codec/attributes-decode.js';
 import type { BgpMessage, CodecContext } from '../codec/types.js';
+import type { Socket } from 'node:net';
+import type { PeerTransport } from './connection.js';
 import type { ConnId, SessionEvent } from './types.js';
+
+/**
+ * The byte stream of one BGP connection: the part of a `net.Socket` the session uses. The real
+ * one is a TCP socket; tests inject a fake (test/session/fake-stream.ts) that resets in the
+ * middle of a message, goes half-open, or stops reading — without sockets or root.
+ */
+export type ByteStream = Pick<
+  Socket,
+  | 'write'
+  | 'cork'
+  | 'uncork'
+  | 'end'
+  | 'destroy'
+  | 'on'
+  | 'once'
+  | 'off'
+  | 'pause'
+  | 'resume'
+  | 'setNoDelay'
+  | 'writableLength'
+  | 'writableNeedDrain'
+  | 'writable'
+  | 'connecting'
+  | 'localAddress'
+  | 'localPort'
+  | 'remoteAddress'
+  | 'remotePort'
+>;
+
+/**
+ * Opens an outbound connection for a peer (TCP-MD5 / GTSM applied before the SYN); `error`
+ * when it could not be set up (the stream is then destroyed by the caller).
+ */
+export type Dialer = (t: PeerTransport, opts: SocketOptions) => { socket: ByteStream; error?: string };
 
 /** Splits a TCP byte stream into whole BGP messages (the codec's `MessageReader`). */
 export interface FrameReader {

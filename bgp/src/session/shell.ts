@@ -11,13 +11,12 @@
  * - UPDATEs the speaker sends bypass the reducer (they change no FSM state) and go straight to
  *   the Established connection's socket.
  */
-import type { Socket } from 'node:net';
 import { CeaseSubcode, type BgpMessage, type Family } from '../codec/types.js';
 import { Connection, openOutbound, type PeerTransport } from './connection.js';
 import { END_OF_RIB } from './end-of-rib.js';
 import { afiSafiOf } from './open.js';
 import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from './peer.js';
-import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
+import { noSocketOptions, silentLogger, systemClock, type ByteStream, type Clock, type Dialer, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 import { TimerTable } from './timer-table.js';
 import { validateSession } from './validate.js';
 import { canonicalAddress } from './listener.js';
@@ -31,6 +30,8 @@ export interface PeerSessionComponents {
   random?: () => number;
   socketOptions?: SocketOptions;
   logger?: SessionLogger;
+  /** Opens outbound connections (default: TCP with `openOutbound`; tests inject a fake). */
+  dialer?: Dialer;
 }
 
 /** Options of one peer session. */
@@ -152,7 +153,7 @@ export class PeerSession {
    * Hands over a socket the shared listener accepted from this peer's address (Event 17);
    * `initial`: octets the listener already read from it (the OPEN, when peers share an address).
    */
-  acceptIncoming(socket: Socket, initial?: Uint8Array): void {
+  acceptIncoming(socket: ByteStream, initial?: Uint8Array): void {
     this.inSeq += 1;
     const id = `i${this.inSeq}`;
     const c = this.newConnection(id, socket, false);
@@ -282,7 +283,7 @@ export class PeerSession {
     }
   }
 
-  private newConnection(id: ConnId, socket: Socket, outbound: boolean): Connection {
+  private newConnection(id: ConnId, socket: ByteStream, outbound: boolean): Connection {
     return new Connection(id, socket, outbound, {
       codec: this.components.codec,
       clock: this.clock,
@@ -306,7 +307,7 @@ export class PeerSession {
       queueMicrotask(() => this.dispatch({ type: 'tcp-fails', conn: id }));
       return;
     }
-    const { socket, error } = openOutbound(t, this.sockOpts);
+    const { socket, error } = (this.components.dialer ?? openOutbound)(t, this.sockOpts);
     const c = this.newConnection(id, socket, true);
     this.conns.set(id, c);
     if (error) {
