@@ -63,6 +63,7 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
     maxPrefixes: p.maxPrefixes ? { limit: p.maxPrefixes.limit, restartAfterMs: p.maxPrefixes.restartAfter * 1000 } : undefined,
     holdTime: p.holdTime,
     sendHoldTime: p.sendHoldTime,
+    filters: p.filters.length > 0 ? p.filters : undefined,
     type: p.type,
   };
 }

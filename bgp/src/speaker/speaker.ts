@@ -15,7 +15,7 @@
  * - Admin stops (removal, shutdown) are "admin" ends for graceful restart (routes flushed).
  */
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
-import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
+import { compileFilters, familyOf, importRulesKey, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
 import { SessionConfigError, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
 import { ceaseFor, localGracefulRestart } from './graceful-restart.js';
 import { peerId, sessionConfigFor, transportFor, validatePeers, type PeerProblem } from './session-config.js';
@@ -115,6 +115,8 @@ export class Speaker {
       nextHop: p.nextHop ?? 'auto',
       maxPrefixes: p.maxPrefixes?.limit,
       gracefulRestart: p.gracefulRestart !== undefined,
+      importFilter: compileFilters(p.filters ?? [], 'import'),
+      exportFilter: compileFilters(p.filters ?? [], 'export'),
     };
   }
 
@@ -207,13 +209,29 @@ export class Speaker {
         this.addPeer(p);
         res.reset.push(id);
       } else if (JSON.stringify(rt.cfg) !== JSON.stringify(p)) {
+        const importChanged = importRulesKey(rt.cfg.filters ?? []) !== importRulesKey(p.filters ?? []);
         rt.cfg = p;
-        this.c.rib.reconfigurePeer(this.ribPeerConfig(p));
+        this.c.rib.reconfigurePeer(this.ribPeerConfig(p)); // export side: the RIB re-evaluates the Adj-RIB-Out
+        if (importChanged) this.refreshIn(rt);
         res.updated.push(id);
       }
     }
     this.scheduleFlush();
     return res;
+  }
+
+  /**
+   * The import policy changed: the RIB keeps no unfiltered Adj-RIB-In, so ask the peer to send
+   * its routes again (ROUTE-REFRESH, RFC 2918 §3) and they pass the new filter without a reset.
+   */
+  private refreshIn(rt: PeerRuntime): void {
+    const n = rt.negotiated;
+    if (!n) return; // the next session starts with the new policy anyway
+    if (!n.routeRefresh && !n.enhancedRouteRefresh) {
+      this.c.logger.warn({ peer: rt.id }, 'import policy changed but the peer does not support ROUTE-REFRESH; it applies to routes received from now on');
+      return;
+    }
+    for (const f of n.families) rt.session.sendRouteRefresh(f);
   }
 
   private onUpward(rt: PeerRuntime, e: Upward): void {

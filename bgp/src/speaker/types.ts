@@ -8,7 +8,7 @@
  * discriminated union delivered in order.
  */
 import type { Family, PathAttributes } from '../codec/types.js';
-import type { BestChange, Rib } from '../rib/index.js';
+import type { BestChange, BgpFilterSpec, Rib } from '../rib/index.js';
 import type { ListenerMetrics } from '../session/listener.js';
 import type { Clock, LocalGracefulRestart, PeerTransport, SessionConfig, SessionLogger, SessionState, Upward } from '../session/index.js';
 import type { Socket } from 'node:net';
@@ -40,6 +40,8 @@ export interface SpeakerPeerConfig {
   holdTime?: number;
   /** RFC 9687 SendHoldTime, seconds (0 = off; default max(8 min, 2 × hold time)). */
   sendHoldTime?: number;
+  /** Calico BGPFilters applied to this peer, in order (import and export rules; rib/bgp-filter.ts). */
+  filters?: BgpFilterSpec[];
   /** Free-form label shown in status (e.g. "global", "route reflector client"). */
   type?: string;
 }
