@@ -9,7 +9,7 @@
  * are compared in canonical form (IPv4-mapped IPv6 unwrapped, IPv6 compressed lower case).
  */
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { applySocketOptions, handleFd, type PeerTransport } from './connection.js';
+import { applySocketOptions, type PeerTransport } from './connection.js';
 import { demuxByOpen, type DemuxCandidate } from './demux.js';
 import { DEFAULT_REJECT_LIMITS, Rejector, type ListenerMetrics } from './reject.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
@@ -96,6 +96,11 @@ export class BgpListener {
     this.server.on('error', (err) => this.log.error({ err }, 'BGP listener error'));
   }
 
+  /** The descriptor of a socket or the server, from the socket options (-1 without them). */
+  private fd(s: Socket | Server): number {
+    return this.sockOpts.fdOf?.(s) ?? -1;
+  }
+
   /** Starts listening; resolves with the bound address. */
   listen(signal?: AbortSignal): Promise<{ address: string; port: number }> {
     return new Promise((resolve, reject) => {
@@ -123,7 +128,7 @@ export class BgpListener {
    * is per peer and set on each accepted socket.
    */
   private installTtl(t: PeerTransport): void {
-    const fd = handleFd(this.server);
+    const fd = this.fd(this.server);
     if (fd < 0 || t.ttlSecurityHops === undefined) return;
     const families: Array<4 | 6> = isIP(this.address().address) === 6 ? [6, 4] : [4];
     for (const f of families) {
@@ -137,7 +142,7 @@ export class BgpListener {
 
   private installKey(t: PeerTransport, key = t.md5Password): void {
     this.installTtl(t);
-    const fd = handleFd(this.server);
+    const fd = this.fd(this.server);
     if (fd < 0 || !key) return;
     // Linux: an IPv6 listener takes IPv4 peers' keys as v4-mapped addresses.
     const v6 = isIP(this.address().address) === 6;
@@ -179,7 +184,7 @@ export class BgpListener {
   private handOver(s: Socket, remote: string, target: IncomingTarget, initial?: Uint8Array): void {
     try {
       // GTSM on the accepted socket (MD5 was inherited from the listener's key list).
-      applySocketOptions(this.sockOpts, handleFd(s), target.transport, false);
+      applySocketOptions(this.sockOpts, this.fd(s), target.transport, false);
     } catch (err: unknown) {
       this.log.error({ peer: remote, err }, 'could not set GTSM options on an accepted connection');
       s.destroy();

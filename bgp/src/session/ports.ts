@@ -8,7 +8,7 @@
  */
 import type { DecodeOptions } from '../codec/attributes-decode.js';
 import type { BgpMessage, CodecContext } from '../codec/types.js';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { PeerTransport } from './connection.js';
 import type { ConnId, SessionEvent } from './types.js';
 
@@ -88,6 +88,13 @@ export interface SocketOptions {
   setMinTtl(fd: number, family: IpFamily, ttl: number): void;
   /** TTL / hop limit of sent packets (255 for GTSM). */
   setTtl(fd: number, family: IpFamily, ttl: number): void;
+  /**
+   * An unconnected TCP socket whose descriptor exists before `connect()`, signed toward
+   * `md5.peer` when given (RFC 2385 §2: the SYN is signed too). Absent in the no-op default.
+   */
+  createSocket?(family: IpFamily, md5?: { peer: string; key: string }): Socket;
+  /** The descriptor of a socket or listening server (-1 when it has none). Absent in the no-op default. */
+  fdOf?(s: Socket | Server): number;
 }
 
 /** The default: no socket options available. */
