@@ -4,3 +4,4 @@
  */
 export * from './packet.js';
 export * from './session.js';
+export { BfdService, BFD_PORT } from './shell.js';

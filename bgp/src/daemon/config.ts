@@ -45,6 +45,8 @@ export interface PeerConfig {
   /** Max-prefix limit (Cease 1 on excess) and the delay before reconnecting, seconds. */
   maxPrefixes?: { limit: number; restartAfter: number };
   holdTime: number;
+  /** BFD (RFC 5880/5881) with this peer, ms; absent = off. */
+  bfd?: { minRx: number; minTx: number; multiplier: number };
   /** Calico BGPFilters applied to this peer (resolved from the file's `filters` by name), in order. */
   filters: BgpFilterSpec[];
   /** RFC 9687 SendHoldTime, seconds (0 = off); absent = the session default. */
@@ -104,6 +106,9 @@ const peerSchema = z
       .optional(),
     holdTime: holdTime.optional(),
     sendHoldTime: z.number().int().min(0).max(86400).optional(),
+    bfd: z
+      .union([z.boolean(), z.object({ minRx: z.number().int().min(10).max(60_000).default(300), minTx: z.number().int().min(10).max(60_000).default(300), multiplier: z.number().int().min(1).max(255).default(3) }).strict()])
+      .optional(),
     /** Names of entries of the top-level `filters` (Calico BGPPeer.spec.filters). */
     filters: z.array(z.string().min(1)).optional(),
     type: z.enum(['node-to-node mesh', 'global', 'node specific', 'route reflector client', 'route reflector']).optional(),
@@ -244,6 +249,7 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
       maxPrefixes: mp,
       holdTime: p.holdTime ?? c.holdTime,
       sendHoldTime: p.sendHoldTime,
+      bfd: p.bfd === true ? { minRx: 300, minTx: 300, multiplier: 3 } : p.bfd === false ? undefined : p.bfd,
       filters: (p.filters ?? []).map((name, j) => {
         const f = filters.get(name);
         if (!f) throw invalid(file, `peers[${i}].filters[${j}]`, `no filter named "${name}" in filters`);

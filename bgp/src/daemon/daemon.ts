@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { PathAttributes } from '../codec/types.js';
 import { FAMILIES, Rib } from '../rib/index.js';
 import { BgpListener, PeerSession, defaultSessionCodec, netlinkSocketOptions, noSocketOptions, systemClock, type SessionLogger, type SocketOptions } from '../session/index.js';
+import { BfdService } from '../bfd/shell.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { fastSessionCodec } from '../speaker/fast-codec.js';
 import { toPrefix } from '../speaker/prefix.js';
@@ -64,6 +65,7 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
     holdTime: p.holdTime,
     sendHoldTime: p.sendHoldTime,
     filters: p.filters.length > 0 ? p.filters : undefined,
+    bfd: p.bfd ? { minRxMs: p.bfd.minRx, minTxMs: p.bfd.minTx, multiplier: p.bfd.multiplier } : undefined,
     type: p.type,
   };
 }
@@ -120,6 +122,7 @@ function socketOptionsFor(cfg: DaemonConfig, log: SessionLogger): SocketOptions 
 /** A running daemon. */
 export class BgpDaemon {
   private statusServer: { close(): Promise<void> } | undefined;
+  private bfdService: BfdService | undefined;
 
   private constructor(
     readonly speaker: Speaker,
@@ -142,12 +145,15 @@ export class BgpDaemon {
     const sessionCodec = fastSessionCodec(codec); // IPv4 NLRI straight into the RIB as numbers
     const socketOptions = socketOptionsFor(cfg, c.logger);
     const metrics = c.registry ? createSpeakerMetrics(c.registry) : undefined;
+    // one BFD service for the daemon's life, created even when no peer uses BFD yet (a reload may add one)
+    const bfd = new BfdService({ clock: systemClock, logger: c.logger });
     const speaker = new Speaker(
       {
         rib,
         clock: systemClock,
         logger: c.logger,
         metrics,
+        bfd,
         sessionFactory: (i) => new PeerSession({ codec: sessionCodec, socketOptions, logger: c.logger }, i),
         listenerFactory: (i) => {
           const l = new BgpListener({ codec, socketOptions, logger: c.logger, metrics }, i);
@@ -157,6 +163,7 @@ export class BgpDaemon {
       speakerOptions(cfg, init.restarting),
     );
     const d = new BgpDaemon(speaker, rib, cfg, init, c.logger);
+    d.bfdService = bfd;
     await speaker.start(signal);
     if (cfg.statusSocket) d.statusServer = await startStatusServer(cfg.statusSocket, { status: () => d.statusReport(), routes: (p) => d.routes(p) });
     c.logger.info({ asn: cfg.asn, routerId: cfg.routerId, peers: cfg.peers.length, listen: cfg.listen }, 'tabby-bgp started');
@@ -219,6 +226,7 @@ export class BgpDaemon {
   /** Cease (Administrative Shutdown) to every peer, then closes sockets. */
   async stop(): Promise<void> {
     await this.speaker.stop();
+    this.bfdService?.close();
     await this.statusServer?.close();
   }
 }

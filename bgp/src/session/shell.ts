@@ -186,6 +186,14 @@ export class PeerSession {
     return c ? c.send(message) : false;
   }
 
+  /**
+   * Closes every connection without a NOTIFICATION, as if the transport failed (a BFD Down,
+   * RFC 5882 §4.3: the session goes down at once; graceful restart then applies).
+   */
+  dropConnection(): void {
+    for (const c of this.conns.values()) c.socket.destroy();
+  }
+
   /** Sends End-of-RIB for `family` (RFC 4724 §2). */
   sendEndOfRib(family: Family): boolean {
     const c = this.established();

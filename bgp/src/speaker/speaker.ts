@@ -39,6 +39,8 @@ interface PeerRuntime {
   state: SessionState;
   since: number;
   info: string;
+  /** Set when BFD went Down: the next `down` is reported as such. */
+  bfdDown?: boolean;
   /** Set when we stop the session ourselves: the next `down` is an admin end. */
   adminStop: boolean;
   updatesIn: number;
@@ -160,6 +162,8 @@ export class Speaker {
     this.peers.set(id, rt);
     rt.off.push(session.on((e) => this.onUpward(rt, e)));
     if (this.listener) rt.off.push(this.listener.register(session));
+    if (p.bfd && this.c.bfd) rt.off.push(this.c.bfd.add(p.address, p.localAddress, p.bfd, () => undefined, (diag) => this.onBfdDown(rt, diag)));
+    else if (p.bfd) this.c.logger.error({ peer: id }, 'BFD configured but no BFD service was given to the speaker');
     session.start();
   }
 
@@ -220,6 +224,15 @@ export class Speaker {
     return res;
   }
 
+  /** A BFD Down (RFC 5882 §4.3): the BGP connection is dropped at once, as a transport failure. */
+  private onBfdDown(rt: PeerRuntime, diag: number): void {
+    if (this.peers.get(rt.id) !== rt) return;
+    rt.bfdDown = true;
+    rt.info = `BFD down (diag ${diag})`;
+    if (rt.session.dropConnection) rt.session.dropConnection();
+    else rt.session.reset(CeaseSubcode.OutOfResources);
+  }
+
   /**
    * The import policy changed: the RIB keeps no unfiltered Adj-RIB-In, so ask the peer to send
    * its routes again (ROUTE-REFRESH, RFC 2918 §3) and they pass the new filter without a reset.
@@ -261,7 +274,8 @@ export class Speaker {
       case 'down': {
         rt.pending = undefined;
         const d = downInfo(e.reason);
-        rt.info = d.info;
+        rt.info = rt.bfdDown ? `BFD down; ${d.info}` : d.info;
+        rt.bfdDown = false;
         this.peerDown(rt, rt.adminStop ? { kind: 'admin' } : d.end, d.info);
         return;
       }

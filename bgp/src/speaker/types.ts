@@ -40,6 +40,8 @@ export interface SpeakerPeerConfig {
   holdTime?: number;
   /** RFC 9687 SendHoldTime, seconds (0 = off; default max(8 min, 2 × hold time)). */
   sendHoldTime?: number;
+  /** BFD with this peer (RFC 5880/5881, ms): a BFD Down drops the BGP connection at once. */
+  bfd?: { minRxMs: number; minTxMs: number; multiplier: number };
   /** Calico BGPFilters applied to this peer, in order (import and export rules; rib/bgp-filter.ts). */
   filters?: BgpFilterSpec[];
   /** Free-form label shown in status (e.g. "global", "route reflector client"). */
@@ -85,6 +87,8 @@ export interface SessionHandle {
   sendEndOfRib(family: Family): boolean;
   sendRouteRefresh(family: Family, subtype?: number): boolean;
   drained(signal?: AbortSignal): Promise<void>;
+  /** Closes the connections without a NOTIFICATION, as a transport failure (BFD Down; graceful restart applies). */
+  dropConnection?(): void;
 }
 
 /** The subset of `BgpListener` the speaker uses. */
@@ -113,6 +117,10 @@ export interface SpeakerComponents {
   /** Our addresses toward a peer (next hop self); default: the kernel's source address choice. */
   localAddresses?: (peer: SpeakerPeerConfig) => Promise<LocalAddresses>;
   metrics?: SpeakerMetrics;
+  /** BFD sessions (bfd/shell.ts `BfdService`); peers with `bfd` need it. */
+  bfd?: {
+    add(peer: string, local: string | undefined, config: { minRxMs: number; minTxMs: number; multiplier: number }, onUp: () => void, onDown: (diag: number) => void): () => void;
+  };
 }
 
 /** The metrics the speaker updates (see metrics.ts for the prom-client factory). */
