@@ -58,7 +58,9 @@ export default defineConfig({
     reporters: ['default'],
     // `vitest run` (npm test) runs both projects; `--project unit` (npm run test:unit) only the first.
     projects: [
-      { resolve: { alias }, test: { ...shared, name: 'unit', include: ALL, exclude: [...EXCLUDE, ...SYSTEM] } },
+      // Unit tests never switch namespaces, so they can share worker threads (cheaper than forks);
+      // system tests keep forks (a setns must not leak into another test's thread).
+      { resolve: { alias }, test: { ...shared, pool: 'threads', name: 'unit', include: ALL, exclude: [...EXCLUDE, ...SYSTEM] } },
       { resolve: { alias }, test: { ...shared, name: 'system', include: SYSTEM, exclude: EXCLUDE } },
     ],
   },
