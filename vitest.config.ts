@@ -19,15 +19,49 @@ const alias = {
   '@tabby/ipam': here('./ipam/src/index.ts'),
 };
 
+const ALL = ['{packages/*,bgp,felix,ipam,e2e}/test/**/*.test.ts'];
+const EXCLUDE = ['**/node_modules/**', '**/dist/**'];
+
+/**
+ * Tests that need root, network namespaces, etcd or a routing daemon ("system" tests), by
+ * convention: a file named `*.root.test.ts`, anything under an `interop/` directory inside a package's `test/`,
+ * and the whole e2e package. Every other test file is a unit test: no root, no namespace, no
+ * daemon (loopback TCP on 127.0.0.0/8 is fine), and `npm run test:unit` runs them in under a
+ * minute. New files are classified by these globs automatically.
+ */
+const SYSTEM_CONVENTION = ['**/*.root.test.ts', '{packages/*,bgp,felix,ipam}/test/**/interop/**/*.test.ts', 'e2e/test/**/*.test.ts'];
+/** System tests from before the convention (rename them `*.root.test.ts` and drop them here). */
+const SYSTEM_LEGACY = [
+  'ipam/test/etcd.test.ts',
+  'packages/datastore/test/etcd.test.ts',
+  'packages/netlink/test/client.test.ts',
+  'packages/netlink/test/events.test.ts',
+  'packages/netlink/test/netns.test.ts',
+  'packages/netlink/test/codec/link.test.ts',
+  'packages/testkit/test/daemons.test.ts',
+  'packages/testkit/test/testkit.test.ts',
+];
+const SYSTEM = [...SYSTEM_CONVENTION, ...SYSTEM_LEGACY];
+
+/** Settings every project shares (projects do not inherit `include`/`exclude`: they are listed per project). */
+const shared = {
+  globalSetup: ['./scripts/root-guard.ts'],
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['{packages/*,bgp,felix,ipam,e2e}/test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
-    globalSetup: ['./scripts/root-guard.ts'],
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    ...shared,
     reporters: ['default'],
+    // `vitest run` (npm test) runs both projects; `--project unit` (npm run test:unit) only the first.
+    projects: [
+      // Unit tests never switch namespaces, so they can share worker threads (cheaper than forks);
+      // system tests keep forks (a setns must not leak into another test's thread).
+      { resolve: { alias }, test: { ...shared, pool: 'threads', name: 'unit', include: ALL, exclude: [...EXCLUDE, ...SYSTEM] } },
+      { resolve: { alias }, test: { ...shared, name: 'system', include: SYSTEM, exclude: EXCLUDE } },
+    ],
   },
 });

@@ -11,6 +11,7 @@
  * Everything (namespaces, daemons, temp dirs) is removed after each run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns, type Proc } from '@tabby/testkit';
@@ -140,6 +141,21 @@ export async function establishedAt(bird: BirdDaemon, timeoutMs = 60_000): Promi
   return birdSince(p.since);
 }
 
+/**
+ * Keeps the BIRD source awake while a run is active: an idle BIRD's sender can stall between
+ * bursts; a control-socket request every 100 ms wakes its event loop. Returns the stop function.
+ */
+export function keepAwake(bird: BirdDaemon): () => void {
+  let on = true;
+  void (async () => {
+    while (on) {
+      await bird.birdc('show', 'protocols', 'p').catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return () => void (on = false);
+}
+
 async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number; rss: number; cpu: number }> {
   const net = new TestNet();
   try {
@@ -147,9 +163,10 @@ async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number;
     const source = await startSource(net, src, n);
     const r = await startReceiver(name, net, rcv);
     await source.birdc('enable', 'p');
+    const stopAwake = keepAwake(source);
     const t0 = await establishedAt(source);
     const cpu0 = cpuSeconds(r.pid);
-    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' ? 25 : 100, what: `${name} to hold ${n} routes` });
+    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' ? 25 : 100, what: `${name} to hold ${n} routes` }).finally(stopAwake);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(r.pid) - cpu0;
     const rss = peakRss(r.pid);
@@ -185,6 +202,7 @@ const bench: Bench = {
         emit({ bench: 'bgp-ingest', metric: 'ingest_time', value: Number(median(secs).toFixed(3)), unit: 's', receiver: name, routes: n, runs: res.length, samples: secs.map((s) => Number(s.toFixed(3))) });
         emit({ bench: 'bgp-ingest', metric: 'receiver_cpu', value: Number(median(res.map((r) => r.cpu)).toFixed(2)), unit: 's', receiver: name, routes: n, runs: res.length, note: 'CPU the receiver used from Established to all routes (includes answering the count polls)' });
         emit({ bench: 'bgp-ingest', metric: 'peak_rss', value: Number((rss / 1e6).toFixed(1)), unit: 'MB', receiver: name, routes: n, runs: res.length });
+        emit({ bench: 'bgp-ingest', metric: 'load_average', value: Number(loadavg()[0]!.toFixed(2)), unit: 'load', receiver: name, routes: n, note: '1-minute load average after the runs (shared machine: figures are noisy)' });
         emit({ bench: 'bgp-ingest', metric: 'peak_rss_per_route', value: Math.round(rss / n), unit: 'B', receiver: name, routes: n, runs: res.length });
       }
     }

@@ -6,8 +6,9 @@
  *   tabby-bgp status --socket PATH [-o json]
  *   tabby-bgp routes --socket PATH [--prefix P] [-o json]
  *
- * Signals: SIGHUP reloads the file (unchanged peers keep their sessions; an invalid file is
- * logged and ignored); SIGTERM/SIGINT send Cease (Administrative Shutdown) and exit 0.
+ * Signals: SIGHUP reloads the file, all or nothing (unchanged peers keep their sessions; a file
+ * with any error — syntax, schema, a peer's session settings — is logged naming the file and
+ * field, and nothing changes); SIGTERM/SIGINT send Cease (Administrative Shutdown) and exit 0.
  * Exit codes: 0 ok, 1 runtime error, 2 usage or configuration error.
  */
 import { createServer } from 'node:http';
@@ -62,12 +63,13 @@ async function client(cmd: 'status' | 'routes', opts: Map<string, string | true>
   }
 }
 
-function serveMetrics(registry: Registry, spec: string, log: pino.Logger): void {
+/** Serves /metrics; resolves once listening, or exits 2 naming the address when it cannot bind (before any session starts). */
+async function serveMetrics(registry: Registry, spec: string, log: pino.Logger): Promise<void> {
   const i = spec.lastIndexOf(':');
   const host = i > 0 ? spec.slice(0, i) : '127.0.0.1';
   const port = Number(i >= 0 ? spec.slice(i + 1) : spec);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--metrics-port: "${spec}" is not [ADDR:]PORT`);
-  createServer((req, res) => {
+  const server = createServer((req, res) => {
     if (req.url !== '/metrics') return void res.writeHead(404).end();
     registry.metrics().then(
       (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
@@ -76,7 +78,18 @@ function serveMetrics(registry: Registry, spec: string, log: pino.Logger): void 
         res.writeHead(500).end();
       },
     );
-  }).listen(port, host, () => log.info({ host, port }, 'serving /metrics'));
+  });
+  await new Promise<void>((resolve) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'is already in use' : err.code === 'EADDRNOTAVAIL' ? 'is not an address of this host' : `cannot be bound (${err.message})`;
+      fail(`--metrics-port: ${host}:${port} ${why}; choose another port or stop what holds it`);
+    });
+    server.listen(port, host, () => {
+      server.on('error', (err) => log.error({ err }, 'metrics server error'));
+      log.info({ host, port }, 'serving /metrics');
+      resolve();
+    });
+  });
 }
 
 async function runDaemon(opts: Map<string, string | true>): Promise<void> {
@@ -85,6 +98,8 @@ async function runDaemon(opts: Map<string, string | true>): Promise<void> {
   const level = opts.get('--log-level');
   const log = pino({ level: typeof level === 'string' ? level : 'info', base: { svc: 'tabby-bgp' } }, pino.destination(2));
   const registry = new Registry();
+  const mp = opts.get('--metrics-port');
+  if (typeof mp === 'string') await serveMetrics(registry, mp, log); // before any session: a bad port is a start-up error
   let daemon: BgpDaemon;
   try {
     daemon = await BgpDaemon.start({ logger: log, registry }, { configFile, restarting: opts.has('--graceful-restart') || opts.has('-R') });
@@ -92,13 +107,11 @@ async function runDaemon(opts: Map<string, string | true>): Promise<void> {
     if (isTabbyError(e, 'InvalidConfig', 'ConfigUnreadable')) fail(e.message);
     throw e;
   }
-  const mp = opts.get('--metrics-port');
-  if (typeof mp === 'string') serveMetrics(registry, mp, log);
   process.on('SIGHUP', () => {
     try {
       daemon.reload();
     } catch (err: unknown) {
-      log.error({ err }, 'reload failed; keeping the running configuration');
+      log.error({ err, file: configFile }, `reload refused, nothing changed: ${err instanceof Error ? err.message : String(err)}`);
     }
   });
   let stopping = false;

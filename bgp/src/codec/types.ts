@@ -184,6 +184,8 @@ export const Notification = {
   FsmError: 5,
   Cease: 6,
   RouteRefreshMessageError: 7,
+  /** RFC 9687 §3: Send Hold Timer Expired. */
+  SendHoldTimerExpired: 8,
 } as const;
 
 /** Message header error subcodes (RFC 4271 §6.1). */

@@ -10,6 +10,7 @@ import { TabbyError, canonicalCidr, canonicalIp, isCidr, isIp } from '@tabby/api
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Family } from '../codec/types.js';
+import type { BgpFilterSpec } from '../rib/bgp-filter.js';
 
 /** Error codes of the daemon layer. */
 export type DaemonErrorCode = 'InvalidConfig' | 'ConfigUnreadable' | 'StatusSocket' | 'BadRequest';
@@ -44,6 +45,12 @@ export interface PeerConfig {
   /** Max-prefix limit (Cease 1 on excess) and the delay before reconnecting, seconds. */
   maxPrefixes?: { limit: number; restartAfter: number };
   holdTime: number;
+  /** BFD (RFC 5880/5881) with this peer, ms; absent = off. */
+  bfd?: { minRx: number; minTx: number; multiplier: number };
+  /** Calico BGPFilters applied to this peer (resolved from the file's `filters` by name), in order. */
+  filters: BgpFilterSpec[];
+  /** RFC 9687 SendHoldTime, seconds (0 = off); absent = the session default. */
+  sendHoldTime?: number;
   type: PeerType;
 }
 
@@ -98,9 +105,37 @@ const peerSchema = z
       .union([z.number().int().min(1), z.object({ limit: z.number().int().min(1), restartAfter: z.number().int().min(1).default(30) }).strict()])
       .optional(),
     holdTime: holdTime.optional(),
+    sendHoldTime: z.number().int().min(0).max(86400).optional(),
+    bfd: z
+      .union([z.boolean(), z.object({ minRx: z.number().int().min(10).max(60_000).default(300), minTx: z.number().int().min(10).max(60_000).default(300), multiplier: z.number().int().min(1).max(255).default(3) }).strict()])
+      .optional(),
+    /** Names of entries of the top-level `filters` (Calico BGPPeer.spec.filters). */
+    filters: z.array(z.string().min(1)).optional(),
     type: z.enum(['node-to-node mesh', 'global', 'node specific', 'route reflector client', 'route reflector']).optional(),
   })
   .strict();
+
+const filterRule = z
+  .object({
+    action: z.enum(['Accept', 'Reject']),
+    cidr: z.string().refine(isCidr, { message: 'expected a CIDR' }).optional(),
+    matchOperator: z.enum(['Equal', 'NotEqual', 'In', 'NotIn']).optional(),
+    prefixLength: z.object({ min: z.number().int().min(0).max(128).optional(), max: z.number().int().min(0).max(128).optional() }).strict().optional(),
+    source: z.literal('RemotePeers').optional(),
+    interface: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((r) => (r.cidr === undefined) === (r.matchOperator === undefined), { message: 'cidr and matchOperator go together (Calico BGPFilter)' });
+const filterRules = { exportV4: z.array(filterRule).optional(), importV4: z.array(filterRule).optional(), exportV6: z.array(filterRule).optional(), importV6: z.array(filterRule).optional() };
+/** A BGPFilter: `{ name, exportV4, ... }`, or Calico's resource form `{ kind: BGPFilter, metadata: { name }, spec }`. */
+const filterSchema = z.preprocess(
+  (v) => {
+    if (typeof v !== 'object' || v === null || !('spec' in v)) return v;
+    const r = v as { metadata?: { name?: unknown }; spec?: object };
+    return { name: r.metadata?.name, ...r.spec };
+  },
+  z.object({ name: z.string().min(1), ...filterRules }).strict(),
+);
 
 const prefixObjectSchema = z
   .object({ prefix: z.string(), med: z.number().int().min(0).max(0xffffffff).optional(), communities: z.array(community).optional(), nextHop: ip.optional() })
@@ -138,6 +173,7 @@ const configSchema = z
     // Elements are checked one by one below (strings on a fast path: there may be a million).
     prefixes: z.array(z.unknown()).default([]),
     statusSocket: z.string().min(1).optional(),
+    filters: z.array(filterSchema).default([]),
   })
   .strict();
 
@@ -174,11 +210,22 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
     throw invalid(file, fieldPath(issue.path), issue.message);
   }
   const c = r.data;
+  const filters = new Map<string, BgpFilterSpec>();
+  c.filters.forEach((f, i) => {
+    if (filters.has(f.name)) throw invalid(file, `filters[${i}].name`, `duplicate filter "${f.name}"`);
+    for (const [k, v6] of [['exportV4', false], ['importV4', false], ['exportV6', true], ['importV6', true]] as const)
+      f[k]?.forEach((rule, j) => {
+        if (rule.cidr !== undefined && rule.cidr.includes(':') !== v6) throw invalid(file, `filters[${i}].${k}[${j}].cidr`, `${rule.cidr} is not an IPv${v6 ? 6 : 4} CIDR`);
+      });
+    filters.set(f.name, f);
+  });
   const seen = new Set<string>();
   const peers = c.peers.map((p, i): PeerConfig => {
     const address = canonicalIp(p.address);
-    if (seen.has(address)) throw invalid(file, `peers[${i}].address`, `duplicate peer ${address}`);
-    seen.add(address);
+    // Two peers may share an address on different ports (two speakers on one host).
+    const key = `${address} port ${p.port}`;
+    if (seen.has(key)) throw invalid(file, `peers[${i}].address`, `duplicate peer ${address}${p.port === 179 ? '' : ` port ${p.port}`} (peers on one address need different ports)`);
+    seen.add(key);
     if (p.routeReflectorClient && p.asn !== c.asn) throw invalid(file, `peers[${i}].routeReflectorClient`, 'route reflector clients must be iBGP peers (same AS)');
     const v6 = address.includes(':');
     const ttl = p.ttlSecurity === true ? 1 : p.ttlSecurity === false ? undefined : p.ttlSecurity;
@@ -201,6 +248,13 @@ export function parseDaemonConfig(text: string, file: string): DaemonConfig {
       gracefulRestart: gr,
       maxPrefixes: mp,
       holdTime: p.holdTime ?? c.holdTime,
+      sendHoldTime: p.sendHoldTime,
+      bfd: p.bfd === true ? { minRx: 300, minTx: 300, multiplier: 3 } : p.bfd === false ? undefined : p.bfd,
+      filters: (p.filters ?? []).map((name, j) => {
+        const f = filters.get(name);
+        if (!f) throw invalid(file, `peers[${i}].filters[${j}]`, `no filter named "${name}" in filters`);
+        return f;
+      }),
       type: p.type ?? (p.routeReflectorClient ? 'route reflector client' : 'global'),
     };
   });

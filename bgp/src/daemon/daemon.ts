@@ -12,11 +12,13 @@ import type { Registry } from 'prom-client';
 import type { PathAttributes } from '../codec/types.js';
 import { FAMILIES, Rib } from '../rib/index.js';
 import { BgpListener, PeerSession, defaultSessionCodec, netlinkSocketOptions, noSocketOptions, systemClock, type SessionLogger, type SocketOptions } from '../session/index.js';
+import { BfdService } from '../bfd/shell.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { fastSessionCodec } from '../speaker/fast-codec.js';
 import { toPrefix } from '../speaker/prefix.js';
 import { Speaker } from '../speaker/speaker.js';
-import type { SpeakerPeerConfig } from '../speaker/types.js';
+import { validatePeers } from '../speaker/session-config.js';
+import type { SpeakerOptions, SpeakerPeerConfig } from '../speaker/types.js';
 import { DaemonError, parseDaemonConfig, type DaemonConfig, type OriginatedPrefix, type PeerConfig } from './config.js';
 import { startStatusServer, type PeerStatus, type RouteReport, type StatusReport } from './status.js';
 import { routeReport } from './routes.js';
@@ -61,11 +63,37 @@ function speakerPeer(p: PeerConfig): SpeakerPeerConfig {
     gracefulRestart: p.gracefulRestart,
     maxPrefixes: p.maxPrefixes ? { limit: p.maxPrefixes.limit, restartAfterMs: p.maxPrefixes.restartAfter * 1000 } : undefined,
     holdTime: p.holdTime,
+    sendHoldTime: p.sendHoldTime,
+    filters: p.filters.length > 0 ? p.filters : undefined,
+    bfd: p.bfd ? { minRxMs: p.bfd.minRx, minTxMs: p.bfd.minTx, multiplier: p.bfd.multiplier } : undefined,
     type: p.type,
   };
 }
 
 const NO_ATTRS: PathAttributes = Object.freeze({});
+
+/** The speaker's options for a configuration. */
+function speakerOptions(cfg: DaemonConfig, restarting: boolean | undefined): SpeakerOptions {
+  return { routerId: cfg.routerId, asn: cfg.asn, listen: cfg.listen, peers: cfg.peers.map(speakerPeer), originate: originated(cfg.prefixes), restarting, session: { holdTime: cfg.holdTime } };
+}
+
+/** The configuration file's name for a session setting of a peer. */
+const PEER_FIELD: Readonly<Record<string, string>> = { peerAddress: 'address', peerAs: 'asn', peerPort: 'port', md5Password: 'password', ttlSecurityHops: 'ttlSecurity' };
+/** Session settings that come from the top level of the file, not from the peer. */
+const TOP_FIELD: Readonly<Record<string, string>> = { localAs: 'asn', localId: 'routerId' };
+
+/**
+ * Everything the sessions would refuse, checked before anything is applied (at start and on
+ * reload): throws `DaemonError('InvalidConfig')` naming the file and the field.
+ */
+export function checkConfig(cfg: DaemonConfig, file: string): void {
+  const opts = speakerOptions(cfg, false);
+  const p = validatePeers(opts, opts.peers)[0];
+  if (!p) return;
+  const top = TOP_FIELD[p.field];
+  const field = top ?? `peers[${p.index}].${PEER_FIELD[p.field] ?? p.field}`;
+  throw new DaemonError('InvalidConfig', `${file}: ${field}: ${p.message} (peer ${p.peer})`, { file, field, peer: p.peer });
+}
 
 function originated(ps: OriginatedPrefix[]): Array<{ prefix: string; attrs: PathAttributes }> {
   return ps.map((p) => {
@@ -94,6 +122,7 @@ function socketOptionsFor(cfg: DaemonConfig, log: SessionLogger): SocketOptions 
 /** A running daemon. */
 export class BgpDaemon {
   private statusServer: { close(): Promise<void> } | undefined;
+  private bfdService: BfdService | undefined;
 
   private constructor(
     readonly speaker: Speaker,
@@ -106,6 +135,7 @@ export class BgpDaemon {
   /** Loads the configuration, starts the speaker and the status socket. */
   static async start(c: DaemonComponents, init: DaemonInit, signal?: AbortSignal): Promise<BgpDaemon> {
     const cfg = loadConfig(init.configFile);
+    checkConfig(cfg, init.configFile);
     const rr = cfg.peers.some((p) => p.routeReflectorClient);
     const rib = new Rib(
       { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: false, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime } },
@@ -114,21 +144,26 @@ export class BgpDaemon {
     const codec = defaultSessionCodec();
     const sessionCodec = fastSessionCodec(codec); // IPv4 NLRI straight into the RIB as numbers
     const socketOptions = socketOptionsFor(cfg, c.logger);
+    const metrics = c.registry ? createSpeakerMetrics(c.registry) : undefined;
+    // one BFD service for the daemon's life, created even when no peer uses BFD yet (a reload may add one)
+    const bfd = new BfdService({ clock: systemClock, logger: c.logger });
     const speaker = new Speaker(
       {
         rib,
         clock: systemClock,
         logger: c.logger,
-        metrics: c.registry ? createSpeakerMetrics(c.registry) : undefined,
+        metrics,
+        bfd,
         sessionFactory: (i) => new PeerSession({ codec: sessionCodec, socketOptions, logger: c.logger }, i),
         listenerFactory: (i) => {
-          const l = new BgpListener({ codec, socketOptions, logger: c.logger }, i);
+          const l = new BgpListener({ codec, socketOptions, logger: c.logger, metrics }, i);
           return { listen: (s) => l.listen(s), register: (t) => l.register(t as PeerSession), close: () => l.close() };
         },
       },
-      { routerId: cfg.routerId, asn: cfg.asn, listen: cfg.listen, peers: cfg.peers.map(speakerPeer), originate: originated(cfg.prefixes), restarting: init.restarting, session: { holdTime: cfg.holdTime } },
+      speakerOptions(cfg, init.restarting),
     );
     const d = new BgpDaemon(speaker, rib, cfg, init, c.logger);
+    d.bfdService = bfd;
     await speaker.start(signal);
     if (cfg.statusSocket) d.statusServer = await startStatusServer(cfg.statusSocket, { status: () => d.statusReport(), routes: (p) => d.routes(p) });
     c.logger.info({ asn: cfg.asn, routerId: cfg.routerId, peers: cfg.peers.length, listen: cfg.listen }, 'tabby-bgp started');
@@ -140,12 +175,20 @@ export class BgpDaemon {
     return this.config;
   }
 
-  /** Re-reads the file and applies the difference (SIGHUP). Throws on an invalid file (nothing changes). */
+  /**
+   * Re-reads the file and applies the difference (SIGHUP), all or nothing: the whole file is
+   * validated first (syntax, schema, every peer's session settings, identity unchanged) and a
+   * `DaemonError('InvalidConfig')` naming the file and field leaves the running state untouched.
+   */
   reload(): { added: string[]; removed: string[]; reset: string[]; updated: string[] } {
-    const next = loadConfig(this.init.configFile);
+    const file = this.init.configFile;
+    const next = loadConfig(file);
     const old = this.config;
-    if (next.asn !== old.asn || next.routerId !== old.routerId || next.clusterId !== old.clusterId)
-      throw new DaemonError('InvalidConfig', `${this.init.configFile}: asn, routerId and clusterId cannot change on reload; restart tabby-bgp`, { file: this.init.configFile });
+    for (const field of ['asn', 'routerId', 'clusterId', 'listen'] as const) {
+      if (JSON.stringify(next[field]) !== JSON.stringify(old[field]))
+        throw new DaemonError('InvalidConfig', `${file}: ${field}: cannot change on reload (asn, routerId, clusterId and listen are fixed for the daemon's life); restart tabby-bgp`, { file, field });
+    }
+    checkConfig(next, file);
     const res = this.speaker.setPeers(next.peers.map(speakerPeer));
     this.speaker.setOriginated(originated(next.prefixes));
     this.config = next;
@@ -183,6 +226,7 @@ export class BgpDaemon {
   /** Cease (Administrative Shutdown) to every peer, then closes sockets. */
   async stop(): Promise<void> {
     await this.speaker.stop();
+    this.bfdService?.close();
     await this.statusServer?.close();
   }
 }

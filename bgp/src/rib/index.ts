@@ -19,6 +19,7 @@ export {
   type RibPeerConfig,
   type RouteFilter,
 } from './peer.js';
+export { compileFilters, importRulesKey, ruleMatches, type BgpFilterRule, type BgpFilterSpec } from './bgp-filter.js';
 export { importCheck, mayExport, exportAttrs, WellKnownCommunity, type ImportRejection, type LocalIdentity } from './policy.js';
 export {
   onSessionDown,

@@ -174,11 +174,12 @@ export class Ingester {
     this.finish(ctx);
   }
 
-  /** Runs the per-UPDATE import work (loop checks, LOCAL_PREF, interning) once. */
+  /** Runs the per-UPDATE import work (eBGP normalisation, loop checks, interning) once. */
   prepare(p: PeerState, family: Family, attrs: Readonly<PathAttributes>, nextHops: readonly string[], res: IngestResult): AnnounceContext {
-    const rejection = importCheck(attrs, this.me, p.config.allowAsIn ?? 0);
+    const norm = normaliseImport(attrs, p.source.kind);
+    const rejection = importCheck(norm, this.me, p.config.allowAsIn ?? 0);
     if (rejection) res.rejection = rejection;
-    const set = rejection ? undefined : this.core.attrs.intern(normaliseImport(attrs, p.source.kind), nextHops);
+    const set = rejection ? undefined : this.core.attrs.intern(norm, nextHops);
     return { p, family, ft: p.tables(family), set, res };
   }
 

@@ -43,11 +43,19 @@ export function importCheck(a: Readonly<PathAttributes>, me: LocalIdentity, allo
   return undefined;
 }
 
-/** RFC 4271 §5.1.5: LOCAL_PREF from an external peer is ignored (policy sets the preference). */
+/**
+ * Attributes an external peer cannot give us, removed before the loop checks: LOCAL_PREF
+ * (RFC 4271 §5.1.5, RFC 7606 §7.5: policy sets the preference), ORIGINATOR_ID and CLUSTER_LIST
+ * (RFC 4456 §8 keeps them inside the AS; RFC 7606 §7.9/§7.10 discard them from eBGP). The codec
+ * already discards them when the session tells it the peer is external; this is the RIB's own
+ * guarantee for every other way an UPDATE may arrive.
+ */
 export function normaliseImport(a: Readonly<PathAttributes>, from: SourceKind): Readonly<PathAttributes> {
-  if (from !== 'ebgp' || a.localPref === undefined) return a;
+  if (from !== 'ebgp' || (a.localPref === undefined && a.originatorId === undefined && a.clusterList === undefined)) return a;
   const copy = { ...a };
   delete copy.localPref;
+  delete copy.originatorId;
+  delete copy.clusterList;
   return copy;
 }
 

@@ -38,10 +38,10 @@ export function defaultSessionCodec(): SessionCodec {
     newReader: () => new MessageReader(),
     errorEvent,
     encode: encodeMessage,
-    toEvent(message, conn, ctx, rawUpdates): SessionEvent {
+    toEvent(message, conn, ctx, rawUpdates, decode): SessionEvent {
       if (rawUpdates && message[18] === MessageType.Update) return { type: 'update', conn, payload: { kind: 'raw', bytes: message } };
       try {
-        const m = decodeMessage(message, ctx);
+        const m = decodeMessage(message, ctx, decode);
         switch (m.type) {
           case 'open':
             return { type: 'open', conn, message: m };

@@ -8,9 +8,9 @@
  * connection, except the single `tcp-fails` when the peer or the network closed it first.
  */
 import { isIP, Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { DEFAULT_CONTEXT, type BgpMessage, type CodecContext } from '../codec/types.js';
-import type { Clock, FrameReader, IpFamily, SessionCodec, SocketOptions } from './ports.js';
+import type { ByteStream, Clock, FrameReader, IpFamily, SessionCodec, SocketOptions } from './ports.js';
 import type { ConnId, SessionEvent, SessionNotification } from './types.js';
 
 /** How to reach one peer. */
@@ -29,24 +29,6 @@ export interface PeerTransport {
   ttlSecurityHops?: number;
 }
 
-/** Internal libuv TCP handle of a net.Socket (used to bind before connect so options can be set on the fd). */
-interface TcpHandle {
-  bind(addr: string, port: number): number;
-  bind6(addr: string, port: number, flags: number): number;
-  readonly fd: number;
-}
-
-function tcpHandle(s: Socket): TcpHandle | undefined {
-  const h = (s as unknown as { _handle?: Partial<TcpHandle> | null })._handle;
-  return h && typeof h.bind === 'function' && typeof h.bind6 === 'function' ? (h as TcpHandle) : undefined;
-}
-
-/** The fd of a socket or server handle, or -1. */
-export function handleFd(s: object): number {
-  const h = (s as { _handle?: { fd?: unknown } | null })._handle;
-  return typeof h?.fd === 'number' ? h.fd : -1;
-}
-
 /** Family of an address literal. */
 export function familyOfAddress(addr: string): IpFamily {
   return isIP(addr) === 6 ? 6 : 4;
@@ -63,25 +45,30 @@ export function applySocketOptions(opts: SocketOptions, fd: number, t: PeerTrans
 }
 
 /**
- * Starts an outbound connection. The libuv handle is bound explicitly (source address/port, or
- * the wildcard) right after `connect()` queues the connection, which creates the fd before the
- * SYN: MD5 must be set before connect (RFC 2385 §2: every segment, the SYN included, is signed).
- * Returns the socket, or an error message when binding or the options failed.
+ * Starts an outbound connection with public `net` API only. Without TCP-MD5 or GTSM it is a
+ * plain `connect` (with the configured source address and port). With them, the socket comes
+ * from `opts.createSocket` — its descriptor exists before the SYN, so the MD5 key is set first
+ * (RFC 2385 §2: every segment, the SYN included, is signed) and GTSM's TTLs too (RFC 5082 §3).
+ * Returns the socket, or an error message when the options could not be applied.
  */
 export function openOutbound(t: PeerTransport, opts: SocketOptions): { socket: Socket; error?: string } {
-  const socket = new Socket();
   const fam = familyOfAddress(t.peerAddress);
-  socket.connect({ host: t.peerAddress, port: t.peerPort ?? 179 });
-  const h = tcpHandle(socket);
-  if (!h) return { socket, error: 'net.Socket has no TCP handle to bind; cannot set a source address or socket options' };
-  const local = t.localAddress ?? (fam === 6 ? '::' : '0.0.0.0');
-  const rc = fam === 6 ? h.bind6(local, t.localPort ?? 0, 0) : h.bind(local, t.localPort ?? 0);
-  if (rc !== 0) return { socket, error: `bind ${local}:${t.localPort ?? 0}: ${getSystemErrorName(rc)}` };
-  try {
-    applySocketOptions(opts, h.fd, t, true);
-  } catch (e: unknown) {
-    return { socket, error: `socket options: ${e instanceof Error ? e.message : String(e)}` };
-  }
+  let socket: Socket;
+  if (t.md5Password || t.ttlSecurityHops !== undefined) {
+    if (!opts.createSocket || !opts.fdOf) return { socket: new Socket(), error: 'TCP-MD5 / GTSM need socket options that can create sockets (netlinkSocketOptions)' };
+    try {
+      socket = opts.createSocket(fam, t.md5Password ? { peer: t.peerAddress, key: t.md5Password } : undefined);
+      applySocketOptions(opts, opts.fdOf(socket), t, false);
+    } catch (e: unknown) {
+      return { socket: new Socket(), error: `socket options: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  } else socket = new Socket();
+  socket.connect({
+    host: t.peerAddress,
+    port: t.peerPort ?? 179,
+    ...(t.localAddress !== undefined ? { localAddress: t.localAddress } : {}),
+    ...(t.localPort !== undefined && t.localPort !== 0 ? { localPort: t.localPort } : {}),
+  });
   return { socket };
 }
 
@@ -101,11 +88,17 @@ export class Connection {
   readonly reader: FrameReader;
   receiveContext: CodecContext = DEFAULT_CONTEXT;
   sendContext: CodecContext = DEFAULT_CONTEXT;
+  /** eBGP/iBGP decoding rules, set with the contexts after the OPEN exchange. */
+  decodeOptions: DecodeOptions | undefined;
   private closed = false;
+  /** RFC 9687: written data is waiting for the peer to read it. */
+  private pendingOut = false;
+  private lastProgress = 0;
+  private readonly flushed = (): void => this.onFlushed();
 
   constructor(
     readonly id: ConnId,
-    readonly socket: Socket,
+    readonly socket: ByteStream,
     readonly outbound: boolean,
     private readonly deps: ConnectionDeps,
   ) {
@@ -113,6 +106,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows and reports it
+    socket.on('drain', this.flushed);
     socket.on('close', () => {
       if (this.closed) return;
       this.closed = true;
@@ -126,6 +120,11 @@ export class Connection {
     return this.closed;
   }
 
+  /** Processes octets read before this connection took the socket over (as if just received). */
+  feed(bytes: Uint8Array): void {
+    this.onData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     let messages: Uint8Array[];
@@ -137,7 +136,7 @@ export class Connection {
     }
     for (const m of messages) {
       if (this.closed) return;
-      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates));
+      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates, this.decodeOptions));
     }
   }
 
@@ -149,16 +148,46 @@ export class Connection {
   /** Writes one encoded message. */
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false;
-    return this.socket.write(bytes);
+    const ok = this.socket.write(bytes, this.flushed);
+    this.afterWrite();
+    return ok;
   }
 
   /** Writes many encoded messages as one burst (corked); false when the caller should wait for `drained()`. */
   writeMany(messages: readonly Uint8Array[]): boolean {
     if (this.closed) return false;
     this.socket.cork();
-    for (const m of messages) this.socket.write(m);
+    const last = messages.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(messages[i]!);
+    if (last >= 0) this.socket.write(messages[last]!, this.flushed);
     this.socket.uncork();
+    this.afterWrite();
     return !this.socket.writableNeedDrain;
+  }
+
+  /** RFC 9687: output started waiting for the peer → tell the FSM (it starts the SendHoldTimer). */
+  private afterWrite(): void {
+    if (this.pendingOut || this.closed || this.socket.writableLength === 0) return;
+    this.pendingOut = true;
+    this.lastProgress = this.deps.clock.now();
+    this.deps.emit({ type: 'send-progress', conn: this.id, pending: true });
+  }
+
+  /**
+   * A write reached the kernel (progress). All written → the FSM stops the SendHoldTimer; still
+   * waiting → it restarts it, at most once a second (a burst flushes thousands of messages).
+   */
+  private onFlushed(): void {
+    if (this.closed || !this.pendingOut) return;
+    if (this.socket.writableLength === 0) {
+      this.pendingOut = false;
+      this.deps.emit({ type: 'send-progress', conn: this.id, pending: false });
+      return;
+    }
+    const now = this.deps.clock.now();
+    if (now - this.lastProgress < 1000) return;
+    this.lastProgress = now;
+    this.deps.emit({ type: 'send-progress', conn: this.id, pending: true });
   }
 
   /** Resolves when the socket's write buffer has drained (or the connection closed). */

@@ -23,6 +23,7 @@ import {
   manualStop,
   receiveOpen,
   restartHold,
+  sendProgress,
   start,
   startConnect,
   toActive,
@@ -232,6 +233,11 @@ function errors(d: Draft, e: SessionEvent): boolean {
       fail(d, { notification: cease(CeaseSubcode.ConnectionCollisionResolution), counts: false });
       return true;
     case 'timer':
+      if (e.timer === 'send-hold') {
+        // RFC 9687 §4: SendHoldTimer_Expires → NOTIFICATION 8, close the connection, Idle.
+        fail(d, { notification: { code: Notification.SendHoldTimerExpired, subcode: 0, data: new Uint8Array(0) }, counts: true });
+        return true;
+      }
       if (e.timer !== 'hold') return false;
       // Event 10: RFC 4271 §6.5 Hold Timer Expired.
       fail(d, { notification: { code: Notification.HoldTimerExpired, subcode: 0, data: new Uint8Array(0) }, counts: true });
@@ -272,6 +278,8 @@ function openConfirm(d: Draft, e: SessionEvent): void {
       return;
     case 'keepalive':
       return toEstablished(d, e.conn);
+    case 'send-progress':
+      return sendProgress(d, e.conn, e.pending);
     case 'open':
     case 'update':
     case 'route-refresh':
@@ -296,6 +304,8 @@ function established(d: Draft, e: SessionEvent): void {
       return;
     case 'keepalive':
       return restartHold(d, e.conn);
+    case 'send-progress':
+      return sendProgress(d, e.conn, e.pending);
     case 'update':
       restartHold(d, e.conn);
       d.out.push({ type: 'upward', event: { type: 'update', conn: e.conn, payload: e.payload } });

@@ -1,22 +1,27 @@
 /**
  * The passive side shared by all peers: one TCP listener (port 179 by default) that hands each
  * accepted socket to the peer session registered for its remote address. An unknown address
- * gets its OPEN read (or a short timeout) and then NOTIFICATION Cease / Connection Rejected
- * (RFC 4486 §4) before the socket is closed. TCP-MD5 keys (RFC 2385) are installed per peer on
+ * gets NOTIFICATION Cease / Connection Rejected (RFC 4486 §4) at once and is closed, within
+ * per-source and total caps (reject.ts) so that a connection flood cannot exhaust descriptors. TCP-MD5 keys (RFC 2385) are installed per peer on
  * the listening socket, so the SYN of a keyed peer is already verified by the kernel.
  *
  * Invariants: every accepted socket is either handed to exactly one peer or closed; addresses
  * are compared in canonical form (IPv4-mapped IPv6 unwrapped, IPv6 compressed lower case).
  */
 import { createServer, isIP, type Server, type Socket } from 'node:net';
-import { CeaseSubcode, DEFAULT_CONTEXT } from '../codec/types.js';
-import { applySocketOptions, handleFd, type PeerTransport } from './connection.js';
+import { applySocketOptions, type PeerTransport } from './connection.js';
+import { demuxByOpen, type DemuxCandidate } from './demux.js';
+import { DEFAULT_REJECT_LIMITS, Rejector, type ListenerMetrics } from './reject.js';
 import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 
+/** Accept queue length asked of the kernel (capped by net.core.somaxconn): a burst of strangers must not crowd out a peer's SYN. */
+const LISTEN_BACKLOG = 4096;
+
 /** A peer that can take an accepted socket (PeerSession implements it). */
-export interface IncomingTarget {
+export interface IncomingTarget extends DemuxCandidate {
   readonly transport: PeerTransport;
-  acceptIncoming(socket: Socket): void;
+  /** Takes the socket; `initial` holds octets the listener already read from it (see demux.ts). */
+  acceptIncoming(socket: Socket, initial?: Uint8Array): void;
 }
 
 /** Canonical text of an address: unwraps ::ffff:a.b.c.d, compresses IPv6. */
@@ -41,7 +46,10 @@ export interface ListenerComponents {
   socketOptions?: SocketOptions;
   clock?: Clock;
   logger?: SessionLogger;
+  metrics?: ListenerMetrics;
 }
+
+export type { ListenerMetrics, RejectReason } from './reject.js';
 
 /** Where to listen. */
 export interface ListenerInit {
@@ -49,17 +57,25 @@ export interface ListenerInit {
   host: string;
   /** Default 179; 0 picks a free port (see `address()`). */
   port?: number;
-  /** How long an unknown peer may take to send its OPEN before it is closed (ms, default 5000). */
-  rejectAfterMs?: number;
+  /** How long a refused connection may take to flush its Cease (ms, default 1000). */
+  rejectGraceMs?: number;
+  /** Refused connections from one address still closing, beyond which more are dropped without Cease (default 8). */
+  maxRejectingPerSource?: number;
+  /** Refused connections still closing in all, beyond which more are dropped without Cease (default 256). */
+  maxRejecting?: number;
+  /** Peers sharing an address: how long to wait for the OPEN that tells them apart (ms, default 10 000). */
+  demuxTimeoutMs?: number;
 }
 
 /** The shared passive listener. */
 export class BgpListener {
   private readonly server: Server;
-  private readonly peers = new Map<string, IncomingTarget>();
+  /** Targets per canonical address (several when peers share an address on different ports). */
+  private readonly peers = new Map<string, IncomingTarget[]>();
   private readonly sockOpts: SocketOptions;
   private readonly clock: Clock;
   private readonly log: SessionLogger;
+  private readonly rejector: Rejector;
 
   constructor(
     private readonly components: ListenerComponents,
@@ -68,8 +84,21 @@ export class BgpListener {
     this.sockOpts = components.socketOptions ?? noSocketOptions;
     this.clock = components.clock ?? systemClock;
     this.log = components.logger ?? silentLogger;
+    const d = DEFAULT_REJECT_LIMITS;
+    this.rejector = new Rejector(
+      components.codec,
+      { maxPerSource: init.maxRejectingPerSource ?? d.maxPerSource, maxTotal: init.maxRejecting ?? d.maxTotal, graceMs: init.rejectGraceMs ?? d.graceMs, logIntervalMs: d.logIntervalMs },
+      this.clock,
+      this.log,
+      components.metrics,
+    );
     this.server = createServer({ noDelay: true }, (s) => this.onConnection(s));
     this.server.on('error', (err) => this.log.error({ err }, 'BGP listener error'));
+  }
+
+  /** The descriptor of a socket or the server, from the socket options (-1 without them). */
+  private fd(s: Socket | Server): number {
+    return this.sockOpts.fdOf?.(s) ?? -1;
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -78,9 +107,9 @@ export class BgpListener {
       const onError = (e: Error): void => reject(e);
       this.server.once('error', onError);
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-      this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal }, () => {
+      this.server.listen({ host: this.init.host, port: this.init.port ?? 179, signal, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', onError);
-        for (const p of this.peers.values()) this.installKey(p.transport);
+        for (const list of this.peers.values()) for (const p of list) this.installKey(p.transport);
         resolve(this.address());
       });
     });
@@ -99,7 +128,7 @@ export class BgpListener {
    * is per peer and set on each accepted socket.
    */
   private installTtl(t: PeerTransport): void {
-    const fd = handleFd(this.server);
+    const fd = this.fd(this.server);
     if (fd < 0 || t.ttlSecurityHops === undefined) return;
     const families: Array<4 | 6> = isIP(this.address().address) === 6 ? [6, 4] : [4];
     for (const f of families) {
@@ -113,7 +142,7 @@ export class BgpListener {
 
   private installKey(t: PeerTransport, key = t.md5Password): void {
     this.installTtl(t);
-    const fd = handleFd(this.server);
+    const fd = this.fd(this.server);
     if (fd < 0 || !key) return;
     // Linux: an IPv6 listener takes IPv4 peers' keys as v4-mapped addresses.
     const v6 = isIP(this.address().address) === 6;
@@ -125,59 +154,48 @@ export class BgpListener {
     }
   }
 
-  /** Routes connections from the peer's address to `target`; returns a function that unregisters it. */
+  /**
+   * Routes connections from the peer's address to `target` (several targets may share an
+   * address: their connections are told apart by the OPEN's AS, demux.ts); returns a function
+   * that unregisters it.
+   */
   register(target: IncomingTarget): () => void {
     const key = canonicalAddress(target.transport.peerAddress);
-    this.peers.set(key, target);
+    this.peers.set(key, [...(this.peers.get(key) ?? []), target]);
     this.installKey(target.transport);
     return () => {
-      if (this.peers.get(key) !== target) return;
-      this.peers.delete(key);
-      if (target.transport.md5Password) this.installKey(target.transport, '');
+      const list = this.peers.get(key) ?? [];
+      if (!list.includes(target)) return;
+      const rest = list.filter((t) => t !== target);
+      if (rest.length > 0) this.peers.set(key, rest);
+      else this.peers.delete(key);
+      if (target.transport.md5Password && rest.length === 0) this.installKey(target.transport, '');
     };
   }
 
   private onConnection(s: Socket): void {
     const remote = canonicalAddress(s.remoteAddress ?? '');
-    const target = this.peers.get(remote);
-    if (!target) return this.reject(s, remote);
+    const list = this.peers.get(remote);
+    if (!list || list.length === 0) return this.rejector.reject(s, remote);
+    if (list.length === 1) return this.handOver(s, remote, list[0]!);
+    demuxByOpen(s, () => this.peers.get(remote) ?? [], this.components.codec, this.clock, this.init.demuxTimeoutMs ?? 10_000, (t, initial) => this.handOver(s, remote, t, initial));
+  }
+
+  private handOver(s: Socket, remote: string, target: IncomingTarget, initial?: Uint8Array): void {
     try {
       // GTSM on the accepted socket (MD5 was inherited from the listener's key list).
-      applySocketOptions(this.sockOpts, handleFd(s), target.transport, false);
+      applySocketOptions(this.sockOpts, this.fd(s), target.transport, false);
     } catch (err: unknown) {
       this.log.error({ peer: remote, err }, 'could not set GTSM options on an accepted connection');
       s.destroy();
       return;
     }
-    target.acceptIncoming(s);
-  }
-
-  /** RFC 4486 §4: Connection Rejected, after the peer's first message (its OPEN) or a timeout. */
-  private reject(s: Socket, remote: string): void {
-    this.log.warn({ peer: remote }, 'connection from an unconfigured address rejected');
-    s.on('error', () => undefined);
-    const notification = this.components.codec.encode(
-      { type: 'notification', code: 6, subcode: CeaseSubcode.ConnectionRejected, data: new Uint8Array(0) },
-      DEFAULT_CONTEXT,
-    );
-    let done = false;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      this.clock.clearTimeout(timer);
-      s.end(notification);
-      this.clock.setTimeout(() => s.destroy(), 1000);
-    };
-    const timer = this.clock.setTimeout(finish, this.init.rejectAfterMs ?? 5000);
-    s.once('data', finish);
-    s.once('close', () => {
-      done = true;
-      this.clock.clearTimeout(timer);
-    });
+    target.acceptIncoming(s, initial);
   }
 
   /** Stops listening and closes nothing else (peers own their connections). */
   close(): Promise<void> {
+    this.rejector.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }

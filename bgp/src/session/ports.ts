@@ -6,8 +6,45 @@
  * Invariant: nothing here performs I/O at import time; the defaults are inert (no-op socket
  * options, a silent logger) or wrap the process's own timers.
  */
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import type { BgpMessage, CodecContext } from '../codec/types.js';
+import type { Server, Socket } from 'node:net';
+import type { PeerTransport } from './connection.js';
 import type { ConnId, SessionEvent } from './types.js';
+
+/**
+ * The byte stream of one BGP connection: the part of a `net.Socket` the session uses. The real
+ * one is a TCP socket; tests inject a fake (test/session/fake-stream.ts) that resets in the
+ * middle of a message, goes half-open, or stops reading — without sockets or root.
+ */
+export type ByteStream = Pick<
+  Socket,
+  | 'write'
+  | 'cork'
+  | 'uncork'
+  | 'end'
+  | 'destroy'
+  | 'on'
+  | 'once'
+  | 'off'
+  | 'pause'
+  | 'resume'
+  | 'setNoDelay'
+  | 'writableLength'
+  | 'writableNeedDrain'
+  | 'writable'
+  | 'connecting'
+  | 'localAddress'
+  | 'localPort'
+  | 'remoteAddress'
+  | 'remotePort'
+>;
+
+/**
+ * Opens an outbound connection for a peer (TCP-MD5 / GTSM applied before the SYN); `error`
+ * when it could not be set up (the stream is then destroyed by the caller).
+ */
+export type Dialer = (t: PeerTransport, opts: SocketOptions) => { socket: ByteStream; error?: string };
 
 /** Splits a TCP byte stream into whole BGP messages (the codec's `MessageReader`). */
 export interface FrameReader {
@@ -25,8 +62,9 @@ export interface SessionCodec {
    * Decodes one framed message received on `conn` into the FSM event it raises. Never throws:
    * a decoding failure becomes `header-error` / `open-error` / `update-error` with the
    * NOTIFICATION the codec prescribes. With `rawUpdates`, UPDATEs are not decoded here.
+   * `decode` carries the session's eBGP/iBGP facts (absent before the OPEN exchange).
    */
-  toEvent(message: Uint8Array, conn: ConnId, ctx: CodecContext, rawUpdates: boolean): SessionEvent;
+  toEvent(message: Uint8Array, conn: ConnId, ctx: CodecContext, rawUpdates: boolean, decode?: DecodeOptions): SessionEvent;
   /** The error event for an exception thrown by `FrameReader.push`. */
   errorEvent(e: unknown, conn: ConnId): SessionEvent;
   /** Encodes a message for the wire. */
@@ -50,6 +88,13 @@ export interface SocketOptions {
   setMinTtl(fd: number, family: IpFamily, ttl: number): void;
   /** TTL / hop limit of sent packets (255 for GTSM). */
   setTtl(fd: number, family: IpFamily, ttl: number): void;
+  /**
+   * An unconnected TCP socket whose descriptor exists before `connect()`, signed toward
+   * `md5.peer` when given (RFC 2385 §2: the SYN is signed too). Absent in the no-op default.
+   */
+  createSocket?(family: IpFamily, md5?: { peer: string; key: string }): Socket;
+  /** The descriptor of a socket or listening server (-1 when it has none). Absent in the no-op default. */
+  fdOf?(s: Socket | Server): number;
 }
 
 /** The default: no socket options available. */

@@ -11,13 +11,12 @@
  * - UPDATEs the speaker sends bypass the reducer (they change no FSM state) and go straight to
  *   the Established connection's socket.
  */
-import type { Socket } from 'node:net';
 import { CeaseSubcode, type BgpMessage, type Family } from '../codec/types.js';
 import { Connection, openOutbound, type PeerTransport } from './connection.js';
 import { END_OF_RIB } from './end-of-rib.js';
 import { afiSafiOf } from './open.js';
 import { establishedFsm, initialPeer, peerState, peerStep, type PeerState } from './peer.js';
-import { noSocketOptions, silentLogger, systemClock, type Clock, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
+import { noSocketOptions, silentLogger, systemClock, type ByteStream, type Clock, type Dialer, type SessionCodec, type SessionLogger, type SocketOptions } from './ports.js';
 import { TimerTable } from './timer-table.js';
 import { validateSession } from './validate.js';
 import { canonicalAddress } from './listener.js';
@@ -31,6 +30,8 @@ export interface PeerSessionComponents {
   random?: () => number;
   socketOptions?: SocketOptions;
   logger?: SessionLogger;
+  /** Opens outbound connections (default: TCP with `openOutbound`; tests inject a fake). */
+  dialer?: Dialer;
 }
 
 /** Options of one peer session. */
@@ -138,12 +139,28 @@ export class PeerSession {
     this.listeners.clear();
   }
 
-  /** Hands over a socket the shared listener accepted from this peer's address (Event 17). */
-  acceptIncoming(socket: Socket): void {
+  /** The configured AS of the peer (the listener tells peers on one address apart by it). */
+  get peerAs(): number {
+    return this.init.config.peerAs;
+  }
+
+  /** Whether a session is Established (the listener prefers a peer that is not). */
+  get isEstablished(): boolean {
+    return this.state === 'Established';
+  }
+
+  /**
+   * Hands over a socket the shared listener accepted from this peer's address (Event 17);
+   * `initial`: octets the listener already read from it (the OPEN, when peers share an address).
+   */
+  acceptIncoming(socket: ByteStream, initial?: Uint8Array): void {
     this.inSeq += 1;
     const id = `i${this.inSeq}`;
-    this.conns.set(id, this.newConnection(id, socket, false));
+    const c = this.newConnection(id, socket, false);
+    this.conns.set(id, c);
     this.dispatch({ type: 'tcp-incoming', conn: id });
+    if (initial && initial.length > 0) c.feed(initial);
+    socket.resume();
   }
 
   private established(): Connection | undefined {
@@ -167,6 +184,14 @@ export class PeerSession {
   send(message: BgpMessage): boolean {
     const c = this.established();
     return c ? c.send(message) : false;
+  }
+
+  /**
+   * Closes every connection without a NOTIFICATION, as if the transport failed (a BFD Down,
+   * RFC 5882 §4.3: the session goes down at once; graceful restart then applies).
+   */
+  dropConnection(): void {
+    for (const c of this.conns.values()) c.socket.destroy();
   }
 
   /** Sends End-of-RIB for `family` (RFC 4724 §2). */
@@ -224,6 +249,7 @@ export class PeerSession {
         if (c) {
           c.receiveContext = a.receive;
           c.sendContext = a.send;
+          c.decodeOptions = a.decode;
           c.reader.extendedMessage = a.receive.extendedMessage;
         }
         return;
@@ -265,7 +291,7 @@ export class PeerSession {
     }
   }
 
-  private newConnection(id: ConnId, socket: Socket, outbound: boolean): Connection {
+  private newConnection(id: ConnId, socket: ByteStream, outbound: boolean): Connection {
     return new Connection(id, socket, outbound, {
       codec: this.components.codec,
       clock: this.clock,
@@ -289,7 +315,7 @@ export class PeerSession {
       queueMicrotask(() => this.dispatch({ type: 'tcp-fails', conn: id }));
       return;
     }
-    const { socket, error } = openOutbound(t, this.sockOpts);
+    const { socket, error } = (this.components.dialer ?? openOutbound)(t, this.sockOpts);
     const c = this.newConnection(id, socket, true);
     this.conns.set(id, c);
     if (error) {

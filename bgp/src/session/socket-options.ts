@@ -4,7 +4,7 @@
  * not built, each call throws the netlink package's error, which the shell reports as a failed
  * connection setup for that peer (and never applies to peers without MD5 or GTSM).
  */
-import { setMinTtl, setTcpMd5Sig, setTtl } from '@tabby/netlink';
+import { createTcpSocket, setMinTtl, setTcpMd5Sig, setTtl, socketFd } from '@tabby/netlink';
 import type { SocketOptions } from './ports.js';
 
 /** Socket options backed by the netlink addon. */
@@ -14,5 +14,13 @@ export function netlinkSocketOptions(): SocketOptions {
     setTcpMd5Sig: (fd, peer, key) => setTcpMd5Sig(fd, peer, key),
     setMinTtl: (fd, family, ttl) => setMinTtl(fd, family, ttl),
     setTtl: (fd, family, ttl) => setTtl(fd, family, ttl),
+    createSocket: (family, md5) => createTcpSocket(family, md5),
+    fdOf: (s) => {
+      try {
+        return socketFd(s);
+      } catch {
+        return -1;
+      }
+    },
   };
 }

@@ -5,6 +5,7 @@
  * prescribes. They mutate a draft `FsmState` owned by one `step` call and append to its action
  * list; nothing outside that call ever sees the draft.
  */
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { CeaseSubcode, Notification } from '../codec/types.js';
 import { backoffDelay } from './backoff.js';
 import { buildOpen, negotiate } from './open.js';
@@ -124,6 +125,22 @@ export function adopt(d: Draft, conn: ConnId, outbound: boolean): void {
   d.out.push({ type: 'arm-timer', timer: 'hold', ms: d.s.config.largeHoldTime * 1000, conn });
 }
 
+/** The RFC 9687 SendHoldTime in ms for the negotiated session, or 0 when it is off. */
+export function sendHoldMs(d: Draft): number {
+  const hold = d.s.negotiated?.holdTime ?? 0;
+  if (hold === 0) return 0;
+  const configured = d.s.config.sendHoldTime;
+  if (configured !== undefined) return configured * 1000;
+  return Math.max(480, 2 * hold) * 1000; // RFC 9687: no less than 8 minutes by default
+}
+
+/** RFC 9687: output is waiting → (re)start the SendHoldTimer; all written → stop it. */
+export function sendProgress(d: Draft, conn: ConnId, pending: boolean): void {
+  const ms = sendHoldMs(d);
+  if (pending && ms > 0) d.out.push({ type: 'arm-timer', timer: 'send-hold', ms, conn });
+  else d.out.push({ type: 'cancel-timer', timer: 'send-hold', conn });
+}
+
 /** Re-arms the hold timer with the negotiated value, or cancels it when 0 (RFC 4271 §4.4). */
 export function restartHold(d: Draft, conn: ConnId): void {
   const hold = d.s.negotiated?.holdTime ?? 0;
@@ -137,6 +154,15 @@ export function armKeepalive(d: Draft, conn: ConnId): void {
   if (ka > 0) d.out.push({ type: 'arm-timer', timer: 'keepalive', ms: ka * 1000, conn });
 }
 
+/**
+ * How UPDATEs from the peer are decoded: external peers get RFC 7606's eBGP rules (LOCAL_PREF,
+ * ORIGINATOR_ID, CLUSTER_LIST discarded whatever their length, §7.5/§7.9/§7.10) and RFC 4271
+ * §6.3's check that their AS leads the AS_PATH (malformed → treat-as-withdraw, RFC 7606 §7.2).
+ */
+export function decodeOptions(n: Negotiated): DecodeOptions {
+  return n.ibgp ? { ibgp: true } : { ibgp: false, peerAs: n.peerAs };
+}
+
 /** OpenSent, Event 19: validate the OPEN; on success send KEEPALIVE and go to OpenConfirm. */
 export function receiveOpen(d: Draft, conn: ConnId, open: Parameters<typeof negotiate>[1]): void {
   const r = negotiate(d.s.config, open);
@@ -146,7 +172,7 @@ export function receiveOpen(d: Draft, conn: ConnId, open: Parameters<typeof nego
   }
   d.s.negotiated = r.negotiated;
   d.s.state = 'OpenConfirm';
-  d.out.push({ type: 'set-context', conn, receive: r.negotiated.receiveContext, send: r.negotiated.sendContext });
+  d.out.push({ type: 'set-context', conn, receive: r.negotiated.receiveContext, send: r.negotiated.sendContext, decode: decodeOptions(r.negotiated) });
   d.out.push({ type: 'send', conn, message: { type: 'keepalive' } });
   restartHold(d, conn);
   armKeepalive(d, conn);
@@ -184,7 +210,7 @@ export function fail(d: Draft, o: FailOptions): void {
   const conn = s.conn;
   if (conn !== null) {
     d.out.push(o.notification ? { type: 'close', conn, notification: o.notification } : { type: 'close', conn });
-    d.out.push({ type: 'cancel-timer', timer: 'hold', conn }, { type: 'cancel-timer', timer: 'keepalive', conn });
+    d.out.push({ type: 'cancel-timer', timer: 'hold', conn }, { type: 'cancel-timer', timer: 'keepalive', conn }, { type: 'cancel-timer', timer: 'send-hold', conn });
   }
   if (s.restartable) d.out.push({ type: 'cancel-timer', timer: 'connect-retry' });
   if (s.state === 'Established' && conn !== null && s.negotiated) {

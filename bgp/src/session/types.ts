@@ -18,6 +18,7 @@ import type {
   RouteRefreshMessage,
   UpdateOutcome,
 } from '../codec/types.js';
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 
 /** RFC 4271 §8.2.2 states. */
 export type SessionState = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
@@ -35,8 +36,8 @@ export const STATE_ORDER: Readonly<Record<SessionState, number>> = {
 /** An opaque connection id: `o<n>` for connections the reducer asked for, `i<n>` for accepted ones. */
 export type ConnId = string;
 
-/** The timers of RFC 4271 §8 (plus the idle-hold timer of §8.1.1 used for automatic restart). */
-export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold';
+/** The timers of RFC 4271 §8 (plus the idle-hold timer of §8.1.1 used for automatic restart, and RFC 9687's SendHoldTimer). */
+export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold' | 'send-hold';
 
 /** ADD-PATH mode per family (RFC 7911 §4): what we are willing to do. */
 export type AddPathMode = 'receive' | 'send' | 'both';
@@ -77,6 +78,13 @@ export interface SessionConfig {
   holdTime: number;
   /** KEEPALIVE interval in seconds when set; otherwise negotiated hold time / 3 (RFC 4271 §10). */
   keepaliveTime?: number;
+  /**
+   * RFC 9687 SendHoldTime, seconds: how long our output may make no progress (the peer not
+   * reading) in OpenConfirm/Established before the session is dropped with NOTIFICATION 8.
+   * Default: the larger of 8 minutes and twice the negotiated hold time; 0 turns it off. Not
+   * used when the negotiated hold time is 0 (no keepalives: a silent session is intended).
+   */
+  sendHoldTime?: number;
   /** Hold time while waiting for the peer's OPEN, seconds (RFC 4271 §8.2.2 suggests 4 minutes). */
   largeHoldTime: number;
   /** Never initiate connections; wait for the peer (RFC 4271 §8.1.1 PassiveTcpEstablishment). */
@@ -188,6 +196,12 @@ export type SessionEvent =
   | { type: 'collision-dump'; conn: ConnId }
   /** 24 NotifMsgVerErr / 25 NotifMsg (the reducer tells them apart by code). */
   | { type: 'notification'; conn: ConnId; message: NotificationMessage }
+  /**
+   * RFC 9687: the connection's output state changed — `pending` when written data waits for the
+   * peer to read it (raised when it starts waiting and, throttled, on each progress while it
+   * waits), false once everything was handed to the kernel.
+   */
+  | { type: 'send-progress'; conn: ConnId; pending: boolean }
   /** 26 KeepAliveMsg. */
   | { type: 'keepalive'; conn: ConnId }
   /** 27 UpdateMsg. */
@@ -242,6 +256,9 @@ export type SessionAction =
   /** (Re)arm a timer; `conn` scopes hold/keepalive timers to one connection. */
   | { type: 'arm-timer'; timer: TimerName; ms: number; conn?: ConnId }
   | { type: 'cancel-timer'; timer: TimerName; conn?: ConnId }
-  /** Switch the codec contexts of `conn` (after the OPEN exchange). */
-  | { type: 'set-context'; conn: ConnId; receive: CodecContext; send: CodecContext }
+  /**
+   * Switch the codec contexts of `conn` (after the OPEN exchange); `decode` tells the decoder
+   * whether the peer is external (RFC 7606 §7.5/§7.9/§7.10 discards, RFC 4271 §6.3 first AS).
+   */
+  | { type: 'set-context'; conn: ConnId; receive: CodecContext; send: CodecContext; decode: DecodeOptions }
   | { type: 'upward'; event: Upward };

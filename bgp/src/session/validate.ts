@@ -12,10 +12,10 @@ import type { SessionConfig } from './types.js';
 /** Error codes of the session layer. */
 export type SessionErrorCode = 'SESSION_CONFIG_INVALID';
 
-/** A configuration error (code `SESSION_CONFIG_INVALID`); `details.field` names the field. */
+/** A configuration error (code `SESSION_CONFIG_INVALID`); `details.field` names the field, `details.reason` says what is wrong. */
 export class SessionConfigError extends TabbyError<SessionErrorCode> {
   constructor(peer: string, field: string, message: string) {
-    super('SESSION_CONFIG_INVALID', `BGP peer ${peer}: ${field}: ${message}`, { peer, field });
+    super('SESSION_CONFIG_INVALID', `BGP peer ${peer}: ${field}: ${message}`, { peer, field, reason: message });
     this.name = 'SessionConfigError';
   }
 }
@@ -37,6 +37,8 @@ export function validateSession(config: SessionConfig, t: PeerTransport): void {
   const h = config.holdTime;
   if (!Number.isInteger(h) || h < 0 || h > 65535 || h === 1 || h === 2) bad('holdTime', `${h} must be 0 or 3..65535 seconds`);
   if (!Number.isInteger(config.largeHoldTime) || config.largeHoldTime < 3) bad('largeHoldTime', `${config.largeHoldTime} must be at least 3 seconds`);
+  const sh = config.sendHoldTime;
+  if (sh !== undefined && !(Number.isInteger(sh) && sh >= 0 && sh <= 0xffffffff / 1000)) bad('sendHoldTime', `${sh} must be 0 (off) or a whole number of seconds (RFC 9687)`);
   if (config.localAs > 0xffff && !config.fourOctetAs) bad('fourOctetAs', `AS ${config.localAs} needs the 4-octet AS capability (RFC 6793)`);
   for (const [field, b] of [['connectRetry', config.connectRetry], ['idleHold', config.idleHold]] as const) {
     if (!(b.baseMs > 0 && b.maxMs >= b.baseMs && b.jitter >= 0 && b.jitter < 1)) bad(field, 'needs 0 < baseMs <= maxMs and 0 <= jitter < 1');

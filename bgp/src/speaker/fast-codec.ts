@@ -24,10 +24,10 @@ export function fastSessionCodec(base: SessionCodec = defaultSessionCodec()): Se
     newReader: () => base.newReader(),
     errorEvent: (e, conn) => base.errorEvent(e, conn),
     encode: (m, ctx) => base.encode(m, ctx),
-    toEvent(message, conn, ctx, rawUpdates) {
-      if (rawUpdates || message[18] !== MessageType.Update) return base.toEvent(message, conn, ctx, rawUpdates);
+    toEvent(message, conn, ctx, rawUpdates, decode) {
+      if (rawUpdates || message[18] !== MessageType.Update) return base.toEvent(message, conn, ctx, rawUpdates, decode);
       try {
-        const outcome = decodeUpdate(message, ctx, { lazyIpv4Nlri: true });
+        const outcome = decodeUpdate(message, ctx, { ...decode, lazyIpv4Nlri: true });
         lazy.set(outcome, message);
         return { type: 'update', conn, payload: { kind: 'decoded', outcome } };
       } catch (e: unknown) {

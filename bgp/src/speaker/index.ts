@@ -5,6 +5,7 @@
  */
 export * from './types.js';
 export { Speaker } from './speaker.js';
+export { validatePeers, peerId, sessionConfigFor, transportFor, type PeerProblem } from './session-config.js';
 export { toPrefix } from './prefix.js';
 export { TransmitQueue, encodeAttrs } from './transmit.js';
 export { kernelLocalAddresses } from './local-address.js';

@@ -1,6 +1,7 @@
 /**
  * prom-client metrics of the speaker, created by a factory on an injected registry (nothing is
- * registered at import time): sessions by state, UPDATEs in/out per peer, prefixes per peer.
+ * registered at import time): sessions by state, UPDATEs in/out per peer, prefixes per peer,
+ * inbound connections refused by reason.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SessionState } from '../session/index.js';
@@ -24,6 +25,7 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
     },
   });
   const updIn = new Counter({ name: 'tabby_bgp_updates_received_total', help: 'UPDATE messages received', labelNames: ['peer'], registers: [registry] });
+  const rejected = new Counter({ name: 'tabby_bgp_connections_rejected_total', help: 'Inbound connections refused: unconfigured source (Cease sent), or over the per-source / total cap (closed at once)', labelNames: ['reason'], registers: [registry] });
   const updOut = new Counter({ name: 'tabby_bgp_updates_sent_total', help: 'UPDATE messages sent', labelNames: ['peer'], registers: [registry] });
   new Gauge({
     name: 'tabby_bgp_prefixes',
@@ -44,5 +46,6 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
     updatesReceived: (peer, n) => updIn.inc({ peer }, n),
     updatesSent: (peer, n) => updOut.inc({ peer }, n),
     setPrefixSource: (fn) => void (prefixSource = fn),
+    connectionRejected: (reason) => rejected.inc({ reason }),
   };
 }

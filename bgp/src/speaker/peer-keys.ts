@@ -9,8 +9,8 @@ import type { SpeakerPeerConfig } from './types.js';
 
 /** What identifies a peer's session settings: a change to it recreates the session. */
 export function sessionKey(p: SpeakerPeerConfig): string {
-  // Policy knobs (reflection client, next hop, max-prefix, label) change without a reset.
-  return JSON.stringify({ ...p, routeReflectorClient: undefined, nextHop: undefined, maxPrefixes: undefined, type: undefined });
+  // Policy knobs (reflection client, next hop, max-prefix, label, BGPFilters) change without a reset.
+  return JSON.stringify({ ...p, routeReflectorClient: undefined, nextHop: undefined, maxPrefixes: undefined, type: undefined, filters: undefined });
 }
 
 /** How a session ended, for the RIB (graceful restart) and for status. */

@@ -15,9 +15,10 @@
  * - Admin stops (removal, shutdown) are "admin" ends for graceful restart (routes flushed).
  */
 import { CeaseSubcode, type Family, type PathAttributes } from '../codec/types.js';
-import { familyOf, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
-import { DEFAULT_SESSION_CONFIG, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
-import { ceaseFor, DEFAULT_FAMILIES, localGracefulRestart } from './graceful-restart.js';
+import { compileFilters, familyOf, importRulesKey, type PeerSession, type RibPeerConfig, type SessionEnd } from '../rib/index.js';
+import { SessionConfigError, type LocalGracefulRestart, type Negotiated, type SessionConfig, type SessionState, type Upward } from '../session/index.js';
+import { ceaseFor, localGracefulRestart } from './graceful-restart.js';
+import { peerId, sessionConfigFor, transportFor, validatePeers, type PeerProblem } from './session-config.js';
 import { downInfo, sessionKey } from './peer-keys.js';
 import { kernelLocalAddresses } from './local-address.js';
 import { ingestOutcome } from './ingest.js';
@@ -28,6 +29,8 @@ import type { ListenerHandle, PeerRuntimeStatus, SpeakerComponents, SpeakerEvent
 const NO_ATTRS: PathAttributes = Object.freeze({});
 
 interface PeerRuntime {
+  /** The peer's key: its address, plus `:port` when not 179 (see `peerId`). */
+  id: string;
   cfg: SpeakerPeerConfig;
   session: import('./types.js').SessionHandle;
   off: Array<() => void>;
@@ -36,6 +39,8 @@ interface PeerRuntime {
   state: SessionState;
   since: number;
   info: string;
+  /** Set when BFD went Down: the next `down` is reported as such. */
+  bfdDown?: boolean;
   /** Set when we stop the session ourselves: the next `down` is an admin end. */
   adminStop: boolean;
   updatesIn: number;
@@ -105,13 +110,15 @@ export class Speaker {
 
   private ribPeerConfig(p: SpeakerPeerConfig): RibPeerConfig {
     return {
-      id: p.address,
+      id: peerId(p),
       address: p.address,
       asn: p.asn,
       routeReflectorClient: p.routeReflectorClient ?? false,
       nextHop: p.nextHop ?? 'auto',
       maxPrefixes: p.maxPrefixes?.limit,
       gracefulRestart: p.gracefulRestart !== undefined,
+      importFilter: compileFilters(p.filters ?? [], 'import'),
+      exportFilter: compileFilters(p.filters ?? [], 'export'),
     };
   }
 
@@ -130,20 +137,7 @@ export class Speaker {
   }
 
   private sessionConfig(p: SpeakerPeerConfig): SessionConfig {
-    const families = p.families ?? [...DEFAULT_FAMILIES];
-    const gracefulRestart = this.localGracefulRestart(p);
-    return {
-      ...DEFAULT_SESSION_CONFIG,
-      ...this.opts.session,
-      localAs: this.opts.asn,
-      localId: this.opts.routerId,
-      peerAs: p.asn,
-      peerAddress: p.address,
-      holdTime: p.holdTime ?? this.opts.session?.holdTime ?? DEFAULT_SESSION_CONFIG.holdTime,
-      passive: p.passive ?? false,
-      families,
-      ...(gracefulRestart ? { gracefulRestart } : {}),
-    };
+    return sessionConfigFor(this.opts, p, this.localGracefulRestart(p));
   }
 
   /**
@@ -157,64 +151,100 @@ export class Speaker {
     for (const rt of this.peers.values()) if (rt.cfg.gracefulRestart) rt.session.setGracefulRestart(this.localGracefulRestart(rt.cfg));
   }
 
-  /** Adds a peer and starts its session. */
+  /** Adds a peer and starts its session; throws (and changes nothing) when its settings are invalid. */
   addPeer(p: SpeakerPeerConfig): void {
-    if (this.peers.has(p.address)) throw new Error(`peer ${p.address} already exists`);
+    const id = peerId(p);
+    if (this.peers.has(id)) throw new Error(`peer ${id} already exists`);
+    // the session first: it validates its settings, and a throw must leave no RIB peer behind
+    const session = this.c.sessionFactory({ config: this.sessionConfig(p), transport: transportFor(p) });
     this.c.rib.addPeer(this.ribPeerConfig(p));
-    const session = this.c.sessionFactory({
-      config: this.sessionConfig(p),
-      transport: { peerAddress: p.address, peerPort: p.port, localAddress: p.localAddress, md5Password: p.password, ttlSecurityHops: p.ttlSecurity },
-    });
-    const rt: PeerRuntime = { cfg: p, session, off: [], tx: undefined, negotiated: undefined, state: 'Idle', since: this.c.clock.now(), info: '', adminStop: false, updatesIn: 0, withdrawalsIn: 0, pending: undefined };
-    this.peers.set(p.address, rt);
+    const rt: PeerRuntime = { id, cfg: p, session, off: [], tx: undefined, negotiated: undefined, state: 'Idle', since: this.c.clock.now(), info: '', adminStop: false, updatesIn: 0, withdrawalsIn: 0, pending: undefined };
+    this.peers.set(id, rt);
     rt.off.push(session.on((e) => this.onUpward(rt, e)));
     if (this.listener) rt.off.push(this.listener.register(session));
+    if (p.bfd && this.c.bfd) rt.off.push(this.c.bfd.add(p.address, p.localAddress, p.bfd, () => undefined, (diag) => this.onBfdDown(rt, diag)));
+    else if (p.bfd) this.c.logger.error({ peer: id }, 'BFD configured but no BFD service was given to the speaker');
     session.start();
   }
 
-  /** Removes a peer: Cease (Peer De-configured, RFC 4486) and its routes withdrawn. */
-  removePeer(address: string): void {
-    const rt = this.peers.get(address);
+  /** Removes a peer (by `peerId`: its address, or `address:port`): Cease (Peer De-configured, RFC 4486) and its routes withdrawn. */
+  removePeer(id: string): void {
+    const rt = this.peers.get(id);
     if (!rt) return;
     rt.adminStop = true;
     const c = this.cease(rt, CeaseSubcode.PeerDeconfigured);
     rt.session.destroy(c.subcode, c.data);
     if (rt.negotiated) this.peerDown(rt, { kind: 'admin' }, 'removed');
     for (const f of rt.off) f();
-    this.peers.delete(address);
-    this.c.rib.removePeer(address);
+    this.peers.delete(id);
+    this.c.rib.removePeer(id);
     this.scheduleFlush();
   }
 
+  /** Problems that would stop `setPeers(next)` (empty: it would apply). Changes nothing. */
+  validatePeers(next: readonly SpeakerPeerConfig[]): PeerProblem[] {
+    return validatePeers(this.opts, next);
+  }
+
   /**
-   * Applies a new peer list: removed peers go, new ones start, peers whose session settings
-   * changed are recreated, and peers with only policy changes keep their session.
+   * Applies a new peer list, all or nothing: the whole list is validated first (throwing
+   * `SessionConfigError` for the first problem, with nothing changed); then removed peers go,
+   * new ones start, peers whose session settings changed are recreated, and peers with only
+   * policy changes keep their session.
    */
   setPeers(next: SpeakerPeerConfig[]): { added: string[]; removed: string[]; reset: string[]; updated: string[] } {
+    const problem = this.validatePeers(next)[0];
+    if (problem) throw new SessionConfigError(problem.peer, problem.field, problem.message);
     const res = { added: [] as string[], removed: [] as string[], reset: [] as string[], updated: [] as string[] };
-    const want = new Map(next.map((p) => [p.address, p]));
+    const want = new Map(next.map((p) => [peerId(p), p]));
     for (const addr of [...this.peers.keys()]) {
       if (want.has(addr)) continue;
       this.removePeer(addr);
       res.removed.push(addr);
     }
     for (const p of next) {
-      const rt = this.peers.get(p.address);
+      const id = peerId(p);
+      const rt = this.peers.get(id);
       if (!rt) {
         this.addPeer(p);
-        res.added.push(p.address);
+        res.added.push(id);
       } else if (sessionKey(rt.cfg) !== sessionKey(p)) {
-        this.removePeer(p.address);
+        this.removePeer(id);
         this.addPeer(p);
-        res.reset.push(p.address);
+        res.reset.push(id);
       } else if (JSON.stringify(rt.cfg) !== JSON.stringify(p)) {
+        const importChanged = importRulesKey(rt.cfg.filters ?? []) !== importRulesKey(p.filters ?? []);
         rt.cfg = p;
-        this.c.rib.reconfigurePeer(this.ribPeerConfig(p));
-        res.updated.push(p.address);
+        this.c.rib.reconfigurePeer(this.ribPeerConfig(p)); // export side: the RIB re-evaluates the Adj-RIB-Out
+        if (importChanged) this.refreshIn(rt);
+        res.updated.push(id);
       }
     }
     this.scheduleFlush();
     return res;
+  }
+
+  /** A BFD Down (RFC 5882 §4.3): the BGP connection is dropped at once, as a transport failure. */
+  private onBfdDown(rt: PeerRuntime, diag: number): void {
+    if (this.peers.get(rt.id) !== rt) return;
+    rt.bfdDown = true;
+    rt.info = `BFD down (diag ${diag})`;
+    if (rt.session.dropConnection) rt.session.dropConnection();
+    else rt.session.reset(CeaseSubcode.OutOfResources);
+  }
+
+  /**
+   * The import policy changed: the RIB keeps no unfiltered Adj-RIB-In, so ask the peer to send
+   * its routes again (ROUTE-REFRESH, RFC 2918 §3) and they pass the new filter without a reset.
+   */
+  private refreshIn(rt: PeerRuntime): void {
+    const n = rt.negotiated;
+    if (!n) return; // the next session starts with the new policy anyway
+    if (!n.routeRefresh && !n.enhancedRouteRefresh) {
+      this.c.logger.warn({ peer: rt.id }, 'import policy changed but the peer does not support ROUTE-REFRESH; it applies to routes received from now on');
+      return;
+    }
+    for (const f of n.families) rt.session.sendRouteRefresh(f);
   }
 
   private onUpward(rt: PeerRuntime, e: Upward): void {
@@ -222,12 +252,17 @@ export class Speaker {
       case 'state':
         rt.state = e.to;
         rt.since = this.c.clock.now();
-        this.c.metrics?.sessionState(rt.cfg.address, e.to);
-        this.emit({ type: 'peer-state', peer: rt.cfg.address, from: e.from, to: e.to });
+        this.c.metrics?.sessionState(rt.id, e.to);
+        this.emit({ type: 'peer-state', peer: rt.id, from: e.from, to: e.to });
         return;
       case 'established':
         rt.pending = [];
-        void this.onEstablished(rt, e.negotiated, e.endpoints?.localAddress);
+        this.onEstablished(rt, e.negotiated, e.endpoints?.localAddress).catch((err: unknown) => {
+          // never an unhandled rejection: a failure to set the session up resets it
+          rt.pending = undefined;
+          this.c.logger.error({ peer: rt.id, err }, 'could not set up the Established session; resetting it');
+          if (this.peers.get(rt.id) === rt) rt.session.reset(CeaseSubcode.OutOfResources);
+        });
         return;
       case 'update':
         if (rt.pending) rt.pending.push(e);
@@ -239,7 +274,8 @@ export class Speaker {
       case 'down': {
         rt.pending = undefined;
         const d = downInfo(e.reason);
-        rt.info = d.info;
+        rt.info = rt.bfdDown ? `BFD down; ${d.info}` : d.info;
+        rt.bfdDown = false;
         this.peerDown(rt, rt.adminStop ? { kind: 'admin' } : d.end, d.info);
         return;
       }
@@ -252,7 +288,7 @@ export class Speaker {
     const local = await (this.c.localAddresses ?? kernelLocalAddresses)(peer).catch(() => ({ v4: undefined, v6: [] as string[] }));
     const pending = rt.pending;
     rt.pending = undefined;
-    if (!pending || rt.session.state !== 'Established' || this.peers.get(rt.cfg.address) !== rt) return;
+    if (!pending || rt.session.state !== 'Established' || this.peers.get(rt.id) !== rt) return;
     rt.negotiated = n;
     rt.info = 'Established';
     rt.adminStop = false;
@@ -270,13 +306,13 @@ export class Speaker {
       rt.session,
       () => (rt.negotiated ? rt.negotiated.sendContext : undefined),
       (err) => {
-        this.c.logger.error({ peer: rt.cfg.address, err }, 'failed to encode UPDATEs; resetting the session');
+        this.c.logger.error({ peer: rt.id, err }, 'failed to encode UPDATEs; resetting the session');
         rt.session.reset(CeaseSubcode.OutOfResources);
       },
-      (n) => this.c.metrics?.updatesSent(rt.cfg.address, n),
+      (n) => this.c.metrics?.updatesSent(rt.id, n),
     );
-    this.c.rib.peerUp(rt.cfg.address, session, this.c.clock.now());
-    this.c.logger.info({ peer: rt.cfg.address, families: n.families, local }, 'BGP session established');
+    this.c.rib.peerUp(rt.id, session, this.c.clock.now());
+    this.c.logger.info({ peer: rt.id, families: n.families, local }, 'BGP session established');
     for (const u of pending) this.onUpdate(rt, u);
     this.scheduleFlush();
   }
@@ -284,20 +320,20 @@ export class Speaker {
   private onUpdate(rt: PeerRuntime, e: Extract<Upward, { type: 'update' }>): void {
     if (!rt.negotiated) return;
     rt.updatesIn++;
-    this.c.metrics?.updatesReceived(rt.cfg.address, 1);
+    this.c.metrics?.updatesReceived(rt.id, 1);
     if (e.payload.kind !== 'decoded') return; // the speaker asks for decoded UPDATEs
     const outcome = e.payload.outcome;
     if (outcome.action === 'treat-as-withdraw') {
       // RFC 7606 §2: treat-as-withdraw — the codec moved every NLRI into the withdrawn lists.
-      this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.issues }, 'malformed UPDATE treated as withdraw (RFC 7606)');
+      this.c.logger.warn({ peer: rt.id, issues: outcome.issues }, 'malformed UPDATE treated as withdraw (RFC 7606)');
     } else if (outcome.discarded.length > 0) {
-      this.c.logger.warn({ peer: rt.cfg.address, issues: outcome.discarded }, 'attributes discarded (RFC 7606)');
+      this.c.logger.warn({ peer: rt.id, issues: outcome.discarded }, 'attributes discarded (RFC 7606)');
     }
-    const r = ingestOutcome(this.c.rib, rt.cfg.address, outcome, rt.negotiated.receiveContext.addPath.has('ipv4-unicast'));
+    const r = ingestOutcome(this.c.rib, rt.id, outcome, rt.negotiated.receiveContext.addPath.has('ipv4-unicast'));
     rt.withdrawalsIn += r.withdrawn;
     if (r.exceeded && rt.cfg.maxPrefixes) {
       // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; restart after a delay.
-      this.c.logger.warn({ peer: rt.cfg.address, limit: rt.cfg.maxPrefixes.limit }, 'maximum prefixes exceeded; resetting the session');
+      this.c.logger.warn({ peer: rt.id, limit: rt.cfg.maxPrefixes.limit }, 'maximum prefixes exceeded; resetting the session');
       rt.info = `max prefixes (${rt.cfg.maxPrefixes.limit}) exceeded`;
       const c = this.cease(rt, CeaseSubcode.MaximumPrefixesReached);
       rt.session.reset(c.subcode, rt.cfg.maxPrefixes.restartAfterMs, c.data);
@@ -310,7 +346,7 @@ export class Speaker {
     if (!family || !rt.tx || !rt.negotiated || subtype !== 0) return; // BoRR/EoRR from the peer need nothing from us
     const enhanced = rt.negotiated.enhancedRouteRefresh;
     if (enhanced) rt.tx.marker(family, 1); // RFC 7313 §4: BoRR, the Adj-RIB-Out, EoRR
-    const u = this.c.rib.routeRefresh(rt.cfg.address, family);
+    const u = this.c.rib.routeRefresh(rt.id, family);
     rt.tx.push(enhanced ? { ...u, endOfRib: false } : u); // with enhanced refresh EoRR marks the end
     if (enhanced) rt.tx.marker(family, 2);
   }
@@ -320,9 +356,9 @@ export class Speaker {
     rt.negotiated = undefined;
     rt.tx?.clear();
     rt.tx = undefined;
-    this.c.rib.peerDown(rt.cfg.address, end, this.c.clock.now());
-    this.c.logger.info({ peer: rt.cfg.address, reason: info }, 'BGP session down');
-    this.emit({ type: 'peer-down', peer: rt.cfg.address, reason: info });
+    this.c.rib.peerDown(rt.id, end, this.c.clock.now());
+    this.c.logger.info({ peer: rt.id, reason: info }, 'BGP session down');
+    this.emit({ type: 'peer-down', peer: rt.id, reason: info });
     this.scheduleFlush();
   }
 
@@ -363,9 +399,9 @@ export class Speaker {
   /** Status of every peer. */
   status(): PeerRuntimeStatus[] {
     return [...this.peers.values()].map((rt) => {
-      const counts = this.c.rib.peerCounts(rt.cfg.address);
+      const counts = this.c.rib.peerCounts(rt.id);
       return {
-        address: rt.cfg.address,
+        address: rt.id,
         asn: rt.cfg.asn,
         state: rt.state,
         since: rt.since,

@@ -8,7 +8,8 @@
  * discriminated union delivered in order.
  */
 import type { Family, PathAttributes } from '../codec/types.js';
-import type { BestChange, Rib } from '../rib/index.js';
+import type { BestChange, BgpFilterSpec, Rib } from '../rib/index.js';
+import type { ListenerMetrics } from '../session/listener.js';
 import type { Clock, LocalGracefulRestart, PeerTransport, SessionConfig, SessionLogger, SessionState, Upward } from '../session/index.js';
 import type { Socket } from 'node:net';
 
@@ -37,6 +38,12 @@ export interface SpeakerPeerConfig {
   maxPrefixes?: { limit: number; restartAfterMs: number };
   /** Hold time offered, seconds. */
   holdTime?: number;
+  /** RFC 9687 SendHoldTime, seconds (0 = off; default max(8 min, 2 × hold time)). */
+  sendHoldTime?: number;
+  /** BFD with this peer (RFC 5880/5881, ms): a BFD Down drops the BGP connection at once. */
+  bfd?: { minRxMs: number; minTxMs: number; multiplier: number };
+  /** Calico BGPFilters applied to this peer, in order (import and export rules; rib/bgp-filter.ts). */
+  filters?: BgpFilterSpec[];
   /** Free-form label shown in status (e.g. "global", "route reflector client"). */
   type?: string;
 }
@@ -80,6 +87,8 @@ export interface SessionHandle {
   sendEndOfRib(family: Family): boolean;
   sendRouteRefresh(family: Family, subtype?: number): boolean;
   drained(signal?: AbortSignal): Promise<void>;
+  /** Closes the connections without a NOTIFICATION, as a transport failure (BFD Down; graceful restart applies). */
+  dropConnection?(): void;
 }
 
 /** The subset of `BgpListener` the speaker uses. */
@@ -108,10 +117,14 @@ export interface SpeakerComponents {
   /** Our addresses toward a peer (next hop self); default: the kernel's source address choice. */
   localAddresses?: (peer: SpeakerPeerConfig) => Promise<LocalAddresses>;
   metrics?: SpeakerMetrics;
+  /** BFD sessions (bfd/shell.ts `BfdService`); peers with `bfd` need it. */
+  bfd?: {
+    add(peer: string, local: string | undefined, config: { minRxMs: number; minTxMs: number; multiplier: number }, onUp: () => void, onDown: (diag: number) => void): () => void;
+  };
 }
 
 /** The metrics the speaker updates (see metrics.ts for the prom-client factory). */
-export interface SpeakerMetrics {
+export interface SpeakerMetrics extends ListenerMetrics {
   sessionState(peer: string, state: SessionState): void;
   updatesReceived(peer: string, n: number): void;
   updatesSent(peer: string, n: number): void;

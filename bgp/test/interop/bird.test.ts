@@ -5,7 +5,7 @@
  * keeps the sessions, a 2-octet-only BIRD peer, and a SIGTERM that sends Cease.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, TestNet, poll, type Netns } from '@tabby/testkit';
+import { BirdDaemon, TestNet, poll, type Netns, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
 
 const birdConf = (extraStatic4 = '') => `
@@ -31,7 +31,9 @@ const tabbyConf = (prefixes: unknown[]) => ({
   prefixes,
 });
 
-describe('interop: tabby-bgp ↔ BIRD 2 (root)', () => {
+const missing = missingRequirements('root', 'ip', 'bird');
+
+describe.skipIf(missing !== undefined)(titleWithSkip('interop: tabby-bgp ↔ BIRD 2 (root)', missing), () => {
   const net = new TestNet();
   let bird: BirdDaemon;
   let tabby: TabbyProc;

@@ -5,10 +5,12 @@
  * transit between the two, and withdrawals.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrrDaemon, GobgpDaemon, TestNet, poll, type Netns } from '@tabby/testkit';
+import { FrrDaemon, GobgpDaemon, TestNet, poll, type Netns, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
 
-describe('interop: tabby-bgp ↔ GoBGP and FRR (root)', () => {
+const missing = missingRequirements('root', 'ip', 'gobgp', 'frr');
+
+describe.skipIf(missing !== undefined)(titleWithSkip('interop: tabby-bgp ↔ GoBGP and FRR (root)', missing), () => {
   const net = new TestNet();
   let gobgp: GobgpDaemon;
   let frr: FrrDaemon;

@@ -7,7 +7,7 @@
  * withdrawn (checked on every poll and by BIRD's import-withdraw count).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, TestNet, poll } from '@tabby/testkit';
+import { BirdDaemon, TestNet, poll, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
 
 const config = (prefixes: string[]) => ({
@@ -18,7 +18,9 @@ const config = (prefixes: string[]) => ({
   prefixes,
 });
 
-describe('interop: graceful restart with BIRD (root)', () => {
+const missing = missingRequirements('root', 'ip', 'bird');
+
+describe.skipIf(missing !== undefined)(titleWithSkip('interop: graceful restart with BIRD (root)', missing), () => {
   const net = new TestNet();
   let bird: BirdDaemon;
   let tabby: TabbyProc;

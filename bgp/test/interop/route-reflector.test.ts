@@ -5,10 +5,12 @@
  * RFC 4456: reflected routes keep their next hop and carry ORIGINATOR_ID and CLUSTER_LIST.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, GobgpDaemon, TestNet, poll, type Netns } from '@tabby/testkit';
+import { BirdDaemon, GobgpDaemon, TestNet, poll, type Netns, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
 
-describe('interop: route reflection with BIRD and GoBGP (root)', () => {
+const missing = missingRequirements('root', 'ip', 'bird', 'gobgp');
+
+describe.skipIf(missing !== undefined)(titleWithSkip('interop: route reflection with BIRD and GoBGP (root)', missing), () => {
   const net = new TestNet();
   let client: BirdDaemon;
   let birdRr: BirdDaemon;

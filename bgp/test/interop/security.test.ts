@@ -4,10 +4,12 @@
  * connects to our listener, both signed and TTL-protected.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { BirdDaemon, TestNet, poll } from '@tabby/testkit';
+import { BirdDaemon, TestNet, poll, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
 
-describe('interop: TCP-MD5 and TTL security with BIRD (root)', () => {
+const missing = missingRequirements('root', 'ip', 'bird');
+
+describe.skipIf(missing !== undefined)(titleWithSkip('interop: TCP-MD5 and TTL security with BIRD (root)', missing), () => {
   const net = new TestNet();
   let bird: BirdDaemon;
   let tabby: TabbyProc;

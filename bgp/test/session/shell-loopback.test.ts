@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 async function listener(): Promise<{ l: BgpListener; port: number }> {
-  const l = new BgpListener({ codec }, { host: '127.0.0.1', port: 0, rejectAfterMs: 2000 });
+  const l = new BgpListener({ codec }, { host: '127.0.0.1', port: 0 });
   const { port } = await l.listen();
   cleanups.push(() => l.close());
   return { l, port };

@@ -156,7 +156,7 @@ describe('PeerSession configuration checks', () => {
     try {
       make();
     } catch (e: unknown) {
-      expect(e).toMatchObject({ code: 'SESSION_CONFIG_INVALID', details: { field, peer: transport.peerAddress ?? '10.0.0.2' } });
+      expect(e).toMatchObject({ code: 'SESSION_CONFIG_INVALID', details: { field, peer: 'peerAddress' in transport ? transport.peerAddress : '10.0.0.2' } });
     }
   });
 });

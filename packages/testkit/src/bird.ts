@@ -5,7 +5,7 @@
  * through `birdc -s <socket>` with small parsers for `show protocols all` and `show route all`.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onExit } from './cleanup.js';
@@ -234,4 +234,46 @@ export function parseBirdRoutes(out: string): BirdRoute[] {
     if (kv) cur.attrs[kv[1]!] = kv[2]!;
   }
   return res;
+}
+
+/** What a system test may need from the machine. */
+export type Requirement = 'root' | 'ip' | 'bird' | 'gobgp' | 'frr' | 'etcd';
+
+const REQUIREMENT_BINARIES: Record<Exclude<Requirement, 'root'>, string[]> = {
+  ip: ['ip'],
+  bird: ['bird', 'birdc'],
+  gobgp: ['gobgpd', 'gobgp'],
+  frr: ['/usr/lib/frr/bgpd', 'vtysh'],
+  etcd: ['etcd'],
+};
+
+function onPath(bin: string): boolean {
+  if (bin.startsWith('/')) return existsSync(bin);
+  return (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').some((d) => d !== '' && existsSync(join(d, bin)));
+}
+
+/**
+ * Why a system test cannot run here, or undefined when it can: root (network namespaces, raw
+ * sockets) and the Debian binaries of `ip`, BIRD 2, GoBGP, FRR and etcd. Use it to skip with a
+ * reason instead of failing obscurely:
+ *
+ *   const missing = missingRequirements('root', 'bird');
+ *   describe.skipIf(missing !== undefined)(`BIRD interop${missing ? ` (skipped: ${missing})` : ''}`, ...)
+ */
+export function missingRequirements(...reqs: Requirement[]): string | undefined {
+  const out: string[] = [];
+  for (const r of reqs) {
+    if (r === 'root') {
+      if (process.getuid?.() !== 0) out.push('needs root (network namespaces)');
+    } else {
+      const absent = REQUIREMENT_BINARIES[r].filter((b) => !onPath(b));
+      if (absent.length > 0) out.push(`needs ${absent.join(', ')} (Debian package ${r === 'ip' ? 'iproute2' : r === 'bird' ? 'bird2' : r === 'gobgp' ? 'gobgpd' : r === 'etcd' ? 'etcd-server' : 'frr'}; \`npm test\` installs it)`);
+    }
+  }
+  return out.length > 0 ? out.join('; ') : undefined;
+}
+
+/** `title`, with the skip reason appended when `missing` is set (for describe.skipIf titles). */
+export function titleWithSkip(title: string, missing: string | undefined): string {
+  return missing === undefined ? title : `${title} (skipped: ${missing})`;
 }

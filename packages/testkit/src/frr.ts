@@ -40,10 +40,12 @@ export interface FrrPath {
 export interface FrrOptions {
   /** Also run zebra (routes are then installed in the namespace's kernel table). */
   zebra?: boolean;
+  /** Also run bfdd (implies zebra: bgpd reaches bfdd through it); `neighbor X bfd` then works. */
+  bfdd?: boolean;
   timeoutMs?: number;
 }
 
-/** A running FRR (bgpd, optionally zebra). */
+/** A running FRR (bgpd, optionally zebra and bfdd). */
 export class FrrDaemon {
   private constructor(
     readonly place: DaemonPlace,
@@ -65,7 +67,7 @@ export class FrrDaemon {
     const procs: Proc[] = [];
     const d = new FrrDaemon(place, dir, procs, remove);
     try {
-      if (opts.zebra) {
+      if (opts.zebra || opts.bfdd) {
         // zebra has no --skip_runas and root is not in frrvty: it runs as frr (keeping its
         // network capabilities), so its files go in the private directory opened to it.
         chmodSync(dir, 0o777);
@@ -77,8 +79,16 @@ export class FrrDaemon {
         });
         if (z === 'dead') throw new Error(`zebra exited: ${procs[0]!.output}`);
       }
+      if (opts.bfdd) {
+        writeFileSync(join(dir, 'bfdd.conf'), 'hostname bfdd\n');
+        const bfdd = spawnIn(place, '/usr/lib/frr/bfdd', ['-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid'), '-z', zsock, '--bfdctl', join(dir, 'bfdd.sock'), '-u', 'frr', '-g', 'frr', ...common], dir);
+        procs.push(bfdd);
+        const b = await poll(() => (!bfdd.running ? 'dead' : d.vtysh('bfdd', 'show bfd peers').then(() => 'up')), { timeout: opts.timeoutMs ?? 20_000, what: 'bfdd to answer' });
+        if (b === 'dead') throw new Error(`bfdd exited: ${bfdd.output}`);
+      }
       writeFileSync(join(dir, 'bgpd.conf'), bgpdConfig);
-      const bgpArgs = ['-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), '-S', ...common, ...(opts.zebra ? ['-z', zsock] : ['-Z'])];
+      const withZebra = opts.zebra || opts.bfdd;
+      const bgpArgs = ['-f', join(dir, 'bgpd.conf'), '-i', join(dir, 'bgpd.pid'), '-S', ...common, ...(withZebra ? ['-z', zsock] : ['-Z'])];
       const bgpd = spawnIn(place, '/usr/lib/frr/bgpd', bgpArgs, dir);
       procs.push(bgpd);
       const r = await poll(async () => (!bgpd.running ? 'dead' : (await d.vtysh('bgpd', 'show bgp summary json')).includes('{') && 'up'), {
@@ -95,7 +105,7 @@ export class FrrDaemon {
   }
 
   /** Runs `vtysh --vty_socket <dir> -d <daemon> -c <cmd>...` inside the namespace. */
-  vtysh(daemon: 'bgpd' | 'zebra', ...cmds: string[]): Promise<string> {
+  vtysh(daemon: 'bgpd' | 'zebra' | 'bfdd', ...cmds: string[]): Promise<string> {
     return run('vtysh', ['--vty_socket', this.dir, '-d', daemon, ...cmds.flatMap((c) => ['-c', c])], { netns: this.place.ns.name });
   }
 

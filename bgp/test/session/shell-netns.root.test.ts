@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { TestNet, type Netns, type Proc } from '@tabby/testkit';
+import { TestNet, type Netns, type Proc, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { poll } from './fixtures/poll-children.js';
 
 const child = fileURLToPath(new URL('./fixtures/speaker-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const isRoot = process.getuid?.() === 0;
+const missing = missingRequirements('root', 'ip');
 
 interface Ev {
   ev: string;
@@ -34,7 +34,7 @@ function events(p: Proc): Ev[] {
 
 const count = (p: Proc, f: (e: Ev) => boolean): number => events(p).filter(f).length;
 
-describe.skipIf(!isRoot)('session shell over real TCP in network namespaces', () => {
+describe.skipIf(missing !== undefined)(titleWithSkip('session shell over real TCP in network namespaces', missing), () => {
   const net = new TestNet();
   let a: Proc;
   let b: Proc;

@@ -7,13 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { TestNet, type Netns, type Proc } from '@tabby/testkit';
+import { TestNet, type Netns, type Proc, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { poll } from './fixtures/poll-children.js';
 
 const child = fileURLToPath(new URL('./fixtures/speaker-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const addon = fileURLToPath(new URL('../../../packages/netlink/build/Release/tabby_netlink.node', import.meta.url));
-const runnable = process.getuid?.() === 0 && existsSync(addon);
+const missing = missingRequirements('root', 'ip') ?? (existsSync(addon) ? undefined : `needs the netlink addon at ${addon} (npm run build)`);
 
 interface Ev {
   ev: string;
@@ -32,7 +32,7 @@ const events = (p: Proc): Ev[] =>
       }
     });
 
-describe.skipIf(!runnable)('TCP-MD5 and GTSM between namespaces', () => {
+describe.skipIf(missing !== undefined)(titleWithSkip('TCP-MD5 and GTSM between namespaces', missing), () => {
   const net = new TestNet();
   let nsA: Netns;
   let nsB: Netns;

@@ -10,11 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, type Netns, type Proc } from '@tabby/testkit';
+import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, type Netns, type Proc, missingRequirements, titleWithSkip } from '@tabby/testkit';
 import { decodeMessage, encodeMessage, isEndOfRib, type CodecContext, type DecodedMessage, type OpenMessage, type UpdateMessage } from '../../src/codec/index.js';
 import { hex } from './hex.js';
 
-const isRoot = process.getuid?.() === 0;
 const has = (cmd: string, ...args: string[]): boolean => {
   try {
     execFileSync(cmd, args, { stdio: 'ignore' });
@@ -26,6 +25,11 @@ const has = (cmd: string, ...args: string[]): boolean => {
 const hasBird = has('bird', '--version');
 const hasGobgp = has('gobgpd', '--version');
 const hasFrr = has('/usr/lib/frr/bgpd', '--version');
+const missing = {
+  bird: missingRequirements('root', 'ip') ?? (hasBird ? undefined : 'needs bird (Debian package bird2)'),
+  gobgp: missingRequirements('root', 'ip') ?? (hasGobgp ? undefined : 'needs gobgpd (Debian package gobgpd)'),
+  frr: missingRequirements('root', 'ip') ?? (hasFrr ? undefined : 'needs /usr/lib/frr/bgpd (Debian package frr)'),
+};
 const peerScript = join(dirname(fileURLToPath(import.meta.url)), 'interop', 'raw-peer.ts');
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -60,7 +64,7 @@ function captured(p: Proc): Capture | undefined {
   return { done, messages: objs.filter((o) => o.hex).map((o) => hex(o.hex!)) };
 }
 
-describe.skipIf(!isRoot || !hasBird)('codec with real BIRD 2 messages (root)', () => {
+describe.skipIf(missing.bird !== undefined)(titleWithSkip('codec with real BIRD 2 messages (root)', missing.bird), () => {
   const net = new TestNet();
   let four: Capture;
   let old: Capture;
@@ -170,7 +174,7 @@ async function rawPeer(net: TestNet, ns: Netns, addr: string, as: string, famili
   return p;
 }
 
-describe.skipIf(!isRoot || !hasGobgp)('codec with real GoBGP messages (root)', () => {
+describe.skipIf(missing.gobgp !== undefined)(titleWithSkip('codec with real GoBGP messages (root)', missing.gobgp), () => {
   const net = new TestNet();
   let cap: Capture;
 
@@ -217,7 +221,7 @@ neighbors:
   });
 });
 
-describe.skipIf(!isRoot || !hasFrr)('codec with real FRR messages (root)', () => {
+describe.skipIf(missing.frr !== undefined)(titleWithSkip('codec with real FRR messages (root)', missing.frr), () => {
   const net = new TestNet();
   let cap: Capture;
 
