@@ -30,18 +30,7 @@ const EXCLUDE = ['**/node_modules/**', '**/dist/**'];
  * minute. New files are classified by these globs automatically.
  */
 const SYSTEM_CONVENTION = ['**/*.root.test.ts', '{packages/*,bgp,felix,ipam}/test/**/interop/**/*.test.ts', 'e2e/test/**/*.test.ts'];
-/** System tests from before the convention (rename them `*.root.test.ts` and drop them here). */
-const SYSTEM_LEGACY = [
-  'ipam/test/etcd.test.ts',
-  'packages/datastore/test/etcd.test.ts',
-  'packages/netlink/test/client.test.ts',
-  'packages/netlink/test/events.test.ts',
-  'packages/netlink/test/netns.test.ts',
-  'packages/netlink/test/codec/link.test.ts',
-  'packages/testkit/test/daemons.test.ts',
-  'packages/testkit/test/testkit.test.ts',
-];
-const SYSTEM = [...SYSTEM_CONVENTION, ...SYSTEM_LEGACY];
+const SYSTEM = SYSTEM_CONVENTION;
 
 /** Settings every project shares (projects do not inherit `include`/`exclude`: they are listed per project). */
 const shared = {

@@ -5,7 +5,8 @@
  * Every flow is also checked against the evaluator.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { namespaceProfile, type IPPool, type PolicyEvent } from '@tabby/felix';
+import type { IPPool } from '@tabby/api';
+import { namespaceProfile, type PolicyEvent } from '@tabby/felix';
 import { PolicyLab, type Probe } from './lab.js';
 import { checkFlows } from './reach.js';
 import { gnp, np, wep } from './fixtures.js';

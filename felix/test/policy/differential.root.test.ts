@@ -11,7 +11,7 @@ import type { PolicyEvent } from '@tabby/felix';
 import { PolicyLab, type Probe } from './lab.js';
 import { checkFlows } from './reach.js';
 
-const PODS = [
+const PODS: Array<{ ns: string; pod: string; ip: string; labels: Record<string, string> }> = [
   { ns: 'x', pod: 'a', ip: '10.65.0.1', labels: { pod: 'a', role: 'fe' } },
   { ns: 'x', pod: 'b', ip: '10.65.0.2', labels: { pod: 'b', role: 'be' } },
   { ns: 'y', pod: 'a', ip: '10.65.1.1', labels: { pod: 'a', role: 'be' } },
