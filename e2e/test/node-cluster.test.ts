@@ -28,7 +28,9 @@ describe.skipIf(!isRoot)('the demo cluster: tabby-node on every node', () => {
     const onNode1 = await run('ip', ['-n', c.nodes[0]!.netns.name, 'route', 'show', 'proto', '80']);
     expect(onNode1).toMatch(/via 10\.210\.0\.2 dev eth0/); // same segment: BGP, direct
     expect(onNode1).toMatch(/dev vxlan\.calico onlink/); // other segment: VXLAN
-    expect((await c.tor.routes()).filter((r) => r.best)).toHaveLength(3);
+    const tor = (await c.tor.routes()).filter((r) => r.best);
+    expect(tor).toHaveLength(3);
+    expect(new Set(tor.map((r) => r.from)).size).toBe(3); // each block from its own node: no transit over iBGP
   });
 
   it('a NetworkPolicy applied to the datastore blocks what it does not allow, on every node', async () => {

@@ -14,6 +14,9 @@
  * - `keepOriginalNextHop` / `nextHopMode` → next hop keep / self / auto; `maxRestartTime` →
  *   graceful-restart time (120 s by default); `ttlSecurity`; `password.secretKeyRef` resolved by
  *   the injected secret reader (a peer whose secret cannot be read is left out and reported).
+ * - eBGP peers get only this node's own prefixes (BGPFilter `tabby-no-transit`: routes learned
+ *   over BGP are never re-exported to another AS), so a top-of-rack router learns each block
+ *   from the node that owns it.
  * - Exported prefixes: the node's blocks (not in pools with disableBGPExport), its workloads'
  *   addresses outside its own blocks (borrowed), the service CIDRs of BGPConfiguration; with the
  *   communities of `prefixAdvertisements`.
@@ -34,7 +37,16 @@ export interface RenderedPeer {
   type: 'node-to-node mesh' | 'global' | 'node specific' | 'route reflector client' | 'route reflector';
   /** The Tabby node this peer is, if it is one (for the fallback). */
   node?: string;
+  /** BGPFilter names applied to this peer (tabby-bgp's `filters`). */
+  filters?: string[];
 }
+
+/** The filter every eBGP peer gets: only this node's own prefixes, never routes learned over BGP. */
+export const NO_TRANSIT_FILTER = {
+  name: 'tabby-no-transit',
+  exportV4: [{ action: 'Reject', source: 'RemotePeers' }],
+  exportV6: [{ action: 'Reject', source: 'RemotePeers' }],
+} as const;
 
 /** A rendered tabby-bgp configuration plus what could not be rendered. */
 export interface RenderedBgp {
@@ -44,6 +56,7 @@ export interface RenderedBgp {
     clusterId?: string;
     listen: { address: string; port: number };
     peers: RenderedPeer[];
+    filters: Array<typeof NO_TRANSIT_FILTER>;
     prefixes: Array<{ prefix: string; communities?: string[] }>;
     statusSocket?: string;
   };
@@ -200,7 +213,8 @@ export function renderBgpConfig(inp: BgpInputs): RenderedBgp {
       asn: myAs,
       clusterId: myCluster,
       listen: { address: (mine.bindMode ?? global.bindMode) === 'NodeIP' ? myV4 : '::', port: mine.listenPort ?? global.listenPort ?? 179 },
-      peers: peers.map(stripUndefined),
+      peers: peers.map((p) => stripUndefined(p.asn === myAs ? p : { ...p, filters: [NO_TRANSIT_FILTER.name] })),
+      filters: peers.some((p) => p.asn !== myAs) ? [NO_TRANSIT_FILTER] : [],
       prefixes: exportedPrefixes(inp, global, warnings),
       statusSocket: inp.statusSocket,
     },

@@ -46,8 +46,9 @@ describe('renderBgpConfig', () => {
     expect(config.listen.port).toBe(1790);
     expect(config.peers).toEqual([
       { address: '10.0.0.10', asn: 64600, families: ['ipv4-unicast'], type: 'route reflector', node: 'rr1', gracefulRestart: { restartTime: 120 } },
-      { address: '10.0.0.254', port: 1179, asn: 65000, families: ['ipv4-unicast'], type: 'node specific', nextHop: 'keep', ttlSecurity: 1, gracefulRestart: { restartTime: 300 } },
+      { address: '10.0.0.254', port: 1179, asn: 65000, families: ['ipv4-unicast'], type: 'node specific', nextHop: 'keep', ttlSecurity: 1, gracefulRestart: { restartTime: 300 }, filters: ['tabby-no-transit'] },
     ]);
+    expect(config.filters.map((f) => f.name)).toEqual(['tabby-no-transit']); // eBGP: only our own prefixes
     // The same BGPPeer, seen from the reflector: it peers back with the BGPPeer's nodes (symmetric).
     const rr = renderBgpConfig(inputs({ nodeName: 'rr1', nodes, peers: [peers[0]!], configs: [cfg('default', { nodeToNodeMeshEnabled: false })] }));
     expect(rr.config.clusterId).toBe('1.1.1.1');
