@@ -4,7 +4,7 @@
  * survive rebuilds and need no executable bit on the built JS.
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The plugin names installed. */
@@ -12,7 +12,9 @@ export const PLUGIN_BINARIES = ['tabby', 'tabby-ipam'] as const;
 
 /** Writes `tabby` and `tabby-ipam` into `binDir`; returns their paths. */
 export function installCniPlugins(binDir: string, nodePath = process.execPath): string[] {
-  const dist = dirname(fileURLToPath(import.meta.url));
+  const here = dirname(fileURLToPath(import.meta.url));
+  // Run from sources (tests): the built files are in ../dist.
+  const dist = basename(here) === 'src' ? join(here, '..', 'dist') : here;
   mkdirSync(binDir, { recursive: true });
   return PLUGIN_BINARIES.map((name) => {
     const path = join(binDir, name);
