@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_VERSION, type IPPool } from '@tabby/api';
+import { API_VERSION } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { startEtcd, TestNet, type EtcdServer, type Netns } from '@tabby/testkit';
 import { installCniPlugins } from '../src/install.js';
@@ -29,17 +29,7 @@ export interface ToolRun {
   stderr: string;
 }
 
-/** A pool resource. */
-export function pool(name: string, cidr: string, extra: Partial<IPPool['spec']> = {}): IPPool {
-  const v6 = cidr.includes(':');
-  return {
-    apiVersion: API_VERSION, kind: 'IPPool', metadata: { name },
-    spec: {
-      cidr, blockSize: v6 ? 122 : 26, ipipMode: 'Never', vxlanMode: 'Never', natOutgoing: false,
-      disabled: false, disableBGPExport: false, nodeSelector: 'all()', allowedUses: ['Workload', 'Tunnel'], ...extra,
-    },
-  };
-}
+export { pool } from './pool.js';
 
 /** The test node. */
 export class CniNode {
