@@ -36,7 +36,7 @@ export function agentBackend(c: CniAgentComponents): Backend {
     async components(conf, env) {
       const ipam = inProcessIpam(conf) ? driver : new DelegatedIpam(conf.ipam.type, env, conf.raw, { PATH: process.env.PATH, ...rawCniEnv(env) });
       return {
-        c: { datastore: c.datastore, ipam, dataplane: c.dataplane, pods: c.pods ?? noPods, logger: c.logger, hostname: c.hostname },
+        c: { datastore: c.datastore, ipam, dataplane: c.dataplane, pods: c.pods ?? noPods, logger: c.logger, hostname: c.hostname, opTimeoutMs: 120_000 },
         ipam: c.ipam,
         done: async () => {},
       };

@@ -30,7 +30,7 @@ export interface CniComponents {
   logger: CniLogger;
   /** This node's name when the conflist has no `nodename`. */
   hostname: string;
-  /** Deadline of each datastore / API call in ms [10 000]. */
+  /** Deadline of each datastore / API call in ms [30 000]. */
   opTimeoutMs?: number;
 }
 
@@ -48,5 +48,5 @@ export function nodeName(call: CniCall): string {
 
 /** A deadline signal for one remote call. */
 export function deadline(call: CniCall): AbortSignal {
-  return AbortSignal.timeout(call.c.opTimeoutMs ?? 10_000);
+  return AbortSignal.timeout(call.c.opTimeoutMs ?? 30_000);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_VERSION } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
-import { startEtcd, TestNet, type EtcdServer, type Netns } from '@tabby/testkit';
+import { poll, startEtcd, TestNet, type EtcdServer, type Netns } from '@tabby/testkit';
 import { installCniPlugins } from '../src/install.js';
 
 /** The CNI project's cnitool (TABBY_CNITOOL overrides). */
@@ -76,6 +76,18 @@ export class CniNode {
     await this.net?.cleanup();
     await this.etcd?.stop();
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Starts `tabby-cni-agent` in the node namespace; returns its socket path. */
+  async startAgent(): Promise<string> {
+    const socket = join(this.dir, 'agent.sock');
+    const bin = fileURLToPath(new URL('../dist/bin/tabby-cni-agent.js', import.meta.url));
+    const proc = this.net.spawn(this.node, process.execPath, [bin, '--socket', socket, '--etcd-endpoints', this.etcd.endpoint, '--nodename', NODE_NAME]);
+    await poll(() => {
+      if (!proc.running) throw new Error(`tabby-cni-agent exited: ${proc.output}`);
+      return proc.output.includes('listening');
+    }, { timeout: 30_000, what: 'tabby-cni-agent to listen' });
+    return socket;
   }
 
   /** A new pod namespace. */
