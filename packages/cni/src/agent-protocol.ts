@@ -7,6 +7,12 @@
  * Node start-up plus one round trip. Version 1; a request carries `v: 1`; the agent answers
  * `{ v: 1, error }` to anything it cannot parse, and the binary then runs the call itself.
  *
+ * A second framing serves the shell client (`install.ts`, POSIX sh + `nc -U`, no Node start-up
+ * at all): the request is text — `TABBY_PLUGIN=tabby` and the CNI_* variables as KEY=VALUE
+ * lines, an empty line, then the configuration until end of stream (the client half-closes);
+ * the answer is the exit status on the first line, then what to print. The agent tells the two
+ * framings apart by the first byte ('{' is JSON).
+ *
  * This module imports only node:net so the binary's start-up stays small.
  */
 import { connect } from 'node:net';
@@ -92,4 +98,28 @@ export function agentSocketOf(stdin: string, fallback: string): string {
   } catch {
     return fallback;
   }
+}
+
+/** Parses a text-framed request; undefined when it is malformed (the agent then closes). */
+export function parseTextRequest(text: string): AgentRequest | undefined {
+  const cut = text.indexOf('\n\n');
+  if (cut < 0) return undefined;
+  const env: Record<string, string> = {};
+  let plugin: AgentRequest['plugin'] = 'tabby';
+  for (const line of text.slice(0, cut).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const k = line.slice(0, eq);
+    const v = line.slice(eq + 1);
+    if (k === 'TABBY_PLUGIN') {
+      if (v !== 'tabby' && v !== 'tabby-ipam') return undefined;
+      plugin = v;
+    } else if (k.startsWith('CNI_')) env[k] = v;
+  }
+  return { v: 1, plugin, env, stdin: text.slice(cut + 2) };
+}
+
+/** The text-framed answer: exit status, newline, output. */
+export function formatTextResponse(r: { stdout: string; code: number }): string {
+  return `${r.code}\n${r.stdout}`;
 }

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname } from 'node:path';
 import type { Datastore } from '@tabby/datastore';
 import type { Ipam } from '@tabby/ipam';
-import type { AgentRequest, AgentResponse } from './agent-protocol.js';
+import { formatTextResponse, parseTextRequest, type AgentRequest, type AgentResponse } from './agent-protocol.js';
 import type { CniLogger } from './context.js';
 import type { Dataplane } from './dataplane.js';
 import { rawCniEnv } from './env.js';
@@ -51,10 +51,16 @@ export async function serveCni(socketPath: string, c: CniAgentComponents): Promi
   rmSync(socketPath, { force: true });
   const server = createServer((sock) => {
     let buf = '';
+    let mode: 'json' | 'text' | undefined;
     sock.setEncoding('utf8');
     sock.on('error', () => sock.destroy());
+    const run = (plugin: 'tabby' | 'tabby-ipam', env: Record<string, string>, stdin: string, reply: (r: { stdout: string; code: number }) => void): void => {
+      void runPlugin({ env, stdin }, backend, plugin).then(reply);
+    };
     sock.on('data', (d: string) => {
       buf += d;
+      mode ??= buf.startsWith('{') ? 'json' : 'text';
+      if (mode === 'text') return; // read to the end: the shell client half-closes
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       sock.removeAllListeners('data');
@@ -68,7 +74,13 @@ export async function serveCni(socketPath: string, c: CniAgentComponents): Promi
         return answer({ v: 1, error: 'request is not JSON' });
       }
       if (req.v !== 1 || (req.plugin !== 'tabby' && req.plugin !== 'tabby-ipam')) return answer({ v: 1, error: 'unsupported request' });
-      void runPlugin({ env: req.env, stdin: req.stdin }, backend, req.plugin).then((r) => answer({ v: 1, stdout: r.stdout, code: r.code }));
+      run(req.plugin, req.env, req.stdin, (r) => answer({ v: 1, stdout: r.stdout, code: r.code }));
+    });
+    sock.on('end', () => {
+      if (mode !== 'text') return;
+      const req = parseTextRequest(buf);
+      if (!req) return void sock.end('');
+      run(req.plugin, req.env, req.stdin, (r) => sock.end(formatTextResponse(r)));
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -7,8 +7,9 @@
  */
 import { cniError } from './errors.js';
 
-/** Spec versions this plugin speaks (SPEC.md "Version"). */
-export const SUPPORTED_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
+import { DEFAULT_AGENT_SOCKET, SUPPORTED_VERSIONS } from './version.js';
+
+export { DEFAULT_AGENT_SOCKET, SUPPORTED_VERSIONS };
 
 /** The IPAM section. */
 export interface IpamConf {
@@ -46,8 +47,6 @@ export interface NetConf {
   raw: Record<string, unknown>;
 }
 
-/** Default socket of the node agent's CNI API. */
-export const DEFAULT_AGENT_SOCKET = '/var/run/tabby/cni.sock';
 
 type Obj = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { agentSocketOf, callAgent, cniEnvOf } from './agent-protocol.js';
-import { DEFAULT_AGENT_SOCKET } from './config.js';
+import { DEFAULT_AGENT_SOCKET, versionJson } from './version.js';
 
 function readStdin(): string {
   try {
@@ -30,8 +30,9 @@ export async function main(plugin: 'tabby' | 'tabby-ipam'): Promise<never> {
   const stdin = readStdin();
   const env = cniEnvOf(process.env);
   let res: { stdout: string; code: number } | undefined;
+  if (env.CNI_COMMAND === 'VERSION') res = { stdout: versionJson(stdin), code: 0 };
   const socket = agentSocketOf(stdin, DEFAULT_AGENT_SOCKET);
-  if (env.CNI_COMMAND !== 'VERSION' && socket !== '' && process.env.TABBY_CNI_NO_AGENT !== '1') {
+  if (!res && socket !== '' && process.env.TABBY_CNI_NO_AGENT !== '1') {
     res = await callAgent(socket, { v: 1, plugin, env, stdin }, 120_000, versionOf(stdin));
   }
   if (!res) {

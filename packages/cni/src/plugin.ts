@@ -7,7 +7,10 @@
  */
 import { cmdAdd } from './add.js';
 import { cmdCheck } from './check.js';
-import { atLeast1, parseNetConf, SUPPORTED_VERSIONS, type NetConf } from './config.js';
+import { atLeast1, parseNetConf, type NetConf } from './config.js';
+import { versionJson } from './version.js';
+
+export { versionJson };
 import { deadline, type CniCall, type CniComponents } from './context.js';
 import { cmdDel } from './del.js';
 import { parseEnv, type CniEnv } from './env.js';
@@ -35,18 +38,6 @@ export interface PluginResponse {
 /** Components for one call; `ipam` is the in-process Ipam when there is one (GC needs it). */
 export interface Backend {
   components(conf: NetConf, env: CniEnv, kind: PluginKind): Promise<{ c: CniComponents; ipam?: Ipam; done(): Promise<void> }>;
-}
-
-/** `{"cniVersion", "supportedVersions"}` (SPEC.md "VERSION"). */
-export function versionJson(stdin: string): string {
-  let v = '1.1.0';
-  try {
-    const d = JSON.parse(stdin) as { cniVersion?: unknown };
-    if (typeof d.cniVersion === 'string' && (SUPPORTED_VERSIONS as readonly string[]).includes(d.cniVersion)) v = d.cniVersion;
-  } catch {
-    /* VERSION may come with an empty config */
-  }
-  return JSON.stringify({ cniVersion: v, supportedVersions: SUPPORTED_VERSIONS });
 }
 
 /** Runs one call. Never throws. */
