@@ -31,7 +31,17 @@ export type AddStep = 'netns' | 'pod' | 'link-name' | 'ipam' | 'veth' | 'configu
 export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => void } = {}): Promise<CniResult> {
   const { env, conf, c } = call;
   const undo: Undo[] = [];
-  const step = (s: AddStep): void => hooks.before?.(s);
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  let last = t0;
+  let lastName = 'start';
+  const step = (s: AddStep): void => {
+    const now = performance.now();
+    timings[lastName] = Math.round((now - last) * 10) / 10;
+    last = now;
+    lastName = s;
+    hooks.before?.(s);
+  };
   const node = nodeName(call);
   const pod = podRef(env);
   const handle = handleId(conf.name, env.containerId);
@@ -74,7 +84,8 @@ export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => vo
     step('endpoint');
     const wep = buildEndpoint({ node, pod, info, containerId: env.containerId, ifname: env.ifname, hostIf: host, mac: veth.podMac, ipNetworks: cidrs });
     undo.push(...(await writeEndpoint(call, wep)));
-    c.logger.info({ ...log, ips }, 'ADD done');
+    timings[lastName] = Math.round((performance.now() - last) * 10) / 10;
+    c.logger.info({ ...log, ips, ms: Math.round(performance.now() - t0), steps: timings }, 'ADD done');
     const result: CniResult = {
       cniVersion: conf.cniVersion,
       interfaces: [

@@ -49,7 +49,8 @@ export async function serveCni(socketPath: string, c: CniAgentComponents): Promi
   const backend = agentBackend(c);
   mkdirSync(dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
-  const server = createServer((sock) => {
+  // Half-open: the shell client half-closes after its request and reads the answer.
+  const server = createServer({ allowHalfOpen: true }, (sock) => {
     let buf = '';
     let mode: 'json' | 'text' | undefined;
     sock.setEncoding('utf8');

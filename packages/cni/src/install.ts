@@ -35,12 +35,18 @@ conf=$(cat)
 sock=$(printf '%s' "$conf" | sed -n 's/.*"agent_socket"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' | head -n1)
 if ! printf '%s' "$conf" | grep -q '"agent_socket"'; then sock=/var/run/tabby/cni.sock; fi
 if [ "$CNI_COMMAND" != VERSION ] && [ "\${TABBY_CNI_NO_AGENT:-}" != 1 ] && [ -n "$sock" ] && [ -S "$sock" ] && command -v nc >/dev/null 2>&1; then
-  resp=$({ echo "TABBY_PLUGIN=${name}"; env | grep '^CNI_'; echo; printf '%s' "$conf"; } | nc -N -U "$sock" 2>/dev/null) && [ -n "$resp" ] && {
-    code=$(printf '%s\\n' "$resp" | head -n1)
-    out=$(printf '%s\\n' "$resp" | sed 1d)
-    [ -n "$out" ] && printf '%s\\n' "$out"
-    exit "$code"
-  }
+  # nc fails only when it cannot connect (no agent): then Node runs the call. Once sent, a call
+  # is never run twice: no answer is CNI error 11 (try again later).
+  if resp=$({ echo "TABBY_PLUGIN=${name}"; env | grep '^CNI_'; echo; printf '%s' "$conf"; } | nc -N -U "$sock" 2>/dev/null); then
+    if [ -n "$resp" ]; then
+      code=$(printf '%s\\n' "$resp" | head -n1)
+      out=$(printf '%s\\n' "$resp" | sed 1d)
+      [ -n "$out" ] && printf '%s\\n' "$out"
+      exit "$code"
+    fi
+    printf '{"cniVersion":"1.0.0","code":11,"msg":"node agent at %s gave no answer","details":"the runtime will retry"}\\n' "$sock"
+    exit 1
+  fi
 fi
 printf '%s' "$conf" | exec '${nodePath}' '${js}' "$@"
 `;

@@ -78,11 +78,15 @@ export class CniNode {
     if (this.dir) rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** What the agent printed (its log at level info: one "ADD done" line per ADD it ran). */
+  agentOutput = (): string => '';
+
   /** Starts `tabby-cni-agent` in the node namespace; returns its socket path. */
   async startAgent(): Promise<string> {
     const socket = join(this.dir, 'agent.sock');
     const bin = fileURLToPath(new URL('../dist/bin/tabby-cni-agent.js', import.meta.url));
-    const proc = this.net.spawn(this.node, process.execPath, [bin, '--socket', socket, '--etcd-endpoints', this.etcd.endpoint, '--nodename', NODE_NAME]);
+    const proc = this.net.spawn(this.node, process.execPath, [bin, '--socket', socket, '--etcd-endpoints', this.etcd.endpoint, '--nodename', NODE_NAME, '--log-level', 'info'], { maxOutput: 64 << 20 });
+    this.agentOutput = () => proc.output;
     await poll(() => {
       if (!proc.running) throw new Error(`tabby-cni-agent exited: ${proc.output}`);
       return proc.output.includes('listening');
