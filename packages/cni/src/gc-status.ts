@@ -38,15 +38,18 @@ function validIds(raw: Record<string, unknown>): Set<string> {
   return out;
 }
 
-/** GC with an in-process Ipam (needed to know this node's blocks). */
-export async function cmdGc(call: CniCall, ipam: Ipam): Promise<GcOutcome> {
+/**
+ * GC with an in-process Ipam (needed to know this node's blocks). `endpoints` false (the
+ * IPAM-only plugin) leaves WorkloadEndpoints alone.
+ */
+export async function cmdGc(call: CniCall, ipam: Ipam, endpoints = true): Promise<GcOutcome> {
   const { conf, c } = call;
   const valid = validIds(conf.raw);
   const node = nodeName(call);
   const out: GcOutcome = { endpoints: [], handles: [] };
   try {
     const weps = await c.datastore.list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint', signal: deadline(call) });
-    for (const w of weps.items) {
+    for (const w of endpoints ? weps.items : []) {
       if (w.spec.node !== node || !w.spec.containerID || valid.has(w.spec.containerID)) continue;
       await c.datastore.delete({ kind: 'WorkloadEndpoint', namespace: w.metadata.namespace, name: w.metadata.name }, { resourceVersion: w.metadata.resourceVersion, signal: deadline(call) });
       out.endpoints.push(`${w.metadata.namespace}/${w.metadata.name}`);

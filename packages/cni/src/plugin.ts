@@ -48,7 +48,7 @@ export async function runPlugin(req: PluginRequest, backend: Backend, kind: Plug
     if (env.command === 'VERSION') return { stdout: versionJson(req.stdin), code: 0 };
     const conf = parseNetConf(req.stdin);
     version = conf.cniVersion;
-    if ((env.command === 'GC' || env.command === 'STATUS') && !atLeast1(conf.cniVersion)) {
+    if ((env.command === 'GC' || env.command === 'STATUS') && (!atLeast1(conf.cniVersion) || conf.cniVersion === '1.0.0')) {
       throw cniError('incompatible-version', `${env.command} needs cniVersion 1.1.0, the configuration says ${conf.cniVersion}`);
     }
     const built = await backend.components(conf, env, kind);
@@ -114,7 +114,7 @@ async function ipamOnly(call: CniCall, ipam: Ipam | undefined): Promise<CniResul
       await cmdStatus(call);
       return undefined;
     case 'GC':
-      if (ipam) await cmdGc(call, ipam);
+      if (ipam) await cmdGc(call, ipam, false);
       return undefined;
     case 'VERSION':
       return undefined;
