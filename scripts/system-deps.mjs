@@ -19,6 +19,8 @@ const needs = [
   ['ping', 'iputils-ping'],
   ['nc', 'netcat-openbsd'],
   ['tcpdump', 'tcpdump'],
+  // CNI reference plugins (portmap, tuning, bandwidth, bridge, host-local): chained after tabby in the CNI tests
+  ['/usr/lib/cni/portmap', 'containernetworking-plugins'],
 ];
 
 const has = (cmd) =>

@@ -1,0 +1,136 @@
+/**
+ * ADD (SPEC.md "ADD"). Steps, each undone in reverse order if a later one fails:
+ *   1. the pod's namespace must exist (netns-gone, nothing done yet);
+ *   2. the pod's facts and annotations (Kubernetes API, when configured);
+ *   3. the host name caliXXX must be free, or a stale veth of ours (deleted, as Calico does);
+ *      anything else is link-name-taken before anything is allocated;
+ *   4. addresses from IPAM under handle `<network>.<containerID>` (undo: release by handle);
+ *   5. the veth pair, host side ee:ee:ee:ee:ee:ee, pod side CNI_IFNAME (undo: delete it);
+ *   6. host sysctls, pod addresses and routes, host /32 (/128) routes (go with the link);
+ *   7. the WorkloadEndpoint, created or (a new sandbox of the same pod) updated (undo: delete
+ *      what was created, or write back what was there).
+ * A failed undo step is logged and the remaining ones still run; the error returned is the one
+ * that made ADD fail.
+ */
+import { isTabbyError, type WorkloadEndpoint } from '@tabby/api';
+import { deadline, nodeName, type CniCall } from './context.js';
+import { buildEndpoint, endpointKey } from './endpoint.js';
+import { podRef } from './env.js';
+import { cniError, CniError } from './errors.js';
+import { mapIpamError } from './ipam-driver.js';
+import { handleId, HOST_MAC, vethName } from './names.js';
+import { annotationChoice } from './pods.js';
+import { forVersion, hostCidr, type CniResult } from './result.js';
+
+type Undo = { what: string; run: () => Promise<unknown> };
+
+/** Named steps, so that tests can fail each one (`failAt`). */
+export type AddStep = 'netns' | 'pod' | 'link-name' | 'ipam' | 'veth' | 'configure' | 'routes' | 'endpoint';
+
+/** Runs ADD and returns the result to print. */
+export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => void } = {}): Promise<CniResult> {
+  const { env, conf, c } = call;
+  const undo: Undo[] = [];
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  let last = t0;
+  let lastName = 'start';
+  const step = (s: AddStep): void => {
+    const now = performance.now();
+    timings[lastName] = Math.round((now - last) * 10) / 10;
+    last = now;
+    lastName = s;
+    hooks.before?.(s);
+  };
+  const node = nodeName(call);
+  const pod = podRef(env);
+  const handle = handleId(conf.name, env.containerId);
+  const host = vethName(pod.namespace, pod.name);
+  const log = { containerID: env.containerId, pod: `${pod.namespace}/${pod.name}`, iface: host, node };
+  try {
+    step('netns');
+    await c.dataplane.checkNetns(env.netns);
+    step('pod');
+    const info = pod.k8s ? await c.pods.get(pod.namespace, pod.name, deadline(call)) : undefined;
+    const choice = annotationChoice(info);
+    step('link-name');
+    const state = await c.dataplane.hostLinkState(host);
+    if (state === 'foreign') throw cniError('link-name-taken', `host interface ${host} exists and is not a Tabby veth`, `delete it (ip link del ${host}) or rename it, then retry`);
+    if (state === 'ours') {
+      c.logger.warn(log, 'deleting a stale host veth of an earlier sandbox');
+      await c.dataplane.deleteHostLink(host);
+    }
+    step('ipam');
+    let ips = await c.ipam.held(handle, deadline(call));
+    if (!ips || ips.length === 0) {
+      ips = await c.ipam.assign({
+        handle, node, v4: conf.ipam.assignIpv4, v6: conf.ipam.assignIpv6,
+        pools4: choice.ipv4Pools ?? conf.ipam.ipv4Pools, pools6: choice.ipv6Pools ?? conf.ipam.ipv6Pools,
+        ipAddrs: choice.ipAddrs, attrs: { namespace: pod.namespace, pod: pod.name, node },
+        namespaceLabels: info?.namespaceLabels, signal: deadline(call),
+      });
+    }
+    undo.push({ what: `release ${handle}`, run: () => c.ipam.release(handle, deadline(call)) });
+    const cidrs = ips.map(hostCidr);
+    const families = { v4: cidrs.some((x) => !x.includes(':')), v6: cidrs.some((x) => x.includes(':')) };
+    step('veth');
+    const veth = await c.dataplane.createVeth({ host, podIf: env.ifname, podNetns: env.netns, mtu: conf.mtu });
+    undo.push({ what: `delete ${host}`, run: () => c.dataplane.deleteHostLink(host) });
+    step('configure');
+    await c.dataplane.configureHost(host, families);
+    await c.dataplane.configurePod({ podNetns: env.netns, podIf: env.ifname, addresses: cidrs });
+    step('routes');
+    await c.dataplane.addHostRoutes(host, cidrs);
+    step('endpoint');
+    const wep = buildEndpoint({ node, pod, info, containerId: env.containerId, ifname: env.ifname, hostIf: host, mac: veth.podMac, ipNetworks: cidrs });
+    undo.push(...(await writeEndpoint(call, wep)));
+    timings[lastName] = Math.round((performance.now() - last) * 10) / 10;
+    c.logger.info({ ...log, ips, ms: Math.round(performance.now() - t0), steps: timings }, 'ADD done');
+    const result: CniResult = {
+      cniVersion: conf.cniVersion,
+      interfaces: [
+        { name: host, mac: HOST_MAC },
+        { name: env.ifname, mac: veth.podMac, sandbox: env.netns },
+      ],
+      ips: cidrs.map((address) => ({ address, interface: 1 })),
+      routes: [...(families.v4 ? [{ dst: '0.0.0.0/0' }] : []), ...(families.v6 ? [{ dst: '::/0' }] : [])],
+      dns: isDns(conf.raw.dns) ? conf.raw.dns : {},
+    };
+    return forVersion(result, conf.cniVersion);
+  } catch (e: unknown) {
+    const err = e instanceof CniError ? e : mapIpamError(e);
+    c.logger.error({ ...log, err: err.message }, 'ADD failed; undoing');
+    for (const u of undo.reverse()) {
+      try {
+        await u.run();
+      } catch (ue: unknown) {
+        c.logger.error({ ...log, err: ue instanceof Error ? ue.message : String(ue) }, `undo failed: ${u.what}`);
+      }
+    }
+    throw err;
+  }
+}
+
+function isDns(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Creates the endpoint, or replaces one left by an earlier sandbox; returns its undo. */
+async function writeEndpoint(call: CniCall, wep: WorkloadEndpoint): Promise<Undo[]> {
+  const ds = call.c.datastore;
+  const key = endpointKey(wep.spec.node, podRef(call.env), call.env.ifname);
+  try {
+    const created = await ds.create(wep, { signal: deadline(call) });
+    return [{ what: `delete endpoint ${key.name}`, run: () => ds.delete(key, { resourceVersion: created.metadata.resourceVersion, signal: deadline(call) }) }];
+  } catch (e: unknown) {
+    if (!isTabbyError(e, 'AlreadyExists')) throw mapIpamError(e);
+  }
+  try {
+    const old = await ds.get<WorkloadEndpoint>(key, { signal: deadline(call) });
+    const next = { ...wep, metadata: { ...wep.metadata, resourceVersion: old.metadata.resourceVersion } };
+    const stored = await ds.update(next, { signal: deadline(call) });
+    return [{ what: `restore endpoint ${key.name}`, run: () => ds.update({ ...old, metadata: { ...old.metadata, resourceVersion: stored.metadata.resourceVersion } }, { signal: deadline(call) }) }];
+  } catch (e: unknown) {
+    throw mapIpamError(e);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * DEL (SPEC.md "DEL": must succeed when the resources are already gone). Deletes the pod's
+ * interface inside its namespace (never the host name: a newer sandbox of the same pod owns a
+ * veth of the same name), releases the handle `<network>.<containerID>`, and deletes the
+ * WorkloadEndpoint only when its containerID is this one, so a late DEL of an old sandbox
+ * leaves the new sandbox's endpoint alone.
+ */
+import { isTabbyError, type WorkloadEndpoint } from '@tabby/api';
+import { deadline, nodeName, type CniCall } from './context.js';
+import { endpointKey } from './endpoint.js';
+import { podRef } from './env.js';
+import { mapIpamError } from './ipam-driver.js';
+import { handleId } from './names.js';
+
+/** Runs DEL; idempotent. */
+export async function cmdDel(call: CniCall): Promise<void> {
+  const { env, conf, c } = call;
+  const node = nodeName(call);
+  const pod = podRef(env);
+  const log = { containerID: env.containerId, pod: `${pod.namespace}/${pod.name}`, node };
+  const removed = await c.dataplane.deletePodLink(env.netns, env.ifname);
+  await c.ipam.release(handleId(conf.name, env.containerId), deadline(call));
+  const key = endpointKey(node, pod, env.ifname);
+  try {
+    const wep = await c.datastore.get<WorkloadEndpoint>(key, { signal: deadline(call) });
+    if (wep.spec.containerID && wep.spec.containerID !== env.containerId) {
+      c.logger.info({ ...log, owner: wep.spec.containerID }, 'endpoint belongs to another sandbox; left in place');
+    } else {
+      await c.datastore.delete(key, { resourceVersion: wep.metadata.resourceVersion, signal: deadline(call) });
+    }
+  } catch (e: unknown) {
+    if (!isTabbyError(e, 'NotFound')) throw mapIpamError(e);
+  }
+  c.logger.info({ ...log, linkRemoved: removed }, 'DEL done');
+}

@@ -1,0 +1,60 @@
+/**
+ * Pod facts from the Kubernetes API (`kubernetes.kubeconfig`): Calico's ipv4pools / ipAddrs
+ * annotations choose the pool or the address, the pod's labels and service account reach the
+ * WorkloadEndpoint. The API is a small stand-in HTTP server inside the node namespace
+ * (loopback of that namespace), serving pod and namespace objects from a file.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkloadEndpoint } from '@tabby/api';
+import { poll } from '@tabby/testkit';
+import { CniNode, podArgs, pool } from './cni-fixture.js';
+
+const n = new CniNode();
+
+beforeAll(async () => {
+  await n.start();
+  await n.ds.create(pool('default-pool', '10.248.0.0/16'));
+  await n.ds.create(pool('blue', '10.249.0.0/16'));
+  const db = join(n.dir, 'kube.json');
+  writeFileSync(db, JSON.stringify({
+    namespaces: { shop: { metadata: { name: 'shop', labels: { team: 'a' } } } },
+    pods: {
+      'shop/blue-pod': { metadata: { name: 'blue-pod', labels: { app: 'web' }, annotations: { 'cni.projectcalico.org/ipv4pools': '["blue"]' } }, spec: { serviceAccountName: 'shopper' } },
+      'shop/fixed': { metadata: { name: 'fixed', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.248.7.7"]' } }, spec: {} },
+    },
+  }));
+  const api = n.net.spawn(n.node, process.execPath, [fileURLToPath(new URL('./fixtures/fake-kube-api.mjs', import.meta.url)), '18443', db]);
+  await poll(() => api.output.includes('listening'), { timeout: 20_000, what: 'fake API' });
+  const kubeconfig = join(n.dir, 'kubeconfig');
+  writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: { cluster: k, user: u }\nclusters:\n- name: k\n  cluster: { server: "http://127.0.0.1:18443" }\nusers:\n- name: u\n  user: { token: t0k }\n');
+  n.writeConflist('k8s', [n.tabbyConf({}, { kubernetes: { kubeconfig } })]);
+});
+
+afterAll(async () => {
+  await n.stop();
+});
+
+describe('pod annotations and labels from the Kubernetes API', () => {
+  it('ipv4pools picks the pool; labels and service account reach the endpoint', async () => {
+    const pod = await n.pod();
+    const r = await n.cnitool('add', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'blue-pod') });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((JSON.parse(r.stdout) as { ips: { address: string }[] }).ips[0]!.address).toMatch(/^10\.249\./);
+    const wep = (await n.ds.list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint', namespace: 'shop' })).items[0]!;
+    expect(wep.metadata.labels).toMatchObject({ app: 'web', 'projectcalico.org/namespace': 'shop', 'projectcalico.org/serviceaccount': 'shopper' });
+    expect(wep.spec.profiles).toEqual(['kns.shop', 'ksa.shop.shopper']);
+    expect((await n.cnitool('del', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'blue-pod') })).code).toBe(0);
+  });
+
+  it('ipAddrs assigns that exact address', async () => {
+    const pod = await n.pod();
+    const r = await n.cnitool('add', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'fixed') });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect((JSON.parse(r.stdout) as { ips: { address: string }[] }).ips[0]!.address).toBe('10.248.7.7/32');
+    expect((await n.cnitool('del', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'fixed') })).code).toBe(0);
+    expect(await n.allocatedCount()).toBe(0);
+  });
+});

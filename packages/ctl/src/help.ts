@@ -1,0 +1,97 @@
+/** `--help` text of tabbyctl and of each verb, with examples; and the bash completion script. */
+
+export const VERBS = ['create', 'apply', 'replace', 'delete', 'get', 'patch', 'label', 'validate', 'ipam', 'node', 'completion'] as const;
+
+const COMMON = `Datastore: --datastore-type etcdv3|kubernetes, --etcd-endpoints URLS, --etcd-prefix P,
+  --kubeconfig FILE; or DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_PREFIX, KUBECONFIG; or
+  --config FILE (default /etc/tabby/tabbyctl.yaml).
+Exit codes: 0 ok, 1 operation failed, 2 usage, 3 invalid input (nothing written),
+  4 datastore or agent unreachable.`;
+
+export const HELP: Record<string, string> = {
+  '': `tabbyctl: manage Tabby (Calico-compatible) resources.
+
+Usage: tabbyctl <verb> [args] [flags]
+Verbs:
+  create | apply | replace | delete   write resources from -f FILE|DIR|- (-R recurses)
+  get <kind> [name]                   read resources (-n NS | -A, -o ps|wide|yaml|json|custom-columns=...)
+  patch <kind> <name> -p JSON         JSON merge patch (RFC 7386)
+  label <kind> <name> k=v             set (--overwrite) or remove (k --remove) a label
+  validate -f ...                     check documents without writing
+  ipam show|check|release|configure   IP address management
+  node status                         BGP peers of this node
+  completion bash                     print a bash completion script
+Run 'tabbyctl <verb> --help' for examples.
+
+${COMMON}`,
+  create: `Usage: tabbyctl create -f FILE|DIR|- [-R] [-n NS] [--skip-exists]
+Creates every resource; all documents are validated first.
+Examples:
+  tabbyctl create -f pools.yaml
+  cat policy.yaml | tabbyctl create -f -
+  tabbyctl create -f manifests/ -R`,
+  apply: `Usage: tabbyctl apply -f FILE|DIR|- [-R] [-n NS]
+Creates resources or replaces existing ones.
+Examples:
+  tabbyctl apply -f pool.yaml
+  tabbyctl apply -f ./calico-resources -R`,
+  replace: `Usage: tabbyctl replace -f FILE|DIR|- [-R] [-n NS]
+Replaces existing resources (fails for missing ones).
+Example:
+  tabbyctl replace -f pool.yaml`,
+  delete: `Usage: tabbyctl delete -f FILE|DIR|- | delete <kind> <name> [-n NS] [--skip-not-exists]
+Examples:
+  tabbyctl delete ippool blue
+  tabbyctl delete -f pools.yaml`,
+  get: `Usage: tabbyctl get <kind> [name] [-n NS | -A] [-o ps|wide|yaml|json|custom-columns=H:.path,...]
+Examples:
+  tabbyctl get ippools -o wide
+  tabbyctl get workloadendpoints -A
+  tabbyctl get ippool blue -o yaml
+  tabbyctl get ippools -o custom-columns=NAME:.metadata.name,CIDR:.spec.cidr`,
+  patch: `Usage: tabbyctl patch <kind> <name> -p '<JSON merge patch>' [-n NS]
+Example:
+  tabbyctl patch ippool blue -p '{"spec":{"disabled":true}}'`,
+  label: `Usage: tabbyctl label <kind> <name> key=value [--overwrite] | key --remove [-n NS]
+Examples:
+  tabbyctl label node node1 rack=r1
+  tabbyctl label node node1 rack --remove`,
+  validate: `Usage: tabbyctl validate -f FILE|DIR|- [-R]
+Reports every invalid document with its file, document index and field; exit 3 if any.
+Example:
+  tabbyctl validate -f pools.yaml`,
+  ipam: `Usage:
+  tabbyctl ipam show [--ip ADDR | --show-blocks | --show-borrowed | --show-configuration]
+  tabbyctl ipam check [-o report.json]
+  tabbyctl ipam release --ip ADDR
+  tabbyctl ipam configure [--strictaffinity=true|false] [--max-blocks-per-host=N]
+  tabbyctl ipam split      (not implemented yet)
+Examples:
+  tabbyctl ipam show --show-blocks
+  tabbyctl ipam check -o /tmp/report.json`,
+  node: `Usage: tabbyctl node status [--socket /var/run/tabby/bgp.sock] [-o json]
+Example:
+  tabbyctl node status`,
+  completion: `Usage: tabbyctl completion bash
+Example:
+  source <(tabbyctl completion bash)`,
+};
+
+/** A bash completion script for verbs, kinds and flags. */
+export function bashCompletion(kinds: readonly string[]): string {
+  return `# tabbyctl bash completion
+_tabbyctl() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}"
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=( $(compgen -W "${VERBS.join(' ')}" -- "$cur") ); return
+  fi
+  case "\${COMP_WORDS[1]}" in
+    get|delete|patch|label) COMPREPLY=( $(compgen -W "${kinds.map((k) => k.toLowerCase()).join(' ')} -n -A -o -f" -- "$cur") ) ;;
+    ipam) COMPREPLY=( $(compgen -W "show check release configure split --ip --show-blocks --show-borrowed --show-configuration" -- "$cur") ) ;;
+    node) COMPREPLY=( $(compgen -W "status --socket" -- "$cur") ) ;;
+    *) COMPREPLY=( $(compgen -f -W "-f -R -n --help" -- "$cur") ) ;;
+  esac
+}
+complete -F _tabbyctl tabbyctl
+`;
+}

@@ -1,0 +1,69 @@
+/**
+ * tabbyctl's entry: parse, dispatch to a verb, print, and turn errors into exit codes. The
+ * datastore is opened only by verbs that need one and closed at the end.
+ */
+import { KINDS, isTabbyError } from '@tabby/api';
+import type { Datastore } from '@tabby/datastore';
+import { parseArgs } from './args.js';
+import { datastoreConfig } from './config.js';
+import type { CtlContext, CtlIo } from './context.js';
+import { CtlError, ctlError } from './errors.js';
+import { bashCompletion, HELP } from './help.js';
+import { ipamVerb } from './ipam.js';
+import { nodeVerb } from './node.js';
+import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
+
+/** Opens the datastore a config names. */
+async function open(ctx: CtlContext): Promise<Datastore> {
+  const cfg = datastoreConfig(ctx.args, ctx.io.env);
+  const ds = await import('@tabby/datastore');
+  if (cfg.type === 'etcdv3') {
+    if (cfg.etcdEndpoints.length === 0) throw ctlError('usage', 'no datastore: set --etcd-endpoints, ETCD_ENDPOINTS or etcdEndpoints in /etc/tabby/tabbyctl.yaml');
+    return ds.createEtcdDatastore({ endpoints: cfg.etcdEndpoints, ...(cfg.etcdPrefix ? { prefix: cfg.etcdPrefix } : {}) });
+  }
+  throw ctlError('usage', 'datastore type kubernetes: not supported by tabbyctl yet; use etcdv3');
+}
+
+/** Runs tabbyctl with `argv`; returns the exit status. */
+export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
+  let store: Datastore | undefined;
+  try {
+    const args = parseArgs(argv);
+    const verb = args.words[0] ?? '';
+    if (args.flags.has('--help') || verb === '' || verb === 'help') {
+      const topic = verb === 'help' ? args.words[1] ?? '' : verb;
+      io.out((HELP[topic] ?? HELP['']!) + '\n');
+      return verb === '' && !args.flags.has('--help') ? 2 : 0;
+    }
+    const ctx: CtlContext = { args, io, datastore: async () => (store ??= await open(ctx)) };
+    switch (verb) {
+      case 'create': await create(ctx); break;
+      case 'apply': await apply(ctx); break;
+      case 'replace': await replace(ctx); break;
+      case 'delete': await del(ctx); break;
+      case 'get': await get(ctx); break;
+      case 'patch': await patch(ctx); break;
+      case 'label': await labelVerb(ctx); break;
+      case 'validate': await validate(ctx); break;
+      case 'ipam': await ipamVerb(ctx); break;
+      case 'node': await nodeVerb(ctx); break;
+      case 'completion': io.out(bashCompletion(KINDS)); break;
+      case 'policy': throw ctlError('failed', 'policy trace is not available yet: it needs the policy evaluator from felix');
+      default: throw ctlError('usage', `unknown verb "${verb}"; see tabbyctl --help`);
+    }
+    return 0;
+  } catch (e: unknown) {
+    if (e instanceof CtlError) {
+      io.err(e.message + '\n');
+      return e.exitCode;
+    }
+    if (isTabbyError(e, 'Unavailable')) {
+      io.err(`datastore unreachable: ${e.message}\n`);
+      return 4;
+    }
+    io.err(`${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Output formats of `get`: `ps` (calicoctl's table: NAME, plus a few kind-specific columns),
+ * `wide` (more columns), `yaml` / `json` (projectcalico.org/v3 documents, a List for several),
+ * `custom-columns=HEADER:.path,...`. Pure.
+ */
+import { CALICO_API_VERSION, formatDocuments, isNamespaced, type AnyResource, type Kind } from '@tabby/api';
+import { ctlError } from './errors.js';
+
+type Col = [header: string, path: string];
+
+const PS: Partial<Record<Kind, Col[]>> = {
+  IPPool: [['NAME', '.metadata.name'], ['CIDR', '.spec.cidr'], ['SELECTOR', '.spec.nodeSelector']],
+  WorkloadEndpoint: [['WORKLOAD', '.spec.pod'], ['NODE', '.spec.node'], ['NETWORKS', '.spec.ipNetworks'], ['INTERFACE', '.spec.interfaceName']],
+  BGPPeer: [['NAME', '.metadata.name'], ['PEERIP', '.spec.peerIP'], ['NODE', '.spec.node'], ['ASN', '.spec.asNumber']],
+  Node: [['NAME', '.metadata.name']],
+};
+
+const WIDE: Partial<Record<Kind, Col[]>> = {
+  IPPool: [['NAME', '.metadata.name'], ['CIDR', '.spec.cidr'], ['NAT', '.spec.natOutgoing'], ['IPIPMODE', '.spec.ipipMode'], ['VXLANMODE', '.spec.vxlanMode'], ['DISABLED', '.spec.disabled'], ['DISABLEBGPEXPORT', '.spec.disableBGPExport'], ['SELECTOR', '.spec.nodeSelector']],
+  WorkloadEndpoint: [['NAME', '.metadata.name'], ['WORKLOAD', '.spec.pod'], ['NODE', '.spec.node'], ['NETWORKS', '.spec.ipNetworks'], ['INTERFACE', '.spec.interfaceName'], ['PROFILES', '.spec.profiles'], ['NATS', '.spec.ipNATs']],
+  Node: [['NAME', '.metadata.name'], ['ASN', '.spec.bgp.asNumber'], ['IPV4', '.spec.bgp.ipv4Address'], ['IPV6', '.spec.bgp.ipv6Address']],
+};
+
+/** The value at `.a.b.c` (arrays joined with ','; absent as ''). */
+export function pathValue(obj: unknown, path: string): string {
+  let cur: unknown = obj;
+  for (const part of path.replace(/^\./, '').split('.').filter(Boolean)) {
+    if (typeof cur !== 'object' || cur === null) return '';
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  if (cur === undefined || cur === null) return '';
+  if (Array.isArray(cur)) return cur.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
+  return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
+}
+
+/** A left-aligned table, columns separated by at least three spaces (calicoctl's look). */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function columnsFor(kind: Kind, wide: boolean, withNamespace: boolean): Col[] {
+  const cols = (wide ? WIDE[kind] ?? PS[kind] : PS[kind]) ?? [['NAME', '.metadata.name']];
+  return withNamespace && isNamespaced(kind) ? [['NAMESPACE', '.metadata.namespace'], ...cols] : cols;
+}
+
+/** Renders resources of one kind in `format`. */
+export function render(kind: Kind, items: AnyResource[], format: string, allNamespaces: boolean): string {
+  if (format === 'yaml' || format === 'json') {
+    const clean = items.map((r) => ({ ...r, metadata: { ...r.metadata } }));
+    return formatDocuments(clean, format, { apiVersion: CALICO_API_VERSION });
+  }
+  let cols: Col[];
+  if (format === 'ps' || format === 'wide') cols = columnsFor(kind, format === 'wide', allNamespaces);
+  else if (format.startsWith('custom-columns=')) {
+    cols = format.slice('custom-columns='.length).split(',').map((spec) => {
+      const i = spec.indexOf(':');
+      if (i <= 0) throw ctlError('usage', `custom-columns: "${spec}" is not HEADER:.path`);
+      return [spec.slice(0, i), spec.slice(i + 1)] as Col;
+    });
+  } else throw ctlError('usage', `unknown output format "${format}"; one of ps, wide, yaml, json, custom-columns=H:.path,...`);
+  return table(cols.map((c) => c[0]), items.map((r) => cols.map((c) => pathValue(r, c[1]))));
+}
