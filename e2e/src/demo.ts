@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: a Tabby cluster in network namespaces on this machine, run as users deploy it:
  * etcd, a routed fabric with a BIRD top-of-rack, and one `tabby-node` per node (IPAM, BGP speaker,
- * felix). Pods are added as kubelet would; they get addresses from IPAM, felix programs their
- * routes, BGP carries blocks between nodes on the same segment and VXLAN (CrossSubnet) to the
+ * felix). Pods are added as kubelet would, through the tabby CNI plugin; they get addresses
+ * from IPAM, felix programs their routes, BGP carries blocks between nodes on the same segment and VXLAN (CrossSubnet) to the
  * node on the other segment; pods ping across nodes. Then a Calico NetworkPolicy, applied as
  * YAML, lets only the backend reach the database: the frontend's pings are dropped by the
  * iptables chains felix wrote. Everything is removed at the end (also on failure or Ctrl-C).
@@ -76,6 +76,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     const [n1, n2, n3] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    say('adding pods through the tabby CNI plugin (each ADD is handed to its node\'s tabby-node over cni.sock)');
     const frontend = await c.addPod(n1, 'web', 'frontend', { app: 'frontend' });
     const backend = await c.addPod(n2, 'web', 'backend', { app: 'backend' });
     const db = await c.addPod(n3, 'data', 'db', { app: 'db' });

@@ -1,14 +1,18 @@
 /**
  * A cluster as users deploy it, in network namespaces: a routed fabric (segments joined by the
  * fabric namespace, which also runs a BIRD "top of rack"), etcd, and one `tabby-node` process per
- * node namespace (datastore → IPAM → BGP speaker → felix). Pods are added as kubelet would,
- * through a `PodPlumber` (the CNI plugin once it lands; the stand-in `plumbPod` until then).
+ * node namespace (datastore → IPAM → BGP speaker → felix). Pods are added as kubelet adds them:
+ * the `tabby` CNI plugin runs from a CNI bin dir with Calico's configuration fields and hands
+ * the call to its node's tabby-node over the node's `cni.sock` (`cniPlumber`, the default);
+ * `standInPlumber` plumbs without the plugin.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Resource } from '@tabby/api';
+import { installCniPlugins } from '@tabby/cni';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
 import { requestLocal } from '@tabby/node';
@@ -41,6 +45,8 @@ export type PodPlumber = (c: NodeCluster, node: AgentNode, pod: { namespace: str
 
 export interface NodeCluster {
   net: TestNet;
+  /** Temporary directory of the run (node run dirs, CNI bin dir). */
+  runRoot: string;
   fabric: Fabric;
   etcd: EtcdServer;
   store: Datastore;
@@ -79,6 +85,58 @@ export const standInPlumber: PodPlumber = async (c, node, pod) => {
     apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${node.name}-k8s-${pod.name}-eth0`, namespace: pod.namespace, labels: pod.labels },
     spec: { node: node.name, orchestrator: 'k8s', pod: pod.name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], mac: 'ee:ee:ee:ee:ee:ee', profiles: [`kns.${pod.namespace}`] },
   } as Resource);
+  return ip;
+};
+
+/** The CNI bin dir of a cluster: tabby, tabby-ipam and Debian's reference plugins (made on first use). */
+function cniBin(c: NodeCluster): string {
+  const bin = join(c.runRoot, 'cni-bin');
+  if (!existsSync(bin)) {
+    mkdirSync(bin, { recursive: true });
+    installCniPlugins(bin);
+    if (existsSync('/usr/lib/cni')) for (const p of readdirSync('/usr/lib/cni')) if (!existsSync(join(bin, p))) symlinkSync(join('/usr/lib/cni', p), join(bin, p));
+  }
+  return bin;
+}
+
+/**
+ * Runs the `tabby` plugin as a container runtime does (CNI spec: CNI_* variables, the network
+ * configuration on stdin, the result on stdout), inside the node's namespace as kubelet runs it.
+ */
+function runPlugin(c: NodeCluster, node: AgentNode, command: 'ADD' | 'DEL', podNetns: string, args: string): Promise<string> {
+  const bin = cniBin(c);
+  const conf = {
+    cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'tabby', log_level: 'warn', datastore_type: 'etcdv3', etcd_endpoints: c.etcd.endpoint,
+    nodename: node.name, mtu: 1450, agent_socket: join(node.runDir, 'cni.sock'), ipam: { type: 'tabby-ipam' }, policy: { type: 'k8s' },
+  };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: podNetns, CNI_NETNS: `/var/run/netns/${podNetns}`,
+    CNI_IFNAME: 'eth0', CNI_ARGS: args, CNI_PATH: bin,
+  };
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', ['netns', 'exec', node.netns.name, join(bin, 'tabby')], { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`tabby ${command} on ${node.name} failed: ${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+    child.stdin?.end(JSON.stringify(conf));
+  });
+}
+
+/**
+ * Kubelet's part: CNI ADD through the tabby plugin (which hands it to the node's tabby-node), then
+ * the pod's labels on its WorkloadEndpoint, as `calicoctl label workloadendpoints` sets them when
+ * no Kubernetes API supplies pod labels.
+ */
+export const cniPlumber: PodPlumber = async (c, node, pod) => {
+  const out = await runPlugin(c, node, 'ADD', pod.netns.name, `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.netns.name}`);
+  const result = JSON.parse(out) as { ips?: Array<{ address: string }> };
+  const ip = result.ips?.[0]?.address.split('/')[0];
+  if (!ip) throw new Error(`tabby ADD on ${node.name}: no address in the result: ${out}`);
+  if (Object.keys(pod.labels).length > 0) {
+    const wep = (await c.store.list<Resource<'WorkloadEndpoint', { pod?: string }>>({ kind: 'WorkloadEndpoint', namespace: pod.namespace })).items.find((w) => w.spec.pod === pod.name);
+    if (!wep) throw new Error(`no WorkloadEndpoint for ${pod.namespace}/${pod.name} after ADD`);
+    await c.store.update({ ...wep, metadata: { ...wep.metadata, labels: { ...(wep.metadata.labels ?? {}), ...pod.labels } } });
+  }
   return ip;
 };
 
@@ -134,10 +192,10 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     }
     log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
 
-    const plumber = opts.plumber ?? standInPlumber;
+    const plumber = opts.plumber ?? cniPlumber;
     const pods: ClusterPod[] = [];
     const c: NodeCluster = {
-      net, fabric, etcd, store, ipam, tor, nodes, pods,
+      net, runRoot, fabric, etcd, store, ipam, tor, nodes, pods,
       async addPod(node, namespace, name, labels = {}) {
         const netns = await net.netns(`${node.name.slice(-1)}${name.slice(0, 4)}${pods.length}`);
         const ip = await plumber(c, node, { namespace, name, netns, labels });

@@ -20,3 +20,4 @@ export * from './plugin.js';
 export * from './agent-protocol.js';
 export { agentBackend, serveCni, type CniAgentComponents } from './agent.js';
 export * from './install.js';
+export { LinuxDataplane } from './dataplane-linux.js';

@@ -24,6 +24,8 @@ import { FallbackDetector } from './fallback.js';
 import { ResourceCache, type CacheChange } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
+import { LinuxDataplane, serveCni } from '@tabby/cni';
+import type { Server } from 'node:net';
 
 /** The agent's replaceable parts. */
 export interface AgentComponents {
@@ -72,6 +74,7 @@ export class NodeAgent {
   private readonly bgpRoutes = new Map<string, string>();
   private readonly fallback: FallbackDetector;
   private api: LocalApi | undefined;
+  private cni: { server: Server; dataplane: LinuxDataplane } | undefined;
   readonly felix: Felix;
   readonly policy: PolicyDataplane | undefined;
   private readonly policyFeed: PolicyFeed;
@@ -132,6 +135,13 @@ export class NodeAgent {
     this.felix.apply([{ type: 'in-sync' }]);
     this.schedulePoll();
     this.api = await startLocalApi(join(this.init.runDir, 'node.sock'), { status: () => this.status() });
+    if (this.dataplane) {
+      // The CNI plugin's thin client calls land here: one datastore, one Ipam, one netlink socket.
+      await this.ipam.start({ signal: this.abort.signal });
+      const dataplane = await LinuxDataplane.open();
+      const server = await serveCni(join(this.init.runDir, 'cni.sock'), { datastore: store, ipam: this.ipam, dataplane, logger, hostname: nodeName });
+      this.cni = { server, dataplane };
+    }
   }
 
   private onChanges(changes: CacheChange[]): void {
@@ -248,10 +258,14 @@ export class NodeAgent {
     if (this.renderTimer) clearTimeout(this.renderTimer);
     if (this.pollTimer) clearTimeout(this.pollTimer);
     await this.api?.close();
+    if (this.cni) {
+      await new Promise<void>((r) => this.cni!.server.close(() => r()));
+      this.cni.dataplane.close();
+    }
     await this.felix.stop();
     await this.policy?.stop();
     await this.daemon?.stop();
-    await this.ipam.idle();
+    await this.ipam.stop();
   }
 }
 
