@@ -8,6 +8,7 @@
  * iptables chains felix wrote. Everything is removed at the end (also on failure or Ctrl-C).
  */
 import { parseDocuments } from '@tabby/api';
+import { runCtl } from '@tabby/ctl';
 import { startNodeCluster, type ClusterPod, type NodeCluster } from './node-cluster.js';
 
 /** The policy the demo applies, as an operator would write it for Calico. */
@@ -96,6 +97,11 @@ async function main(): Promise<number> {
     const allowed = await c.ping(backend, db.ip);
     say(`ping web/frontend -> data/db: ${blocked ? 'blocked by the policy' : 'NOT BLOCKED'}`);
     say(`ping web/backend -> data/db: ${allowed ? 'ok (allowed by the policy)' : 'FAILED'}`);
+    for (const [src, dst] of [['web/frontend', 'data/db'], ['web/backend', 'data/db']]) {
+      let out = '';
+      await runCtl(['policy', 'trace', src!, dst!, '--protocol', 'icmp'], { out: (t) => (out += t), err: (t) => (out += t), stdin: () => '', env: { ETCD_ENDPOINTS: c.etcd.endpoint } });
+      say(`tabbyctl policy trace ${src} ${dst} --protocol icmp\n${out.trimEnd().replace(/^/gm, '  ')}`);
+    }
     const chains = (await n3.netns.exec('iptables-save', '-t', 'filter')).split('\n').filter((l) => l.includes('cali-pi-') || l.includes('cali-tw-')).slice(0, 8);
     say(`felix's chains on node3 (excerpt):\n${chains.join('\n').replace(/^/gm, '  ')}`);
     return ok && blocked && allowed ? 0 : 1;

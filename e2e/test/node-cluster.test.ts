@@ -2,6 +2,7 @@
 // with a BIRD ToR; pods ping within a segment over BGP and across segments over VXLAN.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
+import { runCtl } from '@tabby/ctl';
 import { poll, run } from '@tabby/testkit';
 import { startNodeCluster, type ClusterPod, type NodeCluster } from '../src/node-cluster.js';
 
@@ -41,6 +42,19 @@ describe.skipIf(!isRoot)('the demo cluster: tabby-node on every node', () => {
     } as Resource);
     await poll(async () => !(await c.ping(frontend, db.ip)), { what: 'frontend → db blocked', timeout: 30_000 });
     expect(await c.ping(backend, db.ip)).toBe(true);
+    // tabbyctl explains both verdicts with the evaluator that matches the programmed chains.
+    const trace = async (src: string, dst: string): Promise<string> => {
+      let out = '';
+      const code = await runCtl(['policy', 'trace', src, dst, '--protocol', 'icmp'], { out: (t) => (out += t), err: (t) => (out += t), stdin: () => '', env: { ETCD_ENDPOINTS: c.etcd.endpoint } });
+      expect(code).toBe(0);
+      return out;
+    };
+    const denied = await trace('web/frontend', 'data/db');
+    expect(denied).toMatch(/: DENY\n/);
+    expect(denied).toMatch(/ingress +data\/.*: tier default(, policy .*db-from-backend)?.* -> end-of-tier/);
+    const allowed = await trace('web/backend', 'data/db');
+    expect(allowed).toMatch(/: ALLOW\n/);
+    expect(allowed).toMatch(/db-from-backend, rule 0 -> allow/);
     expect(await c.ping(frontend, backend.ip)).toBe(true); // no policy selects backend
     await c.store.delete({ kind: 'NetworkPolicy', namespace: 'data', name: 'db-from-backend' });
     await poll(() => c.ping(frontend, db.ip), { what: 'frontend → db allowed again', timeout: 30_000 });

@@ -13,3 +13,4 @@ export * from './calculator.js';
 export * from './evaluate.js';
 export * from './metrics.js';
 export * from './dataplane.js';
+export * from './feed.js';

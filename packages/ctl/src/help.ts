@@ -1,6 +1,6 @@
 /** `--help` text of tabbyctl and of each verb, with examples; and the bash completion script. */
 
-export const VERBS = ['create', 'apply', 'replace', 'delete', 'get', 'patch', 'label', 'validate', 'ipam', 'node', 'completion'] as const;
+export const VERBS = ['create', 'apply', 'replace', 'delete', 'get', 'patch', 'label', 'validate', 'ipam', 'node', 'policy', 'completion'] as const;
 
 const COMMON = `Datastore: --datastore-type etcdv3|kubernetes, --etcd-endpoints URLS, --etcd-prefix P,
   --kubeconfig FILE; or DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_PREFIX, KUBECONFIG; or
@@ -20,6 +20,7 @@ Verbs:
   validate -f ...                     check documents without writing
   ipam show|check|release|configure   IP address management
   node status                         BGP peers of this node
+  policy trace <src> <dst>            the verdict for a flow and the policies and rules that decided it
   completion bash                     print a bash completion script
 Run 'tabbyctl <verb> --help' for examples.
 
@@ -72,6 +73,11 @@ Examples:
   node: `Usage: tabbyctl node status [--socket /var/run/tabby/bgp.sock] [-o json]
 Example:
   tabbyctl node status`,
+  policy: `Usage: tabbyctl policy trace <src> <dst> [--protocol tcp|udp|icmp|sctp|N] [--port N] [-o json]
+<src>/<dst>: <namespace>/<pod>, a WorkloadEndpoint name, or an IP address.
+Examples:
+  tabbyctl policy trace web/frontend data/db --protocol tcp --port 5432
+  tabbyctl policy trace 10.244.1.5 10.244.2.9 --protocol icmp`,
   completion: `Usage: tabbyctl completion bash
 Example:
   source <(tabbyctl completion bash)`,

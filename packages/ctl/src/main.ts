@@ -11,6 +11,7 @@ import { CtlError, ctlError } from './errors.js';
 import { bashCompletion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
+import { policyVerb } from './policy.js';
 import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
 
 /** Opens the datastore a config names. */
@@ -48,7 +49,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       case 'ipam': await ipamVerb(ctx); break;
       case 'node': await nodeVerb(ctx); break;
       case 'completion': io.out(bashCompletion(KINDS)); break;
-      case 'policy': throw ctlError('failed', 'policy trace is not available yet: it needs the policy evaluator from felix');
+      case 'policy': await policyVerb(ctx); break;
       default: throw ctlError('usage', `unknown verb "${verb}"; see tabbyctl --help`);
     }
     return 0;

@@ -4,7 +4,6 @@ export * from './autodetect.js';
 export * from './bgp-config.js';
 export * from './fallback.js';
 export * from './host-runner.js';
-export * from './policy-feed.js';
 export * from './local-api.js';
 export * from './resource-cache.js';
 export * from './startup.js';

@@ -1,12 +1,20 @@
 /**
- * Datastore changes → felix policy events (pure). Also stands in for Calico's kube-controllers
+ * Datastore changes → policy events (pure), for the node agent's feed and for tabbyctl's
+ * `policy trace`, which must see the same model. Also stands in for Calico's kube-controllers
  * in the etcd datastore: every namespace that has a workload gets its `kns.<namespace>` profile
  * (allow all, the namespace's `pcns.` labels) unless a Profile of that name is stored, so a pod
  * with no policy is reachable, as in Calico.
  */
 import type { AnyResource, IPPool, Node, Profile } from '@tabby/api';
-import { namespaceProfile, type PolicyConfig, type PolicyEvent } from '@tabby/felix';
-import type { CacheChange } from './resource-cache.js';
+import { namespaceProfile } from './labels.js';
+import type { PolicyConfig, PolicyEvent } from './types.js';
+
+/** One datastore change: a resource created or modified, or deleted. */
+export interface ResourceChange {
+  kind: string;
+  resource: AnyResource;
+  deleted: boolean;
+}
 
 function stripLen(a: string | undefined): string | undefined {
   return a?.split('/')[0];
@@ -31,13 +39,13 @@ export class PolicyFeed {
   constructor(private readonly nodeName: string) {}
 
   /** The policy events for a batch of changes. */
-  events(changes: readonly CacheChange[]): PolicyEvent[] {
+  events(changes: readonly ResourceChange[]): PolicyEvent[] {
     const out: PolicyEvent[] = [];
     for (const ch of changes) this.one(ch, out);
     return out;
   }
 
-  private one({ resource: r, deleted }: CacheChange, out: PolicyEvent[]): void {
+  private one({ resource: r, deleted }: ResourceChange, out: PolicyEvent[]): void {
     switch (r.kind) {
       case 'WorkloadEndpoint': {
         const ns = r.metadata.namespace ?? 'default';
