@@ -18,6 +18,8 @@ const needs = [
   ['vtysh', 'frr'],
   ['ping', 'iputils-ping'],
   ['nc', 'netcat-openbsd'],
+  // the policy tests' traffic prober (felix/test/policy/netprobe.py)
+  ['python3', 'python3'],
   ['tcpdump', 'tcpdump'],
   // CNI reference plugins (portmap, tuning, bandwidth, bridge, host-local): chained after tabby in the CNI tests
   ['/usr/lib/cni/portmap', 'containernetworking-plugins'],

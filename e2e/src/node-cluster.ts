@@ -18,7 +18,7 @@ import { Ipam } from '@tabby/ipam';
 import { requestLocal } from '@tabby/node';
 import { BirdDaemon, poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
-import { plumbPod } from './pod.js';
+import { addStandInPod } from './stand-in-pod.js';
 
 /** The built tabby-node binary, resolved from this file in src/ or dist/. */
 export const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
@@ -77,16 +77,7 @@ export interface NodeClusterOptions {
 }
 
 /** The stand-in plumber: veth and pod side, and the WorkloadEndpoint, with an IPAM address. */
-export const standInPlumber: PodPlumber = async (c, node, pod) => {
-  const { ipv4 } = await c.ipam.autoAssign({ handle: `k8s-pod-network.${pod.namespace}.${pod.name}`, node: node.name, num4: 1, attrs: { namespace: pod.namespace, pod: pod.name } });
-  const ip = ipv4[0]!;
-  const iface = await plumbPod(node.nl, { namespace: pod.namespace, name: pod.name, ip, nodeNetns: node.netns.name, podNetns: pod.netns.name });
-  await c.store.create({
-    apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${node.name}-k8s-${pod.name}-eth0`, namespace: pod.namespace, labels: pod.labels },
-    spec: { node: node.name, orchestrator: 'k8s', pod: pod.name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], mac: 'ee:ee:ee:ee:ee:ee', profiles: [`kns.${pod.namespace}`] },
-  } as Resource);
-  return ip;
-};
+export const standInPlumber: PodPlumber = (c, node, pod) => addStandInPod(c, node, { namespace: pod.namespace, name: pod.name, podNetns: pod.netns.name, labels: pod.labels });
 
 /** The CNI bin dir of a cluster: tabby, tabby-ipam and Debian's reference plugins (made on first use). */
 function cniBin(c: NodeCluster): string {

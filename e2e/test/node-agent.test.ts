@@ -12,7 +12,7 @@ import { Ipam } from '@tabby/ipam';
 import { requestLocal } from '@tabby/node';
 import { poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
-import { plumbPod } from '../src/pod.js';
+import { addStandInPod } from '../src/stand-in-pod.js';
 
 const isRoot = process.getuid?.() === 0;
 const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
@@ -66,14 +66,8 @@ describe.skipIf(!isRoot)('tabby-node: BGP mesh, felix, and the automatic VXLAN f
     }
     for (const n of nodes) {
       const name = `${n.name}-pod`;
-      const { ipv4 } = await ipam.autoAssign({ handle: `k8s-pod-network.${name}`, node: n.name, num4: 1, attrs: { namespace: 'default', pod: name } });
-      const ip = ipv4[0]!;
       const podNs = await net.netns(`${n.name}p`);
-      const iface = await plumbPod(n.nl, { namespace: 'default', name, ip, nodeNetns: n.netns.name, podNetns: podNs.name });
-      await store.create({
-        apiVersion: 'tabby.dev/v1', kind: 'WorkloadEndpoint', metadata: { name: `${n.name}-k8s-${name}-eth0`, namespace: 'default' },
-        spec: { node: n.name, orchestrator: 'k8s', pod: name, endpoint: 'eth0', interfaceName: iface, ipNetworks: [`${ip}/32`], profiles: ['kns.default'] },
-      } as Resource);
+      const ip = await addStandInPod({ store, ipam }, n, { namespace: 'default', name, podNetns: podNs.name });
       pods.set(n.name, { ip, netns: podNs });
     }
   }, 180_000);

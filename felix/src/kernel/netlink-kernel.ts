@@ -62,19 +62,22 @@ export class NetnsSysctl implements SysctlWriter {
   }
 
   writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
-    const failures: Array<{ index: number; error: unknown }> = [];
     // Synchronous writes only while switched (see the module header); one switch for all.
-    withNetns(this.netns, () => {
-      writes.forEach(([path, value], index) => {
-        try {
-          writeFileSync(sysctlFile(path), value);
-        } catch (error: unknown) {
-          failures.push({ index, error });
-        }
-      });
-    });
-    return failures;
+    return withNetns(this.netns, () => writeEach(writes));
   }
+}
+
+/** Writes each sysctl synchronously; returns the failures by index. */
+function writeEach(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
+  const failures: Array<{ index: number; error: unknown }> = [];
+  writes.forEach(([path, value], index) => {
+    try {
+      writeFileSync(sysctlFile(path), value);
+    } catch (error: unknown) {
+      failures.push({ index, error });
+    }
+  });
+  return failures;
 }
 
 function sysctlFile(path: readonly string[]): string {
@@ -92,14 +95,6 @@ export class OwnNamespaceSysctl implements SysctlWriter {
   }
 
   writeAll(writes: readonly SysctlWrite[]): Array<{ index: number; error: unknown }> {
-    const failures: Array<{ index: number; error: unknown }> = [];
-    writes.forEach(([path, value], index) => {
-      try {
-        writeFileSync(sysctlFile(path), value);
-      } catch (error: unknown) {
-        failures.push({ index, error });
-      }
-    });
-    return failures;
+    return writeEach(writes);
   }
 }
