@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { Resource } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
-import { poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
+import { run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
 import { plumbPod } from './pod.js';
+import { untilReady } from './agent-proc.js';
 
 /** The built felix-node runner (e2e/dist/bin), resolved from this file in src/ or dist/. */
 export const FELIX_NODE = join(dirname(fileURLToPath(import.meta.url)), '../dist/bin/felix-node.js');
@@ -95,10 +96,7 @@ export async function startFelixCluster(opts: { vxlanMode?: string; ipipMode?: s
     const startFelix = async (node: FelixClusterNode, extraArgs: string[] = []): Promise<void> => {
       const proc = net.spawn(node.netns, process.execPath, [FELIX_NODE, '--node', node.name, '--netns', node.netns.name, '--etcd', etcd.endpoint, ...extraArgs]);
       node.felix = proc;
-      await poll(() => {
-        if (!proc.running) throw new Error(`felix-node on ${node.name} exited: ${proc.output}`);
-        return proc.output.includes('ready');
-      }, { timeout: 30_000, what: `felix on ${node.name} ready` });
+      await untilReady(proc, `felix-node on ${node.name}`, 30_000);
     };
     for (const n of nodes) await startFelix(n);
 

@@ -9,19 +9,18 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Resource } from '@tabby/api';
 import { installCniPlugins } from '@tabby/cni';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
 import { requestLocal } from '@tabby/node';
-import { BirdDaemon, poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
+import { BirdDaemon, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
 import { addStandInPod } from './stand-in-pod.js';
+import { spawnTabbyNode, untilReady } from './agent-proc.js';
 
-/** The built tabby-node binary, resolved from this file in src/ or dist/. */
-export const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
+export { TABBY_NODE } from './agent-proc.js';
 
 export const CLUSTER_AS = 64512;
 export const TOR_AS = 65000;
@@ -172,15 +171,10 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     const nodes: AgentNode[] = [];
     for (const n of fnodes) {
       const runDir = join(runRoot, n.name);
-      const agent = net.spawn(n.netns, process.execPath, [TABBY_NODE, '--node', n.name, '--netns', n.netns.name, '--etcd', etcd.endpoint, '--run-dir', runDir, '--fallback-timeout', '3', '--log-level', 'warn'], { env });
+      const agent = spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', '3'] });
       nodes.push({ ...n, agent, runDir });
     }
-    for (const n of nodes) {
-      await poll(() => {
-        if (!n.agent.running) throw new Error(`tabby-node on ${n.name} exited: ${n.agent.output}`);
-        return n.agent.output.includes('ready');
-      }, { timeout: 60_000, what: `tabby-node on ${n.name} ready` });
-    }
+    for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`);
     log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
 
     const plumber = opts.plumber ?? cniPlumber;

@@ -3,8 +3,7 @@
 // automatic fallback to VXLAN for a pair of nodes whose BGP is blocked.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
@@ -13,9 +12,9 @@ import { requestLocal } from '@tabby/node';
 import { poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
 import { addStandInPod } from '../src/stand-in-pod.js';
+import { spawnTabbyNode, untilReady } from '../src/agent-proc.js';
 
 const isRoot = process.getuid?.() === 0;
-const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
 
 interface Pod {
   ip: string;
@@ -54,16 +53,8 @@ describe.skipIf(!isRoot)('tabby-node: BGP mesh, felix, and the automatic VXLAN f
     await run('iptables', ['-A', 'INPUT', '-p', 'tcp', '--dport', '179', '-s', nodes[0]!.ip, '-j', 'DROP'], { netns: nodes[2]!.netns.name });
     await run('iptables', ['-A', 'INPUT', '-p', 'tcp', '--sport', '179', '-s', nodes[0]!.ip, '-j', 'DROP'], { netns: nodes[2]!.netns.name });
     const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.246.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'Never' };
-    for (const n of nodes) {
-      const p = net.spawn(n.netns, process.execPath, [TABBY_NODE, '--node', n.name, '--netns', n.netns.name, '--etcd', etcd.endpoint, '--run-dir', join(runDir, n.name), '--fallback-timeout', '2', '--log-level', 'warn'], { env });
-      agents.set(n.name, p);
-    }
-    for (const [name, p] of agents) {
-      await poll(() => {
-        if (!p.running) throw new Error(`tabby-node on ${name} exited: ${p.output}`);
-        return p.output.includes('ready');
-      }, { timeout: 60_000, what: `tabby-node on ${name} ready` });
-    }
+    for (const n of nodes) agents.set(n.name, spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir: join(runDir, n.name), env, args: ['--fallback-timeout', '2'] }));
+    for (const [name, p] of agents) await untilReady(p, `tabby-node on ${name}`);
     for (const n of nodes) {
       const name = `${n.name}-pod`;
       const podNs = await net.netns(`${n.name}p`);

@@ -3,8 +3,7 @@
 // of the reflector; pods ping across nodes over routes the reflector carried.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
@@ -13,9 +12,9 @@ import { requestLocal } from '@tabby/node';
 import { poll, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
 import { addStandInPod } from '../src/stand-in-pod.js';
+import { spawnTabbyNode, untilReady } from '../src/agent-proc.js';
 
 const isRoot = process.getuid?.() === 0;
-const TABBY_NODE = join(dirname(fileURLToPath(import.meta.url)), '../../packages/node/dist/bin/tabby-node.js');
 const RR_LABEL = 'tabby.dev/route-reflector';
 
 describe.skipIf(!isRoot)('route reflector: clients learn each other’s blocks through a tabby-node reflector', () => {
@@ -30,17 +29,13 @@ describe.skipIf(!isRoot)('route reflector: clients learn each other’s blocks t
   const pods = new Map<string, { ip: string; netns: Netns }>();
   const runDir = mkdtempSync(join(tmpdir(), 'tabby-rr-e2e-'));
 
-  const spawn = (n: FabricNode, extra: string[]): Proc => {
+  const spawn = (n: FabricNode, args: string[]): Proc => {
     const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.247.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'Never' };
-    const p = net.spawn(n.netns, process.execPath, [TABBY_NODE, '--node', n.name, '--netns', n.netns.name, '--etcd', etcd.endpoint, '--run-dir', join(runDir, n.name), '--log-level', 'warn', ...extra], { env });
+    const p = spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir: join(runDir, n.name), env, args });
     procs.push(p);
     return p;
   };
-  const ready = (name: string, p: Proc): Promise<unknown> =>
-    poll(() => {
-      if (!p.running) throw new Error(`tabby-node on ${name} exited: ${p.output}`);
-      return p.output.includes('ready');
-    }, { timeout: 60_000, what: `tabby-node on ${name} ready` });
+  const ready = (name: string, p: Proc): Promise<void> => untilReady(p, `tabby-node on ${name}`);
 
   beforeAll(async () => {
     fabric = await Fabric.create(net, '10.203.0');
