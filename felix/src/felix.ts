@@ -87,7 +87,6 @@ export class Felix {
   private tunnelsDirty = true;
   private ifacesDirty = true;
   private deletesAllowed = false;
-  private removalPending = false;
   private failures = 0;
   private lastError: string | undefined;
   private retryTimer: unknown;
@@ -180,16 +179,17 @@ export class Felix {
     try {
       const fresh = full ? await this.refreshLinks() : undefined;
       const desired = full || delta.tunnelsChanged || this.tunnelsDirty ? this.graph.desired() : undefined;
+      let removalPending = false;
       if (desired) {
-        const d = desired;
         this.tunnelsDirty = false;
         // Make before break: devices are created now, but removed only after the routes moved off them.
-        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, fresh, { removals: false });
-        this.removalPending = TunnelDriver.removalPending(fresh ?? (await this.c.kernel.listLinks()), d.ipip, d.vxlan);
+        const tf = await this.tunnels.apply(desired.ipip, desired.vxlan, desired.vxlanPeers, fresh, { removals: false });
         if (tf.length > 0) this.tunnelsDirty = true;
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
-        if (tf.length > 0 || d.vxlan || d.ipip || !fresh) await this.refreshLinks(); // devices may have come or gone
+        // Devices may have come or gone: re-read the links unless nothing could have changed them.
+        const links = tf.length > 0 || desired.vxlan || desired.ipip || !fresh ? await this.refreshLinks() : fresh;
+        removalPending = TunnelDriver.removalPending(links, desired.ipip, desired.vxlan);
       }
       if (full || delta.ifacesChanged || this.ifacesDirty) {
         const sf = this.sysctls.apply(this.graph.workloadIfaces(), this.links);
@@ -210,10 +210,8 @@ export class Felix {
       this.c.metrics?.routes(this.routes.counts.desired, rep.waiting);
       for (const f of rep.failures) this.report('route', f.op, `${f.op} ${f.dst}: ${f.error}`);
       errors += rep.failures.length;
-      if (this.removalPending) {
-        this.removalPending = false;
-        const d = this.graph.desired();
-        const tf = await this.tunnels.apply(d.ipip, d.vxlan, d.vxlanPeers, undefined, { removals: true });
+      if (desired && removalPending) {
+        const tf = await this.tunnels.apply(desired.ipip, desired.vxlan, desired.vxlanPeers, undefined, { removals: true });
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
         if (tf.length > 0) this.tunnelsDirty = true;

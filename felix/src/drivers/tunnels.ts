@@ -29,9 +29,6 @@ export interface TunnelFailure {
 
 /** Applies tunnel devices and VXLAN peers. Stateless between calls: it reads back each time. */
 export class TunnelDriver {
-  /** Whether this apply may remove devices (felix removes only after routes moved off them). */
-  private removals = true;
-
   constructor(private readonly k: Kernel) {}
 
   /** True when a device exists that the desired state no longer wants (a removal is pending). */
@@ -45,13 +42,13 @@ export class TunnelDriver {
    */
   async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>, links?: Link[], opts: { removals?: boolean } = {}): Promise<TunnelFailure[]> {
     const failures: TunnelFailure[] = [];
-    this.removals = opts.removals ?? true;
+    const removals = opts.removals ?? true; // felix removes devices only after routes moved off them
     links ??= await this.k.listLinks();
     const present = links.some((l) => l.name === VXLAN_DEVICE || l.name === IPIP_DEVICE);
     if (!ipip && !vxlan && !present) return failures; // nothing wanted, nothing to remove
     const v4 = await this.k.listAddresses(4);
-    if (await this.vxlanDevice(links, v4, vxlan, failures)) links = await this.k.listLinks();
-    await this.ipipDevice(links, v4, ipip, failures);
+    if (await this.vxlanDevice(links, v4, vxlan, removals, failures)) links = await this.k.listLinks();
+    await this.ipipDevice(links, v4, ipip, removals, failures);
     const vx = links.find((l) => l.name === VXLAN_DEVICE);
     if (vx && vxlan) {
       await this.addresses(vx, v4, vxlan.address, failures);
@@ -68,11 +65,11 @@ export class TunnelDriver {
   }
 
   /** Creates, recreates, changes or deletes vxlan.calico; true when the link set changed. */
-  private async vxlanDevice(links: Link[], v4: Address[], want: VxlanDevice | undefined, failures: TunnelFailure[]): Promise<boolean> {
+  private async vxlanDevice(links: Link[], v4: Address[], want: VxlanDevice | undefined, removals: boolean, failures: TunnelFailure[]): Promise<boolean> {
     const have = links.find((l) => l.name === VXLAN_DEVICE);
     if (!want) {
-      if (have && this.removals) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
-      return have !== undefined && this.removals;
+      if (have && removals) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
+      return have !== undefined && removals;
     }
     const parent = v4.find((a) => a.address.split('/')[0] === want.local)?.index;
     if (parent === undefined) {
@@ -92,10 +89,10 @@ export class TunnelDriver {
     return true;
   }
 
-  private async ipipDevice(links: Link[], v4: Address[], want: IpipDevice | undefined, failures: TunnelFailure[]): Promise<void> {
+  private async ipipDevice(links: Link[], v4: Address[], want: IpipDevice | undefined, removals: boolean, failures: TunnelFailure[]): Promise<void> {
     let have = links.find((l) => l.name === IPIP_DEVICE);
     if (!want) {
-      if (!have || !this.removals) return;
+      if (!have || !removals) return;
       const reqs: Request[] = v4.filter((a) => a.index === have!.index).map((a) => ({ kind: 'address', op: 'del', address: { index: a.index, address: a.address } }) as Request);
       if (have.up) reqs.push({ kind: 'link', op: 'set', link: { index: have.index, up: false } });
       await this.run(reqs, 'retire tunl0', failures);
