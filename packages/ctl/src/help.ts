@@ -64,12 +64,20 @@ Example:
   ipam: `Usage:
   tabbyctl ipam show [--ip ADDR | --show-blocks | --show-borrowed | --show-configuration]
   tabbyctl ipam check [-o report.json]
-  tabbyctl ipam release --ip ADDR
+  tabbyctl ipam release --ip ADDR | --from-report FILE [--from-report FILE ...]
   tabbyctl ipam configure [--strictaffinity=true|false] [--max-blocks-per-host=N]
-  tabbyctl ipam split      (not implemented yet)
+  tabbyctl ipam split <N> --cidr=CIDR | --name=POOL
+release --from-report: releases the addresses every report marks as leaked, after checking
+  each again (still leaked, same handle and sequence number); deletes orphan handles unchanged
+  since the report. Reports taken some time apart rule out allocations in progress.
+split: replaces a disabled pool by N (a power of 2) equal pools split-<pool>-<i>, enabled,
+  with the pool's other settings; existing blocks and allocations stay where they are.
 Examples:
   tabbyctl ipam show --show-blocks
-  tabbyctl ipam check -o /tmp/report.json`,
+  tabbyctl ipam check -o /tmp/report.json
+  tabbyctl ipam release --from-report /tmp/report-1h-ago.json --from-report /tmp/report.json
+  tabbyctl patch ippool default-ipv4-ippool -p '{"spec":{"disabled":true}}'
+  tabbyctl ipam split 4 --name=default-ipv4-ippool`,
   node: `Usage: tabbyctl node status [--socket /var/run/tabby/bgp.sock] [-o json]
 Example:
   tabbyctl node status`,

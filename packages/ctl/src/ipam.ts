@@ -1,19 +1,14 @@
 /**
- * `tabbyctl ipam show | check | release | configure` (calicoctl's ipam verbs). `ipam split`
- * is not implemented yet (it answers so, exit 1).
+ * `tabbyctl ipam show | check | release | configure | split` (calicoctl's ipam verbs): `show`
+ * and `configure` here; the others in ipam-check.ts, ipam-release.ts and ipam-split.ts.
  */
-import { writeFileSync } from 'node:fs';
-import { API_VERSION, cidrContains, cidrSize, nthAddress, parseCidr, parseIp, isTabbyError, type IPAMBlock, type IPPool, type Resource, type WorkloadEndpoint } from '@tabby/api';
-import { Ipam } from '@tabby/ipam';
+import { API_VERSION, cidrContains, cidrSize, nthAddress, parseCidr, parseIp, isTabbyError, type IPAMBlock, type IPPool, type Resource } from '@tabby/api';
 import type { CtlContext } from './context.js';
 import { ctlError } from './errors.js';
-
-function box(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
-  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
-}
+import { box } from './output.js';
+import { check } from './ipam-check.js';
+import { release } from './ipam-release.js';
+import { split } from './ipam-split.js';
 
 function pct(n: number, total: number): string {
   return `${n} (${total === 0 ? 0 : Math.round((100 * n) / total)}%)`;
@@ -78,39 +73,6 @@ async function show(ctx: CtlContext): Promise<void> {
   }
 }
 
-async function withIpam<T>(ctx: CtlContext, fn: (ipam: Ipam) => Promise<T>): Promise<T> {
-  const ipam = new Ipam({ datastore: await ctx.datastore() });
-  try {
-    return await fn(ipam);
-  } finally {
-    await ipam.stop();
-  }
-}
-
-async function check(ctx: CtlContext): Promise<void> {
-  const ds = await ctx.datastore();
-  const weps = (await ds.list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint' })).items;
-  const live = weps.map((w) => ({ ips: w.spec.ipNetworks.map((n) => n.split('/')[0]!), node: w.spec.node, namespace: w.metadata.namespace, pod: w.spec.pod, ...(w.spec.containerID ? { handle: `k8s-pod-network.${w.spec.containerID}` } : {}) }));
-  const report = await withIpam(ctx, (ipam) => ipam.check(live));
-  const out = ctx.args.output !== 'ps' ? ctx.args.output : undefined;
-  const s = report.summary;
-  ctx.io.out(`Checking IPAM for inconsistencies...\nFound ${s.blocks} IPAM blocks, ${s.allocated} allocated addresses, ${s.handles} handles, ${s.nodes} nodes.\n` +
-    `Found ${report.leaked.length} leaked addresses, ${report.missing.length} missing, ${report.orphanHandles.length} orphan handles, ${report.blocksOfGoneNodes.length} blocks of gone nodes.\n` +
-    `Check complete; found ${report.leaked.length + report.missing.length + report.orphanHandles.length + report.corruptBlocks.length} problems.\n`);
-  if (out) {
-    writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-    ctx.io.out(`Report written to ${out}\n`);
-  }
-}
-
-async function release(ctx: CtlContext): Promise<void> {
-  const ip = ctx.args.flags.get('--ip');
-  if (typeof ip !== 'string') throw ctlError('usage', 'usage: tabbyctl ipam release --ip <address>  (--from-report is not implemented yet)');
-  const res = await withIpam(ctx, (ipam) => ipam.releaseIps([ip]));
-  ctx.io.out(`Successfully released IP address ${ip}\n`);
-  void res;
-}
-
 async function configure(ctx: CtlContext): Promise<void> {
   const ds = await ctx.datastore();
   const strict = ctx.args.flags.get('--strictaffinity');
@@ -151,7 +113,7 @@ export async function ipamVerb(ctx: CtlContext): Promise<void> {
     case 'configure':
       return configure(ctx);
     case 'split':
-      throw ctlError('failed', 'ipam split is not implemented yet');
+      return split(ctx);
     default:
       throw ctlError('usage', 'usage: tabbyctl ipam show|check|release|configure|split; see tabbyctl ipam --help');
   }

@@ -6,13 +6,7 @@
 import { requestStatus, type StatusReport } from '@tabby/bgp';
 import type { CtlContext } from './context.js';
 import { ctlError } from './errors.js';
-
-function box(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
-  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
-}
+import { box } from './output.js';
 
 /** Renders a status report as calicoctl does. */
 export function formatNodeStatus(r: StatusReport): string {

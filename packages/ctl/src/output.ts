@@ -40,6 +40,14 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** A boxed table with `+---+` borders (calicoctl's `ipam show` and `node status` look). */
+export function box(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i] ?? 0)).join(' | ') + ' |';
+  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
+}
+
 function columnsFor(kind: Kind, wide: boolean, withNamespace: boolean): Col[] {
   const cols = (wide ? WIDE[kind] ?? PS[kind] : PS[kind]) ?? [['NAME', '.metadata.name']];
   return withNamespace && isNamespaced(kind) ? [['NAMESPACE', '.metadata.namespace'], ...cols] : cols;

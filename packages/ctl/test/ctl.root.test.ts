@@ -3,7 +3,6 @@
  * output format, compared with golden text; invalid input rejected with file, document and
  * field before anything is written; exit codes.
  */
-import { fileURLToPath } from 'node:url';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +11,12 @@ import { API_VERSION } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
 import { startEtcd, type EtcdServer } from '@tabby/testkit';
-import { runCtl } from '../src/main.js';
-
-const fx = (p: string): string => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
+import { fx, runWith, type CtlResult } from './harness.js';
 let etcd: EtcdServer;
 let ds: Datastore;
 let tmp: string;
 
-async function ctl(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCtl(argv, { out: (t) => (out += t), err: (t) => (err += t), stdin: () => readFileSync(fx('pools.yaml'), 'utf8'), env: { ETCD_ENDPOINTS: etcd.endpoint } });
-  return { code, out, err };
-}
+const ctl = (...argv: string[]): Promise<CtlResult> => runWith({ ETCD_ENDPOINTS: etcd.endpoint }, argv);
 
 beforeAll(async () => {
   etcd = await startEtcd();
