@@ -2,11 +2,19 @@
 
 export const VERBS = ['create', 'apply', 'replace', 'delete', 'get', 'patch', 'label', 'validate', 'ipam', 'node', 'policy', 'completion'] as const;
 
-const COMMON = `Datastore: --datastore-type etcdv3|kubernetes, --etcd-endpoints URLS, --etcd-prefix P,
-  --kubeconfig FILE; or DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_PREFIX, KUBECONFIG; or
-  --config FILE (default /etc/tabby/tabbyctl.yaml).
-Exit codes: 0 ok, 1 operation failed, 2 usage, 3 invalid input (nothing written),
-  4 datastore or agent unreachable.`;
+const COMMON = `Datastore (flags over environment over the config file):
+  --datastore-type etcdv3|kubernetes   DATASTORE_TYPE      spec.datastoreType [etcdv3]
+  --etcd-endpoints URL,...             ETCD_ENDPOINTS      spec.etcdEndpoints
+  --etcd-prefix P                      ETCD_PREFIX         spec.etcdPrefix
+  --kubeconfig FILE                    KUBECONFIG          spec.kubeconfig [~/.kube/config, in-cluster]
+                                       K8S_API_ENDPOINT, K8S_API_TOKEN, K8S_CA_FILE,
+                                       K8S_INSECURE_SKIP_TLS_VERIFY (spec.k8sAPIEndpoint, ...)
+  -c, --config FILE   a CalicoAPIConfig document [/etc/tabby/tabbyctl.yaml]:
+      apiVersion: projectcalico.org/v3
+      kind: CalicoAPIConfig
+      spec: { datastoreType: kubernetes, kubeconfig: /root/.kube/config }
+Exit codes: 0 ok, 1 operation failed, 2 usage or configuration, 3 invalid input (nothing
+  written), 4 datastore or agent unreachable.`;
 
 export const HELP: Record<string, string> = {
   '': `tabbyctl: manage Tabby (Calico-compatible) resources.

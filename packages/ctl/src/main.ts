@@ -11,19 +11,9 @@ import { CtlError, ctlError } from './errors.js';
 import { bashCompletion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
+import { openDatastore } from './open.js';
 import { policyVerb } from './policy.js';
 import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
-
-/** Opens the datastore a config names. */
-async function open(ctx: CtlContext): Promise<Datastore> {
-  const cfg = datastoreConfig(ctx.args, ctx.io.env);
-  const ds = await import('@tabby/datastore');
-  if (cfg.type === 'etcdv3') {
-    if (cfg.etcdEndpoints.length === 0) throw ctlError('usage', 'no datastore: set --etcd-endpoints, ETCD_ENDPOINTS or etcdEndpoints in /etc/tabby/tabbyctl.yaml');
-    return ds.createEtcdDatastore({ endpoints: cfg.etcdEndpoints, ...(cfg.etcdPrefix ? { prefix: cfg.etcdPrefix } : {}) });
-  }
-  throw ctlError('usage', 'datastore type kubernetes: not supported by tabbyctl yet; use etcdv3');
-}
 
 /** Runs tabbyctl with `argv`; returns the exit status. */
 export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
@@ -36,7 +26,7 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       io.out((HELP[topic] ?? HELP['']!) + '\n');
       return verb === '' && !args.flags.has('--help') ? 2 : 0;
     }
-    const ctx: CtlContext = { args, io, datastore: async () => (store ??= await open(ctx)) };
+    const ctx: CtlContext = { args, io, datastore: async () => (store ??= await openDatastore(datastoreConfig(args, io.env))) };
     switch (verb) {
       case 'create': await create(ctx); break;
       case 'apply': await apply(ctx); break;

@@ -1,9 +1,10 @@
 /**
  * Output formats of `get`: `ps` (calicoctl's table: NAME, plus a few kind-specific columns),
- * `wide` (more columns), `yaml` / `json` (projectcalico.org/v3 documents, a List for several),
- * `custom-columns=HEADER:.path,...`. Pure.
+ * `wide` (more columns), `yaml` / `json` (projectcalico.org/v3 documents; a `<Kind>List` for a
+ * list query), `custom-columns=HEADER:.path,...`. Pure.
  */
 import { CALICO_API_VERSION, formatDocuments, isNamespaced, type AnyResource, type Kind } from '@tabby/api';
+import { stringify } from 'yaml';
 import { ctlError } from './errors.js';
 
 type Col = [header: string, path: string];
@@ -53,11 +54,16 @@ function columnsFor(kind: Kind, wide: boolean, withNamespace: boolean): Col[] {
   return withNamespace && isNamespaced(kind) ? [['NAMESPACE', '.metadata.namespace'], ...cols] : cols;
 }
 
-/** Renders resources of one kind in `format`. */
-export function render(kind: Kind, items: AnyResource[], format: string, allNamespaces: boolean): string {
+/**
+ * Renders resources of one kind in `format`. A list query (`asList`) prints, in yaml and json,
+ * one `<Kind>List` as calicoctl does (keys in its order), even for zero or one item.
+ */
+export function render(kind: Kind, items: AnyResource[], format: string, allNamespaces: boolean, asList = false): string {
   if (format === 'yaml' || format === 'json') {
-    const clean = items.map((r) => ({ ...r, metadata: { ...r.metadata } }));
-    return formatDocuments(clean, format, { apiVersion: CALICO_API_VERSION });
+    const docs = items.map((r) => ({ ...r, apiVersion: CALICO_API_VERSION, metadata: { ...r.metadata } }));
+    if (!asList) return formatDocuments(docs, format, { apiVersion: CALICO_API_VERSION });
+    const list = { apiVersion: CALICO_API_VERSION, items: docs, kind: `${kind}List`, metadata: {} };
+    return format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : stringify(list, { lineWidth: 0, version: '1.2' });
   }
   let cols: Col[];
   if (format === 'ps' || format === 'wide') cols = columnsFor(kind, format === 'wide', allNamespaces);

@@ -114,7 +114,7 @@ export async function get(ctx: CtlContext): Promise<void> {
   }
   const shown = items.map((r) => ({ ...r, metadata: { ...r.metadata } }) as AnyResource);
   for (const r of shown) delete r.metadata.resourceVersion;
-  ctx.io.out(render(kind, shown, ctx.args.output, ctx.args.allNamespaces));
+  ctx.io.out(render(kind, shown, ctx.args.output, ctx.args.allNamespaces, name === undefined));
 }
 
 export async function validate(ctx: CtlContext): Promise<void> {

@@ -60,7 +60,7 @@ describe('tabbyctl', () => {
     expect(y.out).toMatch(/^---\napiVersion: projectcalico.org\/v3\nkind: IPPool\nmetadata:\n {2}name: blue\n/);
     expect(y.out).not.toMatch(/resourceVersion/);
     const j = JSON.parse((await ctl('get', 'ippools', '-o', 'json')).out) as { kind: string; items: unknown[] };
-    expect(j.kind).toBe('List');
+    expect(j.kind).toBe('IPPoolList');
     expect(j.items).toHaveLength(2);
     expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\nshop        allow-web\n');
     expect((await ctl('get', 'networkpolicies')).out).toBe('NAME\n');

@@ -223,6 +223,22 @@ export class KubernetesDatastore implements Datastore {
   }
 }
 
+/** A backend over a loaded client configuration. */
+async function fromKubeConfig(
+  k8s: typeof import('@kubernetes/client-node'),
+  kubeConfig: InstanceType<typeof import('@kubernetes/client-node').KubeConfig>,
+  init: KubernetesDatastoreInit,
+): Promise<KubernetesDatastore> {
+  return new KubernetesDatastore(
+    {
+      custom: kubeConfig.makeApiClient(k8s.CustomObjectsApi),
+      core: kubeConfig.makeApiClient(k8s.CoreV1Api),
+      watch: new k8s.Watch(kubeConfig),
+    },
+    init,
+  );
+}
+
 /**
  * Builds a Kubernetes backend for an API server URL (a test server, `kubectl proxy`, or the
  * in-cluster address with a token). Loads the client on first use. TLS is verified against
@@ -248,12 +264,25 @@ export async function createKubernetesDatastore(
     contexts: [{ name: 'tabby', cluster: 'tabby', user: 'tabby' }],
     currentContext: 'tabby',
   });
-  return new KubernetesDatastore(
-    {
-      custom: kubeConfig.makeApiClient(k8s.CustomObjectsApi),
-      core: kubeConfig.makeApiClient(k8s.CoreV1Api),
-      watch: new k8s.Watch(kubeConfig),
-    },
-    init,
-  );
+  return fromKubeConfig(k8s, kubeConfig, init);
+}
+
+/**
+ * Builds a Kubernetes backend from a kubeconfig file (its current context), as kubectl reads
+ * one; without `kubeconfig`, client-node's default search ($KUBECONFIG, ~/.kube/config, then the
+ * in-cluster service account). `Invalid` when the file cannot be read or has no current cluster.
+ */
+export async function createKubernetesDatastoreFromKubeconfig(init: KubernetesDatastoreInit & { kubeconfig?: string }): Promise<KubernetesDatastore> {
+  const k8s = await import('@kubernetes/client-node');
+  const kubeConfig = new k8s.KubeConfig();
+  try {
+    if (init.kubeconfig !== undefined) kubeConfig.loadFromFile(init.kubeconfig);
+    else kubeConfig.loadFromDefault();
+  } catch (e: unknown) {
+    throw datastoreError('Invalid', `kubeconfig ${init.kubeconfig ?? '(default)'}: ${e instanceof Error ? e.message : String(e)}`, {}, e);
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw datastoreError('Invalid', `kubeconfig ${init.kubeconfig ?? '(default)'}: no current context with a cluster; set current-context`);
+  }
+  return fromKubeConfig(k8s, kubeConfig, init);
 }
