@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '@tabby/api';
 import { createKubernetesDatastore, type KubernetesDatastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
-import { kubeconfigFor, startFakeApiServer, type FakeApiServer } from '../../datastore/test/fake-apiserver.js';
-import { fx, runWith, type CtlResult } from './harness.js';
+import { startFakeApiServer, type FakeApiServer } from '../../datastore/test/fake-apiserver.js';
+import { fx, kubeconfigFor, runWith, type CtlResult } from './harness.js';
 
 let server: FakeApiServer;
 let ds: KubernetesDatastore;

@@ -281,8 +281,18 @@ export async function createKubernetesDatastoreFromKubeconfig(init: KubernetesDa
   } catch (e: unknown) {
     throw datastoreError('Invalid', `kubeconfig ${init.kubeconfig ?? '(default)'}: ${e instanceof Error ? e.message : String(e)}`, {}, e);
   }
-  if (!kubeConfig.getCurrentCluster()) {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) {
     throw datastoreError('Invalid', `kubeconfig ${init.kubeconfig ?? '(default)'}: no current context with a cluster; set current-context`);
+  }
+  if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
+    // client-node refuses plain http unless this is set; with http there is no TLS to verify.
+    kubeConfig.loadFromOptions({
+      clusters: kubeConfig.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c)),
+      users: kubeConfig.users,
+      contexts: kubeConfig.contexts,
+      currentContext: kubeConfig.currentContext,
+    });
   }
   return fromKubeConfig(k8s, kubeConfig, init);
 }

@@ -273,25 +273,3 @@ export async function startFakeApiServer(
     },
   };
 }
-
-/** A kubeconfig (YAML) whose current context is the fake server at `url` (plain http). */
-export function kubeconfigFor(url: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '  - name: fake',
-    '    cluster:',
-    `      server: ${url}`,
-    '      insecure-skip-tls-verify: true',
-    'users:',
-    '  - name: tester',
-    '    user:',
-    '      token: test-token',
-    'contexts:',
-    '  - name: fake',
-    '    context: { cluster: fake, user: tester }',
-    'current-context: fake',
-    '',
-  ].join('\n');
-}

@@ -4,7 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesDatastoreFromKubeconfig, isDatastoreError } from '../src/index.js';
-import { kubeconfigFor, startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
+import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
+
+/** A kubeconfig (YAML) whose current context is the API server at `url`, without credentials. */
+function kubeconfigFor(url: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'test', cluster: { server: url } }],
+    users: [{ name: 'test', user: {} }],
+    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test' } }],
+    'current-context': 'test',
+  });
+}
 
 describe('createKubernetesDatastoreFromKubeconfig', () => {
   let server: FakeApiServer;
