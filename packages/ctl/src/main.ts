@@ -3,7 +3,6 @@
  * datastore is opened only by verbs that need one and closed at the end.
  */
 import { KINDS, isTabbyError } from '@tabby/api';
-import type { Datastore } from '@tabby/datastore';
 import { parseArgs } from './args.js';
 import { datastoreConfig } from './config.js';
 import type { CtlContext, CtlIo } from './context.js';
@@ -11,13 +10,14 @@ import { CtlError, ctlError } from './errors.js';
 import { bashCompletion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
-import { openDatastore } from './open.js';
+import { k8sPolicyClient, type K8sPolicyClient } from './k8s-policies.js';
+import { openDatastore, type Opened } from './open.js';
 import { policyVerb } from './policy.js';
 import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
 
 /** Runs tabbyctl with `argv`; returns the exit status. */
 export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
-  let store: Datastore | undefined;
+  let opened: Promise<Opened> | undefined;
   try {
     const args = parseArgs(argv);
     const verb = args.words[0] ?? '';
@@ -26,7 +26,14 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       io.out((HELP[topic] ?? HELP['']!) + '\n');
       return verb === '' && !args.flags.has('--help') ? 2 : 0;
     }
-    const ctx: CtlContext = { args, io, datastore: async () => (store ??= await openDatastore(datastoreConfig(args, io.env))) };
+    const open = (): Promise<Opened> => (opened ??= openDatastore(datastoreConfig(args, io.env)));
+    let policies: Promise<K8sPolicyClient | undefined> | undefined;
+    const ctx: CtlContext = {
+      args,
+      io,
+      datastore: async () => (await open()).store,
+      k8sPolicies: () => (policies ??= open().then((o) => (o.kube ? k8sPolicyClient(o.kube) : undefined))),
+    };
     switch (verb) {
       case 'create': await create(ctx); break;
       case 'apply': await apply(ctx); break;
@@ -55,6 +62,6 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
     io.err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   } finally {
-    await store?.close();
+    await opened?.then((o) => o.store.close(), () => undefined);
   }
 }

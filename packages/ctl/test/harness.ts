@@ -24,14 +24,3 @@ export async function runWith(env: Record<string, string | undefined>, argv: str
   return { code, out, err };
 }
 
-/** A kubeconfig (YAML) whose current context is the API server at `url`, without credentials. */
-export function kubeconfigFor(url: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: url } }],
-    users: [{ name: 'test', user: {} }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test' } }],
-    'current-context': 'test',
-  });
-}

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION } from '@tabby/api';
 import { createKubernetesDatastore, type KubernetesDatastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
-import { startFakeApiServer, type FakeApiServer } from '../../datastore/test/fake-apiserver.js';
-import { fx, kubeconfigFor, runWith, type CtlResult } from './harness.js';
+import { kubeconfigFor, kubeRequest, startFakeApiServer, type FakeApiServer } from '@tabby/testkit';
+import { fx, runWith, type CtlResult } from './harness.js';
 
 let server: FakeApiServer;
 let ds: KubernetesDatastore;
@@ -110,5 +110,20 @@ describe('tabbyctl --datastore-type kubernetes', () => {
     expect((await ctl('ipam', 'release', '--from-report', report)).out).toBe(
       "Releasing 2 old IPs...\nReleased 2 IPs successfully\nReport didn't contain any handles to clean up.\n");
     expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`IP ${ipv4[0]} is not assigned\n`);
+  });
+
+  it('writes a networking.k8s.io NetworkPolicy as itself (not its conversion) and deletes it', async () => {
+    const path = '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/allow-frontend';
+    expect((await ctl('create', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully created 1 resource(s)\n');
+    const stored = await kubeRequest<{ spec: { podSelector: unknown; ingress: unknown[] } }>(server.url, 'GET', path);
+    expect(stored.spec.podSelector).toEqual({ matchLabels: { app: 'db' } });
+    expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\n');
+    expect((await ctl('apply', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully applied 1 resource(s)\n');
+    expect((await ctl('replace', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully replaced 1 resource(s)\n');
+    const again = await ctl('create', '-f', fx('k8s/knp.yaml'));
+    expect(again.err).toMatch(/^Failed to create any resources:\n {2}networking\.k8s\.io\/v1 NetworkPolicy "shop\/allow-frontend": /);
+    expect((await ctl('delete', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully deleted 1 resource(s)\n');
+    await expect(kubeRequest(server.url, 'GET', path)).rejects.toThrow(/HTTP 404/);
+    expect((await ctl('delete', '-f', fx('k8s/knp.yaml'), '--skip-not-exists')).code).toBe(0);
   });
 });

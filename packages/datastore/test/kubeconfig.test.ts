@@ -4,19 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesDatastoreFromKubeconfig, isDatastoreError } from '../src/index.js';
-import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
-
-/** A kubeconfig (YAML) whose current context is the API server at `url`, without credentials. */
-function kubeconfigFor(url: string): string {
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: url } }],
-    users: [{ name: 'test', user: {} }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test' } }],
-    'current-context': 'test',
-  });
-}
+import { kubeconfigFor, startFakeApiServer, type FakeApiServer } from '@tabby/testkit';
 
 describe('createKubernetesDatastoreFromKubeconfig', () => {
   let server: FakeApiServer;

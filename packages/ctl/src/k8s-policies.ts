@@ -1,0 +1,87 @@
+/**
+ * Kubernetes NetworkPolicy documents (networking.k8s.io/v1) in tabbyctl. On input each is
+ * validated by converting it as Calico does (@tabby/api's convertK8sNetworkPolicy), so a bad
+ * document is rejected with its file, index and field like any other. On write:
+ * - etcd datastore: the converted Calico policy `knp.default.<name>` is stored, as Calico's
+ *   etcd mode has it;
+ * - Kubernetes datastore: the networking.k8s.io object itself is written through the API (the
+ *   agents convert it when they read it), and nothing under tabby.dev.
+ */
+import { convertK8sNetworkPolicy, validateResource, ValidationError, type AnyResource, type K8sNetworkPolicy } from '@tabby/api';
+import { mapKubeError, type KubeConfig } from '@tabby/datastore';
+
+/** One input document: a Tabby/Calico resource, or a Kubernetes NetworkPolicy with its conversion. */
+export interface Input {
+  kind: string;
+  metadata: AnyResource['metadata'];
+  /** What is stored in etcd mode (the conversion, for a Kubernetes policy). */
+  resource: AnyResource;
+  /** The networking.k8s.io document as given. */
+  k8s?: K8sNetworkPolicy;
+}
+
+export const K8S_NETPOL_API = 'networking.k8s.io/v1';
+
+function isK8sPolicy(raw: unknown): raw is K8sNetworkPolicy {
+  return typeof raw === 'object' && raw !== null && (raw as { apiVersion?: unknown }).apiVersion === K8S_NETPOL_API && (raw as { kind?: unknown }).kind === 'NetworkPolicy';
+}
+
+/** Validates one raw document (throws ValidationError naming the fields). */
+export function validateInput(raw: unknown, where: string): Input {
+  if (!isK8sPolicy(raw)) {
+    const resource = validateResource(raw, where);
+    return { kind: resource.kind, metadata: resource.metadata, resource };
+  }
+  const name = (raw.metadata as { name?: unknown } | undefined)?.name;
+  if (typeof name !== 'string' || name === '') throw new ValidationError(where, [{ path: 'metadata.name', message: 'required: the policy needs a name' }]);
+  if (typeof raw.spec !== 'object' || raw.spec === null) throw new ValidationError(where, [{ path: 'spec', message: 'required: a NetworkPolicy needs a spec (podSelector: {} selects every pod)' }]);
+  const k8s: K8sNetworkPolicy = { ...raw, metadata: { ...raw.metadata, namespace: raw.metadata.namespace ?? 'default' } };
+  const resource = validateResource(convertK8sNetworkPolicy(k8s), where);
+  return { kind: resource.kind, metadata: resource.metadata, resource, k8s };
+}
+
+/** The same input in namespace `ns` (for `-n`). */
+export function inNamespace(i: Input, ns: string): Input {
+  const resource = { ...i.resource, metadata: { ...i.resource.metadata, namespace: ns } } as AnyResource;
+  return { ...i, metadata: resource.metadata, resource, ...(i.k8s ? { k8s: { ...i.k8s, metadata: { ...i.k8s.metadata, namespace: ns } } } : {}) };
+}
+
+/** networking.k8s.io/v1 NetworkPolicies through the API server; failures as datastore errors. */
+export interface K8sPolicyClient {
+  get(ns: string, name: string): Promise<{ resourceVersion?: string }>;
+  create(p: K8sNetworkPolicy): Promise<void>;
+  replace(p: K8sNetworkPolicy, resourceVersion: string | undefined): Promise<void>;
+  delete(ns: string, name: string): Promise<void>;
+}
+
+/** The client for a loaded configuration. */
+export async function k8sPolicyClient(kc: KubeConfig): Promise<K8sPolicyClient> {
+  const k8s = await import('@kubernetes/client-node');
+  const api = kc.makeApiClient(k8s.NetworkingV1Api);
+  type Body = Parameters<typeof api.createNamespacedNetworkPolicy>[0]['body'];
+  const key = (namespace: string, name: string): { kind: string; name: string; namespace: string } => ({ kind: 'NetworkPolicy', name, namespace });
+  const call = async <T>(op: 'get' | 'create' | 'update' | 'delete', k: { kind: string; name: string; namespace: string }, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e: unknown) {
+      throw mapKubeError(e, op, k);
+    }
+  };
+  const ns = (p: K8sNetworkPolicy): string => p.metadata.namespace ?? 'default';
+  return {
+    async get(namespace, name) {
+      const o = await call('get', key(namespace, name), () => api.readNamespacedNetworkPolicy({ name, namespace }));
+      return { ...(o.metadata?.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}) };
+    },
+    async create(p) {
+      await call('create', key(ns(p), p.metadata.name), () => api.createNamespacedNetworkPolicy({ namespace: ns(p), body: p as Body }));
+    },
+    async replace(p, resourceVersion) {
+      const body = { ...p, metadata: { ...p.metadata, ...(resourceVersion ? { resourceVersion } : {}) } } as Body;
+      await call('update', key(ns(p), p.metadata.name), () => api.replaceNamespacedNetworkPolicy({ name: p.metadata.name, namespace: ns(p), body }));
+    },
+    async delete(namespace, name) {
+      await call('delete', key(namespace, name), () => api.deleteNamespacedNetworkPolicy({ name, namespace }));
+    },
+  };
+}
