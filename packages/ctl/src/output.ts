@@ -41,12 +41,13 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-/** A boxed table with `+---+` borders (calicoctl's `ipam show` and `node status` look). */
-export function box(header: string[], rows: string[][]): string {
+/** A boxed table with `+---+` borders (calicoctl's `ipam show` and `node status` look); `right`: right-aligned columns. */
+export function box(header: string[], rows: string[][], opts: { right?: number[] } = {}): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i] ?? 0)).join(' | ') + ' |';
-  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
+  const pad = (c: string, i: number, head: boolean): string => (!head && opts.right?.includes(i) ? c.padStart(w[i] ?? 0) : c.padEnd(w[i] ?? 0));
+  const line = (cells: string[], head = false): string => '| ' + cells.map((c, i) => pad(c, i, head)).join(' | ') + ' |';
+  return [sep, line(header, true), sep, ...rows.map((r) => line(r)), sep].join('\n') + '\n';
 }
 
 function columnsFor(kind: Kind, wide: boolean, withNamespace: boolean): Col[] {

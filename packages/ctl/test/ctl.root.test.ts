@@ -7,7 +7,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION } from '@tabby/api';
+import { API_VERSION, nthAddress, type IPAMBlock } from '@tabby/api';
 import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
 import { startEtcd, type EtcdServer } from '@tabby/testkit';
@@ -89,27 +89,47 @@ describe('tabbyctl', () => {
 
   it('ipam show, show --ip, --show-blocks, configure, check -o, release', async () => {
     await ds.create({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n1' }, spec: {} });
+    await ds.create({ apiVersion: API_VERSION, kind: 'Node', metadata: { name: 'n2' }, spec: {} });
     await ctl('patch', 'ippool', 'blue', '-p', '{"spec":{"disabled":false}}');
     const ipam = new Ipam({ datastore: ds });
-    const { ipv4 } = await ipam.autoAssign({ handle: 'k8s-pod-network.c1', node: 'n1', num4: 3, attrs: { namespace: 'a', pod: 'p' } });
+    const { ipv4 } = await ipam.autoAssign({ handle: 'k8s-pod-network.c1', node: 'n1', num4: 2, attrs: { namespace: 'a', pod: 'p' } });
+    const block = (await ds.list<IPAMBlock>({ kind: 'IPAMBlock' })).items[0]!.spec.cidr;
+    const borrowed = nthAddress(block, 9);
+    await ipam.assignIp({ ip: borrowed, handle: 'k8s-pod-network.c2', node: 'n2', attrs: { namespace: 'b', pod: 'q' } });
     await ipam.stop();
     const show = await ctl('ipam', 'show');
     expect(show.out).toBe(
       '+----------+--------------+-----------+------------+--------------+\n' +
       '| GROUPING | CIDR         | IPS TOTAL | IPS IN USE | IPS FREE     |\n' +
       '+----------+--------------+-----------+------------+--------------+\n' +
-      '| IP Pool  | 10.10.0.0/16 | 65536     | 3 (0%)     | 65533 (100%) |\n' +
+      '| IP Pool  | 10.10.0.0/16 |     65536 |     3 (0%) | 65533 (100%) |\n' +
       '+----------+--------------+-----------+------------+--------------+\n');
-    expect((await ctl('ipam', 'show', '--show-blocks')).out).toMatch(/\| Block +\| 10\.10\.[\d.]+\/26 +\| 64 +\| 3 \(5%\) +\| 61 \(95%\) +\|/);
-    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toMatch(new RegExp(`^IP ${ipv4[0]} is in use\nAttributes:\n  handle: k8s-pod-network.c1\n  namespace: a\n  pod: p\n  node: n1\n`));
-    expect((await ctl('ipam', 'configure', '--strictaffinity=true', '--max-blocks-per-host=4')).code).toBe(0);
-    expect((await ctl('ipam', 'show', '--show-configuration')).out).toContain('| StrictAffinity   | true  |');
+    expect((await ctl('ipam', 'show', '--show-blocks')).out.split('\n')[4]).toBe(`| Block    | ${block.padEnd(12)} |        64 |     3 (5%) |     61 (95%) |`);
+    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toMatch(new RegExp(`^IP ${ipv4[0]} is in use\nHandle ID: k8s-pod-network.c1\nActive Owner Attributes:\n  namespace: a\n  node: n1\n  pod: p\n`));
+    expect((await ctl('ipam', 'show', '--ip', '10.10.255.255')).out).toBe('10.10.255.255 is not assigned\n');
+    const dash = '-'.repeat(borrowed.length + 2);
+    const blk = block.padEnd(12);
+    expect((await ctl('ipam', 'show', '--show-borrowed')).out).toBe(
+      `+${dash}+----------------+--------------+-------------+------+--------------+\n` +
+      `| ${'IP'.padEnd(borrowed.length)} | BORROWING-NODE | BLOCK        | BLOCK OWNER | TYPE | ALLOCATED-TO |\n` +
+      `+${dash}+----------------+--------------+-------------+------+--------------+\n` +
+      `| ${borrowed} | n2             | ${blk} | n1          | pod  | b/q          |\n` +
+      `+${dash}+----------------+--------------+-------------+------+--------------+\n`);
+    expect((await ctl('ipam', 'configure', '--strictaffinity=true', '--max-blocks-per-host=4')).out).toBe('Successfully set IPAM configuration\n');
+    expect((await ctl('ipam', 'show', '--show-configuration')).out).toBe(
+      '+--------------------+-------+\n' +
+      '| PROPERTY           | VALUE |\n' +
+      '+--------------------+-------+\n' +
+      '| StrictAffinity     | true  |\n' +
+      '| AutoAllocateBlocks | true  |\n' +
+      '| MaxBlocksPerHost   | 4     |\n' +
+      '+--------------------+-------+\n');
     const report = join(tmp, 'report.json');
     const chk = await ctl('ipam', 'check', '-o', report);
     expect(chk.out).toContain('Found 3 leaked addresses');
     expect(JSON.parse(readFileSync(report, 'utf8')).leaked).toHaveLength(3);
     expect((await ctl('ipam', 'release', '--ip', ipv4[0]!)).code).toBe(0);
-    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`IP ${ipv4[0]} is not assigned\n`);
+    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`${ipv4[0]} is not assigned\n`);
   });
 
   it('node status without a socket: exit 4; usage errors: exit 2; help and completion', async () => {

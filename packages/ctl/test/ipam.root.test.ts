@@ -79,7 +79,7 @@ describe('tabbyctl ipam split', () => {
       'split-wide-1   10.50.64.0/18    false      true    a\n' +
       'split-wide-2   10.50.128.0/18   false      true    a\n' +
       'split-wide-3   10.50.192.0/18   false      true    a\n');
-    expect((await ctl('ipam', 'show')).out).toContain('| IP Pool  | 10.50.0.0/18   | 16384     | 2 (0%)     | 16382 (100%) |');
+    expect((await ctl('ipam', 'show')).out).toContain('| IP Pool  | 10.50.0.0/18   |     16384 |     2 (0%) | 16382 (100%) |');
     expect((await ds.list<IPAMBlock>({ kind: 'IPAMBlock' })).items.map((b) => b.spec.cidr)).toEqual(['10.50.0.0/26']);
     await ctl('patch', 'ippool', 'split-wide-3', '-p', '{"spec":{"disabled":true}}');
     expect((await ctl('ipam', 'split', '2', '--cidr=10.50.192.0/18')).out).toBe(
@@ -116,9 +116,9 @@ describe('tabbyctl ipam release --from-report', () => {
       `  ${b}: reallocated (now handle k8s-pod-network.new)\n` +
       'Deleting 1 handles...\n' +
       'Released 1 handles; 0 skipped (changed or gone since the report).\n');
-    expect((await ctl('ipam', 'show', '--ip', c)).out).toBe(`IP ${c} is not assigned\n`);
+    expect((await ctl('ipam', 'show', '--ip', c)).out).toBe(`${c} is not assigned\n`);
     expect((await ctl('ipam', 'show', '--ip', a)).out).toMatch(/is in use/);
-    expect((await ctl('ipam', 'show', '--ip', b)).out).toMatch(/handle: k8s-pod-network.new/);
+    expect((await ctl('ipam', 'show', '--ip', b)).out).toMatch(/^IP [\d.]+ is in use\nHandle ID: k8s-pod-network.new\nActive Owner Attributes:\n  node: n1\n  timestamp: /);
     // Again: nothing left to do.
     const again = await ctl('ipam', 'release', '--from-report', report);
     expect(again.out).toMatch(/^Releasing 0 old IPs...\nReleased 0 IPs successfully\nSkipped 3 addresses:\n/);

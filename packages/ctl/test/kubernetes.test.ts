@@ -95,9 +95,9 @@ describe('tabbyctl --datastore-type kubernetes', () => {
       '+----------+--------------+-----------+------------+--------------+\n' +
       '| GROUPING | CIDR         | IPS TOTAL | IPS IN USE | IPS FREE     |\n' +
       '+----------+--------------+-----------+------------+--------------+\n' +
-      '| IP Pool  | 10.10.0.0/16 | 65536     | 0 (0%)     | 65536 (100%) |\n' +
-      '| IP Pool  | 10.20.0.0/16 | 65536     | 2 (0%)     | 65534 (100%) |\n' +
-      '| Block    | 10.20.7.0/24 | 256       | 2 (1%)     | 254 (99%)    |\n' +
+      '| IP Pool  | 10.10.0.0/16 |     65536 |     0 (0%) | 65536 (100%) |\n' +
+      '| IP Pool  | 10.20.0.0/16 |     65536 |     2 (0%) | 65534 (100%) |\n' +
+      '| Block    | 10.20.7.0/24 |       256 |     2 (1%) |    254 (99%) |\n' +
       '+----------+--------------+-----------+------------+--------------+\n');
     const report = join(dir, 'report.json');
     expect((await ctl('ipam', 'check', '-o', report)).out).toBe(
@@ -109,7 +109,7 @@ describe('tabbyctl --datastore-type kubernetes', () => {
       'IP Pool green was successfully split into 2 smaller pools.\nCreated split-green-0 with CIDR 10.20.0.0/17.\nCreated split-green-1 with CIDR 10.20.128.0/17.\n');
     expect((await ctl('ipam', 'release', '--from-report', report)).out).toBe(
       "Releasing 2 old IPs...\nReleased 2 IPs successfully\nReport didn't contain any handles to clean up.\n");
-    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`IP ${ipv4[0]} is not assigned\n`);
+    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`${ipv4[0]} is not assigned\n`);
   });
 
   it('writes a networking.k8s.io NetworkPolicy as itself (not its conversion) and deletes it', async () => {

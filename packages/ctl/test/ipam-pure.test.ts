@@ -1,7 +1,8 @@
-/** The pure parts of `ipam split` and `ipam release --from-report`. */
+/** The pure parts of `ipam split`, `ipam release --from-report` and `ipam show`. */
 import { describe, expect, it } from 'vitest';
 import { splitCidrs } from '../src/ipam-split.js';
 import { intersectReports } from '../src/ipam-release.js';
+import { g5 } from '../src/ipam-show.js';
 
 describe('splitCidrs', () => {
   it('splits into equal power-of-2 parts, IPv4 and IPv6', () => {
@@ -23,5 +24,14 @@ describe('intersectReports', () => {
     expect(intersectReports([r1, r2])).toEqual({ leaked: [leak('10.0.0.1', 'h1', 1)], orphans: [{ handle: 'o1', counted: 1, found: 0, updated: 't1' }] });
     expect(intersectReports([r1]).leaked).toHaveLength(3);
     expect(intersectReports([])).toEqual({ leaked: [], orphans: [] });
+  });
+});
+
+describe('g5 (Go %.5g, as calicoctl prints address counts)', () => {
+  it('prints small counts whole and large ones in exponent form', () => {
+    expect([0, 1, 64, 65536, 99999].map(g5)).toEqual(['0', '1', '64', '65536', '99999']);
+    expect(g5(100000)).toBe('1e+05');
+    expect(g5(16777216)).toBe('1.6777e+07');
+    expect(g5(2 ** 80)).toBe('1.2089e+24');
   });
 });
