@@ -118,7 +118,7 @@ describe('tabbyctl ipam release --from-report', () => {
       'Released 1 handles; 0 skipped (changed or gone since the report).\n');
     expect((await ctl('ipam', 'show', '--ip', c)).out).toBe(`${c} is not assigned\n`);
     expect((await ctl('ipam', 'show', '--ip', a)).out).toMatch(/is in use/);
-    expect((await ctl('ipam', 'show', '--ip', b)).out).toMatch(/^IP [\d.]+ is in use\nHandle ID: k8s-pod-network.new\nActive Owner Attributes:\n  node: n1\n  timestamp: /);
+    expect((await ctl('ipam', 'show', '--ip', b)).out).toMatch(/^IP [\d.]+ is in use\nHandle ID: k8s-pod-network.new\nActive Owner Attributes:\n {2}node: n1\n {2}timestamp: /);
     // Again: nothing left to do.
     const again = await ctl('ipam', 'release', '--from-report', report);
     expect(again.out).toMatch(/^Releasing 0 old IPs...\nReleased 0 IPs successfully\nSkipped 3 addresses:\n/);
