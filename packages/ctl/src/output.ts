@@ -7,12 +7,21 @@ import { CALICO_API_VERSION, formatDocuments, isNamespaced, type AnyResource, ty
 import { stringify } from 'yaml';
 import { ctlError } from './errors.js';
 
-type Col = [header: string, path: string];
+/** A column: its header and a `.path` into the resource, or a function (calicoctl's templates with conditions). */
+type Col = [header: string, path: string | ((r: AnyResource) => string)];
+
+/** `value`, or calicoctl's `-` for unset. */
+const orDash = (path: string) => (r: AnyResource): string => pathValue(r, path) || '-';
+/** A BGPPeer's NODE as calicoctl prints it: the node, else its node selector, else `(global)`. */
+const peerNode = (r: AnyResource): string => pathValue(r, '.spec.node') || pathValue(r, '.spec.nodeSelector') || '(global)';
+const BGP_CONFIG: Col[] = [['NAME', '.metadata.name'], ['LOGSEVERITY', '.spec.logSeverityScreen'], ['MESHENABLED', orDash('.spec.nodeToNodeMeshEnabled')], ['ASNUMBER', orDash('.spec.asNumber')]];
+const BGP_PEER: Col[] = [['NAME', '.metadata.name'], ['PEERIP', '.spec.peerIP'], ['NODE', peerNode], ['ASN', '.spec.asNumber']];
 
 const PS: Partial<Record<Kind, Col[]>> = {
   IPPool: [['NAME', '.metadata.name'], ['CIDR', '.spec.cidr'], ['SELECTOR', '.spec.nodeSelector']],
   WorkloadEndpoint: [['WORKLOAD', '.spec.pod'], ['NODE', '.spec.node'], ['NETWORKS', '.spec.ipNetworks'], ['INTERFACE', '.spec.interfaceName']],
-  BGPPeer: [['NAME', '.metadata.name'], ['PEERIP', '.spec.peerIP'], ['NODE', '.spec.node'], ['ASN', '.spec.asNumber']],
+  BGPPeer: BGP_PEER,
+  BGPConfiguration: BGP_CONFIG,
   Node: [['NAME', '.metadata.name']],
 };
 
@@ -75,5 +84,5 @@ export function render(kind: Kind, items: AnyResource[], format: string, allName
       return [spec.slice(0, i), spec.slice(i + 1)] as Col;
     });
   } else throw ctlError('usage', `unknown output format "${format}"; one of ps, wide, yaml, json, custom-columns=H:.path,...`);
-  return table(cols.map((c) => c[0]), items.map((r) => cols.map((c) => pathValue(r, c[1]))));
+  return table(cols.map((c) => c[0]), items.map((r) => cols.map(([, at]) => (typeof at === 'string' ? pathValue(r, at) : at(r)))));
 }

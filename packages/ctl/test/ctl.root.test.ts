@@ -65,8 +65,14 @@ describe('tabbyctl', () => {
     expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\nshop        allow-web\n');
     expect((await ctl('get', 'networkpolicies')).out).toBe('NAME\n');
     expect((await ctl('get', 'networkpolicy', 'allow-web', '-n', 'shop', '-o', 'custom-columns=SEL:.spec.selector')).out).toBe("SEL\napp == 'web'\n");
-    expect((await ctl('get', 'bgppeers')).out).toBe('NAME   PEERIP       NODE   ASN\ntor    172.16.0.1          65000\n');
+    expect((await ctl('get', 'bgppeers')).out).toBe('NAME   PEERIP       NODE       ASN\ntor    172.16.0.1   (global)   65000\n');
     expect((await ctl('get', 'ippool', 'nope')).code).toBe(1);
+    expect((await ctl('validate', '-f', fx('dir'))).out).toBe('Successfully validated 1 resource(s)\n'); // no -R: top level only
+    expect((await ctl('create', '-f', fx('bgpconfig.yaml'))).code).toBe(0);
+    expect((await ctl('get', 'bgpconfigs')).out).toBe('NAME      LOGSEVERITY   MESHENABLED   ASNUMBER\ndefault   Info          false         64513\n');
+    expect((await ctl('get', 'bgpconfig', 'default', '-o', 'yaml')).out.replace(/ {2}(uid|creationTimestamp): .*\n/g, '')).toBe(
+      '---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n' +
+      '  logSeverityScreen: Info\n  nodeToNodeMeshEnabled: false\n  asNumber: 64513\n  listenPort: 179\n');
   });
 
   it('apply, replace, patch, label, delete', async () => {
