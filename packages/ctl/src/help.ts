@@ -94,13 +94,24 @@ Example:
 Examples:
   tabbyctl policy trace web/frontend data/db --protocol tcp --port 5432
   tabbyctl policy trace 10.244.1.5 10.244.2.9 --protocol icmp`,
-  completion: `Usage: tabbyctl completion bash
-Example:
-  source <(tabbyctl completion bash)`,
+  completion: `Usage: tabbyctl completion bash|zsh
+Prints a completion script for verbs, sub-commands, resource kinds and flags.
+Examples:
+  source <(tabbyctl completion bash)
+  tabbyctl completion zsh > "\${fpath[1]}/_tabbyctl"`,
 };
 
-/** A bash completion script for verbs, kinds and flags. */
+const FLAGS = '-f -R -n -A -o -c --config --datastore-type --etcd-endpoints --etcd-prefix --kubeconfig --help';
+const SUBCOMMANDS: Record<string, string> = {
+  ipam: 'show check release configure split --ip --show-blocks --show-borrowed --show-configuration --from-report --strictaffinity --max-blocks-per-host --cidr --name',
+  node: 'status --socket',
+  policy: 'trace --protocol --port',
+  completion: 'bash zsh',
+};
+
+/** A bash completion script for verbs, sub-commands, kinds and flags. */
 export function bashCompletion(kinds: readonly string[]): string {
+  const sub = Object.entries(SUBCOMMANDS).map(([v, w]) => `    ${v}) COMPREPLY=( $(compgen -W "${w} ${FLAGS}" -- "$cur") ) ;;`).join('\n');
   return `# tabbyctl bash completion
 _tabbyctl() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
@@ -108,12 +119,18 @@ _tabbyctl() {
     COMPREPLY=( $(compgen -W "${VERBS.join(' ')}" -- "$cur") ); return
   fi
   case "\${COMP_WORDS[1]}" in
-    get|delete|patch|label) COMPREPLY=( $(compgen -W "${kinds.map((k) => k.toLowerCase()).join(' ')} -n -A -o -f" -- "$cur") ) ;;
-    ipam) COMPREPLY=( $(compgen -W "show check release configure split --ip --show-blocks --show-borrowed --show-configuration" -- "$cur") ) ;;
-    node) COMPREPLY=( $(compgen -W "status --socket" -- "$cur") ) ;;
-    *) COMPREPLY=( $(compgen -f -W "-f -R -n --help" -- "$cur") ) ;;
+    get|delete|patch|label) COMPREPLY=( $(compgen -W "${kinds.map((k) => k.toLowerCase()).join(' ')} ${FLAGS} -p --overwrite --remove --skip-not-exists" -- "$cur") ) ;;
+${sub}
+    *) COMPREPLY=( $(compgen -f -W "${FLAGS} --skip-exists" -- "$cur") ) ;;
   esac
 }
 complete -F _tabbyctl tabbyctl
 `;
+}
+
+/** The completion script for `shell` (zsh runs the bash one through bashcompinit). */
+export function completion(shell: string | undefined, kinds: readonly string[]): string | undefined {
+  if (shell === 'bash') return bashCompletion(kinds);
+  if (shell === 'zsh') return `#compdef tabbyctl\nautoload -U +X bashcompinit && bashcompinit\n${bashCompletion(kinds)}`;
+  return undefined;
 }

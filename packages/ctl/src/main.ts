@@ -7,7 +7,7 @@ import { parseArgs } from './args.js';
 import { datastoreConfig } from './config.js';
 import type { CtlContext, CtlIo } from './context.js';
 import { CtlError, ctlError } from './errors.js';
-import { bashCompletion, HELP } from './help.js';
+import { completion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
 import { k8sPolicyClient, type K8sPolicyClient } from './k8s-policies.js';
@@ -45,7 +45,12 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       case 'validate': await validate(ctx); break;
       case 'ipam': await ipamVerb(ctx); break;
       case 'node': await nodeVerb(ctx); break;
-      case 'completion': io.out(bashCompletion(KINDS)); break;
+      case 'completion': {
+        const script = completion(args.words[1], KINDS);
+        if (!script) throw ctlError('usage', 'usage: tabbyctl completion bash|zsh');
+        io.out(script);
+        break;
+      }
       case 'policy': await policyVerb(ctx); break;
       default: throw ctlError('usage', `unknown verb "${verb}"; see tabbyctl --help`);
     }
