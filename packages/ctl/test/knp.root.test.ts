@@ -1,20 +1,27 @@
 /**
  * Kubernetes NetworkPolicy documents in tabbyctl on a real etcd: stored as Calico stores them
- * (the converted `knp.default.<name>`), rejected with file, document and field when invalid.
+ * (the converted `knp.default.<name>`), rejected with file, document and field when invalid, and
+ * `policy trace` over them.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '@tabby/testkit';
 import { fx, runWith, type CtlResult } from './harness.js';
 
 let etcd: EtcdServer;
+let tmp: string;
 const ctl = (...argv: string[]): Promise<CtlResult> => runWith({ ETCD_ENDPOINTS: etcd.endpoint }, argv);
 
 beforeAll(async () => {
   etcd = await startEtcd();
+  tmp = mkdtempSync(join(tmpdir(), 'tabbyctl-knp-'));
 });
 
 afterAll(async () => {
   await etcd?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('tabbyctl with networking.k8s.io/v1 NetworkPolicy on etcd', () => {
@@ -47,5 +54,29 @@ describe('tabbyctl with networking.k8s.io/v1 NetworkPolicy on etcd', () => {
     expect((await ctl('replace', '-f', fx('k8s/knp.yaml'), '-n', 'other')).code).toBe(1);
     expect((await ctl('delete', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully deleted 1 resource(s)\n');
     expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\n');
+  });
+
+  it('policy trace explains the verdict the Kubernetes policy gives, by pod and by address', async () => {
+    const wep = (pod: string, ns: string, ip: string, app: string): string => JSON.stringify({
+      apiVersion: 'projectcalico.org/v3', kind: 'WorkloadEndpoint',
+      metadata: { name: `n1-k8s-${pod}-eth0`, namespace: ns, labels: { app, 'projectcalico.org/orchestrator': 'k8s', 'projectcalico.org/namespace': ns } },
+      spec: { orchestrator: 'k8s', node: 'n1', pod, endpoint: 'eth0', interfaceName: `cali${pod}`, ipNetworks: [`${ip}/32`], profiles: [`kns.${ns}`] },
+    });
+    const file = join(tmp, 'weps.json');
+    writeFileSync(file, `[${wep('frontend', 'shop', '10.65.0.1', 'frontend')}, ${wep('db', 'shop', '10.65.0.2', 'db')}, ${wep('intruder', 'other', '10.65.0.3', 'frontend')}]`);
+    expect((await ctl('create', '-f', file)).out).toBe('Successfully created 3 resource(s)\n');
+    expect((await ctl('create', '-f', fx('k8s/knp.yaml'))).code).toBe(0);
+    const allow = await ctl('policy', 'trace', 'shop/frontend', 'shop/db', '--protocol', 'tcp', '--port', '5432');
+    expect(allow.out).toBe(
+      'shop/frontend (10.65.0.1) -> shop/db (10.65.0.2) tcp/5432: ALLOW\n' +
+      '  egress  shop/n1-k8s-frontend-eth0: profile kns.shop, rule 0 -> allow\n' +
+      '  ingress shop/n1-k8s-db-eth0: tier default, policy default/shop/knp.default.allow-frontend, rule 0 -> allow\n');
+    const deny = await ctl('policy', 'trace', 'other/intruder', '10.65.0.2', '--protocol', 'tcp', '--port', '5432');
+    expect(deny.out).toBe(
+      'other/intruder (10.65.0.3) -> 10.65.0.2 tcp/5432: DENY\n' +
+      '  egress  other/n1-k8s-intruder-eth0: profile kns.other, rule 0 -> allow\n' +
+      '  ingress shop/n1-k8s-db-eth0: tier default -> end-of-tier\n');
+    const json = JSON.parse((await ctl('policy', 'trace', '10.65.0.1', '10.65.0.2', '--port', '80', '-o', 'json')).out) as { verdict: string; dstPort: number };
+    expect(json).toMatchObject({ verdict: 'deny', dstPort: 80 });
   });
 });
