@@ -1,6 +1,7 @@
 /**
  * `tabbyctl ipam check [-o report.json]`: IPAM's consistency against the live workloads (every
- * WorkloadEndpoint, by its handle `k8s-pod-network.<containerID>`, addresses, and pod). The
+ * WorkloadEndpoint, by its handle `k8s-pod-network.<containerID>`, addresses, and pod; on the
+ * Kubernetes datastore also every pod, by its addresses and name, as Calico checks there). The
  * report file is @tabby/ipam's CheckReport plus `createdAt`; `ipam release --from-report` reads it.
  */
 import { writeFileSync } from 'node:fs';
@@ -21,16 +22,17 @@ export async function withIpam<T>(ctx: CtlContext, fn: (ipam: Ipam) => Promise<T
   }
 }
 
-/** The live workloads: one per WorkloadEndpoint. */
+/** The live workloads: every WorkloadEndpoint, and on the Kubernetes datastore every pod. */
 export async function liveWorkloads(ctx: CtlContext): Promise<LiveWorkload[]> {
   const weps = (await (await ctx.datastore()).list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint' })).items;
-  return weps.map((w) => ({
+  const pods = (await (await ctx.kubeApi())?.livePods()) ?? [];
+  return [...pods, ...weps.map((w) => ({
     ips: w.spec.ipNetworks.map((n) => n.split('/')[0] ?? n),
     node: w.spec.node,
     ...(w.metadata.namespace !== undefined ? { namespace: w.metadata.namespace } : {}),
     pod: w.spec.pod,
     ...(w.spec.containerID ? { handle: `k8s-pod-network.${w.spec.containerID}` } : {}),
-  }));
+  }))];
 }
 
 /** A fresh report. */

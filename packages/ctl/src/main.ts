@@ -10,7 +10,7 @@ import { CtlError, ctlError } from './errors.js';
 import { completion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
-import { k8sPolicyClient, type K8sPolicyClient } from './k8s-policies.js';
+import { kubeApi, type KubeApi } from './k8s-policies.js';
 import { openDatastore, type Opened } from './open.js';
 import { policyVerb } from './policy.js';
 import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
@@ -27,12 +27,12 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       return verb === '' && !args.flags.has('--help') ? 2 : 0;
     }
     const open = (): Promise<Opened> => (opened ??= openDatastore(datastoreConfig(args, io.env)));
-    let policies: Promise<K8sPolicyClient | undefined> | undefined;
+    let kube: Promise<KubeApi | undefined> | undefined;
     const ctx: CtlContext = {
       args,
       io,
       datastore: async () => (await open()).store,
-      k8sPolicies: () => (policies ??= open().then((o) => (o.kube ? k8sPolicyClient(o.kube) : undefined))),
+      kubeApi: () => (kube ??= open().then((o) => (o.kube ? kubeApi(o.kube) : undefined))),
     };
     switch (verb) {
       case 'create': await create(ctx); break;

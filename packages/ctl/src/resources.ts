@@ -4,11 +4,11 @@
  * resource it concerns, and the exit status is 1 when any failed. A Kubernetes NetworkPolicy
  * document is written as its Calico conversion to etcd, or as itself to the Kubernetes API.
  */
-import { isNamespaced, isTabbyError, validateResource, type AnyResource, type Kind, type Resource } from '@tabby/api';
+import { convertK8sNetworkPolicy, isNamespaced, isTabbyError, K8S_POLICY_PREFIX, validateResource, type AnyResource, type Kind, type Resource } from '@tabby/api';
 import type { CtlContext } from './context.js';
 import { ctlError } from './errors.js';
 import { readInputs } from './inputs.js';
-import { inNamespace, K8S_NETPOL_API, type Input } from './k8s-policies.js';
+import { inNamespace, K8S_NETPOL_API, type Input, type KubeApi } from './k8s-policies.js';
 import { resolveKind } from './kinds.js';
 import { render } from './output.js';
 
@@ -35,12 +35,12 @@ interface Target {
 }
 
 async function targetOf(ctx: CtlContext, i: Input): Promise<Target> {
-  const api = i.k8s ? await ctx.k8sPolicies() : undefined;
+  const api = i.k8s ? (await ctx.kubeApi())?.policies : undefined;
   const p = i.k8s;
   if (api && p) {
     const ns = p.metadata.namespace ?? 'default';
     return {
-      revision: async () => (await api.get(ns, p.metadata.name)).resourceVersion,
+      revision: async () => (await api.get(ns, p.metadata.name)).metadata.resourceVersion,
       create: () => api.create(p),
       update: (rv) => api.replace(p, rv),
       delete: () => api.delete(ns, p.metadata.name),
@@ -139,8 +139,11 @@ export async function get(ctx: CtlContext): Promise<void> {
   const ns = isNamespaced(kind) && !ctx.args.allNamespaces ? ctx.args.namespace ?? 'default' : undefined;
   let items: AnyResource[];
   try {
-    if (name) items = [await ds.get<AnyResource>({ kind, name, ...(ns ? { namespace: ns } : {}) })];
+    const api = kind === 'NetworkPolicy' ? await ctx.kubeApi() : undefined;
+    if (api && name?.startsWith(K8S_POLICY_PREFIX)) items = [convertK8sNetworkPolicy(await api.policies.get(ns ?? 'default', name.slice(K8S_POLICY_PREFIX.length)))];
+    else if (name) items = [await ds.get<AnyResource>({ kind, name, ...(ns ? { namespace: ns } : {}) })];
     else items = (await ds.list<AnyResource>({ kind, ...(ns ? { namespace: ns } : {}) })).items;
+    if (api && !name) items = [...items, ...(await convertedK8sPolicies(api, ns))].sort(byNamespaceAndName);
   } catch (e: unknown) {
     if (isTabbyError(e, 'NotFound')) throw ctlError('failed', `${kind} "${ns ? `${ns}/` : ''}${name}" not found`);
     if (isTabbyError(e, 'Unavailable')) throw ctlError('unreachable', `datastore unreachable: ${why(e)}`);
@@ -149,6 +152,23 @@ export async function get(ctx: CtlContext): Promise<void> {
   const shown = items.map((r) => ({ ...r, metadata: { ...r.metadata } }) as AnyResource);
   for (const r of shown) delete r.metadata.resourceVersion;
   ctx.io.out(render(kind, shown, ctx.args.output, ctx.args.allNamespaces, name === undefined));
+}
+
+const byNamespaceAndName = (a: AnyResource, b: AnyResource): number => {
+  const x = `${a.metadata.namespace ?? ''}/${a.metadata.name}`;
+  const y = `${b.metadata.namespace ?? ''}/${b.metadata.name}`;
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** The API server's Kubernetes NetworkPolicies as Calico shows them (a rule that does not convert is dropped, as Calico's syncer does). */
+async function convertedK8sPolicies(api: KubeApi, ns: string | undefined): Promise<AnyResource[]> {
+  return (await api.policies.list(ns)).flatMap((p) => {
+    try {
+      return [convertK8sNetworkPolicy(p, { onBadRule: () => undefined })];
+    } catch {
+      return []; // a policy Calico cannot convert at all applies nowhere; validate reports why
+    }
+  });
 }
 
 export async function validate(ctx: CtlContext): Promise<void> {

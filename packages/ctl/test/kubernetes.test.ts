@@ -99,17 +99,22 @@ describe('tabbyctl --datastore-type kubernetes', () => {
       '| IP Pool  | 10.20.0.0/16 |     65536 |     2 (0%) | 65534 (100%) |\n' +
       '| Block    | 10.20.7.0/24 |       256 |     2 (1%) |    254 (99%) |\n' +
       '+----------+--------------+-----------+------------+--------------+\n');
+    // A running pod holds the first address: on the Kubernetes datastore pods are the live workloads.
+    await kubeRequest(server.url, 'POST', '/api/v1/namespaces/default/pods', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { nodeName: 'k1', containers: [] }, status: { podIPs: [{ ip: ipv4[0] }] },
+    });
     const report = join(dir, 'report.json');
     expect((await ctl('ipam', 'check', '-o', report)).out).toBe(
       'Checking IPAM for inconsistencies...\nFound 1 IPAM blocks, 2 allocated addresses, 1 handles, 1 nodes.\n' +
-      'Found 2 leaked addresses, 0 missing, 0 orphan handles, 0 blocks of gone nodes.\nCheck complete; found 2 problems.\n' +
+      'Found 1 leaked addresses, 0 missing, 0 orphan handles, 0 blocks of gone nodes.\nCheck complete; found 1 problems.\n' +
       `Report written to ${report}\n`);
     await ctl('patch', 'ippool', 'green', '-p', '{"spec":{"disabled":true}}');
     expect((await ctl('ipam', 'split', '2', '--name', 'green')).out).toBe(
       'IP Pool green was successfully split into 2 smaller pools.\nCreated split-green-0 with CIDR 10.20.0.0/17.\nCreated split-green-1 with CIDR 10.20.128.0/17.\n');
     expect((await ctl('ipam', 'release', '--from-report', report)).out).toBe(
-      "Releasing 2 old IPs...\nReleased 2 IPs successfully\nReport didn't contain any handles to clean up.\n");
-    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toBe(`${ipv4[0]} is not assigned\n`);
+      "Releasing 1 old IPs...\nReleased 1 IPs successfully\nReport didn't contain any handles to clean up.\n");
+    expect((await ctl('ipam', 'show', '--ip', ipv4[1]!)).out).toBe(`${ipv4[1]} is not assigned\n`);
+    expect((await ctl('ipam', 'show', '--ip', ipv4[0]!)).out).toMatch(/ is in use\n/);
   });
 
   it('writes a networking.k8s.io NetworkPolicy as itself (not its conversion) and deletes it', async () => {
@@ -117,7 +122,10 @@ describe('tabbyctl --datastore-type kubernetes', () => {
     expect((await ctl('create', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully created 1 resource(s)\n');
     const stored = await kubeRequest<{ spec: { podSelector: unknown; ingress: unknown[] } }>(server.url, 'GET', path);
     expect(stored.spec.podSelector).toEqual({ matchLabels: { app: 'db' } });
-    expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\n');
+    expect((await ctl('get', 'networkpolicies', '-A')).out).toBe('NAMESPACE   NAME\nshop        knp.default.allow-frontend\n');
+    expect((await ctl('get', 'networkpolicy', 'knp.default.allow-frontend', '-n', 'shop', '-o', 'custom-columns=ORDER:.spec.order,SEL:.spec.selector')).out)
+      .toBe("ORDER   SEL\n1000    projectcalico.org/orchestrator == 'k8s' && app == 'db'\n");
+    expect((await runWith({ ETCD_ENDPOINTS: 'unix:///nonexistent' }, ['get', 'networkpolicies', '-A', '--kubeconfig', kubeconfig, '--datastore-type', 'kubernetes'])).out).toContain('knp.default.allow-frontend');
     expect((await ctl('apply', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully applied 1 resource(s)\n');
     expect((await ctl('replace', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully replaced 1 resource(s)\n');
     const again = await ctl('create', '-f', fx('k8s/knp.yaml'));
