@@ -3,7 +3,7 @@
 // the test's own IPAM); a forwarder in the fabric namespace gives the nodes a TCP address on
 // their segment. Pods are added as kubelet + CNI would leave them (veth, IPAM address, the Pod
 // object with status.podIPs); a networking.k8s.io NetworkPolicy created in the API server is
-// then enforced by felix's iptables, and a pod's label change flips the verdict.
+// then enforced by felix's iptables, and a pod's (or its Namespace's) label change flips the verdict.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -131,6 +131,18 @@ describe.skipIf(!isRoot)('tabby-node, Kubernetes datastore: endpoints from Pods,
     client.labels = { role: 'gone' };
     await kubeRequest(api.url, 'PUT', '/api/v1/namespaces/shop/pods/client', podObject(client));
     await reaches('client', 'server', false, 'relabelled client → server blocked');
+  }, 90_000);
+
+  it("a namespaceSelector peer follows the Namespace's labels (kns. profile, pcns. labels)", async () => {
+    await kubeRequest(api.url, 'POST', '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies', {
+      metadata: { name: 'server-from-blue' },
+      spec: { podSelector: { matchLabels: { app: 'server' } }, ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: 'blue' } } }] }] },
+    });
+    await reaches('client', 'server', false, 'client (role=gone) still blocked while shop is team=red');
+    await kubeRequest(api.url, 'PUT', '/api/v1/namespaces/shop', { metadata: { name: 'shop', labels: { team: 'blue' } } });
+    await reaches('client', 'server', true, 'client allowed once its namespace is team=blue');
+    await kubeRequest(api.url, 'DELETE', '/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/server-from-blue');
+    await reaches('client', 'server', false, 'client blocked again without the namespace rule');
   }, 90_000);
 
   it('deleting the NetworkPolicy opens the server again', async () => {
