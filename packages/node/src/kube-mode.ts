@@ -5,7 +5,7 @@
  * Calico policies) and the Kubernetes-object streams (Pods, Namespaces, ServiceAccounts,
  * NetworkPolicies). The client library is loaded only in this mode.
  */
-import { KubernetesDatastore } from '@tabby/datastore';
+import { createEtcdDatastore, KubernetesDatastore, type Datastore } from '@tabby/datastore';
 import type { CacheSource } from './resource-cache.js';
 import { KUBE_NODE_KINDS, KubeSource, kubeModeSource, type KubeSourceComponents } from './kube-source.js';
 
@@ -47,4 +47,16 @@ export async function openKubeMode(init: KubeModeInit, warn: KubeSourceComponent
   const store = new KubernetesDatastore({ custom: kc.makeApiClient(k8s.CustomObjectsApi), core, watch });
   const kube = new KubeSource({ core, networking: kc.makeApiClient(k8s.NetworkingV1Api), watch, warn });
   return { store, view: { source: kubeModeSource(store, kube), kinds: KUBE_NODE_KINDS } };
+}
+
+/**
+ * The agent's datastore for `--datastore-type`: etcd (`etcd` endpoints; the agent follows the
+ * store itself), or Kubernetes (`kubeconfig` / in-cluster; the agent follows the Kubernetes view).
+ */
+export async function openNodeDatastore(
+  opts: { type: 'etcdv3'; etcd: string } | ({ type: 'kubernetes' } & KubeModeInit),
+  warn: KubeSourceComponents['warn'],
+): Promise<{ store: Datastore; view?: KubeMode['view'] }> {
+  if (opts.type === 'etcdv3') return { store: createEtcdDatastore({ endpoints: opts.etcd }) };
+  return openKubeMode(opts, warn);
 }

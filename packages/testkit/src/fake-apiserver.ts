@@ -104,6 +104,8 @@ export async function startFakeApiServer(
     /** Listen address [127.0.0.1] and port [ephemeral]. */
     host?: string;
     port?: number;
+    /** Also serve on this unix socket (reachable from every network namespace, e.g. through a forwarder). */
+    socketPath?: string;
   } = {},
 ): Promise<FakeApiServer> {
   const kinds = loadKinds();
@@ -271,9 +273,12 @@ export async function startFakeApiServer(
     }
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((e: unknown) => status(res, 500, 'InternalError', String(e)));
-  });
+  };
+  const server = createServer(onRequest);
+  const unix = opts.socketPath ? createServer(onRequest) : undefined;
+  if (unix) await new Promise<void>((resolve) => unix.listen(opts.socketPath, resolve));
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
@@ -290,8 +295,10 @@ export async function startFakeApiServer(
     async close() {
       for (const t of timers) clearInterval(t);
       for (const w of watchers) w.res.end();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of unix ? [server, unix] : [server]) {
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      }
     },
   };
 }

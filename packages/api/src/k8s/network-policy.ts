@@ -68,6 +68,13 @@ export const K8S_POLICY_PREFIX = 'knp.default.';
 export const K8S_POLICY_ORDER = 1000;
 const ORCHESTRATOR_K8S = "projectcalico.org/orchestrator == 'k8s'";
 
+/** True for a document with `apiVersion: networking.k8s.io/v1` and `kind: NetworkPolicy`. */
+export function isK8sNetworkPolicy(doc: unknown): doc is K8sNetworkPolicy {
+  if (typeof doc !== 'object' || doc === null) return false;
+  const d = doc as { apiVersion?: unknown; kind?: unknown };
+  return d.apiVersion === 'networking.k8s.io/v1' && d.kind === 'NetworkPolicy';
+}
+
 /** Options of `convertK8sNetworkPolicy`. */
 export interface ConvertK8sPolicyOptions {
   /** Drop a rule that cannot be converted (and report it here) instead of throwing. */
@@ -225,9 +232,10 @@ function convertRule(peers: K8sNetworkPolicyPeer[] | undefined, ports: K8sNetwor
  * `opts.onBadRule` is given.
  */
 export function convertK8sNetworkPolicy(np: K8sNetworkPolicy, opts: ConvertK8sPolicyOptions = {}): NetworkPolicy {
-  const namespace = np.metadata.namespace ?? 'default';
-  const where = `NetworkPolicy ${namespace}/${np.metadata.name}`;
+  const namespace = np.metadata?.namespace ?? 'default';
+  const where = `NetworkPolicy ${namespace}/${np.metadata?.name ?? '(no name)'}`;
   const issues: ValidationIssue[] = [];
+  if (typeof np.metadata?.name !== 'string' || np.metadata.name === '') issues.push({ path: 'metadata.name', message: 'required' });
   const guard = <T>(fn: () => T, fallback: T, dropRule: boolean): T => {
     try {
       return fn();

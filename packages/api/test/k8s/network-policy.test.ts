@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convertK8sNetworkPolicy, isTabbyError, parseSelector, simplifyPorts, type K8sNetworkPolicy, type ValidationIssue } from '@tabby/api';
+import { convertK8sNetworkPolicy, isK8sNetworkPolicy, isTabbyError, parseSelector, simplifyPorts, type K8sNetworkPolicy, type ValidationIssue } from '@tabby/api';
 
 const K8S = "projectcalico.org/orchestrator == 'k8s'";
 const np = (spec: K8sNetworkPolicy['spec'], name = 'p', namespace = 'x'): K8sNetworkPolicy => ({ metadata: { name, namespace }, spec });
@@ -134,6 +134,12 @@ describe('convertK8sNetworkPolicy (as Calico)', () => {
     expect(p.spec.ingress).toEqual([{ action: 'Allow', source: { selector: K8S } }]);
     expect(dropped).toHaveLength(1);
     expect(dropped[0]?.path).toBe('spec.ingress[0].ports[0].port');
+  });
+
+  it('recognises networking.k8s.io/v1 documents; a policy without a name is rejected', () => {
+    expect(isK8sNetworkPolicy({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'a' }, spec: {} })).toBe(true);
+    expect(isK8sNetworkPolicy({ apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy' })).toBe(false);
+    expect(() => convertK8sNetworkPolicy({ metadata: { name: '' }, spec: {} })).toThrow(/metadata\.name: required/);
   });
 
   it('simplifyPorts coalesces as Calico SimplifyPorts', () => {

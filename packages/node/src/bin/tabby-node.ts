@@ -19,11 +19,10 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { createEtcdDatastore, type Datastore } from '@tabby/datastore';
 import { NetlinkKernel, NetnsSysctl, netnsRunner, OwnNamespaceSysctl } from '@tabby/felix';
 import { hostRunner } from '../host-runner.js';
-import { NodeAgent, type AgentComponents } from '../agent.js';
-import { openKubeMode } from '../kube-mode.js';
+import { NodeAgent } from '../agent.js';
+import { openNodeDatastore } from '../kube-mode.js';
 import { requestLocal } from '../local-api.js';
 
 if (process.argv[2] === 'health') {
@@ -50,7 +49,7 @@ const { values } = parseArgs({
 });
 const env = process.env;
 if (values.help) {
-  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
+  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS | --datastore-type kubernetes [--kubeconfig FILE]] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
   process.exit(0);
 }
 const fail = (msg: string): never => {
@@ -68,15 +67,10 @@ if (values['route-reflector'] !== undefined && !/^\d+\.\d+\.\d+\.\d+$/.test(valu
 if (!(timeout > 0)) fail(`--fallback-timeout ${values['fallback-timeout']}: expected seconds > 0`);
 
 const logger = pino({ level: values['log-level'] ?? 'info', base: { node: nodeName } });
-let store: Datastore;
-let view: AgentComponents['view'];
-if (etcd !== undefined) store = createEtcdDatastore({ endpoints: etcd });
-else {
-  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
-  const mode = await openKubeMode({ kubeconfig, env }, (msg, details) => logger.warn(details, msg)).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
-  store = mode.store;
-  view = mode.view;
-}
+const { store, view } = await openNodeDatastore(
+  etcd !== undefined ? { type: 'etcdv3', etcd } : { type: 'kubernetes', kubeconfig: values.kubeconfig ?? env.KUBECONFIG, env },
+  (msg, details) => logger.warn(details, msg),
+).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
 const kernel = await NetlinkKernel.open(values.netns);
 let agent: NodeAgent;
 try {
