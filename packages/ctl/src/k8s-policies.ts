@@ -9,7 +9,7 @@
  *   shows them converted, as calicoctl does on its Kubernetes datastore.
  * Also the pods of the Kubernetes datastore, which are the live workloads of `ipam check` there.
  */
-import { convertK8sNetworkPolicy, validateResource, ValidationError, type AnyResource, type K8sNetworkPolicy } from '@tabby/api';
+import { convertK8sNetworkPolicy, isK8sNetworkPolicy, validateResource, ValidationError, type AnyResource, type K8sNetworkPolicy } from '@tabby/api';
 import { mapKubeError, type KubeConfig } from '@tabby/datastore';
 import type { LiveWorkload } from '@tabby/ipam';
 
@@ -25,20 +25,14 @@ export interface Input {
 
 export const K8S_NETPOL_API = 'networking.k8s.io/v1';
 
-function isK8sPolicy(raw: unknown): raw is K8sNetworkPolicy {
-  return typeof raw === 'object' && raw !== null && (raw as { apiVersion?: unknown }).apiVersion === K8S_NETPOL_API && (raw as { kind?: unknown }).kind === 'NetworkPolicy';
-}
-
 /** Validates one raw document (throws ValidationError naming the fields). */
 export function validateInput(raw: unknown, where: string): Input {
-  if (!isK8sPolicy(raw)) {
+  if (!isK8sNetworkPolicy(raw)) {
     const resource = validateResource(raw, where);
     return { kind: resource.kind, metadata: resource.metadata, resource };
   }
-  const name = (raw.metadata as { name?: unknown } | undefined)?.name;
-  if (typeof name !== 'string' || name === '') throw new ValidationError(where, [{ path: 'metadata.name', message: 'required: the policy needs a name' }]);
   if (typeof raw.spec !== 'object' || raw.spec === null) throw new ValidationError(where, [{ path: 'spec', message: 'required: a NetworkPolicy needs a spec (podSelector: {} selects every pod)' }]);
-  const k8s: K8sNetworkPolicy = { ...raw, metadata: { ...raw.metadata, namespace: raw.metadata.namespace ?? 'default' } };
+  const k8s: K8sNetworkPolicy = { ...raw, metadata: { ...raw.metadata, namespace: raw.metadata?.namespace ?? 'default' } };
   const resource = validateResource(convertK8sNetworkPolicy(k8s), where);
   return { kind: resource.kind, metadata: resource.metadata, resource, k8s };
 }

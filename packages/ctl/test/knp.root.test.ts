@@ -30,6 +30,7 @@ describe('tabbyctl with networking.k8s.io/v1 NetworkPolicy on etcd', () => {
     const v = await ctl('validate', '-f', bad);
     expect(v.code).toBe(3);
     expect(v.err).toMatch(new RegExp(`^invalid input, nothing was written:\\n  ${bad}: document 2 \\(NetworkPolicy "broken"\\): spec\\.ingress\\[0\\]\\.from\\[0\\]\\.ipBlock\\.cidr: `));
+    expect(v.err).toMatch(new RegExp(`\\n  ${bad}: document 3 \\(NetworkPolicy\\): metadata\\.name: required\\n$`));
     expect((await ctl('create', '-f', bad)).code).toBe(3);
     expect((await ctl('get', 'ippools')).out).toBe('NAME   CIDR   SELECTOR\n');
   });
