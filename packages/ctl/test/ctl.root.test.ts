@@ -73,6 +73,13 @@ describe('tabbyctl', () => {
     expect((await ctl('get', 'bgpconfig', 'default', '-o', 'yaml')).out.replace(/ {2}(uid|creationTimestamp): .*\n/g, '')).toBe(
       '---\napiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata:\n  name: default\nspec:\n' +
       '  logSeverityScreen: Info\n  nodeToNodeMeshEnabled: false\n  asNumber: 64513\n  listenPort: 179\n');
+    const json = (await ctl('get', 'bgpconfigs', '-o', 'json')).out.replace(/ {2,}"(uid|creationTimestamp)": .*\n/g, '');
+    expect(json).toBe(JSON.stringify({
+      apiVersion: 'projectcalico.org/v3',
+      items: [{ apiVersion: 'projectcalico.org/v3', kind: 'BGPConfiguration', metadata: { name: 'default' }, spec: { logSeverityScreen: 'Info', nodeToNodeMeshEnabled: false, asNumber: 64513, listenPort: 179 } }],
+      kind: 'BGPConfigurationList',
+      metadata: {},
+    }, null, 2).replace('"name": "default"', '"name": "default",') + '\n');
   });
 
   it('apply, replace, patch, label, delete', async () => {

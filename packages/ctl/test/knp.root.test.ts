@@ -67,6 +67,15 @@ describe('tabbyctl with networking.k8s.io/v1 NetworkPolicy on etcd', () => {
     writeFileSync(file, `[${wep('frontend', 'shop', '10.65.0.1', 'frontend')}, ${wep('db', 'shop', '10.65.0.2', 'db')}, ${wep('intruder', 'other', '10.65.0.3', 'frontend')}]`);
     expect((await ctl('create', '-f', file)).out).toBe('Successfully created 3 resource(s)\n');
     expect((await ctl('create', '-f', fx('k8s/knp.yaml'))).code).toBe(0);
+    expect((await ctl('get', 'weps', '-n', 'shop')).out).toBe(
+      'WORKLOAD   NODE   NETWORKS       INTERFACE\n' +
+      'db         n1     10.65.0.2/32   calidb\n' +
+      'frontend   n1     10.65.0.1/32   califrontend\n');
+    expect((await ctl('get', 'workloadendpoints', '-A', '-o', 'wide')).out).toBe(
+      'NAMESPACE   NAME                   WORKLOAD   NODE   NETWORKS       INTERFACE      PROFILES    NATS\n' +
+      'other       n1-k8s-intruder-eth0   intruder   n1     10.65.0.3/32   caliintruder   kns.other\n' +
+      'shop        n1-k8s-db-eth0         db         n1     10.65.0.2/32   calidb         kns.shop\n' +
+      'shop        n1-k8s-frontend-eth0   frontend   n1     10.65.0.1/32   califrontend   kns.shop\n');
     const allow = await ctl('policy', 'trace', 'shop/frontend', 'shop/db', '--protocol', 'tcp', '--port', '5432');
     expect(allow.out).toBe(
       'shop/frontend (10.65.0.1) -> shop/db (10.65.0.2) tcp/5432: ALLOW\n' +
