@@ -115,10 +115,22 @@ function named(ctx: CtlContext, verb: string): { kind: Kind; name: string; names
   return { kind, name, ...(isNamespaced(kind) ? { namespace: ctx.args.namespace ?? 'default' } : {}) };
 }
 
+/**
+ * On the Kubernetes datastore `knp.default.*` policies are views of networking.k8s.io objects
+ * (calicoctl refuses to change them too): a failure that says which object to change instead.
+ */
+async function refuseK8sView(ctx: CtlContext, verb: string, k: { kind: Kind; name: string; namespace?: string }): Promise<void> {
+  if (k.kind !== 'NetworkPolicy' || !k.name.startsWith(K8S_POLICY_PREFIX) || !(await ctx.kubeApi())) return;
+  const own = `${k.namespace ?? 'default'}/${k.name.slice(K8S_POLICY_PREFIX.length)}`;
+  throw ctlError('failed', `cannot ${verb} NetworkPolicy "${k.namespace ?? 'default'}/${k.name}": it is the Kubernetes NetworkPolicy ${own} as Calico sees it; change that networking.k8s.io/v1 object instead (tabbyctl ${verb === 'delete' ? 'delete' : 'apply'} -f its YAML, or kubectl)`);
+}
+
 export async function del(ctx: CtlContext): Promise<void> {
   const skip = ctx.args.flags.has('--skip-not-exists');
-  const items: Input[] = ctx.args.files.length > 0 ? inputs(ctx) : [(() => {
-    const k = named(ctx, 'delete');
+  const byName = ctx.args.files.length > 0 ? undefined : named(ctx, 'delete');
+  if (byName) await refuseK8sView(ctx, 'delete', byName);
+  const items: Input[] = !byName ? inputs(ctx) : [(() => {
+    const k = byName;
     const resource = { apiVersion: '', kind: k.kind, metadata: { name: k.name, ...(k.namespace ? { namespace: k.namespace } : {}) }, spec: {} } as AnyResource;
     return { kind: k.kind, metadata: resource.metadata, resource };
   })()];
@@ -189,6 +201,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 async function modify(ctx: CtlContext, verb: string, change: (r: AnyResource) => unknown): Promise<void> {
   const k = named(ctx, verb);
+  await refuseK8sView(ctx, verb, k);
   const ds = await ctx.datastore();
   let cur: AnyResource;
   try {

@@ -126,6 +126,11 @@ describe('tabbyctl --datastore-type kubernetes', () => {
     expect((await ctl('get', 'networkpolicy', 'knp.default.allow-frontend', '-n', 'shop', '-o', 'custom-columns=ORDER:.spec.order,SEL:.spec.selector')).out)
       .toBe("ORDER   SEL\n1000    projectcalico.org/orchestrator == 'k8s' && app == 'db'\n");
     expect((await runWith({ ETCD_ENDPOINTS: 'unix:///nonexistent' }, ['get', 'networkpolicies', '-A', '--kubeconfig', kubeconfig, '--datastore-type', 'kubernetes'])).out).toContain('knp.default.allow-frontend');
+    const viewDelete = await ctl('delete', 'networkpolicy', 'knp.default.allow-frontend', '-n', 'shop');
+    expect(viewDelete).toEqual({ code: 1, out: '', err:
+      'cannot delete NetworkPolicy "shop/knp.default.allow-frontend": it is the Kubernetes NetworkPolicy shop/allow-frontend as Calico sees it; ' +
+      'change that networking.k8s.io/v1 object instead (tabbyctl delete -f its YAML, or kubectl)\n' });
+    expect((await ctl('label', 'networkpolicy', 'knp.default.allow-frontend', '-n', 'shop', 'a=b')).code).toBe(1);
     expect((await ctl('apply', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully applied 1 resource(s)\n');
     expect((await ctl('replace', '-f', fx('k8s/knp.yaml'))).out).toBe('Successfully replaced 1 resource(s)\n');
     const again = await ctl('create', '-f', fx('k8s/knp.yaml'));
