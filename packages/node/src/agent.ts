@@ -248,6 +248,11 @@ export class NodeAgent {
       ready: !this.dataplane || this.felix.health().ready,
       policy: this.policy ? { backend: this.policy.backend } : { disabled: true },
       bgp: this.daemon?.statusReport() ?? { disabled: true },
+      fallback: {
+        enabled: this.init.fallback ?? true,
+        timeoutSeconds: (this.init.bgpFallbackTimeoutMs ?? 10_000) / 1000,
+        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString() })),
+      },
     };
   }
 
