@@ -18,6 +18,7 @@ import type { PolicyEvent, PolicyConfig, DesiredPolicyState, EndpointN, PolicyN,
 import { DEFAULT_POLICY_CONFIG } from './types.js';
 import { normaliseEndpoint, normalisePolicy, normaliseProfile, PolicyInputError } from './normalise.js';
 import { labelViews, matchesEndpoint, type LabelViews } from './labels.js';
+import { isTabbyError } from '@tabby/api';
 import { translateK8sPolicy } from './k8s.js';
 import { PolicySets } from './sets.js';
 import { ChainStore } from './chain-store.js';
@@ -81,7 +82,7 @@ export class PolicyCalculator {
     try {
       this.apply(ev);
     } catch (e: unknown) {
-      if (!(e instanceof PolicyInputError)) throw e;
+      if (!(e instanceof PolicyInputError) && !isTabbyError(e, 'Invalid')) throw e;
       this.problems.set(resourceKey(ev), e.message);
       this.removeFor(ev);
     }
@@ -102,9 +103,14 @@ export class PolicyCalculator {
       case 'policy-update':
         this.upsertPolicy(resourceKey(ev), normalisePolicy(ev.policy));
         return;
-      case 'k8s-policy-update':
-        this.upsertPolicy(resourceKey(ev), normalisePolicy(translateK8sPolicy(ev.policy)));
+      case 'k8s-policy-update': {
+        // As Calico: a rule that cannot be converted is dropped (reported), the rest applies.
+        const dropped: string[] = [];
+        this.upsertPolicy(resourceKey(ev), normalisePolicy(translateK8sPolicy(ev.policy, { onBadRule: (i) => dropped.push(i.message) })));
+        if (dropped.length) this.problems.set(resourceKey(ev), dropped.join('; '));
+        else this.problems.delete(resourceKey(ev));
         return;
+      }
       case 'policy-remove':
       case 'k8s-policy-remove':
         this.removePolicy(resourceKey(ev));
@@ -322,7 +328,7 @@ function resourceKey(ev: PolicyEvent): string {
     case 'policy-remove':
       return `${ev.kind}/${ev.kind === 'NetworkPolicy' ? (ev.namespace ?? 'default') + '/' : ''}${ev.name}`;
     case 'k8s-policy-update':
-      return `KubernetesNetworkPolicy/${ev.policy.metadata.namespace}/${ev.policy.metadata.name}`;
+      return `KubernetesNetworkPolicy/${ev.policy.metadata.namespace ?? 'default'}/${ev.policy.metadata.name}`;
     case 'k8s-policy-remove':
       return `KubernetesNetworkPolicy/${ev.namespace}/${ev.name}`;
     case 'profile-update':

@@ -1,37 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PolicyCalculator, evaluate, k8sSelectorText, namespaceProfile, translateK8sPolicy } from '@tabby/felix';
+import { PolicyCalculator, evaluate, namespaceProfile } from '@tabby/felix';
 import { gnp, np, wep } from './fixtures.js';
-
-describe('Kubernetes NetworkPolicy translation (as Calico)', () => {
-  it('names, order, selectors, defaulted types', () => {
-    const p = translateK8sPolicy({ metadata: { name: 'web', namespace: 'x' }, spec: { podSelector: { matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }, { key: 'canary', operator: 'DoesNotExist' }] } } });
-    expect(p.metadata).toEqual({ name: 'knp.default.web', namespace: 'x' });
-    expect(p.spec.order).toBe(1000);
-    expect(p.spec.selector).toBe("app == 'web' && tier not in {'db'} && !has(canary)");
-    expect(p.spec.types).toEqual(['Ingress']);
-    expect(p.spec.ingress).toEqual([]);
-    expect(k8sSelectorText({})).toBe('all()');
-  });
-
-  it('peers × protocol groups; AND within a peer; ipBlock except; endPort; named ports', () => {
-    const p = translateK8sPolicy({
-      metadata: { name: 'p', namespace: 'x' },
-      spec: {
-        podSelector: {},
-        egress: [{ to: [{ podSelector: { matchLabels: { a: '1' } }, namespaceSelector: { matchLabels: { ns: 'y' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ port: 80, endPort: 90 }, { protocol: 'UDP', port: 'dns' }] }],
-      },
-    });
-    expect(p.spec.types).toEqual(['Ingress', 'Egress']);
-    expect(p.spec.egress).toHaveLength(4);
-    expect(p.spec.egress[0]).toEqual({ action: 'Allow', protocol: 'TCP', destination: { selector: "a == '1'", namespaceSelector: "ns == 'y'", ports: ['80:90'] } });
-    expect(p.spec.egress[3]).toEqual({ action: 'Allow', protocol: 'UDP', destination: { nets: ['10.0.0.0/8'], notNets: ['10.1.0.0/16'], ports: ['dns'] } });
-  });
-
-  it('policyTypes Egress only leaves ingress alone; empty egress array does not add Egress', () => {
-    expect(translateK8sPolicy({ metadata: { name: 'e', namespace: 'x' }, spec: { podSelector: {}, policyTypes: ['Egress'], ingress: [{}] } }).spec.ingress).toEqual([]);
-    expect(translateK8sPolicy({ metadata: { name: 'e', namespace: 'x' }, spec: { podSelector: {}, egress: [] } }).spec.types).toEqual(['Ingress']);
-  });
-});
 
 describe('evaluate', () => {
   function model() {

@@ -218,7 +218,7 @@ describe('Kubernetes netpol e2e model on real namespaces', () => {
         });
         expect(bad).toEqual([]);
       } finally {
-        await lab.apply(...c.policies.map((p): PolicyEvent => ({ type: 'k8s-policy-remove', namespace: p.metadata.namespace, name: p.metadata.name })), ...(c.after ?? []));
+        await lab.apply(...c.policies.map((p): PolicyEvent => ({ type: 'k8s-policy-remove', namespace: p.metadata.namespace ?? 'default', name: p.metadata.name })), ...(c.after ?? []));
       }
     });
   }

@@ -11,3 +11,4 @@ export { etcdEventToWatchEvent } from './etcd-watch.js';
 export * from './k8s-kinds.js';
 export * from './k8s-convert.js';
 export * from './kubernetes.js';
+export { watchKube, type KubeWatchDeps } from './k8s-watch.js';

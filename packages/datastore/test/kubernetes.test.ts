@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeSpec, Resource } from '@tabby/api';
 import { runComplianceSuite } from '../src/compliance.js';
 import { createKubernetesDatastore, isDatastoreError, type KubernetesDatastore, type WatchEvent } from '../src/index.js';
-import { startFakeApiServer, type FakeApiServer } from './fake-apiserver.js';
+import { startFakeApiServer, type FakeApiServer } from '@tabby/testkit';
 
 runComplianceSuite('kubernetes', async () => {
   const server = await startFakeApiServer({ bookmarkIntervalMs: 200 });

@@ -20,7 +20,7 @@ import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
 import { FallbackDetector } from './fallback.js';
-import { ResourceCache, type CacheChange } from './resource-cache.js';
+import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
 import { LinuxDataplane, serveCni } from '@tabby/cni';
@@ -34,6 +34,8 @@ export interface AgentComponents {
   logger: FelixLogger & SessionLogger;
   /** Runs iptables / ipset in the node's namespace; without it, network policy is not enforced. */
   policyRunner?: CommandRunner;
+  /** What the agent follows [the store, NODE_KINDS]; Kubernetes mode passes its view (kube-mode.ts). */
+  view?: { source: CacheSource; kinds: readonly string[] };
 }
 
 /** The agent's settings. */
@@ -86,7 +88,7 @@ export class NodeAgent {
     this.policy = c.policyRunner && (init.dataplane ?? true) ? new PolicyDataplane({ nodeName: init.nodeName }, { runner: c.policyRunner, logger: c.logger }) : undefined;
     this.policyFeed = new PolicyFeed(init.nodeName);
     this.ipam = new Ipam({ datastore: c.store });
-    this.cache = new ResourceCache(c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'));
+    this.cache = new ResourceCache(c.view?.source ?? c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'), c.view?.kinds);
     this.fallback = new FallbackDetector(init.bgpFallbackTimeoutMs ?? 10_000);
   }
 

@@ -5,14 +5,22 @@
  * Invariant: `ready` resolves once every kind has been listed; after that the maps always hold
  * the datastore's state as of the last event seen per kind, and every change reached `onChange`.
  */
+import { setMaxListeners } from 'node:events';
 import type { AnyResource } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
 
 /** The kinds tabby-node follows. */
 export const NODE_KINDS = ['Node', 'IPPool', 'IPAMBlock', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile'] as const;
 
-/** A change seen by the cache. */
+/**
+ * A change seen by the cache. `kind` is the stream it came from: a kind of the datastore, or in
+ * Kubernetes mode a stream of converted Kubernetes objects (kube-source.ts); `resource.kind` is
+ * always a Calico kind. A deletion carries the object as last known.
+ */
 export type CacheChange = { kind: string; resource: AnyResource; deleted: boolean };
+
+/** Where the cache reads from: a datastore, or the Kubernetes-mode routing over one. */
+export type CacheSource = Pick<Datastore, 'list' | 'watch'>;
 
 function keyOf(r: AnyResource): string {
   return `${r.metadata.namespace ?? ''}/${r.metadata.name}`;
@@ -25,7 +33,7 @@ export class ResourceCache {
   private markReady!: () => void;
 
   constructor(
-    private readonly store: Datastore,
+    private readonly store: CacheSource,
     private readonly onChange: (changes: CacheChange[]) => void,
     private readonly onError: (kind: string, e: unknown) => void,
     private readonly kinds: readonly string[] = NODE_KINDS,
@@ -35,6 +43,7 @@ export class ResourceCache {
 
   /** Starts following every kind until `signal` aborts. */
   start(signal: AbortSignal): void {
+    setMaxListeners(4 * this.kinds.length + 10, signal); // every stream's list and watch listen to it
     let pending = this.kinds.length;
     for (const kind of this.kinds) {
       this.byKind.set(kind, new Map());
@@ -44,9 +53,9 @@ export class ResourceCache {
     }
   }
 
-  /** Every resource of `kind`. */
+  /** Every resource of `kind` (from every stream that carries that kind). */
   list<R extends AnyResource = AnyResource>(kind: string): R[] {
-    return [...(this.byKind.get(kind)?.values() ?? [])] as R[];
+    return [...this.byKind.values()].flatMap((m) => [...m.values()].filter((r) => r.kind === kind)) as R[];
   }
 
   private async follow(kind: string, signal: AbortSignal, listed: () => void): Promise<void> {
@@ -78,9 +87,13 @@ export class ResourceCache {
           if (w.type === 'gone') break;
           if (w.type === 'bookmark') continue;
           const deleted = w.type === 'deleted';
-          if (deleted) known.delete(keyOf(w.object));
-          else known.set(keyOf(w.object), w.object);
-          this.onChange([{ kind, resource: w.object, deleted }]);
+          const k = keyOf(w.object);
+          const prev = known.get(k);
+          if (deleted) {
+            if (!prev) continue; // never reported (e.g. a pod that had no endpoint yet)
+            known.delete(k);
+          } else known.set(k, w.object);
+          this.onChange([{ kind, resource: deleted && prev ? prev : w.object, deleted }]);
         }
       } catch (e: unknown) {
         if (signal.aborted) return;

@@ -7,3 +7,5 @@ export * from './etcd.js';
 export * from './bird.js';
 export * from './gobgp.js';
 export * from './frr.js';
+export * from './fake-apiserver.js';
+export * from './kube-client.js';

@@ -3,24 +3,26 @@
  * tabby-node: the per-node agent of the DaemonSet.
  *
  *   tabby-node [--node NAME] [--etcd unix:///path|http://host:2379] [--run-dir /var/run/tabby]
+ *              [--datastore-type etcdv3|kubernetes] [--kubeconfig FILE]
  *              [--autodetect first-found|can-reach=IP|interface=RE|skip-interface=RE|cidr=CIDR]
  *              [--bgp on|off] [--fallback-timeout SECONDS] [--netns NAME] [--log-level info]
  *              [--route-reflector CLUSTER_ID [--no-dataplane]] [--no-policy]
  *   tabby-node health --socket /var/run/tabby/node.sock [--ready]   (probes: exit 0 healthy, 1 not)
  *
- * Flags fall back to calico-node's environment: NODENAME, ETCD_ENDPOINTS,
+ * Flags fall back to calico-node's environment: NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS, KUBECONFIG,
  * IP_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND (bird|vxlan|none), CALICO_IPV4POOL_*.
  * `--netns` points felix at a named network namespace (tests run every node in one); without it
  * the agent programs its own namespace (the host's, as a DaemonSet pod with hostNetwork).
+ * `--datastore-type kubernetes` reads the Kubernetes API (kubeconfig, else in-cluster): see docs/node.md.
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed while running, 2 bad flags or startup failure.
  */
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { createEtcdDatastore } from '@tabby/datastore';
 import { NetlinkKernel, NetnsSysctl, netnsRunner, OwnNamespaceSysctl } from '@tabby/felix';
 import { hostRunner } from '../host-runner.js';
 import { NodeAgent } from '../agent.js';
+import { openNodeDatastore } from '../kube-mode.js';
 import { requestLocal } from '../local-api.js';
 
 if (process.argv[2] === 'health') {
@@ -40,14 +42,14 @@ if (process.argv[2] === 'health') {
 
 const { values } = parseArgs({
   options: {
-    node: { type: 'string' }, etcd: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
+    node: { type: 'string' }, etcd: { type: 'string' }, 'datastore-type': { type: 'string' }, kubeconfig: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
     bgp: { type: 'string' }, 'fallback-timeout': { type: 'string' }, netns: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
     'route-reflector': { type: 'string' }, 'no-dataplane': { type: 'boolean' }, 'no-policy': { type: 'boolean' },
   },
 });
 const env = process.env;
 if (values.help) {
-  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
+  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS | --datastore-type kubernetes [--kubeconfig FILE]] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
   process.exit(0);
 }
 const fail = (msg: string): never => {
@@ -55,7 +57,9 @@ const fail = (msg: string): never => {
   process.exit(2);
 };
 const nodeName = values.node ?? env.NODENAME ?? hostname();
-const etcd = values.etcd ?? env.ETCD_ENDPOINTS ?? fail('no datastore: set --etcd or ETCD_ENDPOINTS (the Kubernetes datastore is not wired into tabby-node yet)');
+const datastoreType = values['datastore-type'] ?? env.DATASTORE_TYPE ?? 'etcdv3';
+if (datastoreType !== 'etcdv3' && datastoreType !== 'kubernetes') fail(`--datastore-type ${datastoreType}: expected etcdv3 or kubernetes`);
+const etcd = datastoreType === 'etcdv3' ? (values.etcd ?? env.ETCD_ENDPOINTS ?? fail('no datastore: set --etcd or ETCD_ENDPOINTS, or --datastore-type kubernetes')) : undefined;
 const backend = values.bgp ?? (env.CALICO_NETWORKING_BACKEND === 'vxlan' || env.CALICO_NETWORKING_BACKEND === 'none' ? 'off' : 'on');
 if (backend !== 'on' && backend !== 'off') fail(`--bgp ${backend}: expected on or off`);
 const timeout = Number(values['fallback-timeout'] ?? env.TABBY_BGP_FALLBACK_TIMEOUT ?? 10);
@@ -63,13 +67,16 @@ if (values['route-reflector'] !== undefined && !/^\d+\.\d+\.\d+\.\d+$/.test(valu
 if (!(timeout > 0)) fail(`--fallback-timeout ${values['fallback-timeout']}: expected seconds > 0`);
 
 const logger = pino({ level: values['log-level'] ?? 'info', base: { node: nodeName } });
-const store = createEtcdDatastore({ endpoints: etcd });
+const { store, view } = await openNodeDatastore(
+  etcd !== undefined ? { type: 'etcdv3', etcd } : { type: 'kubernetes', kubeconfig: values.kubeconfig ?? env.KUBECONFIG, env },
+  (msg, details) => logger.warn(details, msg),
+).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
 const kernel = await NetlinkKernel.open(values.netns);
 let agent: NodeAgent;
 try {
   agent = await NodeAgent.start(
     {
-      store, kernel, logger,
+      store, kernel, logger, view,
       sysctl: values.netns ? new NetnsSysctl(values.netns) : new OwnNamespaceSysctl(),
       policyRunner: values['no-policy'] ? undefined : values.netns ? netnsRunner(values.netns) : hostRunner(),
     },

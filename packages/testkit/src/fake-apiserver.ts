@@ -1,9 +1,12 @@
 /**
- * A small Kubernetes API server for tests, on 127.0.0.1 with an ephemeral port. It serves the
- * paths the Kubernetes backend uses with the API server's semantics, so the backend is tested
- * through its real HTTP client (no mocked client methods):
+ * A small Kubernetes API server for tests, on 127.0.0.1 (or a given address) with an ephemeral
+ * port by default. It serves the paths the Kubernetes backend and tabby-node's Kubernetes mode
+ * use with the API server's semantics, so they are tested through the real HTTP client (no
+ * mocked client methods):
  * - custom resources registered from the CRD files in manifests/crds (plural, kind, scope) under
- *   `/apis/tabby.dev/v1/[namespaces/<ns>/]<plural>[/<name>]`, and core Nodes under `/api/v1/nodes`;
+ *   `/apis/tabby.dev/v1/[namespaces/<ns>/]<plural>[/<name>]`; core Nodes, Namespaces, Pods and
+ *   ServiceAccounts under `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]`;
+ *   networking.k8s.io/v1 NetworkPolicies under `/apis/networking.k8s.io/v1/...`;
  * - one global resourceVersion counter; GET/POST/PUT/DELETE on collections and items;
  * - 409 on POST of an existing name, on PUT with a stale resourceVersion and on DELETE with a
  *   stale `preconditions.resourceVersion`; 422 on PUT of a custom resource without one; 404;
@@ -17,9 +20,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'yaml';
-import { CRD_DIR } from './crd-files.js';
+import { fileURLToPath } from 'node:url';
+
+/** Directory of the CRD manifests (manifests/crds in the repository). */
+const CRD_DIR = fileURLToPath(new URL('../../../manifests/crds/', import.meta.url));
 
 interface Kind {
+  /** `<apiVersion>/<plural>`: the identity of a collection (plurals repeat across groups). */
+  id: string;
   kind: string;
   namespaced: boolean;
   apiVersion: string;
@@ -35,6 +43,7 @@ interface Obj {
 
 interface HistoryEvent {
   rv: number;
+  /** Kind.id */
   plural: string;
   namespace?: string;
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -57,30 +66,47 @@ export interface FakeApiServer {
   close(): Promise<void>;
 }
 
+const builtin = (apiVersion: string, plural: string, kind: string, namespaced: boolean): [string, Kind] => [
+  `${apiVersion}/${plural}`,
+  { id: `${apiVersion}/${plural}`, kind, namespaced, apiVersion, custom: false },
+];
+
 function loadKinds(): Map<string, Kind> {
-  const kinds = new Map<string, Kind>([['nodes', { kind: 'Node', namespaced: false, apiVersion: 'v1', custom: false }]]);
+  const kinds = new Map<string, Kind>([
+    builtin('v1', 'nodes', 'Node', false),
+    builtin('v1', 'namespaces', 'Namespace', false),
+    builtin('v1', 'pods', 'Pod', true),
+    builtin('v1', 'serviceaccounts', 'ServiceAccount', true),
+    builtin('networking.k8s.io/v1', 'networkpolicies', 'NetworkPolicy', true),
+  ]);
   for (const f of readdirSync(CRD_DIR).filter((n) => n.endsWith('.yaml'))) {
     const crd = parse(readFileSync(`${CRD_DIR}${f}`, 'utf8')) as {
       spec: { group: string; scope: string; names: { kind: string; plural: string }; versions: { name: string }[] };
     };
-    kinds.set(crd.spec.names.plural, {
-      kind: crd.spec.names.kind,
-      namespaced: crd.spec.scope === 'Namespaced',
-      apiVersion: `${crd.spec.group}/${crd.spec.versions[0]!.name}`,
-      custom: true,
-    });
+    const apiVersion = `${crd.spec.group}/${crd.spec.versions[0]!.name}`;
+    const id = `${apiVersion}/${crd.spec.names.plural}`;
+    kinds.set(id, { id, kind: crd.spec.names.kind, namespaced: crd.spec.scope === 'Namespaced', apiVersion, custom: true });
   }
   return kinds;
 }
 
-const ROUTE_CORE = /^\/api\/v1\/(nodes)(?:\/([^/]+))?$/;
-const ROUTE_CUSTOM = /^\/apis\/tabby\.dev\/v1\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+))?$/;
+/** `/api/v1/...` or `/apis/<group>/<version>/...`, then `[namespaces/<ns>/]<plural>[/<name>[/status]]`. */
+const ROUTE = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/(?:namespaces\/([^/]+)\/)?([^/]+)(?:\/([^/]+)(\/status)?)?$/;
 
 const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Starts the server. */
 export async function startFakeApiServer(
-  opts: { bookmarkIntervalMs?: number; /** Answer a too-old watch with HTTP 410 instead of an ERROR event. */ goneAsHttpStatus?: boolean } = {},
+  opts: {
+    bookmarkIntervalMs?: number;
+    /** Answer a too-old watch with HTTP 410 instead of an ERROR event. */
+    goneAsHttpStatus?: boolean;
+    /** Listen address [127.0.0.1] and port [ephemeral]. */
+    host?: string;
+    port?: number;
+    /** Also serve on this unix socket (reachable from every network namespace, e.g. through a forwarder). */
+    socketPath?: string;
+  } = {},
 ): Promise<FakeApiServer> {
   const kinds = loadKinds();
   const objects = new Map<string, Obj>();
@@ -175,15 +201,12 @@ export async function startFakeApiServer(
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const core = ROUTE_CORE.exec(url.pathname);
-    const custom = core ? null : ROUTE_CUSTOM.exec(url.pathname);
-    const plural = core ? core[1]! : custom?.[2];
-    const kind = plural ? kinds.get(plural) : undefined;
-    if (!plural || !kind || (custom && !kind.custom) || (core && kind.custom)) {
-      return status(res, 404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
-    }
-    const ns = custom?.[1] ? decodeURIComponent(custom[1]) : undefined;
-    const name = core ? core[2] : custom?.[3];
+    const m = ROUTE.exec(url.pathname);
+    const kind = m ? kinds.get(`${m[1] ?? m[2]}/${m[4]}`) : undefined;
+    if (!m || !kind) return status(res, 404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
+    const plural = kind.id;
+    const ns = m[3] ? decodeURIComponent(m[3]) : undefined;
+    const name = m[5] ? decodeURIComponent(m[5]) : undefined;
     if (ns !== undefined && !kind.namespaced) return status(res, 404, 'NotFound', `${plural} is cluster-scoped`);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -250,13 +273,17 @@ export async function startFakeApiServer(
     }
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((e: unknown) => status(res, 500, 'InternalError', String(e)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  };
+  const server = createServer(onRequest);
+  const unix = opts.socketPath ? createServer(onRequest) : undefined;
+  if (unix) await new Promise<void>((resolve) => unix.listen(opts.socketPath, resolve));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     compact() {
       compacted = rv;
       history = [];
@@ -268,8 +295,10 @@ export async function startFakeApiServer(
     async close() {
       for (const t of timers) clearInterval(t);
       for (const w of watchers) w.res.end();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const srv of unix ? [server, unix] : [server]) {
+        srv.closeAllConnections();
+        await new Promise<void>((resolve) => srv.close(() => resolve()));
+      }
     },
   };
 }
