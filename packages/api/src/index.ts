@@ -8,3 +8,4 @@ export * from './kinds/index.js';
 export * from './selector/index.js';
 export * from './validation/index.js';
 export * from './io/index.js';
+export * from './crd-schema.js';
