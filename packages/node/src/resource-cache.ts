@@ -7,6 +7,7 @@
  */
 import type { AnyResource } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
+import type { DatastoreMetrics } from './metrics.js';
 
 /** The kinds tabby-node follows. */
 export const NODE_KINDS = ['Node', 'IPPool', 'IPAMBlock', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile'] as const;
@@ -29,6 +30,7 @@ export class ResourceCache {
     private readonly onChange: (changes: CacheChange[]) => void,
     private readonly onError: (kind: string, e: unknown) => void,
     private readonly kinds: readonly string[] = NODE_KINDS,
+    private readonly metrics?: DatastoreMetrics,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
   }
@@ -69,6 +71,7 @@ export class ResourceCache {
           changes.push({ kind, resource: r, deleted: true });
         }
         this.onChange(changes);
+        this.metrics?.listed(kind, list.items.length, !first);
         if (first) {
           first = false;
           listed();
@@ -78,6 +81,7 @@ export class ResourceCache {
           if (w.type === 'gone') break;
           if (w.type === 'bookmark') continue;
           const deleted = w.type === 'deleted';
+          this.metrics?.event(kind, w.type);
           if (deleted) known.delete(keyOf(w.object));
           else known.set(keyOf(w.object), w.object);
           this.onChange([{ kind, resource: w.object, deleted }]);
@@ -85,6 +89,7 @@ export class ResourceCache {
       } catch (e: unknown) {
         if (signal.aborted) return;
         this.onError(kind, e);
+        this.metrics?.failed(kind);
         failures++;
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(failures, 6))));
       }

@@ -6,12 +6,15 @@
  *              [--autodetect first-found|can-reach=IP|interface=RE|skip-interface=RE|cidr=CIDR]
  *              [--bgp on|off] [--fallback-timeout SECONDS] [--netns NAME] [--log-level info]
  *              [--route-reflector CLUSTER_ID [--no-dataplane]] [--no-policy]
+ *              [--health-port 9099] [--health-host 127.0.0.1]
  *   tabby-node health --socket /var/run/tabby/node.sock [--ready]   (probes: exit 0 healthy, 1 not)
  *
  * Flags fall back to calico-node's environment: NODENAME, ETCD_ENDPOINTS,
  * IP_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND (bird|vxlan|none), CALICO_IPV4POOL_*.
  * `--netns` points felix at a named network namespace (tests run every node in one); without it
  * the agent programs its own namespace (the host's, as a DaemonSet pod with hostNetwork).
+ * HTTP on --health-host:--health-port (TABBY_HEALTH_HOST / TABBY_HEALTH_PORT, default
+ * 127.0.0.1:9099 as calico-node's): /liveness, /readiness, /metrics (health.ts, metrics.ts).
  * Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed while running, 2 bad flags or startup failure.
  */
 import { hostname } from 'node:os';
@@ -22,6 +25,9 @@ import { NetlinkKernel, NetnsSysctl, netnsRunner, OwnNamespaceSysctl } from '@ta
 import { hostRunner } from '../host-runner.js';
 import { NodeAgent } from '../agent.js';
 import { requestLocal } from '../local-api.js';
+import { Registry } from 'prom-client';
+import { HealthServer, healthAddress, healthSource } from '../health.js';
+import { createNodeMetrics } from '../metrics.js';
 
 if (process.argv[2] === 'health') {
   const h = parseArgs({ args: process.argv.slice(3), options: { socket: { type: 'string' }, ready: { type: 'boolean' } } }).values;
@@ -43,11 +49,15 @@ const { values } = parseArgs({
     node: { type: 'string' }, etcd: { type: 'string' }, 'run-dir': { type: 'string' }, autodetect: { type: 'string' },
     bgp: { type: 'string' }, 'fallback-timeout': { type: 'string' }, netns: { type: 'string' }, 'log-level': { type: 'string' }, help: { type: 'boolean' },
     'route-reflector': { type: 'string' }, 'no-dataplane': { type: 'boolean' }, 'no-policy': { type: 'boolean' },
+    'health-port': { type: 'string' }, 'health-host': { type: 'string' },
   },
 });
 const env = process.env;
 if (values.help) {
-  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n');
+  process.stdout.write('usage: tabby-node [--node NAME] [--etcd ENDPOINTS] [--run-dir DIR] [--autodetect METHOD] [--bgp on|off] [--fallback-timeout S] [--netns NAME]\n' +
+    '       [--route-reflector CLUSTER_ID [--no-dataplane]] [--no-policy] [--log-level LEVEL]\n' +
+    '       [--health-port 9099] [--health-host 127.0.0.1]   (GET /liveness, /readiness, /metrics)\n' +
+    '       tabby-node health --socket /var/run/tabby/node.sock [--ready]\n');
   process.exit(0);
 }
 const fail = (msg: string): never => {
@@ -61,15 +71,21 @@ if (backend !== 'on' && backend !== 'off') fail(`--bgp ${backend}: expected on o
 const timeout = Number(values['fallback-timeout'] ?? env.TABBY_BGP_FALLBACK_TIMEOUT ?? 10);
 if (values['route-reflector'] !== undefined && !/^\d+\.\d+\.\d+\.\d+$/.test(values['route-reflector'])) fail(`--route-reflector ${values['route-reflector']}: a cluster ID is a dotted quad, e.g. 244.0.0.1`);
 if (!(timeout > 0)) fail(`--fallback-timeout ${values['fallback-timeout']}: expected seconds > 0`);
+const healthAt = healthAddress({ host: values['health-host'], port: values['health-port'] }, env);
+if ('error' in healthAt) fail(healthAt.error);
 
 const logger = pino({ level: values['log-level'] ?? 'info', base: { node: nodeName } });
+const metrics = createNodeMetrics(new Registry());
+// Before anything else: a health port in use is a start-up error naming the port.
+const health = await HealthServer.listen({ logger, scrape: metrics.scrape }, healthAt as { host: string; port: number }).catch((e: unknown) => fail(e instanceof Error ? e.message : String(e)));
+logger.info(health.address, 'serving /liveness, /readiness and /metrics');
 const store = createEtcdDatastore({ endpoints: etcd });
 const kernel = await NetlinkKernel.open(values.netns);
 let agent: NodeAgent;
 try {
   agent = await NodeAgent.start(
     {
-      store, kernel, logger,
+      store, kernel, logger, metrics,
       sysctl: values.netns ? new NetnsSysctl(values.netns) : new OwnNamespaceSysctl(),
       policyRunner: values['no-policy'] ? undefined : values.netns ? netnsRunner(values.netns) : hostRunner(),
     },
@@ -88,12 +104,15 @@ try {
   logger.error({ err: e instanceof Error ? e.message : String(e) }, 'tabby-node failed to start');
   kernel.close();
   await store.close();
+  await health.close();
   process.exit(2);
 }
+health.setSource(healthSource(() => agent.healthFacts()));
 logger.info({ address: agent.address }, 'tabby-node running');
 process.stdout.write('ready\n');
 const stop = (): void => {
   void agent.stop().then(async () => {
+    await health.close();
     kernel.close();
     await store.close();
     process.exit(0);
