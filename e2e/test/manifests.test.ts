@@ -31,7 +31,7 @@ const MODELS: Record<string, Validatable> = {
 const UNREAD_ENV = new Set([
   'DATASTORE_TYPE', // read once tabby-node's Kubernetes datastore mode lands; then drop it here
 ]);
-type Container = { name: string; command?: string[]; env?: Array<{ name: string }>; livenessProbe?: unknown; readinessProbe?: unknown };
+type Container = { name: string; command?: string[]; env?: Array<{ name: string; value?: string }>; livenessProbe?: unknown; readinessProbe?: unknown };
 const containersOf = (d: Doc): Container[] => ((d.spec as { template?: { spec?: { containers?: Container[] } } }).template?.spec?.containers ?? []);
 
 function walk(o: unknown, visit: (k: string, v: unknown, parent: Record<string, unknown>) => void): void {
@@ -118,7 +118,7 @@ describe('manifests', () => {
     for (const { d } of all.filter(({ d }) => d.kind === 'DaemonSet' || d.kind === 'Deployment')) {
       for (const c of containersOf(d).filter((c) => c.command?.[0] === 'tabby-node')) {
         for (const { name } of c.env ?? []) if (!UNREAD_ENV.has(name)) expect(src.includes(name), `${d.metadata?.name}: env ${name} is not read by tabby-node`).toBe(true);
-        const port = Number(c.env?.find((e) => e.name === 'TABBY_HEALTH_PORT') ? (c.env.find((e) => e.name === 'TABBY_HEALTH_PORT') as { value: string }).value : 9099);
+        const port = Number(c.env?.find((e) => e.name === 'TABBY_HEALTH_PORT')?.value ?? 9099);
         expect(c.livenessProbe, d.metadata?.name).toEqual(expect.objectContaining({ httpGet: { host: '127.0.0.1', path: '/liveness', port } }));
         expect(c.readinessProbe, d.metadata?.name).toEqual(expect.objectContaining({ httpGet: { host: '127.0.0.1', path: '/readiness', port } }));
       }
