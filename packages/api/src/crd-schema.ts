@@ -76,22 +76,34 @@ function describe(s: OpenApiSchema, extra: string): OpenApiSchema {
   return { ...s, description: `${s.description ?? ''}${extra}`.trim() };
 }
 
-/** The OpenAPI schema of one zod node; `path` names it in errors. */
-export function openApiOf(schema: z.ZodTypeAny, path: string): OpenApiSchema {
+/** Descriptions by field path (`spec.bgp.asNumber`, `spec.ingress[].action`), e.g. from doc comments. */
+export type FieldDocs = ReadonlyMap<string, string>;
+
+/**
+ * The OpenAPI schema of one zod node; `path` names it in errors and looks up its description in
+ * `docs` (which wins over the field's generic one).
+ */
+export function openApiOf(schema: z.ZodTypeAny, path: string, docs?: FieldDocs): OpenApiSchema {
+  const s = nodeOf(schema, path, docs);
+  const doc = docs?.get(path);
+  return doc ? { ...s, description: doc } : s;
+}
+
+function nodeOf(schema: z.ZodTypeAny, path: string, docs: FieldDocs | undefined): OpenApiSchema {
   const hint = openApiHint(schema);
   if (hint) return structuredClone(hint);
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return openApiOf(schema.unwrap() as z.ZodTypeAny, path);
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return nodeOf(schema.unwrap() as z.ZodTypeAny, path, docs);
   if (schema instanceof z.ZodDefault) {
-    const inner = openApiOf(schema.removeDefault() as z.ZodTypeAny, path);
+    const inner = nodeOf(schema.removeDefault() as z.ZodTypeAny, path, docs);
     return describe(inner, defaultNote(schema._def.defaultValue()));
   }
-  if (schema instanceof z.ZodEffects) return openApiOf(schema.innerType() as z.ZodTypeAny, path);
+  if (schema instanceof z.ZodEffects) return nodeOf(schema.innerType() as z.ZodTypeAny, path, docs);
   if (schema instanceof z.ZodString) return { type: 'string' };
   if (schema instanceof z.ZodNumber) return { type: schema.isInt ? 'integer' : 'number' };
   if (schema instanceof z.ZodBoolean) return { type: 'boolean' };
-  if (schema instanceof z.ZodArray) return { type: 'array', items: openApiOf(schema.element as z.ZodTypeAny, `${path}[]`) };
-  if (schema instanceof z.ZodRecord) return { type: 'object', additionalProperties: openApiOf(schema.valueSchema as z.ZodTypeAny, `${path}{}`) };
-  if (schema instanceof z.ZodObject) return objectOf(schema, path);
+  if (schema instanceof z.ZodArray) return { type: 'array', items: openApiOf(schema.element as z.ZodTypeAny, `${path}[]`, docs) };
+  if (schema instanceof z.ZodRecord) return { type: 'object', additionalProperties: openApiOf(schema.valueSchema as z.ZodTypeAny, `${path}{}`, docs) };
+  if (schema instanceof z.ZodObject) return objectOf(schema, path, docs);
   throw schemaError(path, `${(schema._def as { typeName?: string }).typeName ?? 'this schema'} has no OpenAPI form; give the field one with withOpenApi()`);
 }
 
@@ -99,11 +111,11 @@ function isOptional(s: z.ZodTypeAny): boolean {
   return s instanceof z.ZodOptional || s instanceof z.ZodDefault;
 }
 
-function objectOf(schema: z.AnyZodObject, path: string): OpenApiSchema {
+function objectOf(schema: z.AnyZodObject, path: string, docs: FieldDocs | undefined): OpenApiSchema {
   const properties: Record<string, OpenApiSchema> = {};
   const required: string[] = [];
   for (const [k, v] of Object.entries(schema.shape as Record<string, z.ZodTypeAny>)) {
-    properties[k] = openApiOf(v, path ? `${path}.${k}` : k);
+    properties[k] = openApiOf(v, path ? `${path}.${k}` : k, docs);
     if (!isOptional(v)) required.push(k);
   }
   const out: OpenApiSchema = { type: 'object', properties };
@@ -113,8 +125,11 @@ function objectOf(schema: z.AnyZodObject, path: string): OpenApiSchema {
   return out;
 }
 
-/** The `openAPIV3Schema` of a kind's CRD: apiVersion, kind, metadata and the spec from its model. */
-export function crdSchemaOf(kind: Kind): OpenApiSchema {
+/**
+ * The `openAPIV3Schema` of a kind's CRD: apiVersion, kind, metadata and the spec from its model;
+ * `docs` describe fields by path (the CRD writer passes the kinds' doc comments).
+ */
+export function crdSchemaOf(kind: Kind, docs?: FieldDocs): OpenApiSchema {
   return {
     type: 'object',
     description: KIND_DESCRIPTIONS[kind],
@@ -122,7 +137,7 @@ export function crdSchemaOf(kind: Kind): OpenApiSchema {
       apiVersion: { type: 'string', description: 'tabby.dev/v1' },
       kind: { type: 'string', description: kind },
       metadata: { type: 'object' },
-      spec: { ...openApiOf(specSchemaOf(kind), 'spec'), description: `The ${kind}'s specification.` },
+      spec: { ...openApiOf(specSchemaOf(kind), 'spec', docs), description: `The ${kind}'s specification.` },
     },
   };
 }

@@ -5,7 +5,7 @@
  * structural OpenAPI schema and `kubectl get` columns @tabby/api generates from the validator's
  * model. Pure data.
  */
-import { API_GROUP, crdSchemaOf, printerColumnsOf, type Kind } from '@tabby/api';
+import { API_GROUP, crdSchemaOf, printerColumnsOf, type FieldDocs, type Kind } from '@tabby/api';
 import { datastoreError } from './errors.js';
 
 /** The CRD version Tabby stores. */
@@ -59,8 +59,8 @@ export function collectionPath(info: KindInfo, namespace?: string): string {
   return `${base}${ns}/${info.plural}`;
 }
 
-/** The CustomResourceDefinition (apiextensions.k8s.io/v1) of a custom kind. */
-export function crdManifest(info: KindInfo): Record<string, unknown> {
+/** The CustomResourceDefinition (apiextensions.k8s.io/v1) of a custom kind; `docs` describe its fields. */
+export function crdManifest(info: KindInfo, docs?: FieldDocs): Record<string, unknown> {
   if (info.storage !== 'crd') throw datastoreError('Invalid', `${info.kind} is a core kind, not a CRD`);
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -80,7 +80,7 @@ export function crdManifest(info: KindInfo): Record<string, unknown> {
           name: CRD_VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: crdSchemaOf(info.kind as Kind) },
+          schema: { openAPIV3Schema: crdSchemaOf(info.kind as Kind, docs) },
           additionalPrinterColumns: printerColumnsOf(info.kind as Kind),
         },
       ],
