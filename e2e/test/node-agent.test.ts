@@ -99,6 +99,20 @@ describe.skipIf(!isRoot)('tabby-node: BGP mesh, felix, and the automatic VXLAN f
     await poll(() => ping(pods.get('na')!, pods.get('nc')!.ip), { what: 'ping a → c over the fallback', timeout: 20_000 });
   });
 
+  it('serves /readiness and Prometheus /metrics on the health port: sessions by state, the fallback, felix and the datastore', async () => {
+    const na = nodes[0]!;
+    const curl = async (path: string): Promise<string> => run('curl', ['-sS', '--max-time', '5', `http://127.0.0.1:9099${path}`], { netns: na.netns.name });
+    const ready = JSON.parse(await curl('/readiness')) as { ok: boolean; checks: Record<string, boolean> };
+    expect(ready).toEqual({ ok: true, checks: { running: true, felix: true, pollLoop: true, datastoreSynced: true, bgpConfigured: true, dataplaneProgrammed: true } });
+    expect(JSON.parse(await curl('/liveness'))).toMatchObject({ ok: true });
+    const metrics = await curl('/metrics');
+    expect(metrics).toMatch(/^tabby_bgp_sessions\{state="Established"\} 1$/m); // nb; nc is blocked
+    expect(metrics).toMatch(/^tabby_node_fallback_nodes 1$/m);
+    expect(metrics).toMatch(/^tabby_bgp_prefixes\{peer="10\.202\.0\.2",kind="received"\} [1-9]/m);
+    expect(metrics).toMatch(/^tabby_felix_apply_seconds_count\{kind="full"\} [1-9]/m);
+    expect(metrics).toMatch(/^tabby_datastore_watch_events_total\{kind="WorkloadEndpoint",type="added"\} [1-9]/m);
+  });
+
   it('when BGP is unblocked, the routes go back to BGP after the hold, without losing a packet', async () => {
     const [na, , nc] = nodes as [FabricNode, FabricNode, FabricNode];
     const pinger = net.spawn(pods.get('na')!.netns, 'ping', ['-i', '0.05', '-c', '400', '-W', '1', pods.get('nc')!.ip]);

@@ -63,6 +63,8 @@ export interface FelixHealth {
   lastError: string | undefined;
   /** Routes waiting for a device (e.g. tunl0 on a kernel without the ipip module). */
   waitingRoutes: number;
+  /** Remote nodes reached over the tunnel because BGP to them is down, with since when (ms). */
+  fallback: { node: string; since: number }[];
 }
 
 const defaultTimers: FelixTimers = {
@@ -134,10 +136,20 @@ export class Felix {
   }
 
   health(): FelixHealth {
-    return { ready: this.deletesAllowed, live: !this.stopped, lastError: this.lastError, waitingRoutes: this.waiting };
+    return { ready: this.deletesAllowed, live: !this.stopped, lastError: this.lastError, waitingRoutes: this.waiting, fallback: this.graph.fallbackStatus() };
   }
 
   private waiting = 0;
+  private fallbackLogged = new Set<string>();
+
+  /** Logs each node entering or leaving the BGP fallback (and counts them for the metric). */
+  private logFallback(): void {
+    const now = new Set(this.graph.fallbackStatus().map((s) => s.node));
+    for (const node of now) if (!this.fallbackLogged.has(node)) this.c.logger?.warn({ node }, 'BGP to this node is down: its pods are reached over the tunnel (fallback)');
+    for (const node of this.fallbackLogged) if (!now.has(node)) this.c.logger?.info({ node }, 'BGP to this node is back: its pods are reached over BGP routes again');
+    if (now.size !== this.fallbackLogged.size || [...now].some((n) => !this.fallbackLogged.has(n))) this.c.metrics?.fallbackNodes(now.size);
+    this.fallbackLogged = now;
+  }
 
   /** Stops timers and the kernel watch; the kernel state stays as it is (routes keep working). */
   async stop(): Promise<void> {
@@ -175,6 +187,7 @@ export class Felix {
     const full = this.needFull;
     this.needFull = false;
     const delta = this.graph.flush(this.now());
+    this.logFallback();
     let errors = 0;
     try {
       const fresh = full ? await this.refreshLinks() : undefined;

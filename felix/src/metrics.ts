@@ -17,6 +17,8 @@ export interface FelixMetrics {
   drift(object: 'route' | 'link' | 'neigh'): void;
   /** Current desired routes and routes waiting for their device. */
   routes(desired: number, waiting: number): void;
+  /** Nodes whose blocks are routed over the tunnel because their BGP session is down. */
+  fallbackNodes(n: number): void;
 }
 
 /** The subset of pino's logger felix uses. */
@@ -35,6 +37,7 @@ export function createFelixMetrics(registry: Registry): FelixMetrics {
   const drift = new Counter({ name: 'tabby_felix_drift_total', help: 'Changes to owned kernel state made by someone else and repaired', labelNames: ['object'], registers: [registry] });
   const desired = new Gauge({ name: 'tabby_felix_routes_desired', help: 'Routes felix wants in the kernel', registers: [registry] });
   const waiting = new Gauge({ name: 'tabby_felix_routes_waiting', help: 'Routes waiting for their device to appear', registers: [registry] });
+  const fallback = new Gauge({ name: 'tabby_felix_fallback_nodes', help: 'Remote nodes reached over the tunnel because BGP to them is down (automatic fallback)', registers: [registry] });
   return {
     applied: (kind, s) => applies.observe({ kind }, s),
     writes: (object, op, n) => writes.inc({ object, op }, n),
@@ -44,5 +47,6 @@ export function createFelixMetrics(registry: Registry): FelixMetrics {
       desired.set(d);
       waiting.set(w);
     },
+    fallbackNodes: (n) => fallback.set(n),
   };
 }

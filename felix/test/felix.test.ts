@@ -95,6 +95,29 @@ describe('Felix over a fake kernel', () => {
     await f.stop();
   });
 
+  it('a node in BGP fallback shows in health(), the log and the metric, and leaves them when BGP is back', async () => {
+    const k = new FakeNetlinkKernel();
+    const eth = k.addDevice('eth0');
+    k.addresses.push({ family: 4, index: eth.index, address: '172.16.1.1/24', prefixLen: 24, scope: 0, flags: 0 });
+    const logs: string[] = [];
+    const log = (level: string) => (o: Record<string, unknown>, msg?: string): void => void logs.push(`${level} ${String(o.node)} ${msg ?? ''}`);
+    const registry = new Registry();
+    const logger = { info: log('info'), debug: () => {}, error: () => {}, warn: log('warn') };
+    const f = new Felix({ kernel: k, sysctl: new FakeSysctl(), logger, metrics: createFelixMetrics(registry) }, { nodeName: ME });
+    f.start();
+    f.apply([...events('Never'), { type: 'config-update', config: { bgpRestoreHoldMs: 0 } }, { type: 'fallback-enabled', enabled: true }, { type: 'in-sync' }]);
+    f.apply([{ type: 'bgp-node-state', node: 'node-b', available: false, since: 1000 }]);
+    await poll(() => f.health().fallback.length === 1, { what: 'node-b in fallback' });
+    expect(f.health().fallback).toEqual([{ node: 'node-b', since: 1000 }]);
+    expect(logs.filter((l) => l.startsWith('warn node-b') && l.includes('tunnel'))).toHaveLength(1);
+    expect(await registry.getSingleMetricAsString('tabby_felix_fallback_nodes')).toContain('tabby_felix_fallback_nodes 1');
+    f.apply([{ type: 'bgp-node-state', node: 'node-b', available: true, since: 2000 }]);
+    await poll(() => f.health().fallback.length === 0, { what: 'node-b back on BGP' });
+    expect(logs.filter((l) => l.startsWith('info node-b') && l.includes('back'))).toHaveLength(1);
+    expect(await registry.getSingleMetricAsString('tabby_felix_fallback_nodes')).toContain('tabby_felix_fallback_nodes 0');
+    await f.stop();
+  });
+
   it('a failed read-back forces a full resync, and an overrun does too', async () => {
     const { k, f } = setup();
     k.failReads = 1;

@@ -190,6 +190,14 @@ export class RoutingGraph {
     } else this.endpoints.delete(key);
   }
 
+  /**
+   * The nodes whose blocks take the tunnel now (BGP fallback, as of the last flush), each with the
+   * time its BGP availability last changed.
+   */
+  fallbackStatus(): { node: string; since: number }[] {
+    return [...this.fallbackNodes].sort().map((node) => ({ node, since: this.nodeStates.get(node)?.since ?? this.lastNow }));
+  }
+
   /** The earliest time at which `flush` would change something by time alone, if any. */
   nextDeadline(): number | undefined {
     let next: number | undefined;

@@ -9,3 +9,4 @@ export * from './selector/index.js';
 export * from './validation/index.js';
 export * from './io/index.js';
 export * from './k8s/network-policy.js';
+export * from './crd-schema.js';

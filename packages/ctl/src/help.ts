@@ -86,9 +86,12 @@ Examples:
   tabbyctl ipam release --from-report /tmp/report-1h-ago.json --from-report /tmp/report.json
   tabbyctl patch ippool default-ipv4-ippool -p '{"spec":{"disabled":true}}'
   tabbyctl ipam split 4 --name=default-ipv4-ippool`,
-  node: `Usage: tabbyctl node status [--socket /var/run/tabby/bgp.sock] [-o json]
-Example:
-  tabbyctl node status`,
+  node: `Usage: tabbyctl node status [--socket PATH] [-o json]
+BGP peers (IPv4, IPv6) and the nodes reached over the tunnel fallback, from the node agent
+(/var/run/tabby/node.sock), else a standalone tabby-bgp (/var/run/tabby/bgp.sock).
+Examples:
+  tabbyctl node status
+  tabbyctl node status --socket /var/run/tabby/bgp.sock -o json`,
   policy: `Usage: tabbyctl policy trace <src> <dst> [--protocol tcp|udp|icmp|sctp|N] [--port N] [-o json]
 <src>/<dst>: <namespace>/<pod>, a WorkloadEndpoint name, or an IP address.
 Examples:

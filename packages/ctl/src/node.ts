@@ -1,7 +1,8 @@
 /**
  * `tabbyctl node status`: calicoctl's table (peer address, peer type, state, since, info, for
- * IPv4 and IPv6), read from the tabby-bgp status socket (`--socket`, default
- * /var/run/tabby/bgp.sock) with its `{"cmd":"status"}` request.
+ * IPv4 and IPv6) and the nodes in tunnel fallback, read from the node agent's local API
+ * (/var/run/tabby/node.sock) or, without an agent, a standalone tabby-bgp's status socket
+ * (/var/run/tabby/bgp.sock); `--socket` names either. Both answer `{"cmd":"status"}`.
  */
 import { requestStatus, type StatusReport } from '@tabby/bgp';
 import type { CtlContext } from './context.js';
@@ -27,15 +28,49 @@ export function formatNodeStatus(r: StatusReport, now: Date = new Date()): strin
     '\nIPv6 BGP status\n' + (v6.length ? box(header, v6) : 'No IPv6 peers found.\n');
 }
 
-/** `tabbyctl node status`. */
+/** The node agent's status (its local API, node.sock): the speaker's report and the fallback. */
+export interface AgentStatus {
+  node: string;
+  bgp: StatusReport | { disabled: true };
+  fallback?: { enabled: boolean; timeoutSeconds: number; nodes: { node: string; since: string }[] };
+}
+
+function isAgentStatus(r: unknown): r is AgentStatus {
+  return typeof r === 'object' && r !== null && 'node' in r && 'bgp' in r;
+}
+
+/** Renders the agent's status: calicoctl's BGP tables, then which nodes take the tunnel. */
+export function formatAgentStatus(r: AgentStatus): string {
+  const bgp = 'peers' in r.bgp ? formatNodeStatus(r.bgp) : 'Tabby process is running.\n\nBGP is disabled on this node.\n';
+  const fb = r.fallback;
+  if (!fb) return bgp;
+  if (!fb.enabled) return bgp + '\nTunnel fallback: disabled\n';
+  const head = `\nTunnel fallback (after ${fb.timeoutSeconds} s without BGP)\n`;
+  if (fb.nodes.length === 0) return bgp + head + 'No node is reached over the tunnel.\n';
+  return bgp + head + box(['NODE', 'ROUTED OVER', 'SINCE'], fb.nodes.map((n) => [n.node, 'tunnel', n.since]));
+}
+
+const DEFAULT_SOCKETS = ['/var/run/tabby/node.sock', '/var/run/tabby/bgp.sock'];
+
+/**
+ * `tabbyctl node status`: asks the node agent (node.sock), else a standalone tabby-bgp (bgp.sock);
+ * `--socket` names either.
+ */
 export async function nodeVerb(ctx: CtlContext): Promise<void> {
   if (ctx.args.words[1] !== 'status') throw ctlError('usage', 'usage: tabbyctl node status [--socket PATH] [-o json]');
-  const socket = (ctx.args.flags.get('--socket') as string | undefined) ?? '/var/run/tabby/bgp.sock';
-  let r: StatusReport;
-  try {
-    r = await requestStatus<StatusReport>(socket, { cmd: 'status' }, { timeoutMs: 5000 });
-  } catch (e: unknown) {
-    throw ctlError('unreachable', `Tabby BGP process is not running or its status socket ${socket} does not answer: ${e instanceof Error ? e.message : String(e)}`);
+  const given = ctx.args.flags.get('--socket') as string | undefined;
+  const sockets = given ? [given] : DEFAULT_SOCKETS;
+  let r: unknown;
+  const errors: string[] = [];
+  for (const socket of sockets) {
+    try {
+      r = await requestStatus<unknown>(socket, { cmd: 'status' }, { timeoutMs: 5000 });
+      break;
+    } catch (e: unknown) {
+      errors.push(`${socket}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
-  ctx.io.out(ctx.args.output === 'json' ? JSON.stringify(r, null, 2) + '\n' : formatNodeStatus(r));
+  if (r === undefined) throw ctlError('unreachable', `Tabby is not running on this node or its status socket does not answer (${errors.join('; ')})`);
+  if (ctx.args.output === 'json') ctx.io.out(JSON.stringify(r, null, 2) + '\n');
+  else ctx.io.out(isAgentStatus(r) ? formatAgentStatus(r) : formatNodeStatus(r as StatusReport));
 }

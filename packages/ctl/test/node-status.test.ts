@@ -64,6 +64,6 @@ describe('tabbyctl node status', () => {
     expect(birdSince('2020-01-02T03:04:05Z', new Date('2020-01-02T10:00:00Z'))).toBe('03:04:05');
     const none = await runWith({}, ['node', 'status', '--socket', join(dir, 'none.sock')]);
     expect(none.code).toBe(4);
-    expect(none.err).toMatch(/^Tabby BGP process is not running or its status socket .*none\.sock does not answer/);
+    expect(none.err).toMatch(/^Tabby is not running on this node or its status socket does not answer \(.*none\.sock: /);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Where each Tabby kind lives in the Kubernetes API: custom resources in group `tabby.dev`,
  * version `v1`, with Calico's plural names and scopes; `Node` is the core/v1 Node. Also the
- * CRD manifest of each custom kind (written to `manifests/crds/`, one file per kind). Pure data.
+ * CRD manifest of each custom kind (written to `manifests/crds/`, one file per kind), with the
+ * structural OpenAPI schema and `kubectl get` columns @tabby/api generates from the validator's
+ * model. Pure data.
  */
-import { API_GROUP } from '@tabby/api';
+import { API_GROUP, crdSchemaOf, printerColumnsOf, type FieldDocs, type Kind } from '@tabby/api';
 import { datastoreError } from './errors.js';
 
 /** The CRD version Tabby stores. */
@@ -57,8 +59,8 @@ export function collectionPath(info: KindInfo, namespace?: string): string {
   return `${base}${ns}/${info.plural}`;
 }
 
-/** The CustomResourceDefinition (apiextensions.k8s.io/v1) of a custom kind. */
-export function crdManifest(info: KindInfo): Record<string, unknown> {
+/** The CustomResourceDefinition (apiextensions.k8s.io/v1) of a custom kind; `docs` describe its fields. */
+export function crdManifest(info: KindInfo, docs?: FieldDocs): Record<string, unknown> {
   if (info.storage !== 'crd') throw datastoreError('Invalid', `${info.kind} is a core kind, not a CRD`);
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -78,17 +80,8 @@ export function crdManifest(info: KindInfo): Record<string, unknown> {
           name: CRD_VERSION,
           served: true,
           storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
-                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              },
-            },
-          },
+          schema: { openAPIV3Schema: crdSchemaOf(info.kind as Kind, docs) },
+          additionalPrinterColumns: printerColumnsOf(info.kind as Kind),
         },
       ],
     },

@@ -23,6 +23,8 @@ import { FallbackDetector } from './fallback.js';
 import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
+import type { NodeMetrics } from './metrics.js';
+import type { HealthFacts } from './health.js';
 import { LinuxDataplane, serveCni } from '@tabby/cni';
 import type { Server } from 'node:net';
 
@@ -36,6 +38,8 @@ export interface AgentComponents {
   policyRunner?: CommandRunner;
   /** What the agent follows [the store, NODE_KINDS]; Kubernetes mode passes its view (kube-mode.ts). */
   view?: { source: CacheSource; kinds: readonly string[] };
+  /** Prometheus metrics (metrics.ts); without them nothing is counted. */
+  metrics?: NodeMetrics;
 }
 
 /** The agent's settings. */
@@ -82,13 +86,17 @@ export class NodeAgent {
   readonly ipam: Ipam;
   readonly cache: ResourceCache;
   address: string | undefined;
+  /** When the BGP / fallback poll loop last completed a round (liveness). */
+  private lastPollAt = Date.now();
+  private synced = false;
 
   private constructor(private readonly c: AgentComponents, readonly init: AgentInit) {
-    this.felix = new Felix({ kernel: c.kernel, sysctl: c.sysctl, logger: c.logger }, { nodeName: init.nodeName });
-    this.policy = c.policyRunner && (init.dataplane ?? true) ? new PolicyDataplane({ nodeName: init.nodeName }, { runner: c.policyRunner, logger: c.logger }) : undefined;
+    const m = c.metrics;
+    this.felix = new Felix({ kernel: c.kernel, sysctl: c.sysctl, logger: c.logger, metrics: m?.felix }, { nodeName: init.nodeName });
+    this.policy = c.policyRunner && (init.dataplane ?? true) ? new PolicyDataplane({ nodeName: init.nodeName }, { runner: c.policyRunner, logger: c.logger, metrics: m?.policy }) : undefined;
     this.policyFeed = new PolicyFeed(init.nodeName);
-    this.ipam = new Ipam({ datastore: c.store });
-    this.cache = new ResourceCache(c.view?.source ?? c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'), c.view?.kinds);
+    this.ipam = new Ipam({ datastore: c.store, metrics: m?.ipam });
+    this.cache = new ResourceCache(c.view?.source ?? c.store, (ch) => this.onChanges(ch), (kind, e) => c.logger.warn({ kind, err: String(e) }, 'datastore watch failed; retrying'), c.view?.kinds, m?.datastore);
     this.fallback = new FallbackDetector(init.bgpFallbackTimeoutMs ?? 10_000);
   }
 
@@ -128,6 +136,7 @@ export class NodeAgent {
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
     this.cache.start(this.abort.signal);
     await this.cache.ready;
+    this.synced = true;
     await this.policy?.start(this.abort.signal);
     if (this.bgpEnabled) {
       await this.renderBgp();
@@ -189,7 +198,7 @@ export class NodeAgent {
     writeFileSync(file, text);
     this.rendered = text;
     if (!this.daemon) {
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file }, this.abort.signal);
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file }, this.abort.signal);
       return;
     }
     try {
@@ -198,7 +207,7 @@ export class NodeAgent {
       // AS, router ID or cluster ID changed: only a restart of the speaker applies them.
       this.c.logger.warn({ err: String(e) }, 'BGP identity changed: restarting the speaker');
       await this.daemon.stop();
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file }, this.abort.signal);
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file }, this.abort.signal);
     }
   }
 
@@ -207,7 +216,10 @@ export class NodeAgent {
     this.pollTimer = setTimeout(() => {
       this.poll()
         .catch((e: unknown) => this.c.logger.warn({ err: String(e) }, 'reading the BGP speaker failed'))
-        .finally(() => this.schedulePoll());
+        .finally(() => {
+          this.lastPollAt = Date.now();
+          this.schedulePoll();
+        });
     }, this.init.pollMs ?? 250);
   }
 
@@ -238,7 +250,22 @@ export class NodeAgent {
     } else {
       events.push(...this.fallback.update(now, others, [], false));
     }
+    for (const ev of events) if (ev.type === 'bgp-node-state') this.c.metrics?.bgpNodeState(ev.node, ev.available);
     if (events.length) this.felix.apply(events);
+  }
+
+  /** The facts behind /liveness and /readiness (health.ts). */
+  healthFacts(): HealthFacts {
+    const felix = this.felix.health();
+    return {
+      datastoreSynced: this.synced,
+      bgpConfigured: !this.bgpEnabled || this.daemon !== undefined,
+      dataplaneProgrammed: !this.dataplane || felix.ready,
+      felixLive: !this.dataplane || felix.live,
+      stopped: this.abort.signal.aborted,
+      lastPollAt: this.lastPollAt,
+      pollMs: this.init.pollMs ?? 250,
+    };
   }
 
   /** What `tabbyctl node status` and the local API show. */
@@ -250,6 +277,11 @@ export class NodeAgent {
       ready: !this.dataplane || this.felix.health().ready,
       policy: this.policy ? { backend: this.policy.backend } : { disabled: true },
       bgp: this.daemon?.statusReport() ?? { disabled: true },
+      fallback: {
+        enabled: this.init.fallback ?? true,
+        timeoutSeconds: (this.init.bgpFallbackTimeoutMs ?? 10_000) / 1000,
+        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString() })),
+      },
     };
   }
 

@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { AnyResource } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
+import type { DatastoreMetrics } from './metrics.js';
 
 /** The kinds tabby-node follows. */
 export const NODE_KINDS = ['Node', 'IPPool', 'IPAMBlock', 'WorkloadEndpoint', 'FelixConfiguration', 'BGPConfiguration', 'BGPPeer', 'NetworkPolicy', 'GlobalNetworkPolicy', 'Profile'] as const;
@@ -37,6 +38,7 @@ export class ResourceCache {
     private readonly onChange: (changes: CacheChange[]) => void,
     private readonly onError: (kind: string, e: unknown) => void,
     private readonly kinds: readonly string[] = NODE_KINDS,
+    private readonly metrics?: DatastoreMetrics,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
   }
@@ -78,6 +80,7 @@ export class ResourceCache {
           changes.push({ kind, resource: r, deleted: true });
         }
         this.onChange(changes);
+        this.metrics?.listed(kind, list.items.length, !first);
         if (first) {
           first = false;
           listed();
@@ -87,6 +90,7 @@ export class ResourceCache {
           if (w.type === 'gone') break;
           if (w.type === 'bookmark') continue;
           const deleted = w.type === 'deleted';
+          this.metrics?.event(kind, w.type);
           const k = keyOf(w.object);
           const prev = known.get(k);
           if (deleted) {
@@ -98,6 +102,7 @@ export class ResourceCache {
       } catch (e: unknown) {
         if (signal.aborted) return;
         this.onError(kind, e);
+        this.metrics?.failed(kind);
         failures++;
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** Math.min(failures, 6))));
       }

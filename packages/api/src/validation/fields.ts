@@ -9,13 +9,17 @@ import { isTabbyError } from '../errors.js';
 import { parseCidr, parseCidrOrIp, tryParseIp, type Cidr, type IpFamily } from '../net/cidr.js';
 import { parseSelector } from '../selector/parser.js';
 import { describeValue } from './issues.js';
+import { withOpenApi, type OpenApiSchema } from './openapi-hints.js';
 
 /** Outcome of parsing one field. */
 export type FieldResult<T> = { value: T } | { error: string };
 
-/** A schema for a required field from a parse function; a missing value is reported as such. */
-export function field<T>(parse: (v: unknown) => FieldResult<T>): z.ZodType<T, z.ZodTypeDef, unknown> {
-  return z.unknown().transform((v, ctx) => {
+/**
+ * A schema for a required field from a parse function; a missing value is reported as such.
+ * `openapi` is the field's shape in the CRDs (crd-schema.ts).
+ */
+export function field<T>(parse: (v: unknown) => FieldResult<T>, openapi: OpenApiSchema): z.ZodType<T, z.ZodTypeDef, unknown> {
+  const schema = z.unknown().transform((v, ctx) => {
     if (v === undefined) {
       ctx.addIssue({ code: 'custom', message: 'required field is missing' });
       return z.NEVER;
@@ -27,6 +31,7 @@ export function field<T>(parse: (v: unknown) => FieldResult<T>): z.ZodType<T, z.
     }
     return r.value;
   });
+  return withOpenApi(schema, openapi);
 }
 
 function stringOf(v: unknown): FieldResult<string> {
@@ -40,30 +45,30 @@ export function intIn(min: number, max: number): z.ZodType<number, z.ZodTypeDef,
     if (!Number.isInteger(v)) return { error: `${v} is not a whole number` };
     if (v < min || v > max) return { error: `${v} is outside ${min}-${max}` };
     return { value: v };
-  });
+  }, { type: 'integer', minimum: min, maximum: max });
 }
 
 /** true or false. */
 export const bool = field<boolean>((v) =>
   typeof v === 'boolean' ? { value: v } : { error: `expected true or false, got ${describeValue(v)}` },
-);
+{ type: 'boolean' });
 
 /** A non-empty string. */
 export const nonEmpty = field<string>((v) => {
   const s = stringOf(v);
   if ('error' in s) return s;
   return s.value === '' ? { error: 'must not be empty' } : s;
-});
+}, { type: 'string', minLength: 1 });
 
 /** Any string. */
-export const str = field<string>(stringOf);
+export const str = field<string>(stringOf, { type: 'string' });
 
 /** One of the given strings: `"Sometimes" is not one of Never, Always, CrossSubnet`. */
 export function oneOf<const T extends string>(values: readonly T[]): z.ZodType<T, z.ZodTypeDef, unknown> {
   return field<T>((v) => {
     if (typeof v === 'string' && (values as readonly string[]).includes(v)) return { value: v as T };
     return { error: `${describeValue(v)} is not one of ${values.join(', ')}` };
-  });
+  }, { type: 'string', enum: [...values] });
 }
 
 /** A CIDR; with `canonical`, returned in canonical form (host bits cleared, RFC 5952). */
@@ -82,7 +87,7 @@ export function cidr(opts: { canonical?: boolean; family?: IpFamily; allowIp?: b
       return { error: `${describeValue(s.value)} is not an IPv${opts.family} CIDR` };
     }
     return { value: opts.canonical ? c.text : s.value };
-  });
+  }, { type: 'string', description: `An IPv${opts.family ?? '4 or IPv6'} CIDR${opts.allowIp ? ' or address' : ''}, e.g. ${opts.family === 6 ? 'fd00::/64' : '192.168.0.0/16'}.` });
 }
 
 /** An address `a.b.c.d/len` or `v6/len` (a host address with its subnet, as Node.bgp uses). */
@@ -98,7 +103,7 @@ export function addressWithPrefix(family: IpFamily): z.ZodType<string, z.ZodType
       return { error: `${describeValue(s.value)} is not an IPv${family} address with optional /prefix-length (for example ${family === 4 ? '10.0.0.1/24' : 'fd00::1/64'})` };
     }
     return { value: s.value };
-  });
+  }, { type: 'string', description: `An IPv${family} address with optional /prefix-length, e.g. ${family === 4 ? '10.0.0.1/24' : 'fd00::1/64'}.` });
 }
 
 /** An IP address of either (or the given) family. */
@@ -110,7 +115,7 @@ export function ip(family?: IpFamily): z.ZodType<string, z.ZodTypeDef, unknown> 
     if (!a) return { error: `${describeValue(s.value)} is not a valid ${family ? `IPv${family}` : 'IP'} address` };
     if (family !== undefined && a.family !== family) return { error: `${describeValue(s.value)} is not an IPv${family} address` };
     return { value: s.value };
-  });
+  }, { type: 'string', description: `An IPv${family ?? '4 or IPv6'} address.` });
 }
 
 /** Largest 4-byte AS number (RFC 6793). */
@@ -133,7 +138,7 @@ export const asNumber = field<number>((v) => {
   }
   if (!Number.isInteger(n) || n < 1 || n > MAX_AS_NUMBER) return { error: `${describeValue(v)} is outside 1-${MAX_AS_NUMBER}` };
   return { value: n };
-});
+}, { 'x-kubernetes-int-or-string': true, description: `An AS number 1-${MAX_AS_NUMBER}, or a string of digits or asdot (1.10).` });
 
 /** A selector that parses; the message names the column and what was expected. */
 export const selector = field<string>((v) => {
@@ -148,7 +153,7 @@ export const selector = field<string>((v) => {
     }
     throw e;
   }
-});
+}, { type: 'string', description: 'A Calico selector expression, e.g. `role == "db" && has(zone)`.' });
 
 /** A Go duration like `90s`, `1m30s`, `500ms`, `0`. */
 export const duration = field<string>((v) => {
@@ -156,14 +161,14 @@ export const duration = field<string>((v) => {
   if ('error' in s) return s;
   if (s.value === '0' || /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s.value)) return s;
   return { error: `${describeValue(s.value)} is not a duration (for example 90s, 1m30s, 500ms)` };
-});
+}, { type: 'string', description: 'A duration, e.g. 90s, 1m30s, 500ms.' });
 
 /** A MAC address aa:bb:cc:dd:ee:ff. */
 export const mac = field<string>((v) => {
   const s = stringOf(v);
   if ('error' in s) return s;
   return /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s.value) ? s : { error: `${describeValue(s.value)} is not a MAC address (aa:bb:cc:dd:ee:ff)` };
-});
+}, { type: 'string', description: 'A MAC address aa:bb:cc:dd:ee:ff.' });
 
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
@@ -207,6 +212,7 @@ export const labels = z.record(z.string(), z.unknown()).superRefine((m, ctx) => 
     if (problem) ctx.addIssue({ code: 'custom', path: [k], message: problem });
   }
 }) as unknown as z.ZodType<Record<string, string>, z.ZodTypeDef, unknown>;
+withOpenApi(labels, { type: 'object', additionalProperties: { type: 'string' } });
 
 /** Annotations: string values, keys as label keys (values unrestricted). */
 export const annotations = z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
@@ -216,6 +222,7 @@ export const annotations = z.record(z.string(), z.unknown()).superRefine((m, ctx
     if (problem) ctx.addIssue({ code: 'custom', path: [k], message: problem.replace('label key', 'annotation key') });
   }
 }) as unknown as z.ZodType<Record<string, string>, z.ZodTypeDef, unknown>;
+withOpenApi(annotations, { type: 'object', additionalProperties: { type: 'string' } });
 
 /** Why `name` is not a lowercase RFC 1123 subdomain (≤253), or undefined. */
 export function dnsSubdomainProblem(name: string): string | undefined {
@@ -242,7 +249,7 @@ export const protocol = field<string | number>((v) => {
     if (name) return { value: name };
   }
   return { error: `${describeValue(v)} is not a protocol (use ${PROTOCOL_NAMES.join(', ')} or a number 1-255)` };
-});
+}, { 'x-kubernetes-int-or-string': true, description: `A protocol: ${PROTOCOL_NAMES.join(', ')} or a number 1-255.` });
 
 const NAMED_PORT = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
@@ -263,4 +270,4 @@ export const port = field<number | string>((v) => {
   }
   if (v.length <= 15 && NAMED_PORT.test(v) && /[a-z]/.test(v) && !v.includes('--')) return { value: v };
   return { error: `${describeValue(v)} is not a port (use a number 0-65535, a range like "80:90", or a named port of at most 15 lowercase letters, digits and "-")` };
-});
+}, { 'x-kubernetes-int-or-string': true, description: 'A port number 0-65535, a range "80:90", or a named port.' });

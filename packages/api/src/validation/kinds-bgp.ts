@@ -137,7 +137,7 @@ const peerIP = field<string>((v) => {
   if (typeof v !== 'string') return { error: `expected a string, got ${describeValue(v)}` };
   const p = peerIPProblem(v);
   return p ? { error: p } : { value: v };
-});
+}, { type: 'string', description: 'The peer address: 10.0.0.1, 10.0.0.1:1179, fd00::1 or [fd00::1]:1179.' });
 
 /** BGPPeer. */
 export const bgpPeerRules: KindRules<BGPPeerSpec> = {

@@ -22,7 +22,7 @@ export const BLOCK_SIZE_RANGE = { 4: [20, 32], 6: [116, 128] } as const;
 
 const wholeNumber = field<number>((v) =>
   typeof v === 'number' && Number.isInteger(v) ? { value: v } : { error: `expected a whole number, got ${describeValue(v)}` },
-);
+{ type: 'integer' });
 
 /** IPPool. */
 export const ipPoolRules: KindRules<IPPoolSpec> = {
@@ -90,7 +90,7 @@ const allocation = field<number | null>((v) => {
   if (v === null) return { value: null };
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return { value: v };
   return { error: `expected null or an attribute index (a whole number ≥ 0), got ${describeValue(v)}` };
-});
+}, { type: 'integer', minimum: 0, nullable: true });
 
 const IPAM_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.:]*[A-Za-z0-9])?$/;
 function ipamNameProblem(name: string): string | undefined {
@@ -105,7 +105,7 @@ const boolish = field<boolean>((v) => {
   if (typeof v === 'boolean') return { value: v };
   if (v === 'true' || v === 'false') return { value: v === 'true' };
   return { error: `expected true or false, got ${describeValue(v)}` };
-});
+}, { type: 'boolean' });
 
 /** IPAMBlock. */
 export const ipamBlockRules: KindRules<IPAMBlockSpec> = {

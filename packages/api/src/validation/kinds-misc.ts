@@ -16,7 +16,7 @@ const interfaceName = field<string>((v) => {
     return { error: `${describeValue(v)} is not a Linux interface name (1-15 characters, no "/", ":" or spaces)` };
   }
   return { value: v };
-});
+}, { type: 'string', minLength: 1, maxLength: 15, description: 'A Linux interface name.' });
 
 /** WorkloadEndpoint. */
 export const workloadEndpointRules: KindRules<WorkloadEndpointSpec> = {

@@ -27,7 +27,7 @@ const entityRule = z
 
 const icmp = z.object({ type: intIn(0, 254).optional(), code: intIn(0, 255).optional() }).strict();
 
-const ipVersion = field<4 | 6>((v) => (v === 4 || v === 6 ? { value: v } : { error: `${describeValue(v)} is not 4 or 6` }));
+const ipVersion = field<4 | 6>((v) => (v === 4 || v === 6 ? { value: v } : { error: `${describeValue(v)} is not 4 or 6` }), { type: 'integer', enum: [4, 6] });
 
 /** Schema of one rule. */
 export const ruleSchema = z
@@ -130,7 +130,7 @@ function checkRules(raw: Readonly<Record<string, unknown>>, add: AddIssue): void
 
 const policyFields = {
   tier: nonEmpty.optional(),
-  order: field<number>((v) => (typeof v === 'number' && Number.isFinite(v) ? { value: v } : { error: `expected a number, got ${describeValue(v)}` })).optional(),
+  order: field<number>((v) => (typeof v === 'number' && Number.isFinite(v) ? { value: v } : { error: `expected a number, got ${describeValue(v)}` }), { type: 'number' }).optional(),
   selector: selector.default(''),
   types: z.array(oneOf(['Ingress', 'Egress'] as const)).optional(),
   ingress: z.array(ruleSchema).default(() => []),

@@ -205,3 +205,8 @@ export function validateUpdate(old: AnyResource, next: unknown, where?: string):
   if (issues.length > 0) throw new ValidationError(at, issues);
   return res;
 }
+
+/** The zod schema of a kind's spec (the model crd-schema.ts turns into the CRDs' OpenAPI schema). */
+export function specSchemaOf(kind: Kind): z.ZodTypeAny {
+  return RULES[kind].spec;
+}
