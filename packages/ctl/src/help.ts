@@ -2,11 +2,19 @@
 
 export const VERBS = ['create', 'apply', 'replace', 'delete', 'get', 'patch', 'label', 'validate', 'ipam', 'node', 'policy', 'completion'] as const;
 
-const COMMON = `Datastore: --datastore-type etcdv3|kubernetes, --etcd-endpoints URLS, --etcd-prefix P,
-  --kubeconfig FILE; or DATASTORE_TYPE, ETCD_ENDPOINTS, ETCD_PREFIX, KUBECONFIG; or
-  --config FILE (default /etc/tabby/tabbyctl.yaml).
-Exit codes: 0 ok, 1 operation failed, 2 usage, 3 invalid input (nothing written),
-  4 datastore or agent unreachable.`;
+const COMMON = `Datastore (flags over environment over the config file):
+  --datastore-type etcdv3|kubernetes   DATASTORE_TYPE      spec.datastoreType [etcdv3]
+  --etcd-endpoints URL,...             ETCD_ENDPOINTS      spec.etcdEndpoints
+  --etcd-prefix P                      ETCD_PREFIX         spec.etcdPrefix
+  --kubeconfig FILE                    KUBECONFIG          spec.kubeconfig [~/.kube/config, in-cluster]
+                                       K8S_API_ENDPOINT, K8S_API_TOKEN, K8S_CA_FILE,
+                                       K8S_INSECURE_SKIP_TLS_VERIFY (spec.k8sAPIEndpoint, ...)
+  -c, --config FILE   a CalicoAPIConfig document [/etc/tabby/tabbyctl.yaml]:
+      apiVersion: projectcalico.org/v3
+      kind: CalicoAPIConfig
+      spec: { datastoreType: kubernetes, kubeconfig: /root/.kube/config }
+Exit codes: 0 ok, 1 operation failed, 2 usage or configuration, 3 invalid input (nothing
+  written), 4 datastore or agent unreachable.`;
 
 export const HELP: Record<string, string> = {
   '': `tabbyctl: manage Tabby (Calico-compatible) resources.
@@ -64,27 +72,49 @@ Example:
   ipam: `Usage:
   tabbyctl ipam show [--ip ADDR | --show-blocks | --show-borrowed | --show-configuration]
   tabbyctl ipam check [-o report.json]
-  tabbyctl ipam release --ip ADDR
+  tabbyctl ipam release --ip ADDR | --from-report FILE [--from-report FILE ...]
   tabbyctl ipam configure [--strictaffinity=true|false] [--max-blocks-per-host=N]
-  tabbyctl ipam split      (not implemented yet)
+  tabbyctl ipam split <N> --cidr=CIDR | --name=POOL
+release --from-report: releases the addresses every report marks as leaked, after checking
+  each again (still leaked, same handle and sequence number); deletes orphan handles unchanged
+  since the report. Reports taken some time apart rule out allocations in progress.
+split: replaces a disabled pool by N (a power of 2) equal pools split-<pool>-<i>, enabled,
+  with the pool's other settings; existing blocks and allocations stay where they are.
 Examples:
   tabbyctl ipam show --show-blocks
-  tabbyctl ipam check -o /tmp/report.json`,
-  node: `Usage: tabbyctl node status [--socket /var/run/tabby/bgp.sock] [-o json]
-Example:
-  tabbyctl node status`,
+  tabbyctl ipam check -o /tmp/report.json
+  tabbyctl ipam release --from-report /tmp/report-1h-ago.json --from-report /tmp/report.json
+  tabbyctl patch ippool default-ipv4-ippool -p '{"spec":{"disabled":true}}'
+  tabbyctl ipam split 4 --name=default-ipv4-ippool`,
+  node: `Usage: tabbyctl node status [--socket PATH] [-o json]
+BGP peers (IPv4, IPv6) and the nodes reached over the tunnel fallback, from the node agent
+(/var/run/tabby/node.sock), else a standalone tabby-bgp (/var/run/tabby/bgp.sock).
+Examples:
+  tabbyctl node status
+  tabbyctl node status --socket /var/run/tabby/bgp.sock -o json`,
   policy: `Usage: tabbyctl policy trace <src> <dst> [--protocol tcp|udp|icmp|sctp|N] [--port N] [-o json]
 <src>/<dst>: <namespace>/<pod>, a WorkloadEndpoint name, or an IP address.
 Examples:
   tabbyctl policy trace web/frontend data/db --protocol tcp --port 5432
   tabbyctl policy trace 10.244.1.5 10.244.2.9 --protocol icmp`,
-  completion: `Usage: tabbyctl completion bash
-Example:
-  source <(tabbyctl completion bash)`,
+  completion: `Usage: tabbyctl completion bash|zsh
+Prints a completion script for verbs, sub-commands, resource kinds and flags.
+Examples:
+  source <(tabbyctl completion bash)
+  tabbyctl completion zsh > "\${fpath[1]}/_tabbyctl"`,
 };
 
-/** A bash completion script for verbs, kinds and flags. */
+const FLAGS = '-f -R -n -A -o -c --config --datastore-type --etcd-endpoints --etcd-prefix --kubeconfig --help';
+const SUBCOMMANDS: Record<string, string> = {
+  ipam: 'show check release configure split --ip --show-blocks --show-borrowed --show-configuration --from-report --strictaffinity --max-blocks-per-host --cidr --name',
+  node: 'status --socket',
+  policy: 'trace --protocol --port',
+  completion: 'bash zsh',
+};
+
+/** A bash completion script for verbs, sub-commands, kinds and flags. */
 export function bashCompletion(kinds: readonly string[]): string {
+  const sub = Object.entries(SUBCOMMANDS).map(([v, w]) => `    ${v}) COMPREPLY=( $(compgen -W "${w} ${FLAGS}" -- "$cur") ) ;;`).join('\n');
   return `# tabbyctl bash completion
 _tabbyctl() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
@@ -92,12 +122,18 @@ _tabbyctl() {
     COMPREPLY=( $(compgen -W "${VERBS.join(' ')}" -- "$cur") ); return
   fi
   case "\${COMP_WORDS[1]}" in
-    get|delete|patch|label) COMPREPLY=( $(compgen -W "${kinds.map((k) => k.toLowerCase()).join(' ')} -n -A -o -f" -- "$cur") ) ;;
-    ipam) COMPREPLY=( $(compgen -W "show check release configure split --ip --show-blocks --show-borrowed --show-configuration" -- "$cur") ) ;;
-    node) COMPREPLY=( $(compgen -W "status --socket" -- "$cur") ) ;;
-    *) COMPREPLY=( $(compgen -f -W "-f -R -n --help" -- "$cur") ) ;;
+    get|delete|patch|label) COMPREPLY=( $(compgen -W "${kinds.map((k) => k.toLowerCase()).join(' ')} ${FLAGS} -p --overwrite --remove --skip-not-exists" -- "$cur") ) ;;
+${sub}
+    *) COMPREPLY=( $(compgen -f -W "${FLAGS} --skip-exists" -- "$cur") ) ;;
   esac
 }
 complete -F _tabbyctl tabbyctl
 `;
+}
+
+/** The completion script for `shell` (zsh runs the bash one through bashcompinit). */
+export function completion(shell: string | undefined, kinds: readonly string[]): string | undefined {
+  if (shell === 'bash') return bashCompletion(kinds);
+  if (shell === 'zsh') return `#compdef tabbyctl\nautoload -U +X bashcompinit && bashcompinit\n${bashCompletion(kinds)}`;
+  return undefined;
 }

@@ -1,12 +1,14 @@
 /**
  * Reads the documents named by `-f`: files, directories (their *.yaml, *.yml, *.json; with -R
  * every level below), and `-` for stdin. Every file is parsed and validated before anything is
- * written; one error lists every problem with its file, document index and field.
+ * written; one error lists every problem with its file, document index and field. Kubernetes
+ * NetworkPolicy documents are accepted besides Tabby/Calico ones (k8s-policies.ts).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DocumentsError, formatProblem, parseDocuments, type AnyResource } from '@tabby/api';
+import { DocumentsError, formatProblem, parseDocumentsAs } from '@tabby/api';
 import { ctlError } from './errors.js';
+import { validateInput, type Input } from './k8s-policies.js';
 
 function expand(path: string, recursive: boolean, top: boolean): string[] {
   let st;
@@ -24,17 +26,17 @@ function expand(path: string, recursive: boolean, top: boolean): string[] {
   });
 }
 
-/** Every resource of every input, or an invalid-input error listing every problem. */
-export function readInputs(files: string[], recursive: boolean, stdin: () => string): AnyResource[] {
+/** Every document of every input, or an invalid-input error listing every problem. */
+export function readInputs(files: string[], recursive: boolean, stdin: () => string): Input[] {
   if (files.length === 0) throw ctlError('usage', 'no input: pass -f FILE, -f DIR (-R) or -f - for stdin');
-  const out: AnyResource[] = [];
+  const out: Input[] = [];
   const problems: string[] = [];
   for (const f of files) {
     const paths = f === '-' ? ['-'] : expand(f, recursive, true);
     for (const p of paths) {
       const text = p === '-' ? stdin() : readFileSync(p, 'utf8');
       try {
-        out.push(...parseDocuments(text, p === '-' ? '<stdin>' : p));
+        out.push(...parseDocumentsAs(text, p === '-' ? '<stdin>' : p, validateInput));
       } catch (e: unknown) {
         if (e instanceof DocumentsError) problems.push(...e.problems.map(formatProblem));
         else throw e;

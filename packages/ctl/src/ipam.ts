@@ -1,115 +1,14 @@
 /**
- * `tabbyctl ipam show | check | release | configure` (calicoctl's ipam verbs). `ipam split`
- * is not implemented yet (it answers so, exit 1).
+ * `tabbyctl ipam show | check | release | configure | split` (calicoctl's ipam verbs):
+ * `configure` here; the others in ipam-show.ts, ipam-check.ts, ipam-release.ts, ipam-split.ts.
  */
-import { writeFileSync } from 'node:fs';
-import { API_VERSION, cidrContains, cidrSize, nthAddress, parseCidr, parseIp, isTabbyError, type IPAMBlock, type IPPool, type Resource, type WorkloadEndpoint } from '@tabby/api';
-import { Ipam } from '@tabby/ipam';
+import { API_VERSION, isTabbyError, type Resource } from '@tabby/api';
 import type { CtlContext } from './context.js';
 import { ctlError } from './errors.js';
-
-function box(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
-  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
-}
-
-function pct(n: number, total: number): string {
-  return `${n} (${total === 0 ? 0 : Math.round((100 * n) / total)}%)`;
-}
-
-function used(b: IPAMBlock): number {
-  return b.spec.allocations.filter((a) => a !== null).length;
-}
-
-async function show(ctx: CtlContext): Promise<void> {
-  const ds = await ctx.datastore();
-  const pools = (await ds.list<IPPool>({ kind: 'IPPool' })).items;
-  const blocks = (await ds.list<IPAMBlock>({ kind: 'IPAMBlock' })).items;
-  const ip = ctx.args.flags.get('--ip');
-  if (typeof ip === 'string') {
-    const b = blocks.find((x) => cidrContains(parseCidr(x.spec.cidr), parseIp(ip)));
-    const ord = b ? Number(parseIp(ip).addr - parseCidr(b.spec.cidr).addr) : -1;
-    const a = b?.spec.allocations[ord];
-    if (!b || a === null || a === undefined) return ctx.io.out(`IP ${ip} is not assigned\n`);
-    const attr = b.spec.attributes[a];
-    ctx.io.out(`IP ${ip} is in use\nAttributes:\n  handle: ${attr?.handle_id ?? ''}\n${Object.entries(attr?.secondary ?? {}).map(([k, v]) => `  ${k}: ${v}\n`).join('')}`);
-    return;
-  }
-  if (ctx.args.flags.has('--show-configuration')) {
-    let strict = false;
-    let max = 0;
-    try {
-      const c = await ds.get<Resource<'IPAMConfiguration', { strictAffinity: boolean; maxBlocksPerHost: number }>>({ kind: 'IPAMConfiguration', name: 'default' });
-      strict = c.spec.strictAffinity;
-      max = c.spec.maxBlocksPerHost;
-    } catch (e: unknown) {
-      if (!isTabbyError(e, 'NotFound')) throw e;
-    }
-    return ctx.io.out(box(['PROPERTY', 'VALUE'], [['StrictAffinity', String(strict)], ['MaxBlocksPerHost', String(max)]]));
-  }
-  const rows: string[][] = [];
-  for (const p of pools) {
-    const pc = parseCidr(p.spec.cidr);
-    const inPool = blocks.filter((b) => cidrContains(pc, parseCidr(b.spec.cidr)));
-    const total = Number(cidrSize(pc));
-    const u = inPool.reduce((n, b) => n + used(b), 0);
-    rows.push(['IP Pool', p.spec.cidr, String(total), pct(u, total), pct(total - u, total)]);
-    if (ctx.args.flags.has('--show-blocks')) {
-      for (const b of inPool) {
-        const size = b.spec.allocations.length;
-        rows.push([b.spec.affinity ? 'Block' : 'Block (no affinity)', b.spec.cidr, String(size), pct(used(b), size), pct(size - used(b), size)]);
-      }
-    }
-  }
-  ctx.io.out(box(['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE'], rows));
-  if (ctx.args.flags.has('--show-borrowed')) {
-    const brows: string[][] = [];
-    for (const b of blocks) {
-      const owner = b.spec.affinity?.replace(/^host:/, '') ?? '';
-      b.spec.allocations.forEach((a, i) => {
-        if (a === null) return;
-        const node = b.spec.attributes[a]?.secondary?.node;
-        if (node && node !== owner) brows.push([nthAddress(b.spec.cidr, i), b.spec.cidr, owner, node]);
-      });
-    }
-    ctx.io.out(box(['IP', 'BORROWING-NODE', 'BLOCK', 'BLOCK OWNER'], brows.map((r) => [r[0]!, r[3]!, r[1]!, r[2]!])));
-  }
-}
-
-async function withIpam<T>(ctx: CtlContext, fn: (ipam: Ipam) => Promise<T>): Promise<T> {
-  const ipam = new Ipam({ datastore: await ctx.datastore() });
-  try {
-    return await fn(ipam);
-  } finally {
-    await ipam.stop();
-  }
-}
-
-async function check(ctx: CtlContext): Promise<void> {
-  const ds = await ctx.datastore();
-  const weps = (await ds.list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint' })).items;
-  const live = weps.map((w) => ({ ips: w.spec.ipNetworks.map((n) => n.split('/')[0]!), node: w.spec.node, namespace: w.metadata.namespace, pod: w.spec.pod, ...(w.spec.containerID ? { handle: `k8s-pod-network.${w.spec.containerID}` } : {}) }));
-  const report = await withIpam(ctx, (ipam) => ipam.check(live));
-  const out = ctx.args.output !== 'ps' ? ctx.args.output : undefined;
-  const s = report.summary;
-  ctx.io.out(`Checking IPAM for inconsistencies...\nFound ${s.blocks} IPAM blocks, ${s.allocated} allocated addresses, ${s.handles} handles, ${s.nodes} nodes.\n` +
-    `Found ${report.leaked.length} leaked addresses, ${report.missing.length} missing, ${report.orphanHandles.length} orphan handles, ${report.blocksOfGoneNodes.length} blocks of gone nodes.\n` +
-    `Check complete; found ${report.leaked.length + report.missing.length + report.orphanHandles.length + report.corruptBlocks.length} problems.\n`);
-  if (out) {
-    writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-    ctx.io.out(`Report written to ${out}\n`);
-  }
-}
-
-async function release(ctx: CtlContext): Promise<void> {
-  const ip = ctx.args.flags.get('--ip');
-  if (typeof ip !== 'string') throw ctlError('usage', 'usage: tabbyctl ipam release --ip <address>  (--from-report is not implemented yet)');
-  const res = await withIpam(ctx, (ipam) => ipam.releaseIps([ip]));
-  ctx.io.out(`Successfully released IP address ${ip}\n`);
-  void res;
-}
+import { show } from './ipam-show.js';
+import { check } from './ipam-check.js';
+import { release } from './ipam-release.js';
+import { split } from './ipam-split.js';
 
 async function configure(ctx: CtlContext): Promise<void> {
   const ds = await ctx.datastore();
@@ -151,7 +50,7 @@ export async function ipamVerb(ctx: CtlContext): Promise<void> {
     case 'configure':
       return configure(ctx);
     case 'split':
-      throw ctlError('failed', 'ipam split is not implemented yet');
+      return split(ctx);
     default:
       throw ctlError('usage', 'usage: tabbyctl ipam show|check|release|configure|split; see tabbyctl ipam --help');
   }

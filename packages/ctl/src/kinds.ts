@@ -2,10 +2,17 @@
 import { KINDS, type Kind } from '@tabby/api';
 import { ctlError } from './errors.js';
 
+/** calicoctl's aliases (its resource managers' name lists); full names and plurals are matched below. */
 const SHORT: Record<string, Kind> = {
-  pool: 'IPPool', pools: 'IPPool', ippool: 'IPPool', wep: 'WorkloadEndpoint', weps: 'WorkloadEndpoint',
-  netpol: 'NetworkPolicy', networkpolicy: 'NetworkPolicy', gnp: 'GlobalNetworkPolicy', bgppeer: 'BGPPeer',
-  bgpconfig: 'BGPConfiguration', felixconfig: 'FelixConfiguration', ipamconfig: 'IPAMConfiguration',
+  pool: 'IPPool', pools: 'IPPool', ipp: 'IPPool', ipps: 'IPPool',
+  wep: 'WorkloadEndpoint', weps: 'WorkloadEndpoint',
+  netpol: 'NetworkPolicy', policy: 'NetworkPolicy', policies: 'NetworkPolicy', np: 'NetworkPolicy', pol: 'NetworkPolicy', pols: 'NetworkPolicy',
+  gnp: 'GlobalNetworkPolicy', gnps: 'GlobalNetworkPolicy',
+  bgpp: 'BGPPeer', bgpps: 'BGPPeer', bp: 'BGPPeer', bps: 'BGPPeer',
+  bgpconfig: 'BGPConfiguration', bgpconfigs: 'BGPConfiguration',
+  felixconfig: 'FelixConfiguration', felixconfigs: 'FelixConfiguration',
+  ipamconfig: 'IPAMConfiguration', ipamconfigs: 'IPAMConfiguration',
+  pro: 'Profile', pros: 'Profile', no: 'Node', nos: 'Node',
 };
 
 /** Resolves a kind word; throws usage listing the kinds. */

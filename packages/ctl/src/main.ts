@@ -3,31 +3,21 @@
  * datastore is opened only by verbs that need one and closed at the end.
  */
 import { KINDS, isTabbyError } from '@tabby/api';
-import type { Datastore } from '@tabby/datastore';
 import { parseArgs } from './args.js';
 import { datastoreConfig } from './config.js';
 import type { CtlContext, CtlIo } from './context.js';
 import { CtlError, ctlError } from './errors.js';
-import { bashCompletion, HELP } from './help.js';
+import { completion, HELP } from './help.js';
 import { ipamVerb } from './ipam.js';
 import { nodeVerb } from './node.js';
+import { kubeApi, type KubeApi } from './k8s-policies.js';
+import { openDatastore, type Opened } from './open.js';
 import { policyVerb } from './policy.js';
 import { apply, create, del, get, labelVerb, patch, replace, validate } from './resources.js';
 
-/** Opens the datastore a config names. */
-async function open(ctx: CtlContext): Promise<Datastore> {
-  const cfg = datastoreConfig(ctx.args, ctx.io.env);
-  const ds = await import('@tabby/datastore');
-  if (cfg.type === 'etcdv3') {
-    if (cfg.etcdEndpoints.length === 0) throw ctlError('usage', 'no datastore: set --etcd-endpoints, ETCD_ENDPOINTS or etcdEndpoints in /etc/tabby/tabbyctl.yaml');
-    return ds.createEtcdDatastore({ endpoints: cfg.etcdEndpoints, ...(cfg.etcdPrefix ? { prefix: cfg.etcdPrefix } : {}) });
-  }
-  throw ctlError('usage', 'datastore type kubernetes: not supported by tabbyctl yet; use etcdv3');
-}
-
 /** Runs tabbyctl with `argv`; returns the exit status. */
 export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
-  let store: Datastore | undefined;
+  let opened: Promise<Opened> | undefined;
   try {
     const args = parseArgs(argv);
     const verb = args.words[0] ?? '';
@@ -36,7 +26,14 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       io.out((HELP[topic] ?? HELP['']!) + '\n');
       return verb === '' && !args.flags.has('--help') ? 2 : 0;
     }
-    const ctx: CtlContext = { args, io, datastore: async () => (store ??= await open(ctx)) };
+    const open = (): Promise<Opened> => (opened ??= openDatastore(datastoreConfig(args, io.env)));
+    let kube: Promise<KubeApi | undefined> | undefined;
+    const ctx: CtlContext = {
+      args,
+      io,
+      datastore: async () => (await open()).store,
+      kubeApi: () => (kube ??= open().then((o) => (o.kube ? kubeApi(o.kube) : undefined))),
+    };
     switch (verb) {
       case 'create': await create(ctx); break;
       case 'apply': await apply(ctx); break;
@@ -48,7 +45,12 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
       case 'validate': await validate(ctx); break;
       case 'ipam': await ipamVerb(ctx); break;
       case 'node': await nodeVerb(ctx); break;
-      case 'completion': io.out(bashCompletion(KINDS)); break;
+      case 'completion': {
+        const script = completion(args.words[1], KINDS);
+        if (!script) throw ctlError('usage', 'usage: tabbyctl completion bash|zsh');
+        io.out(script);
+        break;
+      }
       case 'policy': await policyVerb(ctx); break;
       default: throw ctlError('usage', `unknown verb "${verb}"; see tabbyctl --help`);
     }
@@ -65,6 +67,6 @@ export async function runCtl(argv: string[], io: CtlIo): Promise<number> {
     io.err(`${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   } finally {
-    await store?.close();
+    await opened?.then((o) => o.store.close(), () => undefined);
   }
 }

@@ -7,19 +7,21 @@
 import { requestStatus, type StatusReport } from '@tabby/bgp';
 import type { CtlContext } from './context.js';
 import { ctlError } from './errors.js';
+import { box } from './output.js';
 
-function box(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
-  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(w[i]!)).join(' | ') + ' |';
-  return [sep, line(header), sep, ...rows.map(line), sep].join('\n') + '\n';
+/** BIRD's short time, as calicoctl shows it: HH:MM:SS within 20 hours, else YYYY-MM-DD (UTC). Pure. */
+export function birdSince(iso: string, now: Date): string {
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return iso;
+  const text = t.toISOString();
+  return now.getTime() - t.getTime() < 20 * 3600_000 ? text.slice(11, 19) : text.slice(0, 10);
 }
 
-/** Renders a status report as calicoctl does. */
-export function formatNodeStatus(r: StatusReport): string {
+/** Renders a status report as calicoctl does (IPv4 peers, then IPv6 peers). */
+export function formatNodeStatus(r: StatusReport, now: Date = new Date()): string {
   const header = ['PEER ADDRESS', 'PEER TYPE', 'STATE', 'SINCE', 'INFO'];
   const rows = (v6: boolean): string[][] =>
-    r.peers.filter((p) => p.address.includes(':') === v6).map((p) => [p.address, p.type, p.state === 'Established' ? 'up' : 'start', p.since, p.info]);
+    r.peers.filter((p) => p.address.includes(':') === v6).map((p) => [p.address, p.type, p.state === 'Established' ? 'up' : 'start', birdSince(p.since, now), p.info]);
   const v4 = rows(false);
   const v6 = rows(true);
   return 'Tabby process is running.\n\nIPv4 BGP status\n' + (v4.length ? box(header, v4) : 'No IPv4 peers found.\n') +

@@ -1,17 +1,27 @@
 /**
  * Output formats of `get`: `ps` (calicoctl's table: NAME, plus a few kind-specific columns),
- * `wide` (more columns), `yaml` / `json` (projectcalico.org/v3 documents, a List for several),
- * `custom-columns=HEADER:.path,...`. Pure.
+ * `wide` (more columns), `yaml` / `json` (projectcalico.org/v3 documents; a `<Kind>List` for a
+ * list query), `custom-columns=HEADER:.path,...`. Pure.
  */
 import { CALICO_API_VERSION, formatDocuments, isNamespaced, type AnyResource, type Kind } from '@tabby/api';
+import { stringify } from 'yaml';
 import { ctlError } from './errors.js';
 
-type Col = [header: string, path: string];
+/** A column: its header and a `.path` into the resource, or a function (calicoctl's templates with conditions). */
+type Col = [header: string, path: string | ((r: AnyResource) => string)];
+
+/** `value`, or calicoctl's `-` for unset. */
+const orDash = (path: string) => (r: AnyResource): string => pathValue(r, path) || '-';
+/** A BGPPeer's NODE as calicoctl prints it: the node, else its node selector, else `(global)`. */
+const peerNode = (r: AnyResource): string => pathValue(r, '.spec.node') || pathValue(r, '.spec.nodeSelector') || '(global)';
+const BGP_CONFIG: Col[] = [['NAME', '.metadata.name'], ['LOGSEVERITY', '.spec.logSeverityScreen'], ['MESHENABLED', orDash('.spec.nodeToNodeMeshEnabled')], ['ASNUMBER', orDash('.spec.asNumber')]];
+const BGP_PEER: Col[] = [['NAME', '.metadata.name'], ['PEERIP', '.spec.peerIP'], ['NODE', peerNode], ['ASN', '.spec.asNumber']];
 
 const PS: Partial<Record<Kind, Col[]>> = {
   IPPool: [['NAME', '.metadata.name'], ['CIDR', '.spec.cidr'], ['SELECTOR', '.spec.nodeSelector']],
   WorkloadEndpoint: [['WORKLOAD', '.spec.pod'], ['NODE', '.spec.node'], ['NETWORKS', '.spec.ipNetworks'], ['INTERFACE', '.spec.interfaceName']],
-  BGPPeer: [['NAME', '.metadata.name'], ['PEERIP', '.spec.peerIP'], ['NODE', '.spec.node'], ['ASN', '.spec.asNumber']],
+  BGPPeer: BGP_PEER,
+  BGPConfiguration: BGP_CONFIG,
   Node: [['NAME', '.metadata.name']],
 };
 
@@ -40,16 +50,30 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
+/** A boxed table with `+---+` borders (calicoctl's `ipam show` and `node status` look); `right`: right-aligned columns. */
+export function box(header: string[], rows: string[][], opts: { right?: number[] } = {}): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const sep = '+' + w.map((n) => '-'.repeat(n + 2)).join('+') + '+';
+  const pad = (c: string, i: number, head: boolean): string => (!head && opts.right?.includes(i) ? c.padStart(w[i] ?? 0) : c.padEnd(w[i] ?? 0));
+  const line = (cells: string[], head = false): string => '| ' + cells.map((c, i) => pad(c, i, head)).join(' | ') + ' |';
+  return [sep, line(header, true), sep, ...rows.map((r) => line(r)), sep].join('\n') + '\n';
+}
+
 function columnsFor(kind: Kind, wide: boolean, withNamespace: boolean): Col[] {
   const cols = (wide ? WIDE[kind] ?? PS[kind] : PS[kind]) ?? [['NAME', '.metadata.name']];
   return withNamespace && isNamespaced(kind) ? [['NAMESPACE', '.metadata.namespace'], ...cols] : cols;
 }
 
-/** Renders resources of one kind in `format`. */
-export function render(kind: Kind, items: AnyResource[], format: string, allNamespaces: boolean): string {
+/**
+ * Renders resources of one kind in `format`. A list query (`asList`) prints, in yaml and json,
+ * one `<Kind>List` as calicoctl does (keys in its order), even for zero or one item.
+ */
+export function render(kind: Kind, items: AnyResource[], format: string, allNamespaces: boolean, asList = false): string {
   if (format === 'yaml' || format === 'json') {
-    const clean = items.map((r) => ({ ...r, metadata: { ...r.metadata } }));
-    return formatDocuments(clean, format, { apiVersion: CALICO_API_VERSION });
+    const docs = items.map((r) => ({ ...r, apiVersion: CALICO_API_VERSION, metadata: { ...r.metadata } }));
+    if (!asList) return formatDocuments(docs, format, { apiVersion: CALICO_API_VERSION });
+    const list = { apiVersion: CALICO_API_VERSION, items: docs, kind: `${kind}List`, metadata: {} };
+    return format === 'json' ? `${JSON.stringify(list, null, 2)}\n` : stringify(list, { lineWidth: 0, version: '1.2' });
   }
   let cols: Col[];
   if (format === 'ps' || format === 'wide') cols = columnsFor(kind, format === 'wide', allNamespaces);
@@ -60,5 +84,5 @@ export function render(kind: Kind, items: AnyResource[], format: string, allName
       return [spec.slice(0, i), spec.slice(i + 1)] as Col;
     });
   } else throw ctlError('usage', `unknown output format "${format}"; one of ps, wide, yaml, json, custom-columns=H:.path,...`);
-  return table(cols.map((c) => c[0]), items.map((r) => cols.map((c) => pathValue(r, c[1]))));
+  return table(cols.map((c) => c[0]), items.map((r) => cols.map(([, at]) => (typeof at === 'string' ? pathValue(r, at) : at(r)))));
 }

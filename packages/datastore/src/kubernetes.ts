@@ -223,37 +223,72 @@ export class KubernetesDatastore implements Datastore {
   }
 }
 
+type ClientNode = typeof import('@kubernetes/client-node');
+/** A loaded client configuration (client-node's KubeConfig). */
+export type KubeConfig = InstanceType<ClientNode['KubeConfig']>;
+
+/** Where the API server is: an explicit URL, or a kubeconfig file (none: client-node's default search). */
+export type KubeConnection =
+  | { server: string; token?: string; caFile?: string; insecureSkipTLSVerify?: boolean }
+  | { kubeconfig?: string };
+
+/**
+ * Loads a client configuration: for `server`, one cluster with that URL (TLS verified against
+ * `caFile`; only `insecureSkipTLSVerify` turns verification off); for a kubeconfig file, its
+ * current context (without one, client-node's default search: $KUBECONFIG, ~/.kube/config, then
+ * the in-cluster service account). Plain-http servers are allowed (there is no TLS to verify).
+ * `Invalid` when the file cannot be read or names no current cluster.
+ */
+export async function loadKubeConfig(conn: KubeConnection): Promise<KubeConfig> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  if ('server' in conn) {
+    kc.loadFromOptions({
+      clusters: [{ name: 'tabby', server: conn.server, skipTLSVerify: conn.insecureSkipTLSVerify ?? false, ...(conn.caFile ? { caFile: conn.caFile } : {}) }],
+      users: [{ name: 'tabby', ...(conn.token ? { token: conn.token } : {}) }],
+      contexts: [{ name: 'tabby', cluster: 'tabby', user: 'tabby' }],
+      currentContext: 'tabby',
+    });
+  } else {
+    const file = conn.kubeconfig;
+    try {
+      if (file !== undefined) kc.loadFromFile(file);
+      else kc.loadFromDefault();
+    } catch (e: unknown) {
+      throw datastoreError('Invalid', `kubeconfig ${file ?? '(default)'}: ${e instanceof Error ? e.message : String(e)}`, {}, e);
+    }
+    if (!kc.getCurrentCluster()) throw datastoreError('Invalid', `kubeconfig ${file ?? '(default)'}: no current context with a cluster; set current-context`);
+  }
+  // client-node refuses plain http unless this is set; with http there is no TLS to verify.
+  kc.loadFromOptions({
+    clusters: kc.clusters.map((c) => ({ ...c, skipTLSVerify: c.skipTLSVerify || c.server.startsWith('http:') })),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return kc;
+}
+
+/** A backend over a loaded client configuration. */
+export async function kubernetesDatastoreFor(kc: KubeConfig, init: KubernetesDatastoreInit = {}): Promise<KubernetesDatastore> {
+  const k8s = await import('@kubernetes/client-node');
+  return new KubernetesDatastore(
+    { custom: kc.makeApiClient(k8s.CustomObjectsApi), core: kc.makeApiClient(k8s.CoreV1Api), watch: new k8s.Watch(kc) },
+    init,
+  );
+}
+
 /**
  * Builds a Kubernetes backend for an API server URL (a test server, `kubectl proxy`, or the
- * in-cluster address with a token). Loads the client on first use. TLS is verified against
- * `caFile` (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt); only
- * `insecureSkipTLSVerify` turns verification off.
+ * in-cluster address with a token); see `loadKubeConfig`. A plain-http URL needs no TLS flag.
  */
 export async function createKubernetesDatastore(
   init: KubernetesDatastoreInit & { server: string; token?: string; caFile?: string; insecureSkipTLSVerify?: boolean },
 ): Promise<KubernetesDatastore> {
-  const k8s = await import('@kubernetes/client-node');
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [
-      {
-        name: 'tabby',
-        server: init.server,
-        // client-node refuses plain http unless this is set; with http there is no TLS to verify.
-        skipTLSVerify: init.insecureSkipTLSVerify ?? init.server.startsWith('http:'),
-        ...(init.caFile ? { caFile: init.caFile } : {}),
-      },
-    ],
-    users: [{ name: 'tabby', ...(init.token ? { token: init.token } : {}) }],
-    contexts: [{ name: 'tabby', cluster: 'tabby', user: 'tabby' }],
-    currentContext: 'tabby',
-  });
-  return new KubernetesDatastore(
-    {
-      custom: kubeConfig.makeApiClient(k8s.CustomObjectsApi),
-      core: kubeConfig.makeApiClient(k8s.CoreV1Api),
-      watch: new k8s.Watch(kubeConfig),
-    },
-    init,
-  );
+  return kubernetesDatastoreFor(await loadKubeConfig(init), init);
+}
+
+/** Builds a Kubernetes backend from a kubeconfig file (see `loadKubeConfig`). */
+export async function createKubernetesDatastoreFromKubeconfig(init: KubernetesDatastoreInit & { kubeconfig?: string }): Promise<KubernetesDatastore> {
+  return kubernetesDatastoreFor(await loadKubeConfig(init.kubeconfig !== undefined ? { kubeconfig: init.kubeconfig } : {}), init);
 }

@@ -125,9 +125,22 @@ function lineCol(text: string, offset: number): [number, number] {
  * errors (with line and column), 'Invalid' listing every invalid document and field.
  */
 export function parseDocuments(text: string, fileName: string): AnyResource[] {
+  return parseDocumentsAs(text, fileName, validateResource);
+}
+
+/**
+ * `parseDocuments` with another per-document validator (it returns the resource, or throws
+ * ValidationError naming the fields) — for callers that accept more document kinds, such as
+ * tabbyctl's Kubernetes NetworkPolicies. Same numbering, duplicate check and errors.
+ */
+export function parseDocumentsAs<R extends { kind: string; metadata: { name: string; namespace?: string } }>(
+  text: string,
+  fileName: string,
+  validate: (raw: unknown, where: string) => R,
+): R[] {
   const raws = splitDocuments(text, fileName);
   const problems: DocumentProblem[] = [];
-  const out: AnyResource[] = [];
+  const out: R[] = [];
   const seen = new Map<string, number>();
   raws.forEach((raw, i) => {
     const n = i + 1;
@@ -135,7 +148,7 @@ export function parseDocuments(text: string, fileName: string): AnyResource[] {
     const name = isObject(raw) && isObject(raw.metadata) && typeof raw.metadata.name === 'string' ? raw.metadata.name : undefined;
     const base = { file: fileName, document: n, kind, name };
     try {
-      const res = validateResource(raw, `${fileName}: ${documentLabel(n, kind, name)}`);
+      const res = validate(raw, `${fileName}: ${documentLabel(n, kind, name)}`);
       const key = `${res.kind}/${res.metadata.namespace ?? ''}/${res.metadata.name}`;
       const first = seen.get(key);
       if (first !== undefined) problems.push({ ...base, path: 'metadata.name', message: `duplicates document ${first} (same kind, namespace and name)` });
