@@ -5,7 +5,7 @@
  * Calico policies) and the Kubernetes-object streams (Pods, Namespaces, ServiceAccounts,
  * NetworkPolicies). The client library is loaded only in this mode.
  */
-import { createEtcdDatastore, KubernetesDatastore, type Datastore } from '@tabby/datastore';
+import { createEtcdDatastore, KubernetesDatastore, loadKubeConfig, type Datastore } from '@tabby/datastore';
 import type { CacheSource } from './resource-cache.js';
 import { KUBE_NODE_KINDS, KubeSource, kubeModeSource, type KubeSourceComponents } from './kube-source.js';
 
@@ -24,24 +24,14 @@ export interface KubeMode {
 
 /** Builds the clients; throws a message naming the flag when no configuration is found. */
 export async function openKubeMode(init: KubeModeInit, warn: KubeSourceComponents['warn']): Promise<KubeMode> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  if (init.kubeconfig) {
-    try {
-      kc.loadFromFile(init.kubeconfig);
-    } catch (e: unknown) {
-      throw new Error(`--kubeconfig ${init.kubeconfig}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-  } else if (init.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-  else throw new Error('--datastore-type kubernetes: no API server: set --kubeconfig or KUBECONFIG, or run in a pod (in-cluster configuration)');
-  if (!kc.getCurrentCluster()) throw new Error(`kubeconfig ${init.kubeconfig ?? '(in-cluster)'}: no current cluster`);
-  // client-node refuses a plain-http server unless TLS verification is off; over http there is none.
-  kc.loadFromOptions({
-    clusters: kc.clusters.map((c) => ({ ...c, skipTLSVerify: c.skipTLSVerify || c.server.startsWith('http:') })),
-    users: kc.users,
-    contexts: kc.contexts,
-    currentContext: kc.currentContext,
+  if (!init.kubeconfig && !init.env.KUBERNETES_SERVICE_HOST) {
+    throw new Error('--datastore-type kubernetes: no API server: set --kubeconfig or KUBECONFIG, or run in a pod (in-cluster configuration)');
+  }
+  // Without a file, client-node's default loading finds the pod's in-cluster service account.
+  const kc = await loadKubeConfig(init.kubeconfig ? { kubeconfig: init.kubeconfig } : {}).catch((e: unknown) => {
+    throw new Error(`${init.kubeconfig ? '--kubeconfig ' : ''}${e instanceof Error ? e.message : String(e)}`, { cause: e });
   });
+  const k8s = await import('@kubernetes/client-node');
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const watch = new k8s.Watch(kc);
   const store = new KubernetesDatastore({ custom: kc.makeApiClient(k8s.CustomObjectsApi), core, watch });
