@@ -1,4 +1,4 @@
-/** @tabby/testkit: namespaces, veths, processes in namespaces, etcd, BGP daemons, polling. */
+/** @tabby/testkit: namespaces, veths, processes in namespaces, etcd, BGP daemons, a BGP client swarm, polling. */
 export * from './poll.js';
 export * from './proc.js';
 export * from './cleanup.js';
@@ -7,3 +7,4 @@ export * from './etcd.js';
 export * from './bird.js';
 export * from './gobgp.js';
 export * from './frr.js';
+export * from './bgp-swarm.js';
