@@ -13,7 +13,7 @@
  */
 import type { Family, Prefix } from '../codec/types.js';
 import type { AttrSet } from './attr-set.js';
-import { ExportGroup, groupKey } from './export-group.js';
+import { ExportGroup, groupKey, type DumpEntry } from './export-group.js';
 import type { RibCore } from './loc-rib.js';
 import { LOCAL_PEER, type FilterResult, type PeerState } from './peer.js';
 import { exportAttrs, mayExport, type ExportTarget, type LocalIdentity } from './policy.js';
@@ -156,9 +156,11 @@ export class Exporter {
     const prevSrc = prev >= 0 ? t.lastAux : -1;
     if (want === null) {
       if (prev < 0) return { prev, prevSrc };
+      g.touch(key);
       t.delete(key);
     } else {
       if (prev === want.id && prevSrc === src) return { prev, prevSrc };
+      g.touch(key);
       this.core.attrs.retain(want);
       t.set(key, want.id, src);
       g.count(want, src, 1);
@@ -206,19 +208,62 @@ export class Exporter {
     this.groups.delete(g.key);
   }
 
-  /** Everything `d` is sent from its group, grouped by attribute set (entries shared between members joining together). */
-  private view(d: PeerState, g: ExportGroup): Array<{ attrs: AttrSet; prefixes: Prefix[] }> {
-    if (g.snapshot?.version !== g.version) {
-      const byPair = new Map<number, { attrs: AttrSet; src: number; prefixes: Prefix[] }>();
-      g.table.forEach((id, key, src) => {
-        const k = id * 65536 + src;
-        let e = byPair.get(k);
-        if (!e) byPair.set(k, (e = { attrs: this.core.attrs.get(id), src, prefixes: [] }));
-        e.prefixes.push(keyToPrefix(key));
-      });
-      g.snapshot = { version: g.version, entries: [...byPair.values()] };
+  /** The table grouped by (attribute set, source), with each entry's keys. */
+  private group(g: ExportGroup, keep: (key: PrefixKey) => boolean = () => true): Array<DumpEntry & { keys: PrefixKey[]; dirty: boolean }> {
+    const byPair = new Map<number, DumpEntry & { keys: PrefixKey[]; dirty: boolean }>();
+    g.table.forEach((id, key, src) => {
+      if (!keep(key)) return;
+      const k = id * 65536 + src;
+      let e = byPair.get(k);
+      if (!e) byPair.set(k, (e = { attrs: this.core.attrs.get(id), src, prefixes: [], keys: [], dirty: false }));
+      e.prefixes.push(keyToPrefix(key));
+      e.keys.push(key);
+    });
+    return [...byPair.values()];
+  }
+
+  /**
+   * The whole table as dump entries. With several members the entries are kept (a snapshot)
+   * and reused by later joiners: unchanged entries as they are, changed keys regrouped, until
+   * the changes reach an eighth of the table and the snapshot is rebuilt.
+   */
+  private dumpEntries(g: ExportGroup): DumpEntry[] {
+    if (g.members.size <= 1) return this.group(g);
+    let s = g.snapshot;
+    if (!s || s.changed.size > Math.max(1024, g.table.size >> 3)) {
+      const entries = this.group(g);
+      const byKey = new Map<PrefixKey, (typeof entries)[number]>();
+      for (const e of entries) for (const k of e.keys) byKey.set(k, e);
+      g.snapshot = s = { entries, byKey, changed: new Set() };
     }
-    return g.snapshot.entries.filter((e) => !g.excludes(d, e.attrs, e.src));
+    if (s.view?.version === g.version) return s.view.entries;
+    const snap = s;
+    const out: DumpEntry[] = [];
+    for (const e of snap.entries) {
+      if (!e.dirty) out.push(e);
+      else {
+        const prefixes = e.prefixes.filter((_, i) => !snap.changed.has(e.keys[i]!));
+        if (prefixes.length > 0) out.push({ attrs: e.attrs, src: e.src, prefixes });
+      }
+    }
+    const fresh = new Map<number, DumpEntry>();
+    for (const key of snap.changed) {
+      const id = g.table.get(key);
+      if (id < 0) continue;
+      const src = g.table.lastAux;
+      const k = id * 65536 + src;
+      let e = fresh.get(k);
+      if (!e) fresh.set(k, (e = { attrs: this.core.attrs.get(id), src, prefixes: [] }));
+      e.prefixes.push(keyToPrefix(key));
+    }
+    out.push(...fresh.values());
+    snap.view = { version: g.version, entries: out };
+    return out;
+  }
+
+  /** Everything `d` is sent from its group, grouped by attribute set. */
+  private view(d: PeerState, g: ExportGroup): DumpEntry[] {
+    return this.dumpEntries(g).filter((e) => !g.excludes(d, e.attrs, e.src));
   }
 
   /** Joins `d` to its group and returns its initial dump (End-of-RIB included). */

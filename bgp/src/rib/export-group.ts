@@ -15,10 +15,31 @@
  * - The exclusion counts (`bySource`, `byOriginator`, `byBoth`) always match the table, so a
  *   member's advertised count is O(1).
  */
-import type { Family } from '../codec/types.js';
+import type { Family, Prefix } from '../codec/types.js';
 import type { AttrSet } from './attr-set.js';
 import type { PeerState } from './peer.js';
+import type { PrefixKey } from './prefix-key.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
+
+/** Prefixes of the table that share (attribute set, source): one announce group of a dump. */
+export interface DumpEntry {
+  attrs: AttrSet;
+  src: number;
+  prefixes: Prefix[];
+}
+
+/**
+ * The table grouped into dump entries at some moment, plus the keys changed since: a member
+ * joining later is sent the unchanged entries as they are (the same objects, so their UPDATEs
+ * are already encoded) and the changed keys afresh, instead of a regrouping of the whole table.
+ */
+export interface Snapshot {
+  entries: Array<DumpEntry & { keys: PrefixKey[]; dirty: boolean }>;
+  byKey: Map<PrefixKey, DumpEntry & { dirty: boolean }>;
+  changed: Set<PrefixKey>;
+  /** The dump entries derived for one table version (members joining in one flush share them). */
+  view?: { version: number; entries: DumpEntry[] };
+}
 
 /** One cached transformation: source set → exported set (null: not exported). */
 export interface CachedExport {
@@ -51,10 +72,10 @@ export class ExportGroup {
   private readonly bySource = new Map<number, number>();
   private readonly byOriginator = new Map<string, number>();
   private readonly byBoth = new Map<string, number>();
-  /** Bumped on every table change (dump snapshots are valid for one version). */
+  /** Bumped on every table change. */
   version = 0;
-  /** A dump of the whole table grouped by (attribute set, source), shared by members joining at one version. */
-  snapshot: { version: number; entries: Array<{ attrs: AttrSet; src: number; prefixes: import('../codec/types.js').Prefix[] }> } | undefined;
+  /** The table as dump entries, kept while members keep joining (see `Exporter.view`). */
+  snapshot: Snapshot | undefined;
 
   constructor(
     readonly key: string,
@@ -85,6 +106,15 @@ export class ExportGroup {
     if (src === m.index && m.config.advertiseBack !== true) return true;
     const orig = a.attrs.originatorId;
     return orig !== undefined && m.source.kind !== 'ebgp' && orig === m.session?.routerId;
+  }
+
+  /** Records that `key`'s entry changed (for the snapshot). */
+  touch(key: PrefixKey): void {
+    const s = this.snapshot;
+    if (!s) return;
+    s.changed.add(key);
+    const e = s.byKey.get(key);
+    if (e) e.dirty = true;
   }
 
   /** Records an entry entering (+1) or leaving (-1) the table, for the exclusion counts. */
