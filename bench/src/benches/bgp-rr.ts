@@ -5,6 +5,7 @@
  * Established. Measures:
  *   converge_time:  from the last client session's Established until every client holds every
  *                   other client's routes (the swarm's last table change);
+ *   total_time:     the same from the swarm's start (all sessions set up, all routes spread);
  *   withdraw_time:  client 0 withdraws all of its routes; until no client holds any of them;
  *   peak_rss / rr_cpu of the reflector process.
  *
@@ -18,6 +19,7 @@ import { cpuSeconds, peakRss, startTabby } from './bgp-ingest.js';
 type Speaker = 'tabby' | 'bird';
 
 interface RunResult {
+  total: number;
   converge: number;
   withdraw: number;
   rss: number;
@@ -60,11 +62,12 @@ async function oneRun(speaker: Speaker, n: number, routes: number): Promise<RunR
     const all = (s: SwarmStatus): boolean => s.established === n && s.announcedTotal === n * routes && s.complete === n;
     const up = await swarm.until(all, `${n} clients to hold ${n * routes} routes`, 600_000);
     const converge = (up.lastChangeAt - up.lastEstablishedAt) / 1000;
+    const total = (up.lastChangeAt - up.startedAt) / 1000;
     swarm.withdrawFirst();
     const gone = (s: SwarmStatus): boolean => s.withdrawSentAt > 0 && s.announcedTotal === (n - 1) * routes && s.complete === n;
     const down = await swarm.until(gone, 'client 0 routes withdrawn everywhere', 300_000);
     if (down.reflectedOwn > 0 || down.foreign > 0) throw new Error(`unexpected routes: ${JSON.stringify(down)}`);
-    const res = { converge, withdraw: (down.lastChangeAt - down.withdrawSentAt) / 1000, rss: peakRss(pid), cpu: cpuSeconds(pid) - cpu0 };
+    const res = { total, converge, withdraw: (down.lastChangeAt - down.withdrawSentAt) / 1000, rss: peakRss(pid), cpu: cpuSeconds(pid) - cpu0 };
     await swarm.stop();
     return res;
   } finally {
@@ -92,6 +95,7 @@ const bench: Bench = {
       const common = { speaker, clients: n, routesPerClient: routes, runs: res.length };
       const fig = (f: (r: RunResult) => number): number => Number(median(res.map(f)).toFixed(3));
       emit({ bench: 'bgp-rr', metric: 'converge_time', value: fig((r) => r.converge), unit: 's', ...common, samples: res.map((r) => r.converge), note: 'last client Established → every client holds every route' });
+      emit({ bench: 'bgp-rr', metric: 'total_time', value: fig((r) => r.total), unit: 's', ...common, samples: res.map((r) => r.total), note: 'swarm start (1st connect) → every client holds every route' });
       emit({ bench: 'bgp-rr', metric: 'withdraw_time', value: fig((r) => r.withdraw), unit: 's', ...common, samples: res.map((r) => r.withdraw), note: `client 0 withdraws its ${routes} routes → gone from all others` });
       emit({ bench: 'bgp-rr', metric: 'peak_rss', value: Number((median(res.map((r) => r.rss)) / 1e6).toFixed(1)), unit: 'MB', ...common });
       emit({ bench: 'bgp-rr', metric: 'rr_cpu', value: fig((r) => r.cpu), unit: 's', ...common, note: 'reflector CPU from start of the swarm to the end of the withdraw' });

@@ -36,7 +36,7 @@ const cfg = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as SwarmConf
 const total = cfg.clients.length * cfg.routesPer;
 const words = (total + 31) >>> 5;
 const ctx: CodecContext = { fourOctetAs: true, addPath: new Set(), extendedMessage: false };
-const stats = { announcedTotal: 0, reflectedOwn: 0, foreign: 0, lastChangeAt: 0, lastEstablishedAt: 0, withdrawSentAt: 0, errors: [] as string[] };
+const stats = { startedAt: Date.now(), announcedTotal: 0, reflectedOwn: 0, foreign: 0, lastChangeAt: 0, lastEstablishedAt: 0, withdrawSentAt: 0, errors: [] as string[] };
 
 const clients: Client[] = cfg.clients.map((addr, index) => ({
   index,

@@ -44,6 +44,8 @@ export interface SwarmStatus {
   /** Own routes sent back to their originator, and routes outside the swarm's range (both should be 0). */
   reflectedOwn: number;
   foreign: number;
+  /** When the swarm process started (its first connects). */
+  startedAt: number;
   lastChangeAt: number;
   lastEstablishedAt: number;
   withdrawSentAt: number;
