@@ -58,7 +58,7 @@ export default defineConfig({
       // Unit tests never switch namespaces, so they can share worker threads (cheaper than forks);
       // system tests keep forks (a setns must not leak into another test's thread).
       { resolve: { alias }, test: { ...shared, pool: 'threads', name: 'unit', include: ALL, exclude: [...EXCLUDE, ...SYSTEM] } },
-      { resolve: { alias }, test: { ...shared, name: 'system', include: SYSTEM_SKIP ? [] : SYSTEM, exclude: EXCLUDE, passWithNoTests: true } },
+      { resolve: { alias }, test: { ...shared, name: 'system', include: SYSTEM_SKIP ? [] : SYSTEM, exclude: EXCLUDE } },
     ],
   },
 });
