@@ -132,10 +132,15 @@ export class BgpSwarm {
 
   /** Waits until `pred` holds for a status line; returns that line. */
   async until(pred: (s: SwarmStatus) => boolean, what: string, timeoutMs = 120_000): Promise<SwarmStatus> {
-    return poll(() => {
-      const s = this.status();
-      return s !== undefined && pred(s) && s;
-    }, { timeout: timeoutMs, interval: 100, what: `BGP swarm: ${what}` });
+    let last: SwarmStatus | undefined;
+    try {
+      return await poll(() => {
+        last = this.status() ?? last;
+        return last !== undefined && pred(last) && last;
+      }, { timeout: timeoutMs, interval: 100, what: `BGP swarm: ${what}` });
+    } catch (e: unknown) {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; last status: ${JSON.stringify(last)}`);
+    }
   }
 
   /** Client 0 withdraws every route it announced. */
