@@ -7,7 +7,8 @@ import { runWorkload, seedCluster, verify } from './workload.js';
 
 /**
  * Operations per run: 1,500 in the full suite (`npm test`); `npm run test:unit` sets
- * TABBY_STRESS_OPS lower to stay under a minute (same seeds and checks, shorter runs).
+ * TABBY_STRESS_OPS lower to stay under a minute (same seeds and checks, shorter runs; the
+ * exhaustion runs keep 1,000: fewer do not always exhaust the pool).
  */
 const OPS = Number(process.env['TABBY_STRESS_OPS'] ?? 1500);
 
@@ -31,7 +32,7 @@ describe(`concurrent allocators (memory datastore${defaultTxn() ? '' : ', no txn
     const rnd = seeded(seed);
     ds.jitter = () => Math.floor(rnd() * 4);
     await seedCluster(ds, 3, { v4: '10.0.0.0/25', strictAffinity: true, maxBlocksPerHost: 2 });
-    const r = await runWorkload({ allocators: 12, nodes: 3, ops: Math.min(1000, OPS), seed, datastore: () => ds });
+    const r = await runWorkload({ allocators: 12, nodes: 3, ops: 1000, seed, datastore: () => ds });
     expect(r.exhausted).toBeGreaterThan(0);
     await verify(ds, r);
     // strictAffinity: nothing was borrowed. maxBlocksPerHost is checked before each claim (as in
@@ -49,7 +50,7 @@ describe(`concurrent allocators (memory datastore${defaultTxn() ? '' : ', no txn
     ds.jitter = () => Math.floor(rnd() * 4);
     await seedCluster(ds, 4);
     const r = await runWorkload({ allocators: 16, nodes: 4, ops: OPS, seed: 3, datastore: () => ds, sharedPerNode: true, gcLoop: true });
-    expect(r.allocations).toBeGreaterThan(500);
+    expect(r.allocations).toBeGreaterThan(OPS / 3);
     await verify(ds, r);
   });
 
