@@ -1,16 +1,16 @@
 /**
- * Per-peer configuration, session facts and RIB state (Adj-RIB-In and Adj-RIB-Out tables).
+ * Per-peer configuration, session facts and RIB state (Adj-RIB-In tables; the Adj-RIB-Out is
+ * the peer's export group's, export-group.ts).
  *
  * Invariants:
  * - Peer index 0 is the local pseudo-peer (originated routes); BGP peers get 1..65535, reused
  *   after removal. A path reference is `slot * 65536 + peerIndex`, where `slot` is the interned
  *   ADD-PATH path id (0 for path id 0), so a reference is a non-negative int32.
  * - Adj-RIB-In values are `attrSetId * 2 + staleBit` (post-import-policy view, RFC 4724 stale
- *   marking); each entry holds one reference on its attribute set. Adj-RIB-Out values are the
- *   exported attribute set's id, also holding a reference.
+ *   marking); each entry holds one reference on its attribute set.
  */
 import type { Capability, Family, PathAttributes, Prefix } from '../codec/types.js';
-import type { AttrSet } from './attr-set.js';
+import type { ExportGroup } from './export-group.js';
 import type { PathSource } from './decision.js';
 import { addressSortKey } from './decision.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
@@ -84,13 +84,10 @@ export interface PeerSession {
 export class PeerFamilyTables {
   /** Adj-RIB-In by path slot (slot 0 = path id 0). */
   readonly adjIn: (PrefixTable | undefined)[] = [];
-  /** Adj-RIB-Out: prefix → exported attribute set id. */
-  readonly adjOut: PrefixTable;
   /** Prefixes the import policy rejected (for the "received" count); value 1. */
   readonly rejected: PrefixTable;
 
   constructor(readonly family: Family) {
-    this.adjOut = makeTable(family);
     this.rejected = makeTable(family);
   }
 
@@ -109,15 +106,8 @@ export class PeerState {
   session: PeerSession | undefined;
   /** Accepted paths in Adj-RIB-In (all families, all path ids). */
   accepted = 0;
-  /** Cache of export transformations: (source attr id, source peer) → result. */
-  readonly exportCache = new Map<number, { src: AttrSet; out: AttrSet | null }>();
-  /** One-entry memo in front of `exportCache` (consecutive prefixes share attribute sets). */
-  readonly memo: { src: AttrSet | undefined; peer: number; family: Family; out: AttrSet | null } = {
-    src: undefined,
-    peer: -1,
-    family: 'ipv4-unicast',
-    out: null,
-  };
+  /** The export group (shared Adj-RIB-Out) per family while Established and dumped. */
+  readonly outGroups = new Map<Family, ExportGroup>();
   /** Families whose Adj-RIB-Out was dumped (so End-of-RIB was queued). */
   readonly dumped = new Set<Family>();
   private v4: PeerFamilyTables | undefined;

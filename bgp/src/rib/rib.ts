@@ -12,7 +12,8 @@
  * Invariants:
  * - No I/O and no clock: time is an argument (milliseconds), everything else is state.
  * - Between flushes, changes accumulate as "dirty" prefixes, so a prefix that flaps within a
- *   batch costs one diff, and a flush is O(changed prefixes × Established peers).
+ *   batch costs one diff, and a flush is O(changed prefixes × export groups + peers): peers
+ *   exported to alike share one Adj-RIB-Out and one diff (export-group.ts).
  * - A peer's Adj-RIB-Out is filled by a full dump at the first flush after `peerUp`, then
  *   kept by diffs; End-of-RIB is sent per negotiated family after the dump.
  * - While deferring as a restarting speaker (RFC 4724 §4.1) flushes return nothing.
@@ -20,7 +21,7 @@
 import { TabbyError } from '@tabby/api';
 import type { Capability, Family, PathAttributes, Prefix, UpdateMessage, UpdateOutcome } from '../codec/types.js';
 import { Exporter, type PeerUpdate } from './adj-rib-out.js';
-import { flushChanges, reexport, type RibFlush } from './flush.js';
+import { flushChanges, type RibFlush } from './flush.js';
 export type { BestChange, RibFlush } from './flush.js';
 import type { AttrSet } from './attr-set.js';
 import { DEFAULT_DECISION, type DecisionOptions } from './decision.js';
@@ -140,10 +141,8 @@ export class Rib {
     // The client flag also decides what others get from this peer (RFC 4456 §6): re-export all.
     const everyone = (cfg.routeReflectorClient === true) !== (p.config.routeReflectorClient === true);
     p.config = { ...cfg };
-    for (const q of everyone ? this.byId.values() : [p]) {
-      this.exporter.clearCache(q);
-      this.pendingReexport.add(q.index);
-    }
+    this.exporter.clearCaches();
+    for (const q of everyone ? this.byId.values() : [p]) this.pendingReexport.add(q.index);
   }
 
   /** Export filter calls that threw (treated as reject), and the last error. */
@@ -156,7 +155,7 @@ export class Rib {
     const p = this.peer(id);
     this.exporter.clear(p, FAMILIES);
     for (const f of FAMILIES) this.core.removeAll(p, f);
-    for (const q of this.byId.values()) this.exporter.clearCache(q); // its index may be reused
+    this.exporter.clearCaches(); // its index may be reused
     this.core.peers[p.index] = undefined;
     this.byId.delete(id);
     this.grState.delete(p.index);
@@ -170,8 +169,7 @@ export class Rib {
   /** The session reached Established: the next flush dumps our routes to it. */
   peerUp(id: string, session: PeerSession, now: number): void {
     const p = this.peer(id);
-    p.setSession(session);
-    this.exporter.clearCache(p); // next hop self and families may differ from a previous session
+    p.setSession(session); // it joins the export groups its session's facts pick at the dump
     const st = this.grState.get(p.index);
     if (st) {
       const r = gr.onSessionUp(st, session.gracefulRestart, now, this.grCfg.stalePathMs);
@@ -282,17 +280,16 @@ export class Rib {
       if (p?.session) for (const f of p.session.families) out.updates.push(this.exporter.dump(p, f));
     }
     this.pendingDump.clear();
-    for (const idx of this.pendingReexport) reexport(this.core, this.exporter, this.core.peers[idx], out);
+    const re = [...this.pendingReexport].map((idx) => this.core.peers[idx]).filter((p): p is PeerState => p !== undefined);
+    out.updates.push(...this.exporter.reexport(re));
     this.pendingReexport.clear();
-    for (const p of this.byId.values()) this.exporter.trimCache(p);
+    this.exporter.trimCaches();
     return out;
   }
 
   private flushFamily(f: Family, out: RibFlush): void {
     if (this.core.dirty[f].size === 0) return;
-    const targets: PeerState[] = [];
-    for (const p of this.byId.values()) if (p.session && p.dumped.has(f) && !this.pendingDump.has(p.index)) targets.push(p);
-    flushChanges(this.core, this.exporter, targets, f, out, this.emitBest);
+    flushChanges(this.core, this.exporter, f, out, this.emitBest);
   }
 
   /** The earliest pending timer (GR restart / stale-path, selection deferral), ms. */
@@ -330,13 +327,8 @@ export class Rib {
   peerCounts(id: string): PeerCounts {
     const p = this.peer(id);
     let rejected = 0;
-    let advertised = 0;
-    for (const f of FAMILIES) {
-      const t = p.maybeTables(f);
-      rejected += t?.rejected.size ?? 0;
-      advertised += t?.adjOut.size ?? 0;
-    }
-    return { received: p.accepted + rejected, accepted: p.accepted, advertised };
+    for (const f of FAMILIES) rejected += p.maybeTables(f)?.rejected.size ?? 0;
+    return { received: p.accepted + rejected, accepted: p.accepted, advertised: this.exporter.advertised(p) };
   }
 
   /** Number of prefixes with a best path. */

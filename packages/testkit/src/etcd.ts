@@ -14,6 +14,7 @@ import { onExit } from './cleanup.js';
 import { poll } from './poll.js';
 import { Proc } from './proc.js';
 import { run } from './netns.js';
+import { missingRequirements } from './bird.js';
 
 /** A running etcd. */
 export interface EtcdServer {
@@ -47,6 +48,8 @@ export interface EtcdOptions {
 
 /** Starts etcd and waits until it answers. */
 export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
+  const missing = missingRequirements('etcd');
+  if (missing) throw new Error(`startEtcd: ${missing}`);
   const dir = mkdtempSync(join(tmpdir(), 'tabby-etcd-'));
   const args = [
     '--name', 'tabby',

@@ -1,4 +1,4 @@
-/** @tabby/testkit: namespaces, veths, processes in namespaces, etcd, BGP daemons, polling. */
+/** @tabby/testkit: namespaces, veths, processes in namespaces, etcd, BGP daemons, a BGP client swarm, polling. */
 export * from './poll.js';
 export * from './proc.js';
 export * from './cleanup.js';
@@ -9,3 +9,4 @@ export * from './gobgp.js';
 export * from './frr.js';
 export * from './fake-apiserver.js';
 export * from './kube-client.js';
+export * from './bgp-swarm.js';
