@@ -21,6 +21,7 @@ import { mapIpamError } from './ipam-driver.js';
 import { handleId, HOST_MAC, vethName } from './names.js';
 import { annotationChoice } from './pods.js';
 import { forVersion, hostCidr, type CniResult } from './result.js';
+import { StepTimer } from './timing.js';
 
 type Undo = { what: string; run: () => Promise<unknown> };
 
@@ -31,15 +32,9 @@ export type AddStep = 'netns' | 'pod' | 'link-name' | 'ipam' | 'veth' | 'configu
 export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => void } = {}): Promise<CniResult> {
   const { env, conf, c } = call;
   const undo: Undo[] = [];
-  const t0 = performance.now();
-  const timings: Record<string, number> = {};
-  let last = t0;
-  let lastName = 'start';
+  const timer = new StepTimer();
   const step = (s: AddStep): void => {
-    const now = performance.now();
-    timings[lastName] = Math.round((now - last) * 10) / 10;
-    last = now;
-    lastName = s;
+    timer.next(s);
     hooks.before?.(s);
   };
   const node = nodeName(call);
@@ -84,8 +79,8 @@ export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => vo
     step('endpoint');
     const wep = buildEndpoint({ node, pod, info, containerId: env.containerId, ifname: env.ifname, hostIf: host, mac: veth.podMac, ipNetworks: cidrs });
     undo.push(...(await writeEndpoint(call, wep)));
-    timings[lastName] = Math.round((performance.now() - last) * 10) / 10;
-    c.logger.info({ ...log, ips, ms: Math.round(performance.now() - t0), steps: timings }, 'ADD done');
+    const ms = timer.end();
+    c.logger.info({ ...log, ips, ms, steps: timer.steps }, 'ADD done');
     const result: CniResult = {
       cniVersion: conf.cniVersion,
       interfaces: [

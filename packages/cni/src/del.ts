@@ -11,6 +11,7 @@ import { endpointKey } from './endpoint.js';
 import { podRef } from './env.js';
 import { mapIpamError } from './ipam-driver.js';
 import { handleId } from './names.js';
+import { StepTimer } from './timing.js';
 
 /** Runs DEL; idempotent. */
 export async function cmdDel(call: CniCall): Promise<void> {
@@ -18,8 +19,12 @@ export async function cmdDel(call: CniCall): Promise<void> {
   const node = nodeName(call);
   const pod = podRef(env);
   const log = { containerID: env.containerId, pod: `${pod.namespace}/${pod.name}`, node };
+  const timer = new StepTimer();
+  timer.next('link');
   const removed = await c.dataplane.deletePodLink(env.netns, env.ifname);
+  timer.next('ipam');
   await c.ipam.release(handleId(conf.name, env.containerId), deadline(call));
+  timer.next('endpoint');
   const key = endpointKey(node, pod, env.ifname);
   try {
     const wep = await c.datastore.get<WorkloadEndpoint>(key, { signal: deadline(call) });
@@ -31,5 +36,6 @@ export async function cmdDel(call: CniCall): Promise<void> {
   } catch (e: unknown) {
     if (!isTabbyError(e, 'NotFound')) throw mapIpamError(e);
   }
-  c.logger.info({ ...log, linkRemoved: removed }, 'DEL done');
+  const ms = timer.end();
+  c.logger.info({ ...log, linkRemoved: removed, ms, steps: timer.steps }, 'DEL done');
 }
