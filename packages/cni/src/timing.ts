@@ -1,29 +1,28 @@
 /**
  * Per-step wall-clock timing of one command, for its 'done' log line (`steps`: ms per step,
- * one decimal). The bench (bench/src/cni-phases.ts) reads these lines to say where a call's
- * time goes. Pure apart from `performance.now()`.
+ * one decimal; steps that run concurrently each get their own figure, so they may add up to
+ * more than the total). The bench (bench/src/cni-phases.ts) reads these lines to say where a
+ * call's time goes. Pure apart from `performance.now()`.
  */
 
-/** Times consecutive named steps: `next(name)` closes the running step and opens `name`. */
+/** Times named steps of one command. */
 export class StepTimer {
   private readonly t0 = performance.now();
-  private last = this.t0;
-  private current = 'start';
   readonly steps: Record<string, number> = {};
 
-  /** Ends the running step and starts `name`. */
-  next(name: string): void {
-    const now = performance.now();
-    this.steps[this.current] = round(now - this.last);
-    this.last = now;
-    this.current = name;
+  /** Runs `fn` as step `name`, recording how long it took (also when it fails). */
+  async time<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.steps[name] = round(performance.now() - t);
+    }
   }
 
-  /** Ends the running step; returns the total in ms. */
-  end(): number {
-    const now = performance.now();
-    this.steps[this.current] = round(now - this.last);
-    return round(now - this.t0);
+  /** Milliseconds since the timer started. */
+  total(): number {
+    return round(performance.now() - this.t0);
   }
 }
 
