@@ -11,6 +11,8 @@ export interface ServedCall {
   op: 'ADD' | 'DEL';
   ms: number;
   steps: Record<string, number>;
+  /** When the call was done (epoch ms, pino's `time`). */
+  time: number;
 }
 
 /** Parses the agent's log output; lines that are not 'ADD done' / 'DEL done' records are skipped. */
@@ -19,11 +21,11 @@ export function servedCalls(output: string): ServedCall[] {
   for (const line of output.split('\n')) {
     if (!line.startsWith('{') || !line.includes(' done"')) continue;
     try {
-      const r = JSON.parse(line) as { msg?: unknown; ms?: unknown; steps?: unknown };
+      const r = JSON.parse(line) as { msg?: unknown; ms?: unknown; steps?: unknown; time?: unknown };
       const op = r.msg === 'ADD done' ? 'ADD' : r.msg === 'DEL done' ? 'DEL' : undefined;
       if (!op || typeof r.ms !== 'number') continue;
       const steps = typeof r.steps === 'object' && r.steps !== null ? (r.steps as Record<string, number>) : {};
-      out.push({ op, ms: r.ms, steps });
+      out.push({ op, ms: r.ms, steps, time: typeof r.time === 'number' ? r.time : 0 });
     } catch {
       /* a partial line at the output's cut */
     }
@@ -43,4 +45,12 @@ export function phaseMedians(calls: ServedCall[]): Record<string, Record<string,
     out[op] = row;
   }
   return out;
+}
+
+/** When the agent started its first call and finished its last, in ms after `t0` (epoch ms). */
+export function servedSpan(calls: ServedCall[], t0: number): { firstStartMs: number; lastDoneMs: number } {
+  return {
+    firstStartMs: Math.round(Math.min(...calls.map((c) => c.time - c.ms)) - t0),
+    lastDoneMs: Math.round(Math.max(...calls.map((c) => c.time)) - t0),
+  };
 }

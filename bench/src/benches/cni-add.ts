@@ -14,7 +14,8 @@
  * Node plugin pays; and 100 pods ADDed at once on one node (time until every ADD returned,
  * then each pod's address and host route checked), for tabby-agent and bridge. `--loop N`
  * runs N ADD/DEL cycles through the agent and checks nothing leaked.
- * Args: [--runs 30] [--burst 100] [--loop 0] [--cnitool PATH]; --burst 0 skips the burst. Every record carries the 1-minute load average.
+ * Args: [--runs 30] [--variants tabby-agent,tabby-direct,bridge,noop,wrapper] [--burst 100]
+ * [--loop 0] [--cnitool PATH]; `--variants ''` skips the latency runs, --burst 0 the burst. Every record carries the 1-minute load average.
  * Everything lives in network namespaces with a per-run prefix and is removed at the end.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -26,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { API_VERSION } from '@tabby/api';
 import { createEtcdDatastore } from '@tabby/datastore';
 import { poll, startEtcd, TestNet, type Netns } from '@tabby/testkit';
-import { phaseMedians, servedCalls } from '../cni-phases.js';
+import { phaseMedians, servedCalls, servedSpan } from '../cni-phases.js';
 import { emit, median, option, percentile, type Bench } from '../emit.js';
 
 const BENCH = 'cni-add';
@@ -82,7 +83,7 @@ export default {
       await node.ip('route', 'add', 'default', 'via', '172.31.0.254');
       await node.exec('sysctl', '-qw', 'net.ipv4.ip_forward=1');
       const sock = join(dir, 'agent.sock');
-      const agent = net.spawn(node, process.execPath, [join(cniDist, 'tabby-cni-agent.js'), '--socket', sock, '--etcd-endpoints', etcd.endpoint, '--nodename', 'node1', '--log-level', 'info']);
+      const agent = net.spawn(node, process.execPath, [...(process.env.CNI_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CNI_BENCH_PROF}`] : []), join(cniDist, 'tabby-cni-agent.js'), '--socket', sock, '--etcd-endpoints', etcd.endpoint, '--nodename', 'node1', '--log-level', 'info']);
       await poll(() => {
         if (!agent.running) throw new Error(`tabby-cni-agent exited: ${agent.output}`);
         return agent.output.includes('listening');
@@ -120,10 +121,10 @@ export default {
       stats('tabby-version', 'startup', thin);
 
       // ADD / DEL latency, interleaved.
-      const variants = ['tabby-agent', 'tabby-direct', 'bridge', 'noop', 'wrapper'];
+      const variants = option(args, '--variants', 'tabby-agent,tabby-direct,bridge,noop,wrapper').split(',').filter(Boolean);
       const lat: Record<string, { add: number[]; del: number[] }> = Object.fromEntries(variants.map((v) => [v, { add: [], del: [] }]));
       const pod = await net.netns('pod');
-      for (let i = 0; i < runs + 2; i++) {
+      for (let i = 0; variants.length > 0 && i < runs + 2; i++) {
         for (const v of variants) {
           const call = v === 'wrapper' ? plugin : tool;
           let t = performance.now();
@@ -150,7 +151,7 @@ export default {
         }
       };
       phases(0, 'tabby-agent');
-      emit({ bench: BENCH, metric: 'add_p50_ratio_agent_vs_bridge', value: Number((median(lat['tabby-agent']!.add) / median(lat.bridge!.add)).toFixed(2)), unit: 'x', load1: load() });
+      if (lat['tabby-agent'] && lat.bridge) emit({ bench: BENCH, metric: 'add_p50_ratio_agent_vs_bridge', value: Number((median(lat['tabby-agent']!.add) / median(lat.bridge!.add)).toFixed(2)), unit: 'x', load1: load() });
 
       // 100 pods at once on one node.
       for (const v of burst > 0 ? ['tabby-agent', 'bridge'] : []) {
@@ -158,6 +159,7 @@ export default {
         for (let i = 0; i < burst; i++) pods.push(await net.netns(`${v === 'bridge' ? 'b' : 'a'}${i}`));
         const logAt = agent.output.length;
         const cpu0 = cpuMs(agent.pid);
+        const wall0 = Date.now();
         const t = performance.now();
         const res = await Promise.all(pods.map((p, i) => tool('add', v, p, `burst${i}`)));
         const ms = performance.now() - t;
@@ -168,10 +170,12 @@ export default {
           const routes = await node.ip('-4', 'route', 'show', 'proto', '80');
           routed = [...ips].filter((ip) => routes.includes(`${ip.split('/')[0]} dev cali`)).length;
         }
-        const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuMs(agent.pid) - cpu0 } : {};
+        const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuMs(agent.pid) - cpu0, ...servedSpan(servedCalls(agent.output.slice(logAt)), wall0) } : {};
         emit({ bench: BENCH, metric: `burst${burst}_all_added`, variant: v, value: Math.round(ms), unit: 'ms', failed, distinct: ips.size, ...(v === 'tabby-agent' ? { routed } : {}), ...agentCpuMs, load1: load() });
         if (v === 'tabby-agent') phases(logAt, 'tabby-agent-burst');
-        await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));
+        const t1 = performance.now();
+        const dels = await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));
+        emit({ bench: BENCH, metric: `burst${burst}_all_deleted`, variant: v, value: Math.round(performance.now() - t1), unit: 'ms', failed: dels.filter((r) => r.code !== 0).length, load1: load() });
       }
 
       if (loop > 0) {
