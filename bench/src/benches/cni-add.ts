@@ -172,9 +172,9 @@ export default {
         }
         const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuMs(agent.pid) - cpu0, ...servedSpan(servedCalls(agent.output.slice(logAt)), wall0) } : {};
         emit({ bench: BENCH, metric: `burst${burst}_all_added`, variant: v, value: Math.round(ms), unit: 'ms', failed, distinct: ips.size, ...(v === 'tabby-agent' ? { routed } : {}), ...agentCpuMs, load1: load() });
-        if (v === 'tabby-agent') phases(logAt, 'tabby-agent-burst');
         const t1 = performance.now();
         const dels = await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));
+        if (v === 'tabby-agent') phases(logAt, 'tabby-agent-burst');
         emit({ bench: BENCH, metric: `burst${burst}_all_deleted`, variant: v, value: Math.round(performance.now() - t1), unit: 'ms', failed: dels.filter((r) => r.code !== 0).length, load1: load() });
       }
 

@@ -78,8 +78,9 @@ static int write_all(int fd, const char *p, size_t n) {
 
 /*
  * The string value of "agent_socket" in the configuration: 1 and *out set when the key is there
- * (*out may be empty: the agent is disabled), 0 when absent. Simple escapes (\" \\ \/) only, as
- * the wrapper's sed did; a malformed value counts as absent.
+ * (*out may be empty: the agent is disabled), 0 when absent or not a plain string (simple
+ * escapes \" \\ \/ only; the default socket is used, as the Node client does), -1 when the
+ * path does not fit a unix socket address (the call then runs directly).
  */
 static int agent_socket(const char *conf, char *out, size_t outsz) {
   const char *k = strstr(conf, "\"agent_socket\"");
@@ -96,7 +97,7 @@ static int agent_socket(const char *conf, char *out, size_t outsz) {
       c = *++p;
       if (c != '"' && c != '\\' && c != '/') return 0;
     }
-    if (n + 1 >= outsz) return 0;
+    if (n + 1 >= outsz) return -1;
     out[n++] = c;
   }
   if (*p != '"') return 0;
@@ -143,8 +144,9 @@ int main(int argc, char **argv) {
   const char *cmd = getenv("CNI_COMMAND");
   const char *noAgent = getenv("TABBY_CNI_NO_AGENT");
   char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  if (!agent_socket(conf.p, path, sizeof path)) snprintf(path, sizeof path, "%s", argv[2]);
-  if (!cmd || strcmp(cmd, "VERSION") == 0 || (noAgent && strcmp(noAgent, "1") == 0) || path[0] == 0) fallback(argv + 3, &conf);
+  int found = agent_socket(conf.p, path, sizeof path);
+  if (found == 0) snprintf(path, sizeof path, "%s", argv[2]);
+  if (!cmd || strcmp(cmd, "VERSION") == 0 || (noAgent && strcmp(noAgent, "1") == 0) || found < 0 || path[0] == 0) fallback(argv + 3, &conf);
 
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
