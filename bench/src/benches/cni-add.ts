@@ -1,19 +1,25 @@
 /**
  * cni-add: pod ADD and DEL latency through the CNI project's cnitool (as containerd calls
  * plugins), side by side in one run, interleaved so every variant sees the same load:
- *   tabby-agent  — `tabby` as installed (a sh wrapper sending the call with `nc -U` to the node
- *                  agent's socket, no Node start-up) served by tabby-cni-agent;
+ *   tabby-agent  — `tabby` as installed (packages/cni's C thin client sending the call to the
+ *                  node agent's socket, no Node start-up) served by tabby-cni-agent;
  *   tabby-direct — `tabby` opening etcd itself (no agent);
- *   bridge       — Debian's Go `bridge` + `host-local` (no datastore at all: the floor).
+ *   bridge       — Debian's Go `bridge` + `host-local` (no datastore at all: the floor);
+ *   noop         — a sh plugin that only prints an empty result: what cnitool, `ip netns exec`
+ *                  and one plugin exec cost by themselves.
+ * Where tabby-agent's time goes: `wrapper` runs the installed `tabby` without cnitool (the
+ * client and the socket round trip), and `phase` records give the agent's own p50 per step of
+ * ADD and DEL, read from its log.
  * Also: bare Node start-up and the thin client's start-up (VERSION), the per-call cost every
  * Node plugin pays; and 100 pods ADDed at once on one node (time until every ADD returned,
  * then each pod's address and host route checked), for tabby-agent and bridge. `--loop N`
  * runs N ADD/DEL cycles through the agent and checks nothing leaked.
- * Args: [--runs 30] [--loop 0] [--cnitool PATH]. Every record carries the 1-minute load average.
+ * Args: [--runs 30] [--variants tabby-agent,tabby-direct,bridge,noop,wrapper] [--burst 100]
+ * [--loop 0] [--cnitool PATH]; `--variants ''` skips the latency runs, --burst 0 the burst. Every record carries the 1-minute load average.
  * Everything lives in network namespaces with a per-run prefix and is removed at the end.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,16 +27,24 @@ import { performance } from 'node:perf_hooks';
 import { API_VERSION } from '@tabby/api';
 import { createEtcdDatastore } from '@tabby/datastore';
 import { poll, startEtcd, TestNet, type Netns } from '@tabby/testkit';
+import { phaseMedians, servedCalls, servedSpan } from '../cni-phases.js';
 import { emit, median, option, percentile, type Bench } from '../emit.js';
 
 const BENCH = 'cni-add';
 const cniDist = fileURLToPath(new URL('../../../packages/cni/dist/bin/', import.meta.url));
 const load = (): number => Number(loadavg()[0]!.toFixed(2));
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(file: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(file, args, { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }));
+    const child = execFile(file, args, { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }));
+    child.stdin?.end(input);
   });
+}
+
+/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 function stats(variant: string, op: string, xs: number[]): void {
@@ -44,13 +58,14 @@ export default {
   async run(args: string[]): Promise<void> {
     const runs = Number(option(args, '--runs', '30'));
     const loop = Number(option(args, '--loop', '0'));
+    const burst = Number(option(args, '--burst', '100'));
     const cnitool = option(args, '--cnitool', fileURLToPath(new URL('../../../../shared/tools/cnitool', import.meta.url)));
     const net = new TestNet();
     const dir = mkdtempSync(join(tmpdir(), 'tabby-cni-bench-'));
     const etcd = await startEtcd();
     const ds = createEtcdDatastore({ endpoints: etcd.endpoint });
     try {
-      // CNI bin dir: the tabby wrappers (as packages/cni's installCniPlugins writes them) and Debian's plugins.
+      // CNI bin dir: the tabby plugins (as packages/cni's installCniPlugins writes them) and Debian's plugins.
       const bin = join(dir, 'bin');
       mkdirSync(bin);
       const install = (await import(new URL('../../../packages/cni/dist/install.js', import.meta.url).href)) as { installCniPlugins(dir: string): string[] };
@@ -68,7 +83,7 @@ export default {
       await node.ip('route', 'add', 'default', 'via', '172.31.0.254');
       await node.exec('sysctl', '-qw', 'net.ipv4.ip_forward=1');
       const sock = join(dir, 'agent.sock');
-      const agent = net.spawn(node, process.execPath, [join(cniDist, 'tabby-cni-agent.js'), '--socket', sock, '--etcd-endpoints', etcd.endpoint, '--nodename', 'node1']);
+      const agent = net.spawn(node, process.execPath, [...(process.env.CNI_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CNI_BENCH_PROF}`] : []), join(cniDist, 'tabby-cni-agent.js'), '--socket', sock, '--etcd-endpoints', etcd.endpoint, '--nodename', 'node1', '--log-level', 'info']);
       await poll(() => {
         if (!agent.running) throw new Error(`tabby-cni-agent exited: ${agent.output}`);
         return agent.output.includes('listening');
@@ -77,12 +92,19 @@ export default {
       const conflist = (name: string, plugins: unknown[]): void => writeFileSync(join(confDir, `${name}.conflist`), JSON.stringify({ cniVersion: '1.0.0', name, plugins }));
       conflist('tabby-agent', [tabby(sock)]);
       conflist('tabby-direct', [tabby('')]);
+      writeFileSync(join(bin, 'noop'), '#!/bin/sh\ncat >/dev/null\n[ "$CNI_COMMAND" = ADD ] && echo \'{"cniVersion":"1.0.0"}\'\nexit 0\n', { mode: 0o755 });
+      conflist('noop', [{ type: 'noop' }]);
       conflist('bridge', [{ type: 'bridge', bridge: 'cnibr0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.250.0.0/16' }]], dataDir: join(dir, 'host-local') } }]);
       const tool = (cmd: string, network: string, ns: Netns, podName: string): Promise<{ code: number; stdout: string; stderr: string }> =>
         run('ip', ['netns', 'exec', node.name, 'sh', '-c', 'mount --bind "$CACHE" /var/lib/cni && exec "$CNITOOL" "$@"', 'sh', cmd, network, ns.path], {
           PATH: process.env.PATH, CACHE: join(dir, 'cache'), CNITOOL: cnitool, NETCONFPATH: confDir, CNI_PATH: bin, CNI_IFNAME: 'eth0',
           CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${podName}`,
         });
+      const plugin = (cmd: string, _network: string, ns: Netns, podName: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+        run('ip', ['netns', 'exec', node.name, join(bin, 'tabby')], {
+          PATH: process.env.PATH, CNI_COMMAND: cmd.toUpperCase(), CNI_CONTAINERID: `wrapper-${podName}`, CNI_NETNS: ns.path, CNI_IFNAME: 'eth0', CNI_PATH: bin,
+          CNI_ARGS: `IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=${podName}`,
+        }, JSON.stringify({ cniVersion: '1.0.0', name: 'wrapper', ...tabby(sock) }));
 
       // Start-up cost of a Node plugin process.
       const bare: number[] = [];
@@ -99,17 +121,18 @@ export default {
       stats('tabby-version', 'startup', thin);
 
       // ADD / DEL latency, interleaved.
-      const variants = ['tabby-agent', 'tabby-direct', 'bridge'];
+      const variants = option(args, '--variants', 'tabby-agent,tabby-direct,bridge,noop,wrapper').split(',').filter(Boolean);
       const lat: Record<string, { add: number[]; del: number[] }> = Object.fromEntries(variants.map((v) => [v, { add: [], del: [] }]));
       const pod = await net.netns('pod');
-      for (let i = 0; i < runs + 2; i++) {
+      for (let i = 0; variants.length > 0 && i < runs + 2; i++) {
         for (const v of variants) {
+          const call = v === 'wrapper' ? plugin : tool;
           let t = performance.now();
-          const a = await tool('add', v, pod, `p${i}`);
+          const a = await call('add', v, pod, `p${i}`);
           const add = performance.now() - t;
           if (a.code !== 0) throw new Error(`${v} ADD failed: ${a.stderr}${a.stdout}`);
           t = performance.now();
-          const d = await tool('del', v, pod, `p${i}`);
+          const d = await call('del', v, pod, `p${i}`);
           const del = performance.now() - t;
           if (d.code !== 0) throw new Error(`${v} DEL failed: ${d.stderr}${d.stdout}`);
           if (i >= 2) {
@@ -122,12 +145,21 @@ export default {
         stats(v, 'add', lat[v]!.add);
         stats(v, 'del', lat[v]!.del);
       }
-      emit({ bench: BENCH, metric: 'add_p50_ratio_agent_vs_bridge', value: Number((median(lat['tabby-agent']!.add) / median(lat.bridge!.add)).toFixed(2)), unit: 'x', load1: load() });
+      const phases = (from: number, variant: string): void => {
+        for (const [op, row] of Object.entries(phaseMedians(servedCalls(agent.output.slice(from))))) {
+          for (const [step, ms] of Object.entries(row)) emit({ bench: BENCH, metric: `phase_${op.toLowerCase()}_p50`, variant, step, value: ms, unit: 'ms', load1: load() });
+        }
+      };
+      phases(0, 'tabby-agent');
+      if (lat['tabby-agent'] && lat.bridge) emit({ bench: BENCH, metric: 'add_p50_ratio_agent_vs_bridge', value: Number((median(lat['tabby-agent']!.add) / median(lat.bridge!.add)).toFixed(2)), unit: 'x', load1: load() });
 
       // 100 pods at once on one node.
-      for (const v of ['tabby-agent', 'bridge']) {
+      for (const v of burst > 0 ? ['tabby-agent', 'bridge'] : []) {
         const pods: Netns[] = [];
-        for (let i = 0; i < 100; i++) pods.push(await net.netns(`${v === 'bridge' ? 'b' : 'a'}${i}`));
+        for (let i = 0; i < burst; i++) pods.push(await net.netns(`${v === 'bridge' ? 'b' : 'a'}${i}`));
+        const logAt = agent.output.length;
+        const cpu0 = cpuMs(agent.pid);
+        const wall0 = Date.now();
         const t = performance.now();
         const res = await Promise.all(pods.map((p, i) => tool('add', v, p, `burst${i}`)));
         const ms = performance.now() - t;
@@ -138,8 +170,12 @@ export default {
           const routes = await node.ip('-4', 'route', 'show', 'proto', '80');
           routed = [...ips].filter((ip) => routes.includes(`${ip.split('/')[0]} dev cali`)).length;
         }
-        emit({ bench: BENCH, metric: 'burst100_all_added', variant: v, value: Math.round(ms), unit: 'ms', failed, distinct: ips.size, ...(v === 'tabby-agent' ? { routed } : {}), load1: load() });
-        await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));
+        const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuMs(agent.pid) - cpu0, ...servedSpan(servedCalls(agent.output.slice(logAt)), wall0) } : {};
+        emit({ bench: BENCH, metric: `burst${burst}_all_added`, variant: v, value: Math.round(ms), unit: 'ms', failed, distinct: ips.size, ...(v === 'tabby-agent' ? { routed } : {}), ...agentCpuMs, load1: load() });
+        const t1 = performance.now();
+        const dels = await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));
+        if (v === 'tabby-agent') phases(logAt, 'tabby-agent-burst');
+        emit({ bench: BENCH, metric: `burst${burst}_all_deleted`, variant: v, value: Math.round(performance.now() - t1), unit: 'ms', failed: dels.filter((r) => r.code !== 0).length, load1: load() });
       }
 
       if (loop > 0) {

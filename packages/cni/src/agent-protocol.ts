@@ -7,8 +7,8 @@
  * Node start-up plus one round trip. Version 1; a request carries `v: 1`; the agent answers
  * `{ v: 1, error }` to anything it cannot parse, and the binary then runs the call itself.
  *
- * A second framing serves the shell client (`install.ts`, POSIX sh + `nc -U`, no Node start-up
- * at all): the request is text — `TABBY_PLUGIN=tabby` and the CNI_* variables as KEY=VALUE
+ * A second framing serves the C client (`native/cni-client.c`, installed by `install.ts`; no
+ * Node start-up at all): the request is text — `TABBY_PLUGIN=tabby` and the CNI_* variables as KEY=VALUE
  * lines, an empty line, then the configuration until end of stream (the client half-closes);
  * the answer is the exit status on the first line, then what to print. The agent tells the two
  * framings apart by the first byte ('{' is JSON).

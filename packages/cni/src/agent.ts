@@ -49,7 +49,7 @@ export async function serveCni(socketPath: string, c: CniAgentComponents): Promi
   const backend = agentBackend(c);
   mkdirSync(dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
-  // Half-open: the shell client half-closes after its request and reads the answer.
+  // Half-open: the C client half-closes after its request and reads the answer.
   const server = createServer({ allowHalfOpen: true }, (sock) => {
     let buf = '';
     let mode: 'json' | 'text' | undefined;
@@ -61,7 +61,7 @@ export async function serveCni(socketPath: string, c: CniAgentComponents): Promi
     sock.on('data', (d: string) => {
       buf += d;
       mode ??= buf.startsWith('{') ? 'json' : 'text';
-      if (mode === 'text') return; // read to the end: the shell client half-closes
+      if (mode === 'text') return; // read to the end: the C client half-closes
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       sock.removeAllListeners('data');

@@ -5,8 +5,9 @@
  * are written on the main thread while it is switched into the pod's namespace (`withNetns`),
  * synchronously, never across an await: libuv's pool threads never follow a setns.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { Netlink, RT_SCOPE_LINK, withNetns, type Link } from '@tabby/netlink';
+import { Netlink, RT_SCOPE_LINK, withNetns, type Link, type Request } from '@tabby/netlink';
 import type { AttachmentState, Dataplane, HostLinkState, PodAddressing, VethInfo, VethSpec } from './dataplane.js';
 import { cniError } from './errors.js';
 import { HOST_MAC, POD_GATEWAY_V4, POD_GATEWAY_V6 } from './names.js';
@@ -16,6 +17,13 @@ export const RTPROT_TABBY = 80;
 
 function sysctl(key: string, value: string): void {
   writeFileSync(`/proc/sys/${key.replaceAll('.', '/')}`, value);
+}
+
+/** A random locally administered unicast MAC (IEEE 802: bit 1 of the first octet set, bit 0 clear). */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 function errnoOf(e: unknown): string | undefined {
@@ -61,20 +69,21 @@ export class LinuxDataplane implements Dataplane {
   }
 
   async createVeth(spec: VethSpec): Promise<VethInfo> {
+    // The pod side's MAC is chosen here (random, locally administered, unicast: what the kernel
+    // would pick), so nothing has to be read back from the pod's namespace: one request.
+    const podMac = randomMac();
     try {
       await this.host.links.add({
         name: spec.host,
         mac: HOST_MAC,
         mtu: spec.mtu,
-        info: { kind: 'veth', peer: { name: spec.podIf, mtu: spec.mtu, netns: { name: spec.podNetns } } },
+        info: { kind: 'veth', peer: { name: spec.podIf, mtu: spec.mtu, netns: { name: spec.podNetns }, mac: podMac } },
       });
     } catch (e: unknown) {
       if (errnoOf(e) === 'EEXIST') throw cniError('link-name-taken', `interface ${spec.host} (host) or ${spec.podIf} (pod) already exists`, 'delete the stale interface or the stale sandbox, then retry', e);
       throw e;
     }
-    const hostLink = await this.host.links.get(spec.host);
-    const pod = await this.inPod(spec.podNetns, (nl) => nl.links.get(spec.podIf));
-    return { hostIndex: hostLink.index, podIndex: pod.index, podMac: pod.mac ?? '' };
+    return { podMac };
   }
 
   async configureHost(host: string, f: { v4: boolean; v6: boolean }): Promise<void> {
@@ -107,14 +116,20 @@ export class LinuxDataplane implements Dataplane {
     }
     await this.inPod(a.podNetns, async (nl) => {
       const link = await nl.links.get(a.podIf);
-      for (const addr of a.addresses) await nl.addresses.add({ index: link.index, address: addr });
-      await nl.links.setUp('lo', true);
-      await nl.links.setUp(link.index, true);
+      const oif = link.index;
+      // One batch (one sendto): addresses, links up, the link route and the default route(s).
+      const reqs: Request[] = [
+        ...a.addresses.map((address): Request => ({ kind: 'address', op: 'add', address: { index: oif, address } })),
+        { kind: 'link', op: 'set', link: { name: 'lo', up: true } },
+        { kind: 'link', op: 'set', link: { index: oif, up: true } },
+      ];
       if (v4.length > 0) {
-        await nl.routes.add({ dst: `${POD_GATEWAY_V4}/32`, oif: link.index, scope: RT_SCOPE_LINK });
-        await nl.routes.add({ dst: '0.0.0.0/0', gateway: POD_GATEWAY_V4, oif: link.index });
+        reqs.push({ kind: 'route', op: 'add', route: { dst: `${POD_GATEWAY_V4}/32`, oif, scope: RT_SCOPE_LINK } });
+        reqs.push({ kind: 'route', op: 'add', route: { dst: '0.0.0.0/0', gateway: POD_GATEWAY_V4, oif } });
       }
-      if (v6.length > 0) await nl.routes.add({ dst: '::/0', gateway: POD_GATEWAY_V6, oif: link.index });
+      if (v6.length > 0) reqs.push({ kind: 'route', op: 'add', route: { dst: '::/0', gateway: POD_GATEWAY_V6, oif } });
+      const res = await nl.batch(reqs);
+      if (res.failed[0]) throw res.failed[0].error;
     });
   }
 

@@ -21,8 +21,7 @@ export interface VethSpec {
 
 /** What a created veth looks like. */
 export interface VethInfo {
-  hostIndex: number;
-  podIndex: number;
+  /** The pod side's MAC (for the endpoint and the result). */
   podMac: string;
 }
 

@@ -1,14 +1,19 @@
 /**
- * Installs the plugin binaries into a CNI bin directory: small `#!/bin/sh` wrappers. Each is a
- * thin client of the node agent first — the call goes over the agent's unix socket with
- * `nc -U` (netcat-openbsd), so no Node process starts at all — and otherwise execs Node on this
- * package's built files (`node <dist>/bin/tabby.js`, which tries the agent once more, then
- * runs the call itself against the datastore). The socket is the conflist's `agent_socket`
- * (found with sed; "" disables the agent), else /var/run/tabby/cni.sock.
+ * Installs the plugin binaries into a CNI bin directory: the C thin client `tabby-cni-client`
+ * (static where the C library allows; built by `npm run build` from native/cni-client.c) copied
+ * there, and `tabby` and `tabby-ipam`, each a one-line `#!/bin/sh` that execs the client beside
+ * it (found through `$0`: runtimes exec plugins by path), so the plugins keep working when the
+ * directory is a host's seen from a container (the DaemonSet's install-cni). The client sends
+ * the call to the node agent over its unix socket — no Node start-up — and when no agent
+ * listens it execs Node on this package's built files (`node <dist>/bin/tabby.js`, which tries
+ * the agent once more, then runs the call itself against the datastore). The socket is the
+ * conflist's `agent_socket` ("" disables the agent), else /var/run/tabby/cni.sock. Every file is
+ * written under a temporary name and renamed, so a running plugin is never overwritten in place.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_AGENT_SOCKET } from './version.js';
 
 /** The plugin names installed. */
 export const PLUGIN_BINARIES = ['tabby', 'tabby-ipam'] as const;
@@ -18,36 +23,37 @@ export function installCniPlugins(binDir: string, nodePath = process.execPath): 
   const here = dirname(fileURLToPath(import.meta.url));
   // Run from sources (tests): the built files are in ../dist.
   const dist = basename(here) === 'src' ? join(here, '..', 'dist') : here;
+  const client = join(dist, '..', 'build', 'tabby-cni-client');
+  if (!existsSync(client)) throw new Error(`the CNI thin client ${client} is missing: run \`npm run build\` (it needs a C compiler), then install again`);
   mkdirSync(binDir, { recursive: true });
+  place(join(binDir, CLIENT), (tmp) => copyFileSync(client, tmp));
   return PLUGIN_BINARIES.map((name) => {
     const path = join(binDir, name);
-    writeFileSync(path, wrapper(name, nodePath, join(dist, 'bin', `${name}.js`)));
-    chmodSync(path, 0o755);
+    place(path, (tmp) => writeFileSync(tmp, wrapper(name, nodePath, join(dist, 'bin', `${name}.js`))));
     return path;
   });
 }
 
-/** The wrapper script of one plugin. */
+/** The client's file name in the bin dir. */
+const CLIENT = 'tabby-cni-client';
+
+/** Writes `path` through a temporary file renamed over it (mode 0755). */
+function place(path: string, write: (tmp: string) => void): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  write(tmp);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, path);
+}
+
+/** Quotes a word for sh. */
+function q(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The script of one plugin: execs the client beside it. */
 export function wrapper(name: string, nodePath: string, js: string): string {
   return `#!/bin/sh
 # ${name}: CNI plugin (Tabby). Thin client of the node agent over its unix socket; else Node.
-conf=$(cat)
-sock=$(printf '%s' "$conf" | sed -n 's/.*"agent_socket"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' | head -n1)
-if ! printf '%s' "$conf" | grep -q '"agent_socket"'; then sock=/var/run/tabby/cni.sock; fi
-if [ "$CNI_COMMAND" != VERSION ] && [ "\${TABBY_CNI_NO_AGENT:-}" != 1 ] && [ -n "$sock" ] && [ -S "$sock" ] && command -v nc >/dev/null 2>&1; then
-  # nc fails only when it cannot connect (no agent): then Node runs the call. Once sent, a call
-  # is never run twice: no answer is CNI error 11 (try again later).
-  if resp=$({ echo "TABBY_PLUGIN=${name}"; env | grep '^CNI_'; echo; printf '%s' "$conf"; } | nc -N -U "$sock" 2>/dev/null); then
-    if [ -n "$resp" ]; then
-      code=$(printf '%s\\n' "$resp" | head -n1)
-      out=$(printf '%s\\n' "$resp" | sed 1d)
-      [ -n "$out" ] && printf '%s\\n' "$out"
-      exit "$code"
-    fi
-    printf '{"cniVersion":"1.0.0","code":11,"msg":"node agent at %s gave no answer","details":"the runtime will retry"}\\n' "$sock"
-    exit 1
-  fi
-fi
-printf '%s' "$conf" | exec '${nodePath}' '${js}' "$@"
+exec "\${0%/*}/${CLIENT}" ${name} ${q(DEFAULT_AGENT_SOCKET)} ${q(nodePath)} ${q(js)} "$@"
 `;
 }

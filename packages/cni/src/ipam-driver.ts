@@ -29,7 +29,10 @@ export interface AssignRequest {
 
 /** The address operations ADD, DEL and CHECK need. */
 export interface IpamDriver {
-  /** Plain addresses (no prefix length). */
+  /**
+   * Plain addresses (no prefix length). Idempotent by handle where the driver can tell: when the
+   * handle holds addresses already (a retried ADD), those are returned.
+   */
   assign(req: AssignRequest): Promise<string[]>;
   release(handle: string, signal?: AbortSignal): Promise<void>;
   /** Addresses the handle holds; undefined when the driver cannot tell (delegated). */
@@ -58,10 +61,13 @@ export class InProcessIpam implements IpamDriver {
   async assign(r: AssignRequest): Promise<string[]> {
     try {
       if (r.ipAddrs && r.ipAddrs.length > 0) {
+        const have = await this.ipam.ipsByHandle(r.handle, { signal: r.signal });
+        if (have.length > 0) return have;
         const out: string[] = [];
         for (const ip of r.ipAddrs) out.push(await this.ipam.assignIp({ ip, handle: r.handle, node: r.node, attrs: r.attrs, signal: r.signal }));
         return out;
       }
+      // autoAssign is idempotent by handle itself (one round trip less than asking first).
       const res = await this.ipam.autoAssign({
         handle: r.handle, node: r.node, num4: r.v4 ? 1 : 0, num6: r.v6 ? 1 : 0,
         ...(r.pools4.length ? { pools4: r.pools4 } : {}), ...(r.pools6.length ? { pools6: r.pools6 } : {}),

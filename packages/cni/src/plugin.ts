@@ -91,13 +91,10 @@ async function ipamOnly(call: CniCall, ipam: Ipam | undefined): Promise<CniResul
   const handle = handleId(conf.name, env.containerId);
   switch (env.command) {
     case 'ADD': {
-      let ips = await c.ipam.held(handle, deadline(call));
-      if (!ips || ips.length === 0) {
-        ips = await c.ipam.assign({
-          handle, node: conf.nodename || c.hostname, v4: conf.ipam.assignIpv4, v6: conf.ipam.assignIpv6,
-          pools4: conf.ipam.ipv4Pools, pools6: conf.ipam.ipv6Pools, attrs: { containerID: env.containerId }, signal: deadline(call),
-        });
-      }
+      const ips = await c.ipam.assign({
+        handle, node: conf.nodename || c.hostname, v4: conf.ipam.assignIpv4, v6: conf.ipam.assignIpv6,
+        pools4: conf.ipam.ipv4Pools, pools6: conf.ipam.ipv6Pools, attrs: { containerID: env.containerId }, signal: deadline(call),
+      });
       return forVersion({ cniVersion: conf.cniVersion, ips: ips.map((ip) => ({ address: hostCidr(ip) })), dns: {} }, conf.cniVersion);
     }
     case 'DEL':

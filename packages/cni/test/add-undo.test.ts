@@ -86,4 +86,23 @@ describe('ADD failure at each step leaves nothing behind', () => {
     await cmdDel(del);
     expect(await leftovers(ds, dp)).toEqual(CLEAN);
   });
+
+  it('a retried ADD of the same container gets the same address (one allocation)', async () => {
+    const { call, ds, dp } = await setup();
+    const first = await cmdAdd(call);
+    const again = await cmdAdd(call);
+    expect(again.ips).toEqual(first.ips);
+    expect(await leftovers(ds, dp)).toMatchObject({ allocated: 1, handles: 1, endpoints: 1 });
+  });
+
+  it('DEL fails with the datastore unavailable: code 11; a retry then cleans up', async () => {
+    const { call, ds, dp } = await setup();
+    await cmdAdd(call);
+    const del = { ...call, env: { ...call.env, command: 'DEL' as const } };
+    ds.injectFault({ op: 'delete', code: 'Unavailable' });
+    const err = await cmdDel(del).catch((e: unknown) => e);
+    expect((err as CniError).number).toBe(11);
+    await cmdDel(del);
+    expect(await leftovers(ds, dp)).toEqual(CLEAN);
+  });
 });

@@ -18,7 +18,6 @@ export class FakeDataplane implements Dataplane {
   readonly foreign = new Set<string>();
   readonly goneNetns = new Set<string>();
   failOn: keyof Dataplane | undefined;
-  private next = 10;
 
   private maybeFail(m: keyof Dataplane): void {
     if (this.failOn === m) throw new Error(`injected failure in ${m}`);
@@ -37,7 +36,7 @@ export class FakeDataplane implements Dataplane {
   async createVeth(spec: VethSpec): Promise<VethInfo> {
     this.maybeFail('createVeth');
     this.links.set(spec.host, { spec, up: false, addresses: [], routes: [] });
-    return { hostIndex: this.next++, podIndex: this.next++, podMac: '02:00:00:00:00:01' };
+    return { podMac: '02:00:00:00:00:01' };
   }
 
   async configureHost(host: string): Promise<void> {
