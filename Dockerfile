@@ -11,10 +11,10 @@ ENV npm_config_nodedir=/usr/local
 COPY . .
 RUN npm ci && npm run build && npm prune --omit=dev && node scripts/link-bins.mjs
 
-# --- runtime: Node plus what felix and the CNI plugin run: iptables(-restore), ipset, ip, nc -U ---
+# --- runtime: Node plus what felix and the CNI plugin run: iptables(-restore), ipset, ip (the CNI plugin's thin client is a static C program) ---
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables ipset iproute2 netcat-openbsd ca-certificates \
+ && apt-get install -y --no-install-recommends iptables ipset iproute2 ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/tabby
 COPY --from=build /src/package.json /src/package-lock.json ./

@@ -17,7 +17,6 @@ const needs = [
   ['gobgpd', 'gobgpd'],
   ['vtysh', 'frr'],
   ['ping', 'iputils-ping'],
-  ['nc', 'netcat-openbsd'],
   // the policy tests' traffic prober (felix/test/policy/netprobe.py)
   ['python3', 'python3'],
   ['tcpdump', 'tcpdump'],
