@@ -73,6 +73,13 @@ export class RibCore {
   /** Loc-RIB: prefix → best path ref, aux = its attribute set id. */
   readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true), 'ipv6-unicast': makeTable('ipv6-unicast', true) };
   readonly dirty: Record<Family, DirtySet> = { 'ipv4-unicast': new DirtySet('ipv4-unicast'), 'ipv6-unicast': new DirtySet('ipv6-unicast') };
+  /**
+   * Whether a family's changes are tracked in `dirty`: only while someone consumes them (best-path
+   * events, or a peer whose Adj-RIB-Out was dumped). The Rib sets it after each flush, the only
+   * place a consumer can appear (a dump), so an untracked change never misses a diff; a peer
+   * that comes up later gets the whole Loc-RIB in its dump.
+   */
+  readonly tracking: Record<Family, boolean> = { 'ipv4-unicast': true, 'ipv6-unicast': true };
   private readonly slotIds: number[] = [0];
   private readonly slotOfId = new Map<number, number>([[0, 0]]);
   private readonly pool: Candidate[] = [];
@@ -222,6 +229,7 @@ export class RibCore {
 
   /** Remembers the pre-flush best of `key` the first time it changes. */
   markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
+    if (!this.tracking[family]) return;
     if (this.dirty[family].mark(key, ref, a ? a.id : -1) && a) this.attrs.retain(a);
   }
 

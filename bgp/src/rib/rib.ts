@@ -285,7 +285,17 @@ export class Rib {
     for (const idx of this.pendingReexport) reexport(this.core, this.exporter, this.core.peers[idx], out);
     this.pendingReexport.clear();
     for (const p of this.byId.values()) this.exporter.trimCache(p);
+    this.updateTracking();
     return out;
+  }
+
+  /** Tracks a family's changes only while something consumes them (see `RibCore.tracking`). */
+  private updateTracking(): void {
+    for (const f of FAMILIES) {
+      let on = this.emitBest;
+      for (const p of this.byId.values()) if (!on && p.session && p.dumped.has(f)) on = true;
+      this.core.tracking[f] = on;
+    }
   }
 
   private flushFamily(f: Family, out: RibFlush): void {
