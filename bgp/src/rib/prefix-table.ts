@@ -18,6 +18,10 @@ export interface PrefixTable<K extends PrefixKey = PrefixKey> {
   readonly size: number;
   /** The aux value of the entry the last `get` found (-1 if none): a second column, no second probe. */
   readonly lastAux: number;
+  /** The tag of the entry the last `get` found (-1 if none, or no tag column): a third column. */
+  readonly lastTag: number;
+  /** Sets the tag of an existing entry (no-op when absent or without a tag column). */
+  setTag(k: K, tag: number): void;
   /** The value, or -1 when absent. */
   get(k: K): number;
   /** The aux value, or -1 when absent. */
@@ -62,18 +66,24 @@ export class NumTable implements PrefixTable<number> {
   private keysArr: Float64Array;
   private vals: Int32Array;
   private auxArr: Int32Array | undefined;
+  private tags: Int32Array | undefined;
   private mask: number;
   private count = 0;
   private fresh = false;
   private lastKey = -2;
   private lastIdx = 0;
   lastAux = -1;
+  lastTag = -1;
 
-  /** `withAux`: keep a second int32 per entry. */
-  constructor(private readonly withAux = false) {
+  /** `withAux`: keep a second int32 per entry; `withTag`: and a third (new entries start at -1). */
+  constructor(
+    private readonly withAux = false,
+    private readonly withTag = false,
+  ) {
     this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
     this.vals = new Int32Array(MIN_CAP);
     this.auxArr = withAux ? new Int32Array(MIN_CAP) : undefined;
+    this.tags = withTag ? new Int32Array(MIN_CAP) : undefined;
     this.mask = MIN_CAP - 1;
   }
 
@@ -108,10 +118,17 @@ export class NumTable implements PrefixTable<number> {
     const i = this.find(k);
     if (i < 0) {
       this.lastAux = -1;
+      this.lastTag = -1;
       return -1;
     }
     if (this.auxArr) this.lastAux = this.auxArr[i]!;
+    if (this.tags) this.lastTag = this.tags[i]!;
     return this.vals[i]!;
+  }
+
+  setTag(k: number, tag: number): void {
+    const i = this.find(k);
+    if (i >= 0 && this.tags) this.tags[i] = tag;
   }
 
   getAux(k: number): number {
@@ -135,6 +152,7 @@ export class NumTable implements PrefixTable<number> {
       i = -1 - i;
       this.keysArr[i] = k;
       this.vals[i] = 0;
+      if (this.tags) this.tags[i] = -1;
       this.count++;
       this.lastIdx = i; // lastKey is k: now present at i
     }
@@ -181,6 +199,7 @@ export class NumTable implements PrefixTable<number> {
         keys[i] = kj;
         this.vals[i] = this.vals[j]!;
         if (this.auxArr) this.auxArr[i] = this.auxArr[j]!;
+        if (this.tags) this.tags[i] = this.tags[j]!;
         i = j;
       }
     }
@@ -195,9 +214,12 @@ export class NumTable implements PrefixTable<number> {
     const oldKeys = this.keysArr;
     const oldVals = this.vals;
     const oldAux = this.auxArr;
+    const oldTags = this.tags;
     this.keysArr = new Float64Array(cap).fill(EMPTY);
     this.vals = new Int32Array(cap);
     this.auxArr = oldAux ? new Int32Array(cap) : undefined;
+    this.tags = oldTags ? new Int32Array(cap) : undefined;
+    const tags = this.tags;
     this.mask = cap - 1;
     const keys = this.keysArr;
     const vals = this.vals;
@@ -211,6 +233,7 @@ export class NumTable implements PrefixTable<number> {
       keys[j] = k;
       vals[j] = oldVals[i]!;
       if (oldAux && aux) aux[j] = oldAux[i]!;
+      if (oldTags && tags) tags[j] = oldTags[i]!;
     }
   }
 
@@ -237,6 +260,7 @@ export class NumTable implements PrefixTable<number> {
       this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
       this.vals = new Int32Array(MIN_CAP);
       this.auxArr = this.withAux ? new Int32Array(MIN_CAP) : undefined;
+      this.tags = this.withTag ? new Int32Array(MIN_CAP) : undefined;
       this.mask = MIN_CAP - 1;
     }
     this.count = 0;
@@ -247,18 +271,27 @@ export class NumTable implements PrefixTable<number> {
 export class StrTable implements PrefixTable<string> {
   private readonly map = new Map<string, number>();
   private readonly aux = new Map<string, number>();
+  private readonly tags = new Map<string, number>();
 
-  constructor(private readonly withAux = false) {}
+  constructor(
+    private readonly withAux = false,
+    private readonly withTag = false,
+  ) {}
 
   get size(): number {
     return this.map.size;
   }
   lastAux = -1;
+  lastTag = -1;
 
   get(k: string): number {
     const v = this.map.get(k);
     this.lastAux = v !== undefined && this.withAux ? (this.aux.get(k) ?? -1) : -1;
+    this.lastTag = v !== undefined && this.withTag ? (this.tags.get(k) ?? -1) : -1;
     return v ?? -1;
+  }
+  setTag(k: string, tag: number): void {
+    if (this.withTag && this.map.has(k)) this.tags.set(k, tag);
   }
   getAux(k: string): number {
     return this.aux.get(k) ?? -1;
@@ -285,6 +318,7 @@ export class StrTable implements PrefixTable<string> {
     if (v === undefined) return -1;
     this.map.delete(k);
     this.aux.delete(k);
+    this.tags.delete(k);
     return v;
   }
   forEach(fn: (v: number, k: string, aux: number) => void): void {
@@ -296,10 +330,11 @@ export class StrTable implements PrefixTable<string> {
   clear(): void {
     this.map.clear();
     this.aux.clear();
+    this.tags.clear();
   }
 }
 
 /** A table for the family's key type: NumTable for IPv4, StrTable for IPv6. */
-export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false): PrefixTable {
-  return (family === 'ipv4-unicast' ? new NumTable(withAux) : new StrTable(withAux)) as PrefixTable;
+export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false, withTag = false): PrefixTable {
+  return (family === 'ipv4-unicast' ? new NumTable(withAux, withTag) : new StrTable(withAux, withTag)) as PrefixTable;
 }

@@ -294,7 +294,7 @@ export class Rib {
     for (const f of FAMILIES) {
       let on = this.emitBest;
       for (const p of this.byId.values()) if (!on && p.session && p.dumped.has(f)) on = true;
-      this.core.tracking[f] = on;
+      this.core.setTracking(f, on);
     }
   }
 
