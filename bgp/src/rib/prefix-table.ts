@@ -8,7 +8,7 @@
  *   backward-shift deletion over typed arrays: 8 bytes of key + 4 of value (+4 of aux) per slot,
  *   load factor between 1/16 and 3/4 (about 16-48 bytes per entry at steady state) instead
  *   of a Map entry plus a boxed key (~80 bytes).
- * - `StrTable` (IPv6 keys) is a Map: IPv6 pod routes are few.
+ * - `StrTable` (IPv6 keys) maps the key string to a row of typed columns (one Map per table).
  * - Do not mutate a table inside its own `forEach`: collect keys first (`keys()`).
  */
 import type { PrefixKey } from './prefix-key.js';
@@ -152,6 +152,7 @@ export class NumTable implements PrefixTable<number> {
       i = -1 - i;
       this.keysArr[i] = k;
       this.vals[i] = 0;
+      if (this.auxArr) this.auxArr[i] = 0;
       if (this.tags) this.tags[i] = -1;
       this.count++;
       this.lastIdx = i; // lastKey is k: now present at i
@@ -267,70 +268,129 @@ export class NumTable implements PrefixTable<number> {
   }
 }
 
-/** Map-backed table for IPv6 keys. */
+/**
+ * Table for IPv6 keys: one Map from key to a row number, the values in typed columns (rows of
+ * deleted keys are reused). One Map operation per access, however many columns, and the last
+ * key's row is memoised like NumTable's slot.
+ */
 export class StrTable implements PrefixTable<string> {
-  private readonly map = new Map<string, number>();
-  private readonly aux = new Map<string, number>();
-  private readonly tags = new Map<string, number>();
-
-  constructor(
-    private readonly withAux = false,
-    private readonly withTag = false,
-  ) {}
-
-  get size(): number {
-    return this.map.size;
-  }
+  private readonly rows = new Map<string, number>();
+  private vals = new Int32Array(MIN_CAP);
+  private auxArr: Int32Array | undefined;
+  private tags: Int32Array | undefined;
+  private readonly free: number[] = [];
+  private top = 0;
+  private lastKey: string | undefined;
+  private lastRow = -1;
   lastAux = -1;
   lastTag = -1;
 
-  get(k: string): number {
-    const v = this.map.get(k);
-    this.lastAux = v !== undefined && this.withAux ? (this.aux.get(k) ?? -1) : -1;
-    this.lastTag = v !== undefined && this.withTag ? (this.tags.get(k) ?? -1) : -1;
-    return v ?? -1;
+  constructor(withAux = false, withTag = false) {
+    this.auxArr = withAux ? new Int32Array(MIN_CAP) : undefined;
+    this.tags = withTag ? new Int32Array(MIN_CAP) : undefined;
   }
-  setTag(k: string, tag: number): void {
-    if (this.withTag && this.map.has(k)) this.tags.set(k, tag);
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  private row(k: string): number {
+    if (k === this.lastKey) return this.lastRow;
+    const r = this.rows.get(k);
+    this.lastKey = k;
+    this.lastRow = r === undefined ? -1 : r;
+    return this.lastRow;
+  }
+
+  private insert(k: string): number {
+    let r = this.free.pop();
+    if (r === undefined) {
+      r = this.top++;
+      if (r === this.vals.length) this.grow(r * 2);
+    }
+    this.rows.set(k, r);
+    if (this.auxArr) this.auxArr[r] = 0;
+    if (this.tags) this.tags[r] = -1;
+    this.lastKey = k;
+    this.lastRow = r;
+    return r;
+  }
+
+  private grow(cap: number): void {
+    const v = new Int32Array(cap);
+    v.set(this.vals);
+    this.vals = v;
+    if (this.auxArr) {
+      const a = new Int32Array(cap);
+      a.set(this.auxArr);
+      this.auxArr = a;
+    }
+    if (this.tags) {
+      const t = new Int32Array(cap);
+      t.set(this.tags);
+      this.tags = t;
+    }
+  }
+
+  get(k: string): number {
+    const r = this.row(k);
+    this.lastAux = r >= 0 && this.auxArr ? this.auxArr[r]! : -1;
+    this.lastTag = r >= 0 && this.tags ? this.tags[r]! : -1;
+    return r >= 0 ? this.vals[r]! : -1;
   }
   getAux(k: string): number {
-    return this.aux.get(k) ?? -1;
+    const r = this.row(k);
+    return r >= 0 && this.auxArr ? this.auxArr[r]! : -1;
+  }
+  setTag(k: string, tag: number): void {
+    const r = this.row(k);
+    if (r >= 0 && this.tags) this.tags[r] = tag;
   }
   has(k: string): boolean {
-    return this.map.has(k);
+    return this.row(k) >= 0;
   }
   set(k: string, v: number, aux = 0): void {
-    this.map.set(k, v);
-    if (this.withAux) this.aux.set(k, aux);
+    let r = this.row(k);
+    if (r < 0) r = this.insert(k);
+    this.vals[r] = v;
+    if (this.auxArr) this.auxArr[r] = aux;
   }
   put(k: string, v: number): number {
-    const old = this.map.get(k);
-    this.map.set(k, v);
-    return old ?? -1;
+    let r = this.row(k);
+    const old = r >= 0 ? this.vals[r]! : -1;
+    if (r < 0) r = this.insert(k);
+    this.vals[r] = v;
+    return old;
   }
   putIfAbsent(k: string, v: number, aux = 0): boolean {
-    if (this.map.has(k)) return false;
+    if (this.row(k) >= 0) return false;
     this.set(k, v, aux);
     return true;
   }
   delete(k: string): number {
-    const v = this.map.get(k);
-    if (v === undefined) return -1;
-    this.map.delete(k);
-    this.aux.delete(k);
-    this.tags.delete(k);
-    return v;
+    const r = this.row(k);
+    if (r < 0) return -1;
+    this.rows.delete(k);
+    this.free.push(r);
+    this.lastKey = undefined;
+    return this.vals[r]!;
   }
   forEach(fn: (v: number, k: string, aux: number) => void): void {
-    for (const [k, v] of this.map) fn(v, k, this.aux.get(k) ?? -1);
+    for (const [k, r] of this.rows) fn(this.vals[r]!, k, this.auxArr ? this.auxArr[r]! : -1);
   }
   keys(): string[] {
-    return [...this.map.keys()];
+    return [...this.rows.keys()];
   }
   clear(): void {
-    this.map.clear();
-    this.aux.clear();
-    this.tags.clear();
+    this.rows.clear();
+    this.free.length = 0;
+    this.top = 0;
+    this.lastKey = undefined;
+    if (this.vals.length > 1 << 16) {
+      this.vals = new Int32Array(MIN_CAP);
+      if (this.auxArr) this.auxArr = new Int32Array(MIN_CAP);
+      if (this.tags) this.tags = new Int32Array(MIN_CAP);
+    }
   }
 }
 
