@@ -50,16 +50,23 @@ const MIN_CAP = 16;
  * of the key array. BGP peers send prefixes mostly in address order, so a run of 800
  * consecutive /32s costs ~100 cache misses per table instead of 800.
  */
-function hashKey(k: number): number {
+function hashKey(k: number, seed: number): number {
   const addr = Math.floor(k / 64); // not `k % 64`: fmod on a double is several times slower
   const len = k - addr * 64;
   const p = len === 0 ? 0 : addr >>> (32 - len);
-  let h = Math.imul((p >>> 3) ^ Math.imul(len, 0x27d4eb2d), 0x9e3779b1);
+  let h = Math.imul((p >>> 3) ^ Math.imul(len, 0x27d4eb2d) ^ seed, 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   return (h << 3) | (p & 7);
 }
+
+/**
+ * Every table hashes with its own seed. Walking one table (slot order = hash order) and
+ * inserting into another with the same hash function piles the keys into a few long probe
+ * runs (a bulk removal or a dump to a new peer became quadratic); different seeds decorrelate.
+ */
+let seeds = 0;
 
 /** Open-addressing table for IPv4 keys (non-negative doubles below 2^53). */
 export class NumTable implements PrefixTable<number> {
@@ -74,6 +81,7 @@ export class NumTable implements PrefixTable<number> {
   private lastIdx = 0;
   lastAux = -1;
   lastTag = -1;
+  private readonly seed = Math.imul(++seeds, 0x2545f491);
 
   /** `withAux`: keep a second int32 per entry; `withTag`: and a third (new entries start at -1). */
   constructor(
@@ -99,7 +107,7 @@ export class NumTable implements PrefixTable<number> {
     if (k === this.lastKey) return this.lastIdx;
     const keys = this.keysArr;
     const mask = this.mask;
-    let i = hashKey(k) & mask;
+    let i = hashKey(k, this.seed) & mask;
     for (;;) {
       const s = keys[i]!;
       if (s === k) break;
@@ -194,7 +202,7 @@ export class NumTable implements PrefixTable<number> {
       j = (j + 1) & mask;
       const kj = keys[j]!;
       if (kj === EMPTY) break;
-      const home = hashKey(kj) & mask;
+      const home = hashKey(kj, this.seed) & mask;
       // Move kj into the hole at i if its home is not cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         keys[i] = kj;
@@ -229,7 +237,7 @@ export class NumTable implements PrefixTable<number> {
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
       if (k === EMPTY) continue;
-      let j = hashKey(k) & mask; // keys are distinct: probe for a free slot only
+      let j = hashKey(k, this.seed) & mask; // keys are distinct: probe for a free slot only
       while (keys[j]! !== EMPTY) j = (j + 1) & mask;
       keys[j] = k;
       vals[j] = oldVals[i]!;
