@@ -1,12 +1,19 @@
 /**
- * bgp-ingest: a BIRD 2 source announces N IPv4 /32 routes (static routes exported over eBGP) to
- * the receiver under test — Tabby (`tabby-bgp`), BIRD, GoBGP, FRR — each run in fresh network
- * namespaces. Measures the time from the source's session reaching Established (BIRD's
- * millisecond `since` stamp) until the receiver's Loc-RIB holds all N (polled), and the
- * receiver's peak RSS (VmHWM). Prints the median of the runs per receiver.
+ * bgp-ingest: a source announces N routes over eBGP to the receiver under test — Tabby
+ * (`tabby-bgp`), BIRD, GoBGP, FRR — each run in fresh network namespaces. Measures the time from
+ * the source's session reaching Established until the receiver's Loc-RIB holds all N (polled),
+ * the receiver's CPU time over that span, and its peak RSS (VmHWM). Prints the median of the
+ * runs per receiver.
+ *
+ * Feeds (`--feed`): `bird` (default) — a BIRD 2 source exporting N static /32s (Established from
+ * BIRD's millisecond `since` stamp); `host32`, `table`, `ipv6` — our own sender (bgp-source.ts),
+ * which encodes the feed before connecting and writes it at once, so it is never the bottleneck:
+ * N /32s, a realistic IPv4 table (/8–/24, N/4 AS paths with communities and MEDs), or an IPv6
+ * table over an IPv6 session (see bgp-feed.ts).
  *
  * `node bench/dist/run.js bgp-ingest [--routes 100000,1000000] [--runs 3] [--slow-runs 1]
- *  [--receivers tabby,bird,gobgp,frr]` — `--slow-runs` caps the runs for GoBGP/FRR at >= 1M.
+ *  [--receivers tabby,bird,gobgp,frr] [--feed bird|host32|table|ipv6]` — `--slow-runs` caps the
+ *  runs for GoBGP/FRR at >= 1M.
  *
  * Everything (namespaces, daemons, temp dirs) is removed after each run.
  */
@@ -17,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns, type Proc } from '@tabby/testkit';
 import { requestStatus, type StatusReport } from '@tabby/bgp';
 import { emit, median, option, type Bench } from '../emit.js';
+import type { FeedKind } from '../bgp-feed.js';
 
 /** A receiver daemon started for one run. */
 export interface RunningReceiver {
@@ -28,6 +36,12 @@ export interface RunningReceiver {
 /** Addresses of the two-namespace bench topology. */
 export const SRC = { addr: '10.0.0.1', asn: 65001 };
 export const RCV = { addr: '10.0.0.2', asn: 65002 };
+/** IPv6 addresses of the same link (the `ipv6` feed's session). */
+export const SRC6 = 'fd00:10::1';
+export const RCV6 = 'fd00:10::2';
+
+/** Where a feed comes from. */
+export type Feed = 'bird' | FeedKind;
 
 /** Path of the built `tabby-bgp` entry point. */
 export const TABBY_BIN = join(dirname(fileURLToPath(import.meta.url)), '../../../bgp/dist/bin/tabby-bgp.js');
@@ -81,7 +95,10 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
     pid: proc.pid,
     proc,
     socket,
-    count: async () => (await requestStatus<StatusReport>(socket, { cmd: 'status' })).locRib.ipv4,
+    count: async () => {
+      const r = (await requestStatus<StatusReport>(socket, { cmd: 'status' })).locRib;
+      return r.ipv4 + r.ipv6;
+    },
     stop: async () => {
       await proc.stop('SIGTERM', 3000);
       remove();
@@ -91,19 +108,21 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
 
 type ReceiverName = 'tabby' | 'bird' | 'gobgp' | 'frr';
 
-async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns): Promise<RunningReceiver> {
+async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns, v6: boolean): Promise<RunningReceiver> {
+  const [src, rcv, fam] = v6 ? [SRC6, RCV6, 'ipv6'] : [SRC.addr, RCV.addr, 'ipv4'];
+  if (v6 && name !== 'tabby' && name !== 'bird') throw new Error(`the ipv6 feed runs with tabby and bird only, not ${name}`);
   switch (name) {
     case 'tabby':
       return startTabby(net, ns, {
         routerId: RCV.addr,
         asn: RCV.asn,
-        listen: { address: RCV.addr, port: 179 },
-        peers: [{ address: SRC.addr, asn: SRC.asn, passive: true, families: ['ipv4-unicast'] }],
+        listen: { address: rcv, port: 179 },
+        peers: [{ address: src, asn: SRC.asn, passive: true, families: [`${fam}-unicast`] }],
       });
     case 'bird': {
-      const d = await BirdDaemon.start({ ns, net }, `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${RCV.addr} as ${RCV.asn}; neighbor ${SRC.addr} as ${SRC.asn}; passive on; ipv4 { import all; export none; }; }\n`);
+      const d = await BirdDaemon.start({ ns, net }, `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${rcv} as ${RCV.asn}; neighbor ${src} as ${SRC.asn}; passive on; ${fam} { import all; export none; }; }\n`);
       // "Routes: N imported" of the protocol: cheap, unlike `show route count` over a million routes.
-      return { pid: d.proc.pid, count: async () => (await d.protocol('p'))?.channels.ipv4?.imported ?? 0, stop: () => d.stop() };
+      return { pid: d.proc.pid, count: async () => (await d.protocol('p'))?.channels[fam]?.imported ?? 0, stop: () => d.stop() };
     }
     case 'gobgp': {
       const d = await GobgpDaemon.start({ ns, net }, `global:\n  config: { as: ${RCV.asn}, router-id: ${RCV.addr} }\nneighbors:\n  - config: { neighbor-address: ${SRC.addr}, peer-as: ${SRC.asn} }\n    transport: { config: { passive-mode: true } }\n    afi-safis: [{ config: { afi-safi-name: ipv4-unicast } }]\n`);
@@ -122,6 +141,8 @@ export async function benchTopology(net: TestNet): Promise<{ src: Netns; rcv: Ne
   const src = await net.netns('s');
   const rcv = await net.netns('r');
   await net.veth(src, net.name('s0'), rcv, net.name('r0'), `${SRC.addr}/30`, `${RCV.addr}/30`);
+  await src.ip('addr', 'add', `${SRC6}/64`, 'dev', net.name('s0'), 'nodad');
+  await rcv.ip('addr', 'add', `${RCV6}/64`, 'dev', net.name('r0'), 'nodad');
   return { src, rcv };
 }
 
@@ -156,22 +177,45 @@ export function keepAwake(bird: BirdDaemon): () => void {
   return () => void (on = false);
 }
 
-async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number; rss: number; cpu: number }> {
+/** Path of the built sender (bgp-source.ts). */
+const SOURCE_BIN = join(dirname(fileURLToPath(import.meta.url)), '../bgp-source.js');
+
+/** Starts our own sender of `kind` in `ns`; resolves with the epoch ms of its Established. */
+async function ownSource(net: TestNet, ns: Netns, kind: FeedKind, n: number): Promise<{ established: Promise<number> }> {
+  const v6 = kind === 'ipv6';
+  const proc = net.spawn(ns, process.execPath, [SOURCE_BIN, '--kind', kind, '--routes', String(n), '--local', v6 ? SRC6 : SRC.addr, '--peer', v6 ? RCV6 : RCV.addr, '--as', String(SRC.asn), '--peer-as', String(RCV.asn), '--router-id', SRC.addr]);
+  const line = (key: string): number | false => {
+    const m = new RegExp(`"${key}":(\\d+)`).exec(proc.output);
+    if (!m && !proc.running) throw new Error(`bgp-source exited: ${proc.output.slice(-500)}`);
+    return m ? Number(m[1]) : false;
+  };
+  await poll(async () => line('ready'), { timeout: 300_000, interval: 100, what: 'bgp-source to encode its feed' });
+  return { established: poll(async () => line('established'), { timeout: 60_000, interval: 10, what: 'bgp-source session Established' }) };
+}
+
+async function oneRun(name: ReceiverName, n: number, feed: Feed): Promise<{ seconds: number; rss: number; cpu: number }> {
   const net = new TestNet();
   try {
     const { src, rcv } = await benchTopology(net);
-    const source = await startSource(net, src, n);
-    const r = await startReceiver(name, net, rcv);
-    await source.birdc('enable', 'p');
-    const stopAwake = keepAwake(source);
-    const t0 = await establishedAt(source);
+    let t0: number;
+    let r: RunningReceiver;
+    let stopAwake = (): void => undefined;
+    if (feed === 'bird') {
+      const source = await startSource(net, src, n);
+      r = await startReceiver(name, net, rcv, false);
+      await source.birdc('enable', 'p');
+      stopAwake = keepAwake(source);
+      t0 = await establishedAt(source);
+    } else {
+      r = await startReceiver(name, net, rcv, feed === 'ipv6');
+      t0 = await (await ownSource(net, src, feed, n)).established;
+    }
     const cpu0 = cpuSeconds(r.pid);
     await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' ? 25 : 100, what: `${name} to hold ${n} routes` }).finally(stopAwake);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(r.pid) - cpu0;
     const rss = peakRss(r.pid);
     await r.stop();
-    await source.stop();
     return { seconds, rss, cpu };
   } finally {
     await net.cleanup();
@@ -179,31 +223,33 @@ async function oneRun(name: ReceiverName, n: number): Promise<{ seconds: number;
 }
 
 const bench: Bench = {
-  description: 'BIRD source announces N /32s; time from Established to all in the receiver Loc-RIB and peak RSS, Tabby vs BIRD/GoBGP/FRR',
+  description: 'BIRD or our own sender announces N routes (/32s, a realistic table, IPv6); time from Established to all in the receiver Loc-RIB and peak RSS, Tabby vs BIRD/GoBGP/FRR',
   async run(args) {
     const sizes = option(args, '--routes', '100000,1000000').split(',').map(Number);
     const runs = Number(option(args, '--runs', '3'));
     const slowRuns = Number(option(args, '--slow-runs', String(runs)));
     const receivers = option(args, '--receivers', 'tabby,bird,gobgp,frr').split(',') as ReceiverName[];
+    const feed = option(args, '--feed', 'bird') as Feed;
+    if (!['bird', 'host32', 'table', 'ipv6'].includes(feed)) throw new Error(`--feed ${feed}: expected bird, host32, table or ipv6`);
     for (const n of sizes) {
       for (const name of receivers) {
         const k = (name === 'gobgp' || name === 'frr') && n >= 1_000_000 ? Math.min(runs, slowRuns) : runs;
         const res: Array<{ seconds: number; rss: number; cpu: number }> = [];
         for (let i = 0; i < k; i++) {
           try {
-            res.push(await oneRun(name, n));
+            res.push(await oneRun(name, n, feed));
           } catch (e: unknown) {
-            emit({ bench: 'bgp-ingest', metric: 'error', value: 1, unit: 'count', receiver: name, routes: n, error: e instanceof Error ? e.message.slice(0, 500) : String(e) });
+            emit({ bench: 'bgp-ingest', metric: 'error', value: 1, unit: 'count', receiver: name, routes: n, feed, error: e instanceof Error ? e.message.slice(0, 500) : String(e) });
           }
         }
         if (!res.length) continue;
         const secs = res.map((r) => r.seconds);
         const rss = median(res.map((r) => r.rss));
-        emit({ bench: 'bgp-ingest', metric: 'ingest_time', value: Number(median(secs).toFixed(3)), unit: 's', receiver: name, routes: n, runs: res.length, samples: secs.map((s) => Number(s.toFixed(3))) });
-        emit({ bench: 'bgp-ingest', metric: 'receiver_cpu', value: Number(median(res.map((r) => r.cpu)).toFixed(2)), unit: 's', receiver: name, routes: n, runs: res.length, note: 'CPU the receiver used from Established to all routes (includes answering the count polls)' });
-        emit({ bench: 'bgp-ingest', metric: 'peak_rss', value: Number((rss / 1e6).toFixed(1)), unit: 'MB', receiver: name, routes: n, runs: res.length });
-        emit({ bench: 'bgp-ingest', metric: 'load_average', value: Number(loadavg()[0]!.toFixed(2)), unit: 'load', receiver: name, routes: n, note: '1-minute load average after the runs (shared machine: figures are noisy)' });
-        emit({ bench: 'bgp-ingest', metric: 'peak_rss_per_route', value: Math.round(rss / n), unit: 'B', receiver: name, routes: n, runs: res.length });
+        emit({ bench: 'bgp-ingest', metric: 'ingest_time', value: Number(median(secs).toFixed(3)), unit: 's', receiver: name, routes: n, feed, runs: res.length, samples: secs.map((s) => Number(s.toFixed(3))) });
+        emit({ bench: 'bgp-ingest', metric: 'receiver_cpu', value: Number(median(res.map((r) => r.cpu)).toFixed(2)), unit: 's', receiver: name, routes: n, feed, runs: res.length, note: 'CPU the receiver used from Established to all routes (includes answering the count polls)' });
+        emit({ bench: 'bgp-ingest', metric: 'peak_rss', value: Number((rss / 1e6).toFixed(1)), unit: 'MB', receiver: name, routes: n, feed, runs: res.length });
+        emit({ bench: 'bgp-ingest', metric: 'load_average', value: Number(loadavg()[0]!.toFixed(2)), unit: 'load', receiver: name, routes: n, feed, note: '1-minute load average after the runs (shared machine: figures are noisy)' });
+        emit({ bench: 'bgp-ingest', metric: 'peak_rss_per_route', value: Math.round(rss / n), unit: 'B', receiver: name, routes: n, feed, runs: res.length });
       }
     }
   },

@@ -96,41 +96,67 @@ export class MessageReader {
   /** Adds a chunk and returns every message it completes, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.failed) throw headerError(HeaderSubcode.ConnectionNotSynchronized, 'stream already failed framing');
-    let buf = chunk;
-    if (this.pendingLen > 0) {
-      this.pending.push(chunk);
-      this.pendingLen += chunk.length;
-      if (this.pendingLen < this.need) return [];
-      buf = new Uint8Array(this.pendingLen);
-      let at = 0;
-      for (const part of this.pending) {
-        buf.set(part, at);
-        at += part.length;
-      }
-      this.pending = [];
-      this.pendingLen = 0;
-    }
-    const out: Uint8Array[] = [];
-    let off = 0;
-    let length = HEADER_LEN;
     try {
-      while (buf.length - off >= HEADER_LEN) {
-        length = readMessageHeader(buf, off, this.extendedMessage).length;
-        if (buf.length - off < length) break;
-        out.push(buf.subarray(off, off + length));
-        off += length;
-        length = HEADER_LEN;
-      }
+      return this.split(chunk);
     } catch (e: unknown) {
       this.failed = true;
       throw e;
     }
-    if (off < buf.length) {
-      const rest = copyBytes(buf, off);
+  }
+
+  private split(chunk: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    // A message begun in an earlier chunk: join only its own octets (not the whole new chunk).
+    let off = this.pendingLen > 0 ? this.completePending(chunk, out) : 0;
+    if (off < 0) return out; // the chunk was consumed and the message is still incomplete
+    let length = HEADER_LEN;
+    while (chunk.length - off >= HEADER_LEN) {
+      length = readMessageHeader(chunk, off, this.extendedMessage).length;
+      if (chunk.length - off < length) break;
+      out.push(chunk.subarray(off, off + length));
+      off += length;
+      length = HEADER_LEN;
+    }
+    if (off < chunk.length) {
+      const rest = copyBytes(chunk, off);
       this.pending = [rest];
       this.pendingLen = rest.length;
       this.need = rest.length >= HEADER_LEN ? length : HEADER_LEN;
     }
     return out;
+  }
+
+  /**
+   * Feeds the head of `chunk` to the pending message until it is whole (pushed to `out`).
+   * Returns the offset in `chunk` after it, or -1 when `chunk` ran out first.
+   */
+  private completePending(chunk: Uint8Array, out: Uint8Array[]): number {
+    let off = 0;
+    for (;;) {
+      const take = Math.min(this.need - this.pendingLen, chunk.length - off);
+      this.pending.push(chunk.subarray(off, off + take));
+      this.pendingLen += take;
+      off += take;
+      if (this.pendingLen < this.need) return -1;
+      const joined = new Uint8Array(this.pendingLen);
+      let at = 0;
+      for (const part of this.pending) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      if (joined.length === HEADER_LEN) {
+        const length = readMessageHeader(joined, 0, this.extendedMessage).length;
+        if (length > HEADER_LEN) {
+          this.pending = [joined];
+          this.need = length;
+          continue; // the header is known now: gather the body
+        }
+      }
+      this.pending = [];
+      this.pendingLen = 0;
+      this.need = HEADER_LEN;
+      out.push(joined);
+      return off;
+    }
   }
 }

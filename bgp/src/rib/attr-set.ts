@@ -79,16 +79,20 @@ function hex(b: Uint8Array): string {
 }
 
 function segs(p: readonly AsPathSegment[] | undefined): string {
-  return p ? p.map((s) => `${s.type}:${s.asns.join(',')}`).join(';') : '-';
+  if (!p) return '-';
+  if (p.length === 1) return `${p[0]!.type}:${p[0]!.asns.join(',')}`;
+  return p.map((s) => `${s.type}:${s.asns.join(',')}`).join(';');
 }
 
-/** The canonical key of an attribute set with its next hops. */
+/**
+ * The canonical key of an attribute set with its next hops. Built with one `join` so the key is
+ * a flat string (a chain of `+` leaves a tree of cons strings: ~20 heap objects per set).
+ */
 export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]): string {
-  const unk = a.unknown ? a.unknown.map((u: RawAttribute) => `${u.type}/${u.flags}/${hex(u.value)}`).join(',') : '-';
   return [
     a.origin ?? '-',
     segs(a.asPath),
-    nextHops.join(','),
+    nextHops.length === 1 ? nextHops[0] : nextHops.join(','),
     a.nextHop ?? '-',
     a.med ?? '-',
     a.localPref ?? '-',
@@ -101,14 +105,38 @@ export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]
     a.largeCommunities ? a.largeCommunities.map((l) => l.join(':')).join(',') : '-',
     segs(a.as4Path),
     a.as4Aggregator ? `${a.as4Aggregator.asn}@${a.as4Aggregator.address}` : '-',
-    unk,
+    a.unknown ? a.unknown.map((u: RawAttribute) => `${u.type}/${u.flags}/${hex(u.value)}`).join(',') : '-',
   ].join('|');
 }
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return v; // typed arrays cannot be frozen
-  for (const x of Object.values(v)) deepFreeze(x);
-  return Object.freeze(v);
+function frozenPath(p: readonly AsPathSegment[]): AsPathSegment[] {
+  return Object.freeze(p.map((s) => Object.freeze({ type: s.type, asns: Object.freeze(s.asns.slice()) as number[] }))) as AsPathSegment[];
+}
+
+/**
+ * A frozen copy of `a` without MP_REACH/MP_UNREACH and without undefined fields: field by field
+ * (no spread, `delete` or structuredClone, which made every set a slow dictionary object), so
+ * freezing never reaches into the caller's objects. Typed arrays are copied, not frozen.
+ */
+function frozenCopy(a: Readonly<PathAttributes>): Readonly<PathAttributes> {
+  const c: PathAttributes = {};
+  if (a.origin !== undefined) c.origin = a.origin;
+  if (a.asPath !== undefined) c.asPath = frozenPath(a.asPath);
+  if (a.nextHop !== undefined) c.nextHop = a.nextHop;
+  if (a.med !== undefined) c.med = a.med;
+  if (a.localPref !== undefined) c.localPref = a.localPref;
+  if (a.atomicAggregate !== undefined) c.atomicAggregate = a.atomicAggregate;
+  if (a.aggregator !== undefined) c.aggregator = Object.freeze({ asn: a.aggregator.asn, address: a.aggregator.address });
+  if (a.communities !== undefined) c.communities = Object.freeze(a.communities.slice()) as number[];
+  if (a.originatorId !== undefined) c.originatorId = a.originatorId;
+  if (a.clusterList !== undefined) c.clusterList = Object.freeze(a.clusterList.slice()) as string[];
+  if (a.extendedCommunities !== undefined) c.extendedCommunities = Object.freeze(a.extendedCommunities.map((x) => x.slice())) as Uint8Array[];
+  if (a.largeCommunities !== undefined)
+    c.largeCommunities = Object.freeze(a.largeCommunities.map((l) => Object.freeze(l.slice()) as [number, number, number])) as Array<[number, number, number]>;
+  if (a.as4Path !== undefined) c.as4Path = frozenPath(a.as4Path);
+  if (a.as4Aggregator !== undefined) c.as4Aggregator = Object.freeze({ asn: a.as4Aggregator.asn, address: a.as4Aggregator.address });
+  if (a.unknown !== undefined) c.unknown = Object.freeze(a.unknown.map((u: RawAttribute) => Object.freeze({ ...u, value: u.value.slice() }))) as RawAttribute[];
+  return Object.freeze(c);
 }
 
 /** The next hops carried by an UPDATE's attributes: MP_REACH's if present, else NEXT_HOP. */
@@ -136,14 +164,8 @@ export class AttrStore {
     const key = attrKey(attrs, nextHops);
     const hit = this.byKey.get(key);
     if (hit) return hit;
-    const top: PathAttributes = { ...attrs };
-    delete top.mpReach;
-    delete top.mpUnreach;
-    for (const k of Object.keys(top) as (keyof PathAttributes)[]) if (top[k] === undefined) delete top[k];
-    // A deep copy (once per distinct set): freezing must not reach into the caller's objects.
-    const copy = structuredClone(top);
     const id = this.free.length > 0 ? this.free.pop()! : this.byId.length;
-    const set = new AttrSet(id, key, deepFreeze(copy), Object.freeze([...nextHops]));
+    const set = new AttrSet(id, key, frozenCopy(attrs), Object.freeze(nextHops.slice()));
     this.byKey.set(key, set);
     this.byId[id] = set;
     return set;

@@ -21,18 +21,26 @@ import type { PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
 import { keyToPrefix, type PrefixKey } from './prefix-key.js';
 
-/** Prefixes changed since the last flush, in arrival order, with their pre-change best. */
+/**
+ * Prefixes changed since the last flush, in arrival order, with their pre-change best. "Already
+ * recorded" is a tag on the prefix's Loc-RIB entry (the batch's epoch), not a table of its own:
+ * the Loc-RIB entry is probed anyway, so a change costs no extra hash probe. Only prefixes whose
+ * Loc-RIB entry was deleted after being recorded go to the small `gone` table.
+ */
 export class DirtySet {
-  private readonly seen: PrefixTable;
+  /** Prefixes recorded in this batch whose Loc-RIB entry was deleted since. */
+  readonly gone: PrefixTable;
   /** Changed keys in arrival order. */
   readonly keys: PrefixKey[] = [];
   /** Best path ref before the change (-1 = none). */
   readonly refs: number[] = [];
   /** Best path attribute set id before the change (-1 = none; referenced until cleared). */
   readonly attrIds: number[] = [];
+  /** The batch number, the tag of the Loc-RIB entries recorded in it. */
+  epoch = 0;
 
   constructor(family: Family) {
-    this.seen = makeTable(family);
+    this.gone = makeTable(family);
   }
 
   /** Number of changed prefixes. */
@@ -40,21 +48,20 @@ export class DirtySet {
     return this.keys.length;
   }
 
-  /** Records `key` with its pre-change best unless already recorded; true when recorded now. */
-  mark(key: PrefixKey, ref: number, attrId: number): boolean {
-    if (!this.seen.putIfAbsent(key, 1)) return false;
+  /** Appends `key` (the caller checked it is not recorded yet). */
+  push(key: PrefixKey, ref: number, attrId: number): void {
     this.keys.push(key);
     this.refs.push(ref);
     this.attrIds.push(attrId);
-    return true;
   }
 
-  /** Forgets everything (the caller releases the attribute references first). */
+  /** Forgets everything and starts a new batch (the caller releases the attribute references first). */
   clear(): void {
-    this.seen.clear();
+    this.gone.clear();
     this.keys.length = 0;
     this.refs.length = 0;
     this.attrIds.length = 0;
+    this.epoch = (this.epoch + 1) & 0x3fffffff;
   }
 }
 
@@ -71,8 +78,21 @@ export class RibCore {
   readonly peers: (PeerState | undefined)[] = [];
   readonly attrs = new AttrStore();
   /** Loc-RIB: prefix → best path ref, aux = its attribute set id. */
-  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true), 'ipv6-unicast': makeTable('ipv6-unicast', true) };
+  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true, true), 'ipv6-unicast': makeTable('ipv6-unicast', true, true) };
   readonly dirty: Record<Family, DirtySet> = { 'ipv4-unicast': new DirtySet('ipv4-unicast'), 'ipv6-unicast': new DirtySet('ipv6-unicast') };
+  /**
+   * Whether a family's changes are tracked in `dirty`: only while someone consumes them (best-path
+   * events, or a peer whose Adj-RIB-Out was dumped). The Rib sets it after each flush, the only
+   * place a consumer can appear (a dump), so an untracked change never misses a diff; a peer
+   * that comes up later gets the whole Loc-RIB in its dump.
+   */
+  readonly tracking: Record<Family, boolean> = { 'ipv4-unicast': true, 'ipv6-unicast': true };
+
+  /** Turns change tracking on or off (a new batch starts when it turns on). */
+  setTracking(family: Family, on: boolean): void {
+    if (on && !this.tracking[family]) this.dirty[family].clear();
+    this.tracking[family] = on;
+  }
   private readonly slotIds: number[] = [0];
   private readonly slotOfId = new Map<number, number>([[0, 0]]);
   private readonly pool: Candidate[] = [];
@@ -181,7 +201,7 @@ export class RibCore {
       // No best: the other candidates (if any) are all excluded, so a reachable new path wins.
       if (newAttr && (p.source.kind === 'local' || this.decision.nextHopReachable(newAttr.nextHop))) {
         this.markDirty(family, key, -1, undefined);
-        loc.set(key, ref, newAttr.id);
+        this.setBest(family, key, ref, newAttr.id);
       }
       return;
     }
@@ -198,8 +218,8 @@ export class RibCore {
     const newCmp = cand ? comparePreMed(cand, best, o) : -1;
     if (newCmp < 0 && oldCmp < 0) return; // eliminated before MED, before and after: no effect
     this.markDirty(family, key, cur, bestAttr);
-    if (newCmp > 0) loc.set(key, ref, newAttr!.id); // strictly above every other candidate before MED: wins
-    else if (cand && oldCmp < 0 && this.pairwise(cand, best)) loc.set(key, ref, newAttr!.id);
+    if (newCmp > 0) this.setBest(family, key, ref, newAttr!.id); // strictly above every other candidate before MED: wins
+    else if (cand && oldCmp < 0 && this.pairwise(cand, best)) this.setBest(family, key, ref, newAttr!.id);
     else if (!cand || oldCmp >= 0 || !this.pairwiseDecided(cand, best)) this.recompute(family, key);
   }
 
@@ -220,9 +240,37 @@ export class RibCore {
     return this.pairwiseDecided(y, x) && y.attrs.med === x.attrs.med && comparePostMed(y, x, this.decision) > 0;
   }
 
-  /** Remembers the pre-flush best of `key` the first time it changes. */
+  /**
+   * Remembers the pre-flush best of `key` the first time it changes in a batch. `ref` is the
+   * Loc-RIB entry's value (-1: no entry); every Loc-RIB write follows a call for its key.
+   */
   markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
-    if (this.dirty[family].mark(key, ref, a ? a.id : -1) && a) this.attrs.retain(a);
+    if (!this.tracking[family]) return;
+    const d = this.dirty[family];
+    if (ref >= 0) {
+      const loc = this.loc[family];
+      loc.get(key); // memoised probe: the caller just read this entry
+      if (loc.lastTag === d.epoch) return;
+      loc.setTag(key, d.epoch);
+    } else if (d.gone.size > 0 && d.gone.has(key)) return;
+    d.push(key, ref, a ? a.id : -1);
+    if (a) this.attrs.retain(a);
+  }
+
+  /** Sets the Loc-RIB entry of `key` (recorded in this batch: see `markDirty`). */
+  private setBest(family: Family, key: PrefixKey, ref: number, attrId: number): void {
+    const loc = this.loc[family];
+    loc.set(key, ref, attrId);
+    loc.setTag(key, this.dirty[family].epoch);
+  }
+
+  /** Deletes the Loc-RIB entry of `key`, remembering that it was recorded in this batch. */
+  private clearBest(family: Family, key: PrefixKey): void {
+    const loc = this.loc[family];
+    if (loc.get(key) < 0) return;
+    const d = this.dirty[family];
+    if (this.tracking[family] && loc.lastTag === d.epoch) d.gone.set(key, 1);
+    loc.delete(key);
   }
 
   /** Runs the decision process for `key` over every peer's candidates. */
@@ -244,8 +292,8 @@ export class RibCore {
     const work = this.work;
     for (let i = 0; i < n; i++) work[i] = pool[i]!;
     const win = n > 0 ? selectBest(work, n, this.decision) : undefined;
-    if (win) this.loc[family].set(key, win.ref, win.attrs.id);
-    else this.loc[family].delete(key);
+    if (win) this.setBest(family, key, win.ref, win.attrs.id);
+    else this.clearBest(family, key);
   }
 
   /** Sets or clears the stale bit on every path of `p` in `family` (RFC 4724 §4.2). */

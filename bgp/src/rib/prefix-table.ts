@@ -8,16 +8,23 @@
  *   backward-shift deletion over typed arrays: 8 bytes of key + 4 of value (+4 of aux) per slot,
  *   load factor between 1/16 and 3/4 (about 16-48 bytes per entry at steady state) instead
  *   of a Map entry plus a boxed key (~80 bytes).
- * - `StrTable` (IPv6 keys) is a Map: IPv6 pod routes are few.
+ * - `StrTable` (IPv6 keys) maps the key string to a row of typed columns (one Map per table).
  * - Do not mutate a table inside its own `forEach`: collect keys first (`keys()`).
  */
 import type { PrefixKey } from './prefix-key.js';
+import { StrTable } from './str-table.js';
+
+export { StrTable } from './str-table.js';
 
 /** A prefix → non-negative int32 table with an optional second int32 per entry (`aux`). */
 export interface PrefixTable<K extends PrefixKey = PrefixKey> {
   readonly size: number;
   /** The aux value of the entry the last `get` found (-1 if none): a second column, no second probe. */
   readonly lastAux: number;
+  /** The tag of the entry the last `get` found (-1 if none, or no tag column): a third column. */
+  readonly lastTag: number;
+  /** Sets the tag of an existing entry (no-op when absent or without a tag column). */
+  setTag(k: K, tag: number): void;
   /** The value, or -1 when absent. */
   get(k: K): number;
   /** The aux value, or -1 when absent. */
@@ -46,34 +53,48 @@ const MIN_CAP = 16;
  * of the key array. BGP peers send prefixes mostly in address order, so a run of 800
  * consecutive /32s costs ~100 cache misses per table instead of 800.
  */
-function hashKey(k: number): number {
+function hashKey(k: number, seed: number): number {
   const addr = Math.floor(k / 64); // not `k % 64`: fmod on a double is several times slower
   const len = k - addr * 64;
   const p = len === 0 ? 0 : addr >>> (32 - len);
-  let h = Math.imul((p >>> 3) ^ Math.imul(len, 0x27d4eb2d), 0x9e3779b1);
+  let h = Math.imul((p >>> 3) ^ Math.imul(len, 0x27d4eb2d) ^ seed, 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   return (h << 3) | (p & 7);
 }
 
+/**
+ * Every table hashes with its own seed. Walking one table (slot order = hash order) and
+ * inserting into another with the same hash function piles the keys into a few long probe
+ * runs (a bulk removal or a dump to a new peer became quadratic); different seeds decorrelate.
+ */
+let seeds = 0;
+
 /** Open-addressing table for IPv4 keys (non-negative doubles below 2^53). */
 export class NumTable implements PrefixTable<number> {
   private keysArr: Float64Array;
   private vals: Int32Array;
   private auxArr: Int32Array | undefined;
+  private tags: Int32Array | undefined;
   private mask: number;
   private count = 0;
   private fresh = false;
   private lastKey = -2;
   private lastIdx = 0;
   lastAux = -1;
+  lastTag = -1;
+  private readonly seed = Math.imul(++seeds, 0x2545f491);
 
-  /** `withAux`: keep a second int32 per entry. */
-  constructor(private readonly withAux = false) {
+  /** `withAux`: keep a second int32 per entry; `withTag`: and a third (new entries start at -1). */
+  constructor(
+    private readonly withAux = false,
+    private readonly withTag = false,
+  ) {
     this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
     this.vals = new Int32Array(MIN_CAP);
     this.auxArr = withAux ? new Int32Array(MIN_CAP) : undefined;
+    this.tags = withTag ? new Int32Array(MIN_CAP) : undefined;
     this.mask = MIN_CAP - 1;
   }
 
@@ -89,7 +110,7 @@ export class NumTable implements PrefixTable<number> {
     if (k === this.lastKey) return this.lastIdx;
     const keys = this.keysArr;
     const mask = this.mask;
-    let i = hashKey(k) & mask;
+    let i = hashKey(k, this.seed) & mask;
     for (;;) {
       const s = keys[i]!;
       if (s === k) break;
@@ -108,10 +129,17 @@ export class NumTable implements PrefixTable<number> {
     const i = this.find(k);
     if (i < 0) {
       this.lastAux = -1;
+      this.lastTag = -1;
       return -1;
     }
     if (this.auxArr) this.lastAux = this.auxArr[i]!;
+    if (this.tags) this.lastTag = this.tags[i]!;
     return this.vals[i]!;
+  }
+
+  setTag(k: number, tag: number): void {
+    const i = this.find(k);
+    if (i >= 0 && this.tags) this.tags[i] = tag;
   }
 
   getAux(k: number): number {
@@ -135,6 +163,8 @@ export class NumTable implements PrefixTable<number> {
       i = -1 - i;
       this.keysArr[i] = k;
       this.vals[i] = 0;
+      if (this.auxArr) this.auxArr[i] = 0;
+      if (this.tags) this.tags[i] = -1;
       this.count++;
       this.lastIdx = i; // lastKey is k: now present at i
     }
@@ -175,12 +205,13 @@ export class NumTable implements PrefixTable<number> {
       j = (j + 1) & mask;
       const kj = keys[j]!;
       if (kj === EMPTY) break;
-      const home = hashKey(kj) & mask;
+      const home = hashKey(kj, this.seed) & mask;
       // Move kj into the hole at i if its home is not cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         keys[i] = kj;
         this.vals[i] = this.vals[j]!;
         if (this.auxArr) this.auxArr[i] = this.auxArr[j]!;
+        if (this.tags) this.tags[i] = this.tags[j]!;
         i = j;
       }
     }
@@ -195,9 +226,12 @@ export class NumTable implements PrefixTable<number> {
     const oldKeys = this.keysArr;
     const oldVals = this.vals;
     const oldAux = this.auxArr;
+    const oldTags = this.tags;
     this.keysArr = new Float64Array(cap).fill(EMPTY);
     this.vals = new Int32Array(cap);
     this.auxArr = oldAux ? new Int32Array(cap) : undefined;
+    this.tags = oldTags ? new Int32Array(cap) : undefined;
+    const tags = this.tags;
     this.mask = cap - 1;
     const keys = this.keysArr;
     const vals = this.vals;
@@ -206,11 +240,12 @@ export class NumTable implements PrefixTable<number> {
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
       if (k === EMPTY) continue;
-      let j = hashKey(k) & mask; // keys are distinct: probe for a free slot only
+      let j = hashKey(k, this.seed) & mask; // keys are distinct: probe for a free slot only
       while (keys[j]! !== EMPTY) j = (j + 1) & mask;
       keys[j] = k;
       vals[j] = oldVals[i]!;
       if (oldAux && aux) aux[j] = oldAux[i]!;
+      if (oldTags && tags) tags[j] = oldTags[i]!;
     }
   }
 
@@ -237,69 +272,14 @@ export class NumTable implements PrefixTable<number> {
       this.keysArr = new Float64Array(MIN_CAP).fill(EMPTY);
       this.vals = new Int32Array(MIN_CAP);
       this.auxArr = this.withAux ? new Int32Array(MIN_CAP) : undefined;
+      this.tags = this.withTag ? new Int32Array(MIN_CAP) : undefined;
       this.mask = MIN_CAP - 1;
     }
     this.count = 0;
   }
 }
 
-/** Map-backed table for IPv6 keys. */
-export class StrTable implements PrefixTable<string> {
-  private readonly map = new Map<string, number>();
-  private readonly aux = new Map<string, number>();
-
-  constructor(private readonly withAux = false) {}
-
-  get size(): number {
-    return this.map.size;
-  }
-  lastAux = -1;
-
-  get(k: string): number {
-    const v = this.map.get(k);
-    this.lastAux = v !== undefined && this.withAux ? (this.aux.get(k) ?? -1) : -1;
-    return v ?? -1;
-  }
-  getAux(k: string): number {
-    return this.aux.get(k) ?? -1;
-  }
-  has(k: string): boolean {
-    return this.map.has(k);
-  }
-  set(k: string, v: number, aux = 0): void {
-    this.map.set(k, v);
-    if (this.withAux) this.aux.set(k, aux);
-  }
-  put(k: string, v: number): number {
-    const old = this.map.get(k);
-    this.map.set(k, v);
-    return old ?? -1;
-  }
-  putIfAbsent(k: string, v: number, aux = 0): boolean {
-    if (this.map.has(k)) return false;
-    this.set(k, v, aux);
-    return true;
-  }
-  delete(k: string): number {
-    const v = this.map.get(k);
-    if (v === undefined) return -1;
-    this.map.delete(k);
-    this.aux.delete(k);
-    return v;
-  }
-  forEach(fn: (v: number, k: string, aux: number) => void): void {
-    for (const [k, v] of this.map) fn(v, k, this.aux.get(k) ?? -1);
-  }
-  keys(): string[] {
-    return [...this.map.keys()];
-  }
-  clear(): void {
-    this.map.clear();
-    this.aux.clear();
-  }
-}
-
 /** A table for the family's key type: NumTable for IPv4, StrTable for IPv6. */
-export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false): PrefixTable {
-  return (family === 'ipv4-unicast' ? new NumTable(withAux) : new StrTable(withAux)) as PrefixTable;
+export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false, withTag = false): PrefixTable {
+  return (family === 'ipv4-unicast' ? new NumTable(withAux, withTag) : new StrTable(withAux, withTag)) as PrefixTable;
 }

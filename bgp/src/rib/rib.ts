@@ -284,7 +284,17 @@ export class Rib {
     out.updates.push(...this.exporter.reexport(re));
     this.pendingReexport.clear();
     this.exporter.trimCaches();
+    this.updateTracking();
     return out;
+  }
+
+  /** Tracks a family's changes only while something consumes them (see `RibCore.tracking`). */
+  private updateTracking(): void {
+    for (const f of FAMILIES) {
+      let on = this.emitBest;
+      for (const p of this.byId.values()) if (!on && p.session && p.dumped.has(f)) on = true;
+      this.core.setTracking(f, on);
+    }
   }
 
   private flushFamily(f: Family, out: RibFlush): void {

@@ -72,6 +72,9 @@ export function openOutbound(t: PeerTransport, opts: SocketOptions): { socket: S
   return { socket };
 }
 
+/** Octets of received messages handled per event-loop turn before the connection yields. */
+export const INPUT_BUDGET = 128 * 1024;
+
 /** What a connection reports to its session. */
 export interface ConnectionDeps {
   codec: SessionCodec;
@@ -95,6 +98,11 @@ export class Connection {
   private pendingOut = false;
   private lastProgress = 0;
   private readonly flushed = (): void => this.onFlushed();
+  /** Received messages not yet delivered (from `queued` on), and octets delivered this turn. */
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private spent = 0;
+  private yielding = false;
 
   constructor(
     readonly id: ConnId,
@@ -108,6 +116,8 @@ export class Connection {
     socket.on('error', () => undefined); // 'close' follows and reports it
     socket.on('drain', this.flushed);
     socket.on('close', () => {
+      if (this.closed) return;
+      this.deliver(Infinity); // what arrived before the close still counts (a NOTIFICATION, say)
       if (this.closed) return;
       this.closed = true;
       deps.emit({ type: 'tcp-fails', conn: id });
@@ -131,13 +141,48 @@ export class Connection {
     try {
       messages = this.reader.push(chunk);
     } catch (e: unknown) {
-      this.deps.emit(this.deps.codec.errorEvent(e, this.id));
+      this.deliver(Infinity);
+      if (!this.closed) this.deps.emit(this.deps.codec.errorEvent(e, this.id));
       return;
     }
-    for (const m of messages) {
-      if (this.closed) return;
-      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates, this.decodeOptions));
+    if (this.queued < this.queue.length) for (const m of messages) this.queue.push(m);
+    else {
+      this.queue = messages;
+      this.queued = 0;
     }
+    if (!this.yielding) this.deliver(INPUT_BUDGET);
+  }
+
+  /**
+   * Delivers queued messages until `budget` octets were handled in this event-loop turn; past
+   * it, pauses the socket and goes on in the next turn, so a long burst of UPDATEs leaves room
+   * for timers and other sockets (the status socket, other peers' KEEPALIVEs) in between.
+   */
+  private deliver(budget: number): void {
+    const q = this.queue;
+    while (this.queued < q.length) {
+      if (this.closed) return;
+      const m = q[this.queued++]!;
+      this.spent += m.length;
+      this.deps.emit(this.deps.codec.toEvent(m, this.id, this.receiveContext, this.deps.rawUpdates, this.decodeOptions));
+      if (this.spent >= budget && this.queued < q.length) return this.yieldTurn();
+    }
+    this.queue = [];
+    this.queued = 0;
+    if (this.spent >= budget) this.yieldTurn();
+  }
+
+  private yieldTurn(): void {
+    if (this.yielding || this.closed) return;
+    this.yielding = true;
+    this.socket.pause();
+    setImmediate(() => {
+      this.yielding = false;
+      this.spent = 0;
+      if (this.closed) return;
+      this.deliver(INPUT_BUDGET);
+      if (!this.yielding) this.socket.resume();
+    });
   }
 
   /** Encodes and writes one message; false when the socket buffer is above its high-water mark. */

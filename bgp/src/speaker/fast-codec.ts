@@ -9,26 +9,36 @@
  * an outcome from this codec always has `update.nlri` empty and its NLRI in `lazyNlri(outcome)`.
  */
 import { MessageType, decodeNlri, decodeUpdate, forEachIpv4Nlri, locateUpdateFields, type Prefix, type UpdateOutcome } from '../codec/index.js';
+import type { DecodeOptions } from '../codec/attributes-decode.js';
 import { defaultSessionCodec, type SessionCodec } from '../session/index.js';
 
-const lazy = new WeakMap<UpdateOutcome, Uint8Array>();
+/** The message bytes, kept on the outcome object itself (a WeakMap entry per UPDATE costs the GC dearly). */
+const LAZY = Symbol('lazyIpv4Nlri');
+type LazyOutcome = UpdateOutcome & { [LAZY]?: Uint8Array };
 
 /** The whole UPDATE message behind an outcome decoded lazily by `fastSessionCodec`, if it was. */
 export function lazyNlri(o: UpdateOutcome): Uint8Array | undefined {
-  return lazy.get(o);
+  return (o as LazyOutcome)[LAZY];
 }
 
 /** The default session codec with lazily decoded IPv4 NLRI. */
 export function fastSessionCodec(base: SessionCodec = defaultSessionCodec()): SessionCodec {
+  // The decode options with `lazyIpv4Nlri`, made once per distinct options object (not per message).
+  let lastIn: DecodeOptions | undefined;
+  let lastOut: DecodeOptions = { lazyIpv4Nlri: true };
   return {
     newReader: () => base.newReader(),
     errorEvent: (e, conn) => base.errorEvent(e, conn),
     encode: (m, ctx) => base.encode(m, ctx),
     toEvent(message, conn, ctx, rawUpdates, decode) {
       if (rawUpdates || message[18] !== MessageType.Update) return base.toEvent(message, conn, ctx, rawUpdates, decode);
+      if (decode !== lastIn) {
+        lastIn = decode;
+        lastOut = { ...decode, lazyIpv4Nlri: true };
+      }
       try {
-        const outcome = decodeUpdate(message, ctx, { ...decode, lazyIpv4Nlri: true });
-        lazy.set(outcome, message);
+        const outcome: LazyOutcome = decodeUpdate(message, ctx, lastOut);
+        outcome[LAZY] = message;
         return { type: 'update', conn, payload: { kind: 'decoded', outcome } };
       } catch (e: unknown) {
         return base.errorEvent(e, conn);

@@ -1,47 +1,62 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalIpv6, keyToPrefix, NumTable, prefixKey } from '../../src/rib/index.js';
+import { canonicalIpv6, keyToPrefix, NumTable, prefixKey, StrTable, type PrefixKey, type PrefixTable } from '../../src/rib/index.js';
 import { pfx, rib } from './helpers.js';
 
-describe('NumTable', () => {
-  it('behaves like a Map under random set/put/delete/clear sequences', () => {
-    const key = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 })).map(([a, l]) => (0x0a000000 + a * 256) * 64 + l);
+const tables = [
+  { name: 'NumTable', make: () => new NumTable(true, true) as PrefixTable, key: (n: number): PrefixKey => n },
+  { name: 'StrTable', make: () => new StrTable(true, true) as PrefixTable, key: (n: number): PrefixKey => `fd00::${n.toString(16)}/128` },
+];
+
+describe.each(tables)('$name', ({ make, key: toKey }) => {
+  it('behaves like a Map (value, aux and tag columns) under random set/put/delete/tag/clear sequences', () => {
+    const key = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 })).map(([a, l]) => toKey((0x0a000000 + a * 256) * 64 + l));
     const op = fc.oneof(
       fc.record({ k: fc.constant('set' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
       fc.record({ k: fc.constant('put' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
       fc.record({ k: fc.constant('del' as const), key }),
+      fc.record({ k: fc.constant('tag' as const), key, v: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ k: fc.constant('clear' as const) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
-        const t = new NumTable(true);
-        const m = new Map<number, number>();
+        const t = make();
+        const m = new Map<PrefixKey, { v: number; aux: number; tag: number }>();
         for (const o of ops) {
+          const e = 'key' in o ? m.get(o.key) : undefined;
           if (o.k === 'set') {
             t.set(o.key, o.v, o.v + 1);
-            m.set(o.key, o.v);
+            m.set(o.key, { v: o.v, aux: o.v + 1, tag: e?.tag ?? -1 });
           } else if (o.k === 'put') {
-            expect(t.put(o.key, o.v)).toBe(m.get(o.key) ?? -1);
-            m.set(o.key, o.v);
+            expect(t.put(o.key, o.v)).toBe(e?.v ?? -1);
+            m.set(o.key, { v: o.v, aux: e?.aux ?? 0, tag: e?.tag ?? -1 });
           } else if (o.k === 'del') {
-            expect(t.delete(o.key)).toBe(m.get(o.key) ?? -1);
+            expect(t.delete(o.key)).toBe(e?.v ?? -1);
             m.delete(o.key);
+          } else if (o.k === 'tag') {
+            t.setTag(o.key, o.v);
+            if (e) e.tag = o.v;
           } else {
             t.clear();
             m.clear();
           }
         }
         expect(t.size).toBe(m.size);
-        for (const [k, v] of m) expect(t.get(k)).toBe(v);
-        const seen = new Map<number, number>();
+        for (const [k, e] of m) {
+          expect(t.get(k)).toBe(e.v);
+          expect([t.lastAux, t.lastTag]).toEqual([e.aux, e.tag]);
+        }
+        const seen = new Map<PrefixKey, number>();
         t.forEach((v, k) => seen.set(k, v));
-        expect(seen).toEqual(m);
-        expect(t.keys().sort()).toEqual([...m.keys()].sort());
+        expect(seen).toEqual(new Map([...m].map(([k, e]) => [k, e.v])));
+        expect(t.keys().map(String).sort()).toEqual([...m.keys()].map(String).sort());
       }),
       { numRuns: 200 },
     );
   });
+});
 
+describe('NumTable', () => {
   it('grows to many entries and shrinks back on delete', () => {
     const t = new NumTable();
     for (let i = 0; i < 50_000; i++) t.set((0x64400000 + i) * 64 + 32, i);
