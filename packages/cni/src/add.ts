@@ -22,14 +22,14 @@ import { podRef } from './env.js';
 import { cniError, CniError } from './errors.js';
 import { mapIpamError } from './ipam-driver.js';
 import { handleId, HOST_MAC, vethName } from './names.js';
-import { annotationChoice } from './pods.js';
+import { addressAnnotations, annotationChoice } from './pods.js';
 import { forVersion, hostCidr, type CniResult } from './result.js';
 import { StepTimer } from './timing.js';
 
 type Undo = { what: string; run: () => Promise<unknown> };
 
 /** Named steps, so that tests can fail each one (`failAt`). */
-export type AddStep = 'netns' | 'pod' | 'link-name' | 'ipam' | 'veth' | 'configure' | 'routes' | 'endpoint';
+export type AddStep = 'netns' | 'pod' | 'link-name' | 'ipam' | 'veth' | 'configure' | 'routes' | 'endpoint' | 'annotate';
 
 /** Runs ADD and returns the result to print. */
 export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => void } = {}): Promise<CniResult> {
@@ -91,6 +91,16 @@ export async function cmdAdd(call: CniCall, hooks: { before?: (s: AddStep) => vo
       step('endpoint', async () => {
         const wep = buildEndpoint({ node, pod, info, containerId: env.containerId, ifname: env.ifname, hostIf: host, mac: veth.podMac, ipNetworks: cidrs });
         undo.push(...(await writeEndpoint(call, wep)));
+      }),
+      // As Calico's plugin: the pod carries its addresses at once (tabby-node's Kubernetes mode
+      // builds the endpoint from them before kubelet reports the pod's status).
+      step('annotate', async () => {
+        const annotate = c.pods.annotate?.bind(c.pods);
+        if (!info || !annotate) return;
+        const ann = addressAnnotations(cidrs, env.containerId);
+        await annotate(pod.namespace, pod.name, ann, deadline(call));
+        const restore = Object.fromEntries(Object.keys(ann).map((k) => [k, info.annotations[k] ?? null]));
+        undo.push({ what: `restore the annotations of pod ${pod.namespace}/${pod.name}`, run: () => annotate(pod.namespace, pod.name, restore, deadline(call)) });
       }),
     ] as const);
     c.logger.info({ ...log, ips, ms: timer.total(), steps: timer.steps }, 'ADD done');

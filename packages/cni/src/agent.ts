@@ -3,7 +3,8 @@
  * listens on a unix socket and runs each call with long-lived components — one datastore
  * client, one Ipam (caches started: an allocation is one transaction), one netlink socket in
  * the agent's (host) namespace. Calls run concurrently; IPAM serialises per node itself.
- * The conflist's datastore fields are ignored: the agent's own datastore serves every call.
+ * The conflist's datastore fields are ignored: the agent's own datastore serves every call; its
+ * `kubernetes.kubeconfig` is read for the pod's facts.
  */
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -18,6 +19,7 @@ import { DelegatedIpam, InProcessIpam } from './ipam-driver.js';
 import { inProcessIpam } from './direct.js';
 import { runPlugin, type Backend } from './plugin.js';
 import { noPods, type PodSource } from './pods.js';
+import { KubePodSource, readKubeconfig } from './kube.js';
 
 /** What the agent serves calls with. */
 export interface CniAgentComponents {
@@ -32,11 +34,21 @@ export interface CniAgentComponents {
 /** A backend over long-lived components (nothing is closed after a call). */
 export function agentBackend(c: CniAgentComponents): Backend {
   const driver = new InProcessIpam(c.ipam);
+  // The conflist's `kubernetes.kubeconfig` gives the pod facts (labels, IPAM annotations), as
+  // when the plugin runs alone; one reader per file.
+  const kubePods = new Map<string, PodSource>();
+  const podsFor = (kubeconfig: string | undefined): PodSource => {
+    if (c.pods) return c.pods;
+    if (!kubeconfig) return noPods;
+    let p = kubePods.get(kubeconfig);
+    if (!p) kubePods.set(kubeconfig, (p = new KubePodSource(readKubeconfig(kubeconfig))));
+    return p;
+  };
   return {
     async components(conf, env) {
       const ipam = inProcessIpam(conf) ? driver : new DelegatedIpam(conf.ipam.type, env, conf.raw, { PATH: process.env.PATH, ...rawCniEnv(env) });
       return {
-        c: { datastore: c.datastore, ipam, dataplane: c.dataplane, pods: c.pods ?? noPods, logger: c.logger, hostname: c.hostname, opTimeoutMs: 120_000 },
+        c: { datastore: c.datastore, ipam, dataplane: c.dataplane, pods: podsFor(conf.kubeconfig), logger: c.logger, hostname: c.hostname, opTimeoutMs: 120_000 },
         ipam: c.ipam,
         done: async () => {},
       };

@@ -13,6 +13,8 @@ import { endpointKey } from './endpoint.js';
 import { podRef } from './env.js';
 import { mapIpamError } from './ipam-driver.js';
 import { handleId } from './names.js';
+import { ANN_CONTAINER_ID, ANN_POD_IP, ANN_POD_IPS } from './pods.js';
+import { CniError } from './errors.js';
 import { StepTimer } from './timing.js';
 
 /** Runs DEL; idempotent. The link, the addresses and the endpoint go at once (independent). */
@@ -38,9 +40,26 @@ export async function cmdDel(call: CniCall): Promise<void> {
         if (!isTabbyError(e, 'NotFound')) throw mapIpamError(e);
       }
     }),
+    timer.time('annotate', () => clearPodAddresses(call)),
   ]);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const removed = settled[0].status === 'fulfilled' && settled[0].value;
   c.logger.info({ ...log, linkRemoved: removed, ms: timer.total(), steps: timer.steps }, 'DEL done');
+}
+
+/**
+ * As Calico's plugin: the pod's address annotations are emptied (not removed: an empty podIP
+ * tells tabby-node the sandbox is gone while the pod terminates), only when they are this
+ * sandbox's. A pod already gone from the API needs nothing.
+ */
+async function clearPodAddresses(call: CniCall): Promise<void> {
+  const { env, c } = call;
+  const pod = podRef(env);
+  if (!pod.k8s || !c.pods.annotate) return;
+  const info = await c.pods.get(pod.namespace, pod.name, deadline(call));
+  if (!info || info.annotations[ANN_CONTAINER_ID] !== env.containerId) return;
+  await c.pods.annotate(pod.namespace, pod.name, { [ANN_POD_IP]: '', [ANN_POD_IPS]: '' }, deadline(call)).catch((e: unknown) => {
+    if (!(e instanceof CniError && /not found/.test(e.message))) throw e;
+  });
 }

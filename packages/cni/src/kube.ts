@@ -66,12 +66,22 @@ export function readKubeconfig(path: string): KubeTarget {
 
 /** GET a path; undefined on 404. Throws try-again-later when the API cannot be reached. */
 export function kubeGet(t: KubeTarget, path: string, signal?: AbortSignal): Promise<Obj | undefined> {
+  return kubeCall(t, 'GET', path, undefined, signal);
+}
+
+/** A JSON merge patch (RFC 7386) of an object; undefined on 404. */
+export function kubePatch(t: KubeTarget, path: string, patch: unknown, signal?: AbortSignal): Promise<Obj | undefined> {
+  return kubeCall(t, 'PATCH', path, JSON.stringify(patch), signal);
+}
+
+function kubeCall(t: KubeTarget, method: 'GET' | 'PATCH', path: string, body: string | undefined, signal?: AbortSignal): Promise<Obj | undefined> {
   const url = new URL(t.server + path);
   const req = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/merge-patch+json';
   if (t.token) headers.authorization = `Bearer ${t.token}`;
   return new Promise((resolve, reject) => {
-    const r = req(url, { method: 'GET', headers, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: !t.insecure, signal }, (res) => {
+    const r = req(url, { method, headers, ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: !t.insecure, signal }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -86,7 +96,7 @@ export function kubeGet(t: KubeTarget, path: string, signal?: AbortSignal): Prom
       });
     });
     r.on('error', (e) => reject(cniError('try-again-later', `Kubernetes API ${t.server} unreachable: ${e.message}`, 'retry when the API server is reachable', e)));
-    r.end();
+    r.end(body);
   });
 }
 
@@ -113,5 +123,11 @@ export class KubePodSource implements PodSource {
       namespaceLabels: strMap(nsMeta.labels),
       namespaceAnnotations: strMap(nsMeta.annotations),
     };
+  }
+
+  async annotate(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+    const done = await kubePatch(this.target, path, { metadata: { annotations } }, signal);
+    if (!done) throw cniError('try-again-later', `pod ${namespace}/${name} not found in the Kubernetes API`, 'the pod was deleted; kubelet will not retry this sandbox');
   }
 }

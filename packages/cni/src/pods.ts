@@ -21,6 +21,11 @@ export interface PodInfo {
 export interface PodSource {
   /** The pod, or undefined when there is no API to ask. Throws try-again-later when unreachable. */
   get(namespace: string, name: string, signal?: AbortSignal): Promise<PodInfo | undefined>;
+  /**
+   * Merges annotations into the pod (a null value removes one), as Calico's plugin records the
+   * pod's addresses and container ID; absent without an API. Throws try-again-later when unreachable.
+   */
+  annotate?(namespace: string, name: string, annotations: Record<string, string | null>, signal?: AbortSignal): Promise<void>;
 }
 
 /** A source for runtimes without Kubernetes. */
@@ -29,6 +34,16 @@ export const noPods: PodSource = { get: async () => undefined };
 export const ANN_IPV4_POOLS = 'cni.projectcalico.org/ipv4pools';
 export const ANN_IPV6_POOLS = 'cni.projectcalico.org/ipv6pools';
 export const ANN_IP_ADDRS = 'cni.projectcalico.org/ipAddrs';
+/** Written by the plugin (Calico's names): the pod's first address, all of them, and its sandbox. */
+export const ANN_POD_IP = 'cni.projectcalico.org/podIP';
+export const ANN_POD_IPS = 'cni.projectcalico.org/podIPs';
+export const ANN_CONTAINER_ID = 'cni.projectcalico.org/containerID';
+
+/** The annotations an ADD writes: host CIDRs, IPv4 first as Calico orders them. */
+export function addressAnnotations(cidrs: readonly string[], containerId: string): Record<string, string> {
+  const ordered = [...cidrs.filter((c) => !c.includes(':')), ...cidrs.filter((c) => c.includes(':'))];
+  return { [ANN_POD_IP]: ordered[0] ?? '', [ANN_POD_IPS]: ordered.join(','), [ANN_CONTAINER_ID]: containerId };
+}
 
 /** Pools and addresses chosen by annotations. */
 export interface AnnotationChoice {

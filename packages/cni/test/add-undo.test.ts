@@ -40,7 +40,7 @@ async function leftovers(ds: MemoryDatastore, dp: FakeDataplane): Promise<unknow
 }
 
 const CLEAN = { links: [], allocated: 0, handles: 0, endpoints: 0 };
-const STEPS: AddStep[] = ['netns', 'pod', 'link-name', 'ipam', 'veth', 'configure', 'routes', 'endpoint'];
+const STEPS: AddStep[] = ['netns', 'pod', 'link-name', 'ipam', 'veth', 'configure', 'routes', 'endpoint', 'annotate'];
 
 describe('ADD failure at each step leaves nothing behind', () => {
   for (const step of STEPS) {

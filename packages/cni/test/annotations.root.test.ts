@@ -4,7 +4,7 @@
  * WorkloadEndpoint. The API is a small stand-in HTTP server inside the node namespace
  * (loopback of that namespace), serving pod and namespace objects from a file.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,22 +13,27 @@ import { poll } from '@tabby/testkit';
 import { CniNode, podArgs, pool } from './cni-fixture.js';
 
 const n = new CniNode();
+let db = '';
+let kubeconfig = '';
+const podAnnotations = (key: string): Record<string, string> =>
+  (JSON.parse(readFileSync(db, 'utf8')) as { pods: Record<string, { metadata: { annotations?: Record<string, string> } }> }).pods[key]!.metadata.annotations ?? {};
 
 beforeAll(async () => {
   await n.start();
   await n.ds.create(pool('default-pool', '10.248.0.0/16'));
   await n.ds.create(pool('blue', '10.249.0.0/16'));
-  const db = join(n.dir, 'kube.json');
+  db = join(n.dir, 'kube.json');
   writeFileSync(db, JSON.stringify({
     namespaces: { shop: { metadata: { name: 'shop', labels: { team: 'a' } } } },
     pods: {
       'shop/blue-pod': { metadata: { name: 'blue-pod', labels: { app: 'web' }, annotations: { 'cni.projectcalico.org/ipv4pools': '["blue"]' } }, spec: { serviceAccountName: 'shopper' } },
+      'shop/agent-pod': { metadata: { name: 'agent-pod', labels: { app: 'api' }, annotations: { 'cni.projectcalico.org/ipv4pools': '["blue"]' } }, spec: {} },
       'shop/fixed': { metadata: { name: 'fixed', annotations: { 'cni.projectcalico.org/ipAddrs': '["10.248.7.7"]' } }, spec: {} },
     },
   }));
   const api = n.net.spawn(n.node, process.execPath, [fileURLToPath(new URL('./fixtures/fake-kube-api.mjs', import.meta.url)), '18443', db]);
   await poll(() => api.output.includes('listening'), { timeout: 20_000, what: 'fake API' });
-  const kubeconfig = join(n.dir, 'kubeconfig');
+  kubeconfig = join(n.dir, 'kubeconfig');
   writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- name: c\n  context: { cluster: k, user: u }\nclusters:\n- name: k\n  cluster: { server: "http://127.0.0.1:18443" }\nusers:\n- name: u\n  user: { token: t0k }\n');
   n.writeConflist('k8s', [n.tabbyConf({}, { kubernetes: { kubeconfig } })]);
 });
@@ -56,5 +61,34 @@ describe('pod annotations and labels from the Kubernetes API', () => {
     expect((JSON.parse(r.stdout) as { ips: { address: string }[] }).ips[0]!.address).toBe('10.248.7.7/32');
     expect((await n.cnitool('del', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'fixed') })).code).toBe(0);
     expect(await n.allocatedCount()).toBe(0);
+  });
+
+  it('ADD records the pod\'s addresses and sandbox in its annotations; DEL empties the addresses', async () => {
+    const pod = await n.pod();
+    const r = await n.cnitool('add', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'blue-pod') });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const ip = (JSON.parse(r.stdout) as { ips: { address: string }[] }).ips[0]!.address;
+    const ann = podAnnotations('shop/blue-pod');
+    expect(ann['cni.projectcalico.org/podIP']).toBe(ip);
+    expect(ann['cni.projectcalico.org/podIPs']).toBe(ip);
+    expect(ann['cni.projectcalico.org/containerID']).toMatch(/./);
+    expect(ann['cni.projectcalico.org/ipv4pools']).toBe('["blue"]'); // the user's annotations stay
+    expect((await n.cnitool('del', 'k8s', pod.path, { CNI_ARGS: podArgs('shop', 'blue-pod') })).code).toBe(0);
+    expect(podAnnotations('shop/blue-pod')).toMatchObject({ 'cni.projectcalico.org/podIP': '', 'cni.projectcalico.org/podIPs': '' });
+  });
+
+  it('through the node agent, the conflist\'s kubeconfig gives the pod\'s facts too', async () => {
+    const socket = await n.startAgent();
+    n.writeConflist('k8s-agent', [n.tabbyConf({}, { kubernetes: { kubeconfig }, agent_socket: socket })]);
+    const pod = await n.pod();
+    const r = await n.cnitool('add', 'k8s-agent', pod.path, { CNI_ARGS: podArgs('shop', 'agent-pod') });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(n.agentOutput()).toContain('ADD done');
+    const ip = (JSON.parse(r.stdout) as { ips: { address: string }[] }).ips[0]!.address;
+    expect(ip).toMatch(/^10\.249\./); // the ipv4pools annotation, read by the agent
+    const wep = (await n.ds.list<WorkloadEndpoint>({ kind: 'WorkloadEndpoint', namespace: 'shop' })).items.find((w) => w.spec.pod === 'agent-pod');
+    expect(wep?.metadata.labels).toMatchObject({ app: 'api' });
+    expect(podAnnotations('shop/agent-pod')['cni.projectcalico.org/podIP']).toBe(ip);
+    expect((await n.cnitool('del', 'k8s-agent', pod.path, { CNI_ARGS: podArgs('shop', 'agent-pod') })).code).toBe(0);
   });
 });
