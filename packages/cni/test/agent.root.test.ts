@@ -3,14 +3,14 @@
  * node namespace; the plugin binaries forward each call over its socket. Through cnitool:
  * ADD/CHECK/DEL, 100 pods ADDed at once (all distinct addresses, all plumbed), and an ADD/DEL
  * loop with no leaked link, route, allocation, handle or endpoint. The loop runs
- * TABBY_CNI_LOOP times (default 200); bench/ cni-add runs 1,000.
+ * TABBY_CNI_LOOP times (default 1,000, as the issue asks).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '@tabby/testkit';
 import { CniNode, podArgs, pool } from './cni-fixture.js';
 
 const n = new CniNode();
-const LOOP = Number(process.env.TABBY_CNI_LOOP ?? 200);
+const LOOP = Number(process.env.TABBY_CNI_LOOP ?? 1000);
 
 beforeAll(async () => {
   await n.start();
