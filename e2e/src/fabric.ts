@@ -6,7 +6,7 @@
  * @tabby/netlink inside namespaces of one TestNet.
  */
 import { Netlink } from '@tabby/netlink';
-import type { Netns, TestNet } from '@tabby/testkit';
+import { run, type Netns, type TestNet } from '@tabby/testkit';
 import { nsSysctl } from './pod.js';
 
 /** One node's namespace on the fabric. */
@@ -80,6 +80,18 @@ export class Fabric {
     const node = { name, netns, ip, nl };
     this.nodes.push(node);
     return node;
+  }
+
+  /**
+   * Makes the router drop (or forward again) BGP, TCP port 179, between segments — routed
+   * traffic only: frames bridged within a segment and sessions with the fabric's own speaker
+   * (the ToR) are not affected.
+   */
+  async blockBgp(blocked: boolean): Promise<void> {
+    const op = blocked ? '-I' : '-D';
+    for (const [i] of this.subnets.entries()) {
+      for (const port of ['--dport', '--sport']) await run('iptables', [op, 'FORWARD', '-i', `br${i}`, '!', '-o', `br${i}`, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: this.netns.name });
+    }
   }
 
   /** Closes the netlink sockets (the namespaces go with the TestNet's cleanup). */

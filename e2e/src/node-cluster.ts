@@ -18,6 +18,7 @@ import { requestLocal } from '@tabby/node';
 import { BirdDaemon, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
 import { addStandInPod } from './stand-in-pod.js';
+import { pingOnce } from './probe.js';
 import { spawnTabbyNode, untilReady } from './agent-proc.js';
 
 export { TABBY_NODE } from './agent-proc.js';
@@ -54,6 +55,10 @@ export interface NodeCluster {
   nodes: AgentNode[];
   pods: ClusterPod[];
   addPod(node: AgentNode, namespace: string, name: string, labels?: Record<string, string>): Promise<ClusterPod>;
+  /** Removes a pod as kubelet does (CNI DEL through the tabby plugin) and deletes its namespace. */
+  removePod(pod: ClusterPod): Promise<void>;
+  /** Stops the node's tabby-node (SIGKILL: a crash; SIGTERM: a clean stop) and starts it again; resolves when it is ready. */
+  restartAgent(node: AgentNode, signal?: 'SIGKILL' | 'SIGTERM', whileStopped?: () => Promise<void>): Promise<void>;
   status(node: AgentNode): Promise<NodeStatus>;
   ping(from: ClusterPod, to: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -64,6 +69,8 @@ export interface NodeStatus {
   address: string;
   ready: boolean;
   bgp: { peers: Array<{ address: string; asn: number; state: string; type: string; prefixesReceived: number; prefixesAdvertised: number }> };
+  /** Remote nodes routed over the fallback tunnel now. */
+  fallback: string[];
 }
 
 export interface NodeClusterOptions {
@@ -72,6 +79,8 @@ export interface NodeClusterOptions {
   /** Pool env for tabby-node (CALICO_IPV4POOL_*). */
   poolEnv?: Record<string, string>;
   plumber?: PodPlumber;
+  /** tabby-node's bgpFallbackTimeout, seconds [3]. */
+  fallbackTimeout?: number;
   log?: (line: string) => void;
 }
 
@@ -112,13 +121,16 @@ function runPlugin(c: NodeCluster, node: AgentNode, command: 'ADD' | 'DEL', podN
   });
 }
 
+/** CNI_ARGS as kubelet passes them for a pod. */
+const podArgs = (pod: { namespace: string; name: string; netns: Netns }): string => `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.netns.name}`;
+
 /**
  * Kubelet's part: CNI ADD through the tabby plugin (which hands it to the node's tabby-node), then
  * the pod's labels on its WorkloadEndpoint, as `calicoctl label workloadendpoints` sets them when
  * no Kubernetes API supplies pod labels.
  */
 export const cniPlumber: PodPlumber = async (c, node, pod) => {
-  const out = await runPlugin(c, node, 'ADD', pod.netns.name, `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.netns.name}`);
+  const out = await runPlugin(c, node, 'ADD', pod.netns.name, podArgs(pod));
   const result = JSON.parse(out) as { ips?: Array<{ address: string }> };
   const ip = result.ips?.[0]?.address.split('/')[0];
   if (!ip) throw new Error(`tabby ADD on ${node.name}: no address in the result: ${out}`);
@@ -168,35 +180,38 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     log(`BIRD top-of-rack in the fabric (AS ${TOR_AS}); BGPPeer "tor" makes every node peer with it`);
 
     const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.248.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'CrossSubnet', ...opts.poolEnv };
-    const nodes: AgentNode[] = [];
-    for (const n of fnodes) {
-      const runDir = join(runRoot, n.name);
-      const agent = spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', '3'] });
-      nodes.push({ ...n, agent, runDir });
-    }
+    const spawn = (n: FabricNode, runDir: string): Proc => spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', String(opts.fallbackTimeout ?? 3)] });
+    const nodes: AgentNode[] = fnodes.map((n) => ({ ...n, agent: spawn(n, join(runRoot, n.name)), runDir: join(runRoot, n.name) }));
     for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`);
     log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
 
     const plumber = opts.plumber ?? cniPlumber;
     const pods: ClusterPod[] = [];
+    let made = 0;
     const c: NodeCluster = {
       net, runRoot, fabric, etcd, store, ipam, tor, nodes, pods,
       async addPod(node, namespace, name, labels = {}) {
-        const netns = await net.netns(`${node.name.slice(-1)}${name.slice(0, 4)}${pods.length}`);
+        const netns = await net.netns(`p${made++}${name.slice(0, 4)}`);
         const ip = await plumber(c, node, { namespace, name, netns, labels });
         const pod = { name, namespace, ip, netns, node: node.name };
         pods.push(pod);
         return pod;
       },
-      status: (node) => requestLocal<NodeStatus>(join(node.runDir, 'node.sock'), { cmd: 'status' }),
-      async ping(from, to) {
-        try {
-          await run('ping', ['-c', '1', '-W', '1', to], { netns: from.netns.name });
-          return true;
-        } catch {
-          return false;
-        }
+      async removePod(pod) {
+        const node = nodes.find((n) => n.name === pod.node);
+        if (!node) throw new Error(`pod ${pod.namespace}/${pod.name}: no node ${pod.node} in the cluster`);
+        await runPlugin(c, node, 'DEL', pod.netns.name, podArgs(pod));
+        await run('ip', ['netns', 'del', pod.netns.name]);
+        pods.splice(pods.indexOf(pod), 1);
       },
+      async restartAgent(node, signal = 'SIGKILL', whileStopped) {
+        await node.agent.stop(signal, 5000);
+        await whileStopped?.();
+        node.agent = spawn(node, node.runDir);
+        await untilReady(node.agent, `tabby-node on ${node.name} (restarted)`);
+      },
+      status: (node) => requestLocal<NodeStatus>(join(node.runDir, 'node.sock'), { cmd: 'status' }),
+      ping: pingOnce,
       stop: unwind,
     };
     return c;

@@ -139,6 +139,11 @@ export class Felix {
 
   private waiting = 0;
 
+  /** Remote nodes whose blocks are routed over the fallback tunnel now (BGP to them down), sorted. */
+  fallbackNodes(): string[] {
+    return [...this.graph.fallback].sort();
+  }
+
   /** Stops timers and the kernel watch; the kernel state stays as it is (routes keep working). */
   async stop(): Promise<void> {
     this.stopped = true;

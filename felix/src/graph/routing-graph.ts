@@ -190,6 +190,11 @@ export class RoutingGraph {
     } else this.endpoints.delete(key);
   }
 
+  /** Remote nodes whose blocks are routed over the BGP fallback tunnel, as of the last flush. */
+  get fallback(): ReadonlySet<string> {
+    return this.fallbackNodes;
+  }
+
   /** The earliest time at which `flush` would change something by time alone, if any. */
   nextDeadline(): number | undefined {
     let next: number | undefined;

@@ -80,6 +80,8 @@ export class NodeAgent {
   readonly ipam: Ipam;
   readonly cache: ResourceCache;
   address: string | undefined;
+  /** A previous run's routes were in the kernel at start: BGP graceful restart as the restarting speaker. */
+  private restarting = false;
 
   private constructor(private readonly c: AgentComponents, readonly init: AgentInit) {
     this.felix = new Felix({ kernel: c.kernel, sysctl: c.sysctl, logger: c.logger }, { nodeName: init.nodeName });
@@ -122,6 +124,7 @@ export class NodeAgent {
     const vxlan = fallback || pools.some((p) => p.spec.vxlanMode !== 'Never');
     await ensureTunnelAddresses(store, this.ipam, nodeName, { vxlan, fallback, ipip: pools.some((p) => p.spec.ipipMode !== 'Never') });
     logger.info({ node: nodeName, address: this.address, pools: made }, 'node registered');
+    this.restarting = this.dataplane && this.bgpEnabled && (await kernel.ownedRoutes()).length > 0;
     if (this.dataplane) this.felix.start();
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
     this.cache.start(this.abort.signal);
@@ -129,6 +132,7 @@ export class NodeAgent {
     await this.policy?.start(this.abort.signal);
     if (this.bgpEnabled) {
       await this.renderBgp();
+      if (this.restarting) await this.untilPeersResent();
       await this.poll(); // the speaker's first table before in-sync
     }
     this.felix.apply([{ type: 'in-sync' }]);
@@ -140,6 +144,24 @@ export class NodeAgent {
       const dataplane = await LinuxDataplane.open();
       const server = await serveCni(join(this.init.runDir, 'cni.sock'), { datastore: store, ipam: this.ipam, dataplane, logger, hostname: nodeName });
       this.cni = { server, dataplane };
+    }
+  }
+
+  /**
+   * After a restart (kill -9, upgrade) the kernel still forwards with the previous run's routes
+   * and the peers keep ours as stale (RFC 4724 §4.2). Felix may remove nothing until the speaker
+   * has every peer's table again: End-of-RIB from each, or the selection deferral timer
+   * (bgpFallbackTimeout). A peer still down by then is the fallback's to route: the wait also
+   * lasts until the detector has decided for every peer that is not up, so felix's first pass
+   * replaces such a node's routes with tunnel routes instead of deleting them.
+   */
+  private async untilPeersResent(): Promise<void> {
+    this.c.logger.info({ node: this.init.nodeName }, 'restarted with routes in the kernel: waiting for End-of-RIB from the BGP peers');
+    const pending = (): boolean => this.daemon?.rib.deferring === true || (this.fallback.nextCheck() ?? 0) > Date.now();
+    await this.poll();
+    while (pending() && !this.abort.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.poll();
     }
   }
 
@@ -187,7 +209,8 @@ export class NodeAgent {
     writeFileSync(file, text);
     this.rendered = text;
     if (!this.daemon) {
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file }, this.abort.signal);
+      const gr = { restarting: this.restarting, selectionDeferralMs: this.init.bgpFallbackTimeoutMs ?? 10_000 };
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger }, { configFile: file, ...gr }, this.abort.signal);
       return;
     }
     try {
@@ -248,6 +271,7 @@ export class NodeAgent {
       ready: !this.dataplane || this.felix.health().ready,
       policy: this.policy ? { backend: this.policy.backend } : { disabled: true },
       bgp: this.daemon?.statusReport() ?? { disabled: true },
+      fallback: this.dataplane ? this.felix.fallbackNodes() : [],
     };
   }
 
