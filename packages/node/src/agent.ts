@@ -43,6 +43,8 @@ export interface AgentInit {
   runDir: string;
   /** IP_AUTODETECTION_METHOD [first-found]. */
   autodetect?: string;
+  /** IPv6 autodetection method (Calico's `IP6=autodetect` with IP6_AUTODETECTION_METHOD); absent: the node has no IPv6 address. */
+  autodetect6?: string;
   /** Run the BGP speaker [true]; false is Calico's `CALICO_NETWORKING_BACKEND=vxlan`. */
   bgp?: boolean;
   /** How long a BGP session may fail to establish before its node's routes take the tunnel [10 s]. */
@@ -80,6 +82,7 @@ export class NodeAgent {
   readonly ipam: Ipam;
   readonly cache: ResourceCache;
   address: string | undefined;
+  address6: string | undefined;
   /** A previous run's routes were in the kernel at start: BGP graceful restart as the restarting speaker. */
   private restarting = false;
 
@@ -116,14 +119,16 @@ export class NodeAgent {
     const { store, logger, kernel } = this.c;
     const { nodeName } = this.init;
     mkdirSync(this.init.runDir, { recursive: true });
-    this.address = autodetect(this.init.autodetect ?? 'first-found', 4, await interfaces(kernel));
-    await registerNode(store, nodeName, { ipv4: this.address }, { routeReflectorClusterId: this.init.routeReflectorClusterId });
+    const ifaces = await interfaces(kernel);
+    this.address = autodetect(this.init.autodetect ?? 'first-found', 4, ifaces);
+    this.address6 = this.init.autodetect6 === undefined ? undefined : autodetect(this.init.autodetect6, 6, ifaces);
+    await registerNode(store, nodeName, { ipv4: this.address, ipv6: this.address6 }, { routeReflectorClusterId: this.init.routeReflectorClusterId });
     const made = await ensureDefaultPools(store, this.init.poolEnv ?? {});
     const pools = (await store.list<IPPool>({ kind: 'IPPool' })).items;
     const fallback = this.init.fallback ?? true;
     const vxlan = fallback || pools.some((p) => p.spec.vxlanMode !== 'Never');
     await ensureTunnelAddresses(store, this.ipam, nodeName, { vxlan, fallback, ipip: pools.some((p) => p.spec.ipipMode !== 'Never') });
-    logger.info({ node: nodeName, address: this.address, pools: made }, 'node registered');
+    logger.info({ node: nodeName, address: this.address, address6: this.address6, pools: made }, 'node registered');
     this.restarting = this.dataplane && this.bgpEnabled && (await kernel.ownedRoutes()).length > 0;
     if (this.dataplane) this.felix.start();
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
@@ -267,6 +272,7 @@ export class NodeAgent {
     return {
       node: this.init.nodeName,
       address: this.address,
+      address6: this.address6,
       felix: this.dataplane ? this.felix.health() : { disabled: true },
       ready: !this.dataplane || this.felix.health().ready,
       policy: this.policy ? { backend: this.policy.backend } : { disabled: true },
