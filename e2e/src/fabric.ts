@@ -111,6 +111,15 @@ export class Fabric {
     }
   }
 
+  /**
+   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`: one blocked link
+   * within a segment (a firewall on the node, as a misconfigured host firewall would).
+   */
+  static async blockBgpBetween(a: FabricNode, b: FabricNode, blocked: boolean): Promise<void> {
+    const op = blocked ? '-I' : '-D';
+    for (const port of ['--dport', '--sport']) await run('iptables', [op, 'INPUT', '-s', a.ip, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: b.netns.name });
+  }
+
   /** Closes the netlink sockets (the namespaces go with the TestNet's cleanup). */
   close(): void {
     for (const n of this.nodes) n.nl.close();

@@ -1,7 +1,9 @@
 // Root test: ten tabby-node processes on a two-segment fabric (five nodes per segment, BIRD ToR),
 // one cluster shared by the scenarios that run in turn: the full mesh; kill -9 of an agent under
-// continuous pings (no packet lost); BGP dropped by the router between segments (pods connect
-// again over the fallback tunnel, then back to BGP without loss); and 100 pods created and
+// continuous pings (no packet lost); BGP dropped by the router between segments (the sessions
+// across it fail and the nodes route each other over the fallback; with this CrossSubnet VXLAN
+// pool cross-segment routes come from the datastore either way, so pods stay connected; then
+// back to BGP without loss); and 100 pods created and
 // deleted through the CNI plugin with nothing left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
@@ -54,7 +56,7 @@ describe.skipIf(!isRoot)('ten nodes: mesh, agent restart, BGP blocked at the rou
     expect(await onBgp(n1, n2, pods[1]!)).toBe(true);
   }, 180_000);
 
-  it('BGP dropped by the router between segments: pods connect over the fallback tunnel, then return to BGP without loss', async () => {
+  it('BGP dropped by the router between segments: sessions across it fail, the fallback routes, pods stay connected; back to BGP without loss', async () => {
     const [n1, n10] = [node(1), node(10)];
     try {
       // node10's agent stops cleanly (Cease: its peers drop its routes); while it is down the
