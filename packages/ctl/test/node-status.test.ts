@@ -18,7 +18,7 @@ describe('tabbyctl node status', () => {
   });
 
   it('lists the nodes tabby-node routes over the fallback tunnel, or says there are none', () => {
-    expect(formatNodeStatus(report, ['node3'])).toMatch(/BGP fallback \(routed over the tunnel from the datastore\)\n  node3\n$/);
+    expect(formatNodeStatus(report, ['node3'])).toMatch(/BGP fallback \(routed over the tunnel from the datastore\)\n {2}node3\n$/);
     expect(formatNodeStatus(report, [])).toMatch(/No node: BGP carries every route\.\n$/);
   });
 });
