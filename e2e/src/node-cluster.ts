@@ -85,6 +85,8 @@ export interface NodeClusterOptions {
   plumber?: PodPlumber;
   /** Dual stack: an IPv6 pool, IPv6 node addresses autodetected, pods with both families. */
   ipv6?: boolean;
+  /** How long each tabby-node may take to get ready, ms [60 s] (tens of agents starting at once on few cores need more). */
+  readyTimeoutMs?: number;
   /** tabby-node's bgpFallbackTimeout, seconds [3]. */
   fallbackTimeout?: number;
   log?: (line: string) => void;
@@ -191,7 +193,7 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.248.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'CrossSubnet', ...v6, ...opts.poolEnv };
     const spawn = (n: FabricNode, runDir: string): Proc => spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', String(opts.fallbackTimeout ?? 3)] });
     const nodes: AgentNode[] = fnodes.map((n) => ({ ...n, agent: spawn(n, join(runRoot, n.name)), runDir: join(runRoot, n.name) }));
-    for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`);
+    for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`, opts.readyTimeoutMs);
     log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
 
     const plumber = opts.plumber ?? cniPlumber;

@@ -35,7 +35,7 @@ const bench: Bench = {
     const windowS = Number(option(args, '--window', '20'));
     const churn = Number(option(args, '--churn', '40'));
     const t0 = Date.now();
-    const c = await startNodeCluster({ layout: [nodes], poolEnv: { CALICO_IPV4POOL_VXLAN: 'Never' } });
+    const c = await startNodeCluster({ layout: [nodes], poolEnv: { CALICO_IPV4POOL_VXLAN: 'Never' }, readyTimeoutMs: nodes * 6000 });
     try {
       const started = Date.now() - t0;
       await poll(async () => {
