@@ -1,12 +1,12 @@
 /**
  * The underlay of an end-to-end cluster: a "fabric" namespace holding one bridge per segment
- * (a /24 each) and routing between them, and node namespaces attached to a segment by veth,
- * each with an address on its segment and a default route via the fabric's own address there
- * (so that proxy ARP on pod veths can answer, as on a real node). Everything is created through
- * @tabby/netlink inside namespaces of one TestNet.
+ * (a /24 and a /64 each) and routing between them, and node namespaces attached to a segment by
+ * veth, each with an address of both families on its segment and default routes via the
+ * fabric's own addresses there (so that proxy ARP on pod veths can answer, as on a real node).
+ * Everything is created inside namespaces of one TestNet.
  */
 import { Netlink } from '@tabby/netlink';
-import type { Netns, TestNet } from '@tabby/testkit';
+import { run, type Netns, type TestNet } from '@tabby/testkit';
 import { nsSysctl } from './pod.js';
 
 /** One node's namespace on the fabric. */
@@ -15,6 +15,8 @@ export interface FabricNode {
   netns: Netns;
   /** Underlay address, without length. */
   ip: string;
+  /** Underlay IPv6 address, without length. */
+  ip6: string;
   nl: Netlink;
 }
 
@@ -40,6 +42,12 @@ export class Fabric {
     return this.gatewayOf(0);
   }
 
+  /** Segment `i`'s IPv6 /64 without its length, in canonical form with a host: "10.200.0" → "fd10:200:1:" (+ ":5"). */
+  subnet6Of(i: number): string {
+    const [a, b, c] = this.subnets[i]!.split('.').map(Number) as [number, number, number];
+    return `fd${String(a % 100).padStart(2, '0')}:${b}:${c + 1}:`;
+  }
+
   /** The fabric's own address on segment `i`. */
   gatewayOf(i: number): string {
     return `${this.subnets[i]}.254`;
@@ -56,8 +64,13 @@ export class Fabric {
       await nl.addresses.add({ index: br.index, address: `${subnet}.254/24` });
       await nl.links.setUp(`br${i}`, true);
     }
-    if (list.length > 1) await nsSysctl(ns.name, 'net.ipv4.ip_forward', '1');
-    return new Fabric(net, ns, nl, list);
+    const fabric = new Fabric(net, ns, nl, list);
+    for (const i of list.keys()) await ns.ip('addr', 'add', `${fabric.subnet6Of(i)}:254/64`, 'dev', `br${i}`, 'nodad');
+    if (list.length > 1) {
+      await nsSysctl(ns.name, 'net.ipv4.ip_forward', '1');
+      await nsSysctl(ns.name, 'net.ipv6.conf.all.forwarding', '1');
+    }
+    return fabric;
   }
 
   /**
@@ -76,10 +89,35 @@ export class Fabric {
     await nl.addresses.add({ index: eth0.index, address: `${ip}/24` });
     await nl.links.setUp('eth0', true);
     await nl.routes.add({ dst: '0.0.0.0/0', gateway: this.gatewayOf(segment) });
+    const ip6 = `${this.subnet6Of(segment)}:${host}`;
+    await netns.ip('addr', 'add', `${ip6}/64`, 'dev', 'eth0', 'nodad');
+    await netns.ip('-6', 'route', 'add', 'default', 'via', `${this.subnet6Of(segment)}:254`);
     await nsSysctl(netns.name, 'net.ipv4.ip_forward', '1');
-    const node = { name, netns, ip, nl };
+    await nsSysctl(netns.name, 'net.ipv6.conf.all.forwarding', '1');
+    const node = { name, netns, ip, ip6, nl };
     this.nodes.push(node);
     return node;
+  }
+
+  /**
+   * Makes the router drop (or forward again) BGP, TCP port 179, between segments — routed
+   * traffic only: frames bridged within a segment and sessions with the fabric's own speaker
+   * (the ToR) are not affected.
+   */
+  async blockBgp(blocked: boolean): Promise<void> {
+    const op = blocked ? '-I' : '-D';
+    for (const [i] of this.subnets.entries()) {
+      for (const port of ['--dport', '--sport']) await run('iptables', [op, 'FORWARD', '-i', `br${i}`, '!', '-o', `br${i}`, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: this.netns.name });
+    }
+  }
+
+  /**
+   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`: one blocked link
+   * within a segment (a firewall on the node, as a misconfigured host firewall would).
+   */
+  static async blockBgpBetween(a: FabricNode, b: FabricNode, blocked: boolean): Promise<void> {
+    const op = blocked ? '-I' : '-D';
+    for (const port of ['--dport', '--sport']) await run('iptables', [op, 'INPUT', '-s', a.ip, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: b.netns.name });
   }
 
   /** Closes the netlink sockets (the namespaces go with the TestNet's cleanup). */

@@ -1,2 +1,4 @@
-/** @module placeholder index; filled by its issue. */
-export {};
+/** The end-to-end cluster in network namespaces and what scenarios observe, for the benchmarks. */
+export { startNodeCluster, cniPlumber, standInPlumber, type AgentNode, type ClusterPod, type NodeCluster, type NodeClusterOptions, type NodeStatus } from './node-cluster.js';
+export { Fabric, type FabricNode } from './fabric.js';
+export { blockOf, ContinuousPing, kernelSnapshot, pingOnce, routeTo, type PingCount } from './probe.js';

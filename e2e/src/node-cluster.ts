@@ -18,6 +18,7 @@ import { requestLocal } from '@tabby/node';
 import { BirdDaemon, run, startEtcd, TestNet, type EtcdServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from './fabric.js';
 import { addStandInPod } from './stand-in-pod.js';
+import { pingOnce } from './probe.js';
 import { spawnTabbyNode, untilReady } from './agent-proc.js';
 
 export { TABBY_NODE } from './agent-proc.js';
@@ -29,6 +30,8 @@ export interface ClusterPod {
   name: string;
   namespace: string;
   ip: string;
+  /** Its IPv6 address, in a dual-stack cluster. */
+  ip6?: string;
   netns: Netns;
   node: string;
 }
@@ -39,8 +42,8 @@ export interface AgentNode extends FabricNode {
   segment: number;
 }
 
-/** Adds a pod to a node the way kubelet + CNI would; returns its address. */
-export type PodPlumber = (c: NodeCluster, node: AgentNode, pod: { namespace: string; name: string; netns: Netns; labels: Record<string, string> }) => Promise<string>;
+/** Adds a pod to a node the way kubelet + CNI would; returns its addresses. */
+export type PodPlumber = (c: NodeCluster, node: AgentNode, pod: { namespace: string; name: string; netns: Netns; labels: Record<string, string> }) => Promise<{ ip: string; ip6?: string }>;
 
 export interface NodeCluster {
   net: TestNet;
@@ -53,7 +56,13 @@ export interface NodeCluster {
   tor: BirdDaemon;
   nodes: AgentNode[];
   pods: ClusterPod[];
+  /** Dual stack (see NodeClusterOptions.ipv6). */
+  ipv6: boolean;
   addPod(node: AgentNode, namespace: string, name: string, labels?: Record<string, string>): Promise<ClusterPod>;
+  /** Removes a pod as kubelet does (CNI DEL through the tabby plugin) and deletes its namespace. */
+  removePod(pod: ClusterPod): Promise<void>;
+  /** Stops the node's tabby-node (SIGKILL: a crash; SIGTERM: a clean stop) and starts it again; resolves when it is ready. */
+  restartAgent(node: AgentNode, signal?: 'SIGKILL' | 'SIGTERM', whileStopped?: () => Promise<void>): Promise<void>;
   status(node: AgentNode): Promise<NodeStatus>;
   ping(from: ClusterPod, to: string): Promise<boolean>;
   stop(): Promise<void>;
@@ -64,6 +73,8 @@ export interface NodeStatus {
   address: string;
   ready: boolean;
   bgp: { peers: Array<{ address: string; asn: number; state: string; type: string; prefixesReceived: number; prefixesAdvertised: number }> };
+  /** Remote nodes routed over the fallback tunnel now (the agent's `fallback.nodes`, by name). */
+  fallback: string[];
 }
 
 export interface NodeClusterOptions {
@@ -72,11 +83,17 @@ export interface NodeClusterOptions {
   /** Pool env for tabby-node (CALICO_IPV4POOL_*). */
   poolEnv?: Record<string, string>;
   plumber?: PodPlumber;
+  /** Dual stack: an IPv6 pool, IPv6 node addresses autodetected, pods with both families. */
+  ipv6?: boolean;
+  /** How long each tabby-node may take to get ready, ms [60 s] (tens of agents starting at once on few cores need more). */
+  readyTimeoutMs?: number;
+  /** tabby-node's bgpFallbackTimeout, seconds [3]. */
+  fallbackTimeout?: number;
   log?: (line: string) => void;
 }
 
 /** The stand-in plumber: veth and pod side, and the WorkloadEndpoint, with an IPAM address. */
-export const standInPlumber: PodPlumber = (c, node, pod) => addStandInPod(c, node, { namespace: pod.namespace, name: pod.name, podNetns: pod.netns.name, labels: pod.labels });
+export const standInPlumber: PodPlumber = async (c, node, pod) => ({ ip: await addStandInPod(c, node, { namespace: pod.namespace, name: pod.name, podNetns: pod.netns.name, labels: pod.labels }) });
 
 /** The CNI bin dir of a cluster: tabby, tabby-ipam and Debian's reference plugins (made on first use). */
 function cniBin(c: NodeCluster): string {
@@ -97,7 +114,7 @@ function runPlugin(c: NodeCluster, node: AgentNode, command: 'ADD' | 'DEL', podN
   const bin = cniBin(c);
   const conf = {
     cniVersion: '1.0.0', name: 'k8s-pod-network', type: 'tabby', log_level: 'warn', datastore_type: 'etcdv3', etcd_endpoints: c.etcd.endpoint,
-    nodename: node.name, mtu: 1450, agent_socket: join(node.runDir, 'cni.sock'), ipam: { type: 'tabby-ipam' }, policy: { type: 'k8s' },
+    nodename: node.name, mtu: 1450, agent_socket: join(node.runDir, 'cni.sock'), ipam: { type: 'tabby-ipam', assign_ipv6: c.ipv6 ? 'true' : 'false' }, policy: { type: 'k8s' },
   };
   const env = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: podNetns, CNI_NETNS: `/var/run/netns/${podNetns}`,
@@ -112,22 +129,27 @@ function runPlugin(c: NodeCluster, node: AgentNode, command: 'ADD' | 'DEL', podN
   });
 }
 
+/** CNI_ARGS as kubelet passes them for a pod. */
+const podArgs = (pod: { namespace: string; name: string; netns: Netns }): string => `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.netns.name}`;
+
 /**
  * Kubelet's part: CNI ADD through the tabby plugin (which hands it to the node's tabby-node), then
  * the pod's labels on its WorkloadEndpoint, as `calicoctl label workloadendpoints` sets them when
  * no Kubernetes API supplies pod labels.
  */
 export const cniPlumber: PodPlumber = async (c, node, pod) => {
-  const out = await runPlugin(c, node, 'ADD', pod.netns.name, `IgnoreUnknown=1;K8S_POD_NAMESPACE=${pod.namespace};K8S_POD_NAME=${pod.name};K8S_POD_INFRA_CONTAINER_ID=${pod.netns.name}`);
+  const out = await runPlugin(c, node, 'ADD', pod.netns.name, podArgs(pod));
   const result = JSON.parse(out) as { ips?: Array<{ address: string }> };
-  const ip = result.ips?.[0]?.address.split('/')[0];
-  if (!ip) throw new Error(`tabby ADD on ${node.name}: no address in the result: ${out}`);
+  const ips = (result.ips ?? []).map((a) => a.address.split('/')[0]!);
+  const ip = ips.find((a) => !a.includes(':'));
+  const ip6 = ips.find((a) => a.includes(':'));
+  if (!ip || (c.ipv6 && !ip6)) throw new Error(`tabby ADD on ${node.name}: no ${ip ? 'IPv6 ' : ''}address in the result: ${out}`);
   if (Object.keys(pod.labels).length > 0) {
     const wep = (await c.store.list<Resource<'WorkloadEndpoint', { pod?: string }>>({ kind: 'WorkloadEndpoint', namespace: pod.namespace })).items.find((w) => w.spec.pod === pod.name);
     if (!wep) throw new Error(`no WorkloadEndpoint for ${pod.namespace}/${pod.name} after ADD`);
     await c.store.update({ ...wep, metadata: { ...wep.metadata, labels: { ...(wep.metadata.labels ?? {}), ...pod.labels } } });
   }
-  return ip;
+  return { ip, ip6 };
 };
 
 function torConfig(fabric: Fabric, nodes: FabricNode[]): string {
@@ -167,36 +189,42 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
     stack.push(() => tor.stop());
     log(`BIRD top-of-rack in the fabric (AS ${TOR_AS}); BGPPeer "tor" makes every node peer with it`);
 
-    const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.248.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'CrossSubnet', ...opts.poolEnv };
-    const nodes: AgentNode[] = [];
-    for (const n of fnodes) {
-      const runDir = join(runRoot, n.name);
-      const agent = spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', '3'] });
-      nodes.push({ ...n, agent, runDir });
-    }
-    for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`);
+    const v6 = opts.ipv6 ? { IP6: 'autodetect', CALICO_IPV6POOL_CIDR: 'fd00:248::/112' } : {};
+    const env = { ...process.env, CALICO_IPV4POOL_CIDR: '10.248.0.0/16', CALICO_IPV4POOL_IPIP: 'Never', CALICO_IPV4POOL_VXLAN: 'CrossSubnet', ...v6, ...opts.poolEnv };
+    const spawn = (n: FabricNode, runDir: string): Proc => spawnTabbyNode(net, n, { etcd: etcd.endpoint, runDir, env, args: ['--fallback-timeout', String(opts.fallbackTimeout ?? 3)] });
+    const nodes: AgentNode[] = fnodes.map((n) => ({ ...n, agent: spawn(n, join(runRoot, n.name)), runDir: join(runRoot, n.name) }));
+    for (const n of nodes) await untilReady(n.agent, `tabby-node on ${n.name}`, opts.readyTimeoutMs);
     log(`tabby-node running on ${nodes.length} nodes (default pool ${env.CALICO_IPV4POOL_CIDR}, vxlanMode ${env.CALICO_IPV4POOL_VXLAN})`);
 
     const plumber = opts.plumber ?? cniPlumber;
     const pods: ClusterPod[] = [];
+    let made = 0;
     const c: NodeCluster = {
-      net, runRoot, fabric, etcd, store, ipam, tor, nodes, pods,
+      net, runRoot, fabric, etcd, store, ipam, tor, nodes, pods, ipv6: opts.ipv6 ?? false,
       async addPod(node, namespace, name, labels = {}) {
-        const netns = await net.netns(`${node.name.slice(-1)}${name.slice(0, 4)}${pods.length}`);
-        const ip = await plumber(c, node, { namespace, name, netns, labels });
-        const pod = { name, namespace, ip, netns, node: node.name };
+        const netns = await net.netns(`p${made++}${name.slice(0, 4)}`);
+        const pod = { name, namespace, ...(await plumber(c, node, { namespace, name, netns, labels })), netns, node: node.name };
         pods.push(pod);
         return pod;
       },
-      status: (node) => requestLocal<NodeStatus>(join(node.runDir, 'node.sock'), { cmd: 'status' }),
-      async ping(from, to) {
-        try {
-          await run('ping', ['-c', '1', '-W', '1', to], { netns: from.netns.name });
-          return true;
-        } catch {
-          return false;
-        }
+      async removePod(pod) {
+        const node = nodes.find((n) => n.name === pod.node);
+        if (!node) throw new Error(`pod ${pod.namespace}/${pod.name}: no node ${pod.node} in the cluster`);
+        await runPlugin(c, node, 'DEL', pod.netns.name, podArgs(pod));
+        await run('ip', ['netns', 'del', pod.netns.name]);
+        pods.splice(pods.indexOf(pod), 1);
       },
+      async restartAgent(node, signal = 'SIGKILL', whileStopped) {
+        await node.agent.stop(signal, 5000);
+        await whileStopped?.();
+        node.agent = spawn(node, node.runDir);
+        await untilReady(node.agent, `tabby-node on ${node.name} (restarted)`);
+      },
+      status: async (node) => {
+        const st = await requestLocal<Omit<NodeStatus, 'fallback'> & { fallback: { nodes: { node: string }[] } }>(join(node.runDir, 'node.sock'), { cmd: 'status' });
+        return { ...st, fallback: st.fallback.nodes.map((n) => n.node) };
+      },
+      ping: pingOnce,
       stop: unwind,
     };
     return c;

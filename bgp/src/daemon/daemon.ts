@@ -35,6 +35,8 @@ export interface DaemonInit {
   configFile: string;
   /** We restarted: R bit in the GR capability, selection deferred until End-of-RIB (RFC 4724 §4.1). */
   restarting?: boolean;
+  /** How long a restarting speaker waits for End-of-RIB from its peers [360 s] (RFC 4724 §4.1's selection deferral timer). */
+  selectionDeferralMs?: number;
 }
 
 /** Reads and parses the configuration file. */
@@ -138,7 +140,7 @@ export class BgpDaemon {
     checkConfig(cfg, init.configFile);
     const rr = cfg.peers.some((p) => p.routeReflectorClient);
     const rib = new Rib(
-      { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: false, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime } },
+      { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: false, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime, ...(init.selectionDeferralMs ? { selectionDeferralMs: init.selectionDeferralMs } : {}) } },
       { now: Date.now() },
     );
     const codec = defaultSessionCodec();

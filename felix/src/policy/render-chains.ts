@@ -121,6 +121,13 @@ export function renderDispatch(root: string, dir: 'to' | 'from', ifaces: string[
   return out;
 }
 
+/**
+ * IPv6 control traffic a pod must exchange with its host whatever the policy, as Calico's
+ * cali-wl-to-host accepts it: MLD (130-132), router solicitation (133) and neighbour discovery
+ * (135, 136) — without them the pod cannot resolve its gateway fe80::ecee:eeff:feee:eeee.
+ */
+const NDP_FROM_WORKLOAD: RuleSpec[] = [130, 131, 132, 133, 135, 136].map((t) => ({ match: `-p ipv6-icmp -m icmp6 --icmpv6-type ${t}`, target: '-j ACCEPT' }));
+
 /** The fixed filter chains and their hooks. */
 export function renderStaticFilter(family: PolicyFamily, cfg: PolicyConfig): { chains: Chain[]; hooks: HookRule[] } {
   const wl = `${cfg.interfacePrefix}+`;
@@ -139,7 +146,7 @@ export function renderStaticFilter(family: PolicyFamily, cfg: PolicyConfig): { c
   const acc = hex(cfg.markAccept);
   const chains = [
     buildChain(ChainName.input, input),
-    buildChain(ChainName.wlToHost, [{ target: `-j ${ChainName.fromWlDispatch}` }, { target: e2h, comment: 'Configured DefaultEndpointToHostAction' }]),
+    buildChain(ChainName.wlToHost, [...(family === 6 ? NDP_FROM_WORKLOAD : []), { target: `-j ${ChainName.fromWlDispatch}` }, { target: e2h, comment: 'Configured DefaultEndpointToHostAction' }]),
     buildChain(ChainName.forward, [
       { target: `-j MARK --set-xmark 0x0/${hex(cfg.markAccept | cfg.markPass)}` },
       { match: `-i ${wl}`, target: `-j ${ChainName.fromWlDispatch}` },

@@ -84,6 +84,15 @@ describe('PolicyCalculator', () => {
     expect([...d.v4.ipsets.keys()].every((n) => !n.startsWith('cali40s:') && !n.startsWith('cali40n:'))).toBe(true);
   });
 
+  it('lets IPv6 neighbour discovery from pods reach the host before any policy (v6 only)', () => {
+    const c = new PolicyCalculator({ nodeName: 'node1' });
+    c.onEvent({ type: 'endpoint-update', endpoint: wep('x', 'a', '10.65.0.1') });
+    const d = c.desired();
+    const v6 = d.v6?.tables.filter?.chains.get('cali-wl-to-host')?.rules.map((r) => `${r.match ?? ''} ${r.target}`) ?? [];
+    expect(v6.slice(0, 6)).toEqual([130, 131, 132, 133, 135, 136].map((t) => `-p ipv6-icmp -m icmp6 --icmpv6-type ${t} -j ACCEPT`));
+    expect(d.v4.tables.filter?.chains.get('cali-wl-to-host')?.rules.some((r) => r.match?.includes('icmp6'))).toBe(false);
+  });
+
   it('splits dispatch chains by interface prefix as endpoints grow', () => {
     const c = new PolicyCalculator({ nodeName: 'node1', config: { dispatchSplitThreshold: 4 } });
     for (let i = 0; i < 40; i++) c.onEvent({ type: 'endpoint-update', endpoint: wep('x', `p${i}`, `10.65.0.${i + 1}`) });

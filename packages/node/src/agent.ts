@@ -49,6 +49,8 @@ export interface AgentInit {
   runDir: string;
   /** IP_AUTODETECTION_METHOD [first-found]. */
   autodetect?: string;
+  /** IPv6 autodetection method (Calico's `IP6=autodetect` with IP6_AUTODETECTION_METHOD); absent: the node has no IPv6 address. */
+  autodetect6?: string;
   /** Run the BGP speaker [true]; false is Calico's `CALICO_NETWORKING_BACKEND=vxlan`. */
   bgp?: boolean;
   /** How long a BGP session may fail to establish before its node's routes take the tunnel [10 s]. */
@@ -89,6 +91,9 @@ export class NodeAgent {
   /** When the BGP / fallback poll loop last completed a round (liveness). */
   private lastPollAt = Date.now();
   private synced = false;
+  address6: string | undefined;
+  /** A previous run's routes were in the kernel at start: BGP graceful restart as the restarting speaker. */
+  private restarting = false;
 
   private constructor(private readonly c: AgentComponents, readonly init: AgentInit) {
     const m = c.metrics;
@@ -124,14 +129,17 @@ export class NodeAgent {
     const { store, logger, kernel } = this.c;
     const { nodeName } = this.init;
     mkdirSync(this.init.runDir, { recursive: true });
-    this.address = autodetect(this.init.autodetect ?? 'first-found', 4, await interfaces(kernel));
-    await registerNode(store, nodeName, { ipv4: this.address }, { routeReflectorClusterId: this.init.routeReflectorClusterId });
+    const ifaces = await interfaces(kernel);
+    this.address = autodetect(this.init.autodetect ?? 'first-found', 4, ifaces);
+    this.address6 = this.init.autodetect6 === undefined ? undefined : autodetect(this.init.autodetect6, 6, ifaces);
+    await registerNode(store, nodeName, { ipv4: this.address, ipv6: this.address6 }, { routeReflectorClusterId: this.init.routeReflectorClusterId });
     const made = await ensureDefaultPools(store, this.init.poolEnv ?? {});
     const pools = (await store.list<IPPool>({ kind: 'IPPool' })).items;
     const fallback = this.init.fallback ?? true;
     const vxlan = fallback || pools.some((p) => p.spec.vxlanMode !== 'Never');
     await ensureTunnelAddresses(store, this.ipam, nodeName, { vxlan, fallback, ipip: pools.some((p) => p.spec.ipipMode !== 'Never') });
-    logger.info({ node: nodeName, address: this.address, pools: made }, 'node registered');
+    logger.info({ node: nodeName, address: this.address, address6: this.address6, pools: made }, 'node registered');
+    this.restarting = this.dataplane && this.bgpEnabled && (await kernel.ownedRoutes()).length > 0;
     if (this.dataplane) this.felix.start();
     this.felix.apply([{ type: 'fallback-enabled', enabled: fallback }]);
     this.cache.start(this.abort.signal);
@@ -140,6 +148,7 @@ export class NodeAgent {
     await this.policy?.start(this.abort.signal);
     if (this.bgpEnabled) {
       await this.renderBgp();
+      if (this.restarting) await this.untilPeersResent();
       await this.poll(); // the speaker's first table before in-sync
     }
     this.felix.apply([{ type: 'in-sync' }]);
@@ -151,6 +160,24 @@ export class NodeAgent {
       const dataplane = await LinuxDataplane.open();
       const server = await serveCni(join(this.init.runDir, 'cni.sock'), { datastore: store, ipam: this.ipam, dataplane, logger, hostname: nodeName });
       this.cni = { server, dataplane };
+    }
+  }
+
+  /**
+   * After a restart (kill -9, upgrade) the kernel still forwards with the previous run's routes
+   * and the peers keep ours as stale (RFC 4724 §4.2). Felix may remove nothing until the speaker
+   * has every peer's table again: End-of-RIB from each, or the selection deferral timer
+   * (bgpFallbackTimeout). A peer still down by then is the fallback's to route: the wait also
+   * lasts until the detector has decided for every peer that is not up, so felix's first pass
+   * replaces such a node's routes with tunnel routes instead of deleting them.
+   */
+  private async untilPeersResent(): Promise<void> {
+    this.c.logger.info({ node: this.init.nodeName }, 'restarted with routes in the kernel: waiting for End-of-RIB from the BGP peers');
+    const pending = (): boolean => this.daemon?.rib.deferring === true || (this.fallback.nextCheck() ?? 0) > Date.now();
+    await this.poll();
+    while (pending() && !this.abort.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 50));
+      await this.poll();
     }
   }
 
@@ -198,7 +225,8 @@ export class NodeAgent {
     writeFileSync(file, text);
     this.rendered = text;
     if (!this.daemon) {
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file }, this.abort.signal);
+      const gr = { restarting: this.restarting, selectionDeferralMs: this.init.bgpFallbackTimeoutMs ?? 10_000 };
+      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file, ...gr }, this.abort.signal);
       return;
     }
     try {
@@ -273,6 +301,7 @@ export class NodeAgent {
     return {
       node: this.init.nodeName,
       address: this.address,
+      address6: this.address6,
       felix: this.dataplane ? this.felix.health() : { disabled: true },
       ready: !this.dataplane || this.felix.health().ready,
       policy: this.policy ? { backend: this.policy.backend } : { disabled: true },

@@ -11,7 +11,8 @@
  *   tabby-node health --socket /var/run/tabby/node.sock [--ready]   (probes: exit 0 healthy, 1 not)
  *
  * Flags fall back to calico-node's environment: NODENAME, DATASTORE_TYPE, ETCD_ENDPOINTS, KUBECONFIG,
- * IP_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND (bird|vxlan|none), CALICO_IPV4POOL_*.
+ * IP_AUTODETECTION_METHOD, IP6=autodetect with IP6_AUTODETECTION_METHOD, CALICO_NETWORKING_BACKEND
+ * (bird|vxlan|none), CALICO_IPV4POOL_*, CALICO_IPV6POOL_*.
  * `--netns` points felix at a named network namespace (tests run every node in one); without it
  * the agent programs its own namespace (the host's, as a DaemonSet pod with hostNetwork).
  * `--datastore-type kubernetes` reads the Kubernetes API (kubeconfig, else in-cluster): see docs/node.md.
@@ -100,6 +101,7 @@ try {
       nodeName,
       runDir: values['run-dir'] ?? '/var/run/tabby',
       autodetect: values.autodetect ?? env.IP_AUTODETECTION_METHOD,
+      autodetect6: env.IP6 === 'autodetect' ? (env.IP6_AUTODETECTION_METHOD ?? 'first-found') : undefined,
       bgp: backend === 'on',
       bgpFallbackTimeoutMs: timeout * 1000,
       poolEnv: env,

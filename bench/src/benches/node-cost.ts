@@ -1,0 +1,74 @@
+/**
+ * node-cost: what one tabby-node costs in a full BGP mesh of N real agents (one segment, BIRD
+ * ToR): resident memory (VmRSS) and CPU (utime + stime from /proc/<pid>/stat), per node, while
+ * idle and while pods churn (CNI ADD and DEL through the plugin on every node in turn). Each
+ * window's CPU is the mean over all agents, as a percentage of one core.
+ *
+ * Usage: node-cost [--nodes 10] [--window 20] [--churn 40]   (window: seconds; churn: pods)
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { startNodeCluster, type ClusterPod } from '@tabby/e2e';
+import { poll } from '@tabby/testkit';
+import { emit, median, option, type Bench } from '../emit.js';
+
+const TICKS = 100; // USER_HZ on Linux
+const round = (x: number): number => Math.round(x * 10) / 10;
+
+/** CPU seconds (user + system) of a process. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICKS; // fields 14 and 15 of proc(5)
+}
+
+/** Resident set size of a process, MiB. */
+function rssMiB(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb ?? 0) / 1024;
+}
+
+const bench: Bench = {
+  description: 'RSS and CPU of each tabby-node, idle and under pod churn, in a full mesh of N nodes',
+  async run(args) {
+    const nodes = Number(option(args, '--nodes', '10'));
+    const windowS = Number(option(args, '--window', '20'));
+    const churn = Number(option(args, '--churn', '40'));
+    const t0 = Date.now();
+    const c = await startNodeCluster({ layout: [nodes], poolEnv: { CALICO_IPV4POOL_VXLAN: 'Never' }, readyTimeoutMs: nodes * 6000 });
+    try {
+      const started = Date.now() - t0;
+      await poll(async () => {
+        for (const n of c.nodes) if ((await c.status(n)).bgp.peers.filter((p) => p.state === 'Established').length !== nodes) return false;
+        return true;
+      }, { what: `full mesh of ${nodes}`, timeout: 600_000, interval: 1000 });
+      const meshUp = Date.now() - t0;
+      const pids = c.nodes.map((n) => n.agent.pid);
+      const measure = async (work: () => Promise<void>): Promise<{ cpu: number; rss: number; rssMax: number }> => {
+        const before = pids.map(cpuSeconds);
+        const start = Date.now();
+        await Promise.all([work(), new Promise((r) => setTimeout(r, windowS * 1000))]);
+        const secs = (Date.now() - start) / 1000;
+        const cpu = pids.map((p, i) => ((cpuSeconds(p) - before[i]!) / secs) * 100);
+        const rss = pids.map(rssMiB);
+        return { cpu: median(cpu), rss: median(rss), rssMax: Math.max(...rss) };
+      };
+      const base = { bench: 'node-cost', nodes, windowS, startMs: started, meshUpMs: meshUp };
+      const idle = await measure(async () => {});
+      emit({ ...base, load: loadavg().map(round), metric: 'idle_cpu_per_node', value: round(idle.cpu), unit: '% of a core' });
+      emit({ ...base, load: loadavg().map(round), metric: 'idle_rss_per_node', value: round(idle.rss), unit: 'MiB', max: round(idle.rssMax) });
+      let added = 0;
+      const busy = await measure(async () => {
+        const pods: ClusterPod[] = [];
+        for (let i = 0; i < churn; i++) pods.push(await c.addPod(c.nodes[i % nodes]!, 'churn', `c${i}`));
+        added = pods.length;
+        for (const p of pods) await c.removePod(p);
+      });
+      emit({ ...base, load: loadavg().map(round), metric: 'churn_cpu_per_node', value: round(busy.cpu), unit: '% of a core', pods: added });
+      emit({ ...base, load: loadavg().map(round), metric: 'churn_rss_per_node', value: round(busy.rss), unit: 'MiB', max: round(busy.rssMax) });
+    } finally {
+      await c.stop();
+    }
+  },
+};
+export default bench;
