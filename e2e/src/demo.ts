@@ -67,8 +67,9 @@ async function show(c: NodeCluster): Promise<void> {
 /**
  * The automatic fallback: BGP between node1 and node2 is blocked (node2's firewall drops TCP 179
  * from node1) while node2's tabby-node restarts (as on an upgrade), so that session cannot come
- * back: node1 drops node2's BGP route, and after bgpFallbackTimeout both route each other's
- * blocks over VXLAN from the datastore. Then BGP is let through and the routes move back,
+ * back: node1 drops node2's route (or keeps it as stale while a graceful restart lasts), and once
+ * the session has not come back for bgpFallbackTimeout both route each other's blocks over VXLAN
+ * from the datastore. Then BGP is let through and the routes move back,
  * without losing a ping.
  */
 async function fallback(c: NodeCluster, from: ClusterPod, to: ClusterPod): Promise<boolean> {
@@ -81,10 +82,10 @@ async function fallback(c: NodeCluster, from: ClusterPod, to: ClusterPod): Promi
     blockedAt = Date.now();
   });
   while (!blockedAt) await new Promise((r) => setTimeout(r, 20));
-  say(`${n2.name}'s agent stopped (${n1.name} dropped its BGP route: ${await route()}); pinging ${to.namespace}/${to.name} from ${from.namespace}/${from.name} until it answers`);
+  say(`${n2.name}'s agent stopped; ${n1.name}'s route to its block: ${await route()}; pinging ${to.namespace}/${to.name} from ${from.namespace}/${from.name}`);
   while (!(await c.ping(from, to.ip)) && Date.now() - blockedAt < 30_000);
   const back = await c.ping(from, to.ip);
-  say(`ping ${from.namespace}/${from.name} -> ${to.namespace}/${to.name}: ${back ? `ok again ${((Date.now() - blockedAt) / 1000).toFixed(1)} s after the block (bgpFallbackTimeout 3 s)` : 'FAILED'}`);
+  say(`ping ${from.namespace}/${from.name} -> ${to.namespace}/${to.name}: ${back ? `answered ${((Date.now() - blockedAt) / 1000).toFixed(1)} s after the block (bgpFallbackTimeout 3 s)` : 'FAILED'}`);
   await restarted;
   say(`${n1.name}'s route to ${to.name}'s block now: ${await route()}`);
   await nodeStatus(n2);
