@@ -9,20 +9,18 @@
  *
  * Deterministic (seeded), so every receiver of a run gets the same octets. Pure: no I/O.
  */
-import { encodeUpdates, formatIpv6, type CodecContext, type PathAttributes, type Prefix } from '@tabby/bgp';
+import { encodeUpdates, formatIpv6, nextRandom, type CodecContext, type PathAttributes, type Prefix } from '@tabby/bgp';
 
 /** The kinds of feed. */
 export type FeedKind = 'host32' | 'table' | 'ipv6';
 
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
+/** A seeded PRNG, uniform in [0, 1): the speaker's own mulberry32 step (`nextRandom`). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
+  let state = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const r = nextRandom(state);
+    state = r.seed;
+    return r.value;
   };
 }
 
