@@ -325,7 +325,7 @@ export class NodeAgent {
     } else {
       events = this.fallback.update(now, others, [], false);
     }
-    for (const ev of events) if (ev.type === 'bgp-node-state') this.c.metrics?.bgpNodeState(ev.node, ev.available);
+    for (const ev of events) if (ev.type === 'bgp-node-state') this.c.metrics?.bgpNodeState(ev.available, this.fallback.unavailable());
     if (events.length) this.felix.apply(events);
   }
 

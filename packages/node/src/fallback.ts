@@ -65,6 +65,13 @@ export class FallbackDetector {
     return out;
   }
 
+  /** How many nodes the last `update` reported unavailable. */
+  unavailable(): number {
+    let n = 0;
+    for (const available of this.reported.values()) if (!available) n++;
+    return n;
+  }
+
   /** When `update` should run again to catch a timeout expiring, if any node is pending. */
   nextCheck(): number | undefined {
     let next: number | undefined;

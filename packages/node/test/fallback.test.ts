@@ -23,6 +23,9 @@ describe('FallbackDetector', () => {
   it('with BGP disabled every node is unavailable at once', () => {
     const d = new FallbackDetector();
     expect(d.update(0, ['b', 'c'], [], false).map((e) => e.type === 'bgp-node-state' && `${e.node}:${e.available}`)).toEqual(['b:false', 'c:false']);
+    expect(d.unavailable()).toBe(2);
+    d.update(1, ['b'], [], false); // c left the cluster
+    expect(d.unavailable()).toBe(1);
   });
 
   it('nodes behind route reflectors follow the reflector sessions', () => {
