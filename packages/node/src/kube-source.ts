@@ -122,6 +122,11 @@ const STREAMS: Record<Stream, StreamDef> = {
   },
 };
 
+/** The API paths tabby-node lists and watches in Kubernetes mode (the RBAC must grant them). */
+export function kubeStreamPaths(): string[] {
+  return KUBE_STREAMS.map((k) => STREAMS[k].path);
+}
+
 /** True for the names of Kubernetes-object streams. */
 export function isKubeStream(kind: string): kind is Stream {
   return (KUBE_STREAMS as readonly string[]).includes(kind);
