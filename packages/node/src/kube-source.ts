@@ -21,7 +21,7 @@ import { NODE_KINDS, type CacheSource } from './resource-cache.js';
 import { endpointSliceProblem, serviceProblem } from './service-routes.js';
 import { namespaceToProfile, podEndpointKey, podToWorkloadEndpoint, serviceAccountToProfile, type KubeMetaOnly, type KubePod } from './kube-convert.js';
 
-/** The streams served from core / networking objects. */
+/** The streams served from core / networking / discovery objects. */
 export const KUBE_STREAMS = ['KubernetesPod', 'KubernetesNamespace', 'KubernetesServiceAccount', 'KubernetesNetworkPolicy', 'KubernetesService', 'KubernetesEndpointSlice'] as const;
 type Stream = (typeof KUBE_STREAMS)[number];
 
