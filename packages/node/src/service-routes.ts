@@ -25,7 +25,7 @@
  * Differences: a Service without `type` counts as ClusterIP (the API server's default); only
  * spec.clusterIP is advertised, not a dual-stack service's second clusterIPs entry (as Calico).
  */
-import { cidrContains, tryParseCidr, tryParseIp, type Cidr } from '@tabby/api';
+import { cidrContains, makeCidr, tryParseIp, type Cidr } from '@tabby/api';
 import type { KubeObjectMeta } from './kube-convert.js';
 
 /** A core/v1 Service (the fields used here). */
@@ -101,43 +101,48 @@ function localServices(inp: ServiceRouteInputs): Map<string, Set<4 | 6>> {
   return out;
 }
 
-const familyOf = (ip: string): 4 | 6 | undefined => tryParseIp(ip)?.family;
-
-function inSingleRange(ip: string | undefined, ranges: readonly Cidr[]): boolean {
-  if (!ip || !tryParseIp(ip)) return false;
-  return ranges.some((r) => r.prefixLen === (r.family === 4 ? 32 : 128) && cidrContains(r, ip));
+/** An address parsed once, as a host CIDR (/32, /128); undefined when it does not parse. */
+function host(ip: string | undefined): Cidr | undefined {
+  const a = ip ? tryParseIp(ip) : undefined;
+  return a && makeCidr(a.family, a.addr, a.family === 4 ? 32 : 128);
 }
 
-function inRange(ip: string | undefined, ranges: readonly Cidr[]): boolean {
-  return ip !== undefined && tryParseIp(ip) !== undefined && ranges.some((r) => cidrContains(r, ip));
-}
+const singles = (ranges: readonly Cidr[]): Cidr[] => ranges.filter((r) => r.prefixLen === (r.family === 4 ? 32 : 128));
+const within = (h: Cidr | undefined, ranges: readonly Cidr[]): h is Cidr => h !== undefined && ranges.some((r) => cidrContains(r, h));
 
-/** routes.go advertiseThisService. */
+/** routes.go advertiseThisService; cheap checks first (it runs for every Service at each rendering). */
 function advertised(svc: KubeService, inp: ServiceRouteInputs, local: Map<string, Set<4 | 6>>): boolean {
   const spec = svc.spec ?? {};
   if (!ROUTED_TYPES.has(spec.type ?? 'ClusterIP')) return false;
   const clusterIP = spec.clusterIP;
   if (!clusterIP || clusterIP === 'None') return false; // headless: no routes
   if (spec.externalTrafficPolicy === 'Cluster') {
+    const singleLb = singles(inp.loadBalancerRanges);
     const lbIps = [spec.loadBalancerIP, ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)];
-    if (spec.type === 'LoadBalancer' && lbIps.some((ip) => inSingleRange(ip, inp.loadBalancerRanges))) return true;
-    if ((spec.externalIPs ?? []).some((ip) => inSingleRange(ip, inp.externalRanges))) return true;
+    if (spec.type === 'LoadBalancer' && singleLb.length > 0 && lbIps.some((ip) => within(host(ip), singleLb))) return true;
+    const singleExt = singles(inp.externalRanges);
+    if (singleExt.length > 0 && (spec.externalIPs ?? []).some((ip) => within(host(ip), singleExt))) return true;
+    return false; // the ranges cover it
   }
-  if (spec.externalTrafficPolicy !== 'Local') return false; // the ranges cover it
-  const family = familyOf(clusterIP);
-  return family !== undefined && (local.get(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`)?.has(family) ?? false);
+  if (spec.externalTrafficPolicy !== 'Local') return false;
+  const families = local.get(`${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`);
+  const family = families && host(clusterIP)?.family;
+  return family !== undefined && families !== undefined && families.has(family);
 }
 
 /** routes.go getAllRoutesForService. */
 function routesOf(svc: KubeService, inp: ServiceRouteInputs): string[] {
-  const ips: string[] = [];
-  if (inp.clusterRanges.length > 0 && svc.spec?.clusterIP) ips.push(svc.spec.clusterIP);
-  for (const ip of svc.spec?.externalIPs ?? []) if (inRange(ip, inp.externalRanges)) ips.push(ip);
-  for (const ing of svc.status?.loadBalancer?.ingress ?? []) if (inRange(ing.ip, inp.loadBalancerRanges)) ips.push(ing.ip!);
-  return ips.flatMap((ip) => {
-    const f = familyOf(ip);
-    return f === undefined ? [] : [tryParseCidr(`${ip}/${f === 4 ? 32 : 128}`)!.text];
-  });
+  const hosts: Array<Cidr | undefined> = [];
+  if (inp.clusterRanges.length > 0) hosts.push(host(svc.spec?.clusterIP));
+  for (const ip of svc.spec?.externalIPs ?? []) {
+    const h = host(ip);
+    if (within(h, inp.externalRanges)) hosts.push(h);
+  }
+  for (const ing of svc.status?.loadBalancer?.ingress ?? []) {
+    const h = host(ing.ip);
+    if (within(h, inp.loadBalancerRanges)) hosts.push(h);
+  }
+  return hosts.flatMap((h) => (h ? [h.text] : []));
 }
 
 /** The Services and EndpointSlices a Kubernetes-mode cache holds (none in etcd mode), for renderBgpConfig. */
