@@ -5,7 +5,8 @@
 // ranges: both nodes advertise the ranges; the /32s of an `externalTrafficPolicy: Local` Service
 // come only from the node that hosts a ready endpoint, move with the endpoint and are withdrawn
 // with the last one; addresses outside the ranges never appear; a bad Service is skipped with a
-// log naming it while the agents carry on.
+// log naming it while the agents carry on; a node labelled exclude-from-external-load-balancers
+// advertises no service address.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,11 +55,12 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-node, Kubernetes mod
     return out;
   };
   const HOSTS = ['10.96.0.50/32', '192.0.2.7/32', '203.0.113.5/32'];
-  /** Waits until the ToR has the ranges from both nodes and the service /32s from exactly `from`. */
-  const untilHostsFrom = (from: string[], what: string): Promise<Map<string, string[]>> =>
+  /** Waits until the ToR has the service /32s from exactly `from`, the ranges (and probe's /32) from `ranges`. */
+  const untilHostsFrom = (from: string[], what: string, ranges = ['ka', 'kb']): Promise<Map<string, string[]>> =>
     poll(async () => {
       const rs = await torRoutes();
-      const ok = RANGES.every((p) => rs.get(p)?.join() === 'ka,kb') && HOSTS.every((p) => (rs.get(p) ?? []).join() === from.join()) && rs.get('10.96.0.60/32')?.join() === 'kb';
+      const probe = ranges.includes('kb') ? 'kb' : '';
+      const ok = RANGES.every((p) => (rs.get(p) ?? []).join() === ranges.join()) && HOSTS.every((p) => (rs.get(p) ?? []).join() === from.join()) && (rs.get('10.96.0.60/32') ?? []).join() === probe;
       return ok && rs;
     }, { what, timeout: 60_000 });
 
@@ -133,5 +135,19 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-node, Kubernetes mod
     }
     await kubeRequest(api.url, 'POST', SLICES, slice('kb', true));
     await untilHostsFrom(['kb'], 'the /32s of web from kb again');
+  }, 90_000);
+
+  it('a node labelled exclude-from-external-load-balancers advertises no service address, ranges included', async () => {
+    const label = async (value: string | undefined): Promise<void> => {
+      const node = await kubeRequest<{ metadata: { labels?: Record<string, string> } }>(api.url, 'GET', '/api/v1/nodes/kb');
+      const labels = { ...(node.metadata.labels ?? {}) };
+      if (value === undefined) delete labels['node.kubernetes.io/exclude-from-external-load-balancers'];
+      else labels['node.kubernetes.io/exclude-from-external-load-balancers'] = value;
+      await kubeRequest(api.url, 'PUT', '/api/v1/nodes/kb', { ...node, metadata: { ...node.metadata, labels } });
+    };
+    await label('true');
+    await untilHostsFrom([], 'nothing of the services from kb', ['ka']);
+    await label(undefined);
+    await untilHostsFrom(['kb'], 'the ranges and the /32s from kb again');
   }, 90_000);
 });
