@@ -152,7 +152,8 @@ export const cniPlumber: PodPlumber = async (c, node, pod) => {
   return { ip, ip6 };
 };
 
-function torConfig(fabric: Fabric, nodes: FabricNode[]): string {
+/** BIRD's configuration as the top-of-rack router in the fabric: eBGP with every node, import all, export none. */
+export function torConfig(fabric: Fabric, nodes: FabricNode[]): string {
   return [
     `router id ${fabric.gateway};`,
     'protocol device {}',

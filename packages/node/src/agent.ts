@@ -20,6 +20,7 @@ import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
 import { FallbackDetector } from './fallback.js';
+import { kubeServiceInputs } from './service-routes.js';
 import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
 import { startLocalApi, type LocalApi } from './local-api.js';
@@ -221,6 +222,7 @@ export class NodeAgent {
       pools: this.cache.list<IPPool>('IPPool'),
       blocks,
       workloadAddresses: workloads,
+      ...kubeServiceInputs(this.cache),
       statusSocket: join(runDir, 'bgp.sock'),
     });
     for (const w of out.warnings) this.c.logger.warn({ node: nodeName }, w);

@@ -18,10 +18,13 @@
  *   over BGP are never re-exported to another AS), so a top-of-rack router learns each block
  *   from the node that owns it.
  * - Exported prefixes: the node's blocks (not in pools with disableBGPExport), its workloads'
- *   addresses outside its own blocks (borrowed), the service CIDRs of BGPConfiguration; with the
- *   communities of `prefixAdvertisements`.
+ *   addresses outside its own blocks (borrowed), the service ranges of BGPConfiguration `default`
+ *   and, in Kubernetes mode, the /32 and /128 routes of Services (service-routes.ts: Local
+ *   services while this node hosts a ready endpoint); with the communities of `prefixAdvertisements`.
+ *   A node labelled node.kubernetes.io/exclude-from-external-load-balancers=true exports no service address.
  */
-import { canonicalCidr, cidrContains, selectorMatches, tryParseSelector, tryParseCidr, type BGPConfiguration, type BGPPeer, type IPPool, type Node } from '@tabby/api';
+import { canonicalCidr, cidrContains, selectorMatches, tryParseSelector, tryParseCidr, type BGPConfiguration, type BGPPeer, type Cidr, type IPPool, type Node } from '@tabby/api';
+import { excludedFromServiceAdvertisement, serviceRoutes, type KubeEndpointSlice, type KubeService } from './service-routes.js';
 
 /** One peer of the rendered configuration (tabby-bgp's YAML schema). */
 export interface RenderedPeer {
@@ -76,6 +79,9 @@ export interface BgpInputs {
   blocks: readonly string[];
   /** This node's workload addresses (/32 or /128), for borrowed addresses. */
   workloadAddresses: readonly string[];
+  /** Kubernetes mode: the cluster's Services and EndpointSlices (for service routes). */
+  services?: readonly KubeService[];
+  endpointSlices?: readonly KubeEndpointSlice[];
   /** Reads a Kubernetes secret's key; undefined when absent. */
   secret?: (name: string, key: string) => string | undefined;
   statusSocket?: string;
@@ -215,14 +221,14 @@ export function renderBgpConfig(inp: BgpInputs): RenderedBgp {
       listen: { address: (mine.bindMode ?? global.bindMode) === 'NodeIP' ? myV4 : '::', port: mine.listenPort ?? global.listenPort ?? 179 },
       peers: peers.map((p) => stripUndefined(p.asn === myAs ? p : { ...p, filters: [NO_TRANSIT_FILTER.name] })),
       filters: peers.some((p) => p.asn !== myAs) ? [NO_TRANSIT_FILTER] : [],
-      prefixes: exportedPrefixes(inp, global, warnings),
+      prefixes: exportedPrefixes(inp, me, global, warnings),
       statusSocket: inp.statusSocket,
     },
     warnings,
   };
 }
 
-function exportedPrefixes(inp: BgpInputs, global: BGPConfiguration['spec'], warnings: string[]): Array<{ prefix: string; communities?: string[] }> {
+function exportedPrefixes(inp: BgpInputs, me: Node, global: BGPConfiguration['spec'], warnings: string[]): Array<{ prefix: string; communities?: string[] }> {
   const noExport = inp.pools.filter((p) => p.spec.disableBGPExport).map((p) => p.spec.cidr);
   const out = new Set<string>();
   for (const b of inp.blocks) if (!noExport.some((c) => cidrContains(c, b))) out.add(canonicalCidr(b));
@@ -230,13 +236,19 @@ function exportedPrefixes(inp: BgpInputs, global: BGPConfiguration['spec'], warn
     const cidr = canonicalCidr(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`);
     if (!inp.blocks.some((b) => cidrContains(b, cidr)) && inp.pools.some((p) => cidrContains(p.spec.cidr, cidr)) && !noExport.some((c) => cidrContains(c, cidr))) out.add(cidr);
   }
-  for (const list of [global.serviceClusterIPs, global.serviceExternalIPs, global.serviceLoadBalancerIPs]) {
-    for (const c of list ?? []) {
+  const ranges = (field: 'serviceClusterIPs' | 'serviceExternalIPs' | 'serviceLoadBalancerIPs'): Cidr[] =>
+    (global[field] ?? []).flatMap((c) => {
       const t = tryParseCidr(c.cidr);
-      if (t) out.add(t.text);
-      else warnings.push(`BGPConfiguration default: service CIDR ${c.cidr} is not a CIDR; not advertised`);
-    }
-  }
+      if (!t) warnings.push(`BGPConfiguration default: ${field} ${c.cidr} is not a CIDR; not advertised`);
+      return t ? [t] : [];
+    });
+  const clusterRanges = ranges('serviceClusterIPs');
+  const externalRanges = ranges('serviceExternalIPs');
+  const loadBalancerRanges = ranges('serviceLoadBalancerIPs');
+  // client.go updateGlobalRoutes: the ranges from every node not excluded from load balancers.
+  if (!excludedFromServiceAdvertisement(me.metadata.labels)) for (const r of [...clusterRanges, ...externalRanges, ...loadBalancerRanges]) out.add(r.text);
+  const services = { services: inp.services ?? [], endpointSlices: inp.endpointSlices ?? [] };
+  for (const r of serviceRoutes({ nodeName: inp.nodeName, nodeLabels: me.metadata.labels, clusterRanges, externalRanges, loadBalancerRanges, ...services })) out.add(r);
   const named = new Map((global.communities ?? []).map((c) => [c.name, c.value]));
   return [...out].sort().map((prefix) => {
     const comms = new Set<string>();

@@ -8,4 +8,5 @@ export * from './host-runner.js';
 export * from './local-api.js';
 export * from './metrics.js';
 export * from './resource-cache.js';
+export * from './service-routes.js';
 export * from './startup.js';

@@ -3,7 +3,7 @@
  * in-cluster service account) gives the datastore package's Kubernetes backend (core Nodes and
  * `tabby.dev` CRDs: IPPools, IPAM blocks / affinities / handles, BGP and Felix configuration,
  * Calico policies) and the Kubernetes-object streams (Pods, Namespaces, ServiceAccounts,
- * NetworkPolicies). The client library is loaded only in this mode.
+ * NetworkPolicies, Services, EndpointSlices). The client library is loaded only in this mode.
  */
 import { createEtcdDatastore, KubernetesDatastore, loadKubeConfig, type Datastore } from '@tabby/datastore';
 import type { CacheSource } from './resource-cache.js';
@@ -35,7 +35,7 @@ export async function openKubeMode(init: KubeModeInit, warn: KubeSourceComponent
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const watch = new k8s.Watch(kc);
   const store = new KubernetesDatastore({ custom: kc.makeApiClient(k8s.CustomObjectsApi), core, watch });
-  const kube = new KubeSource({ core, networking: kc.makeApiClient(k8s.NetworkingV1Api), watch, warn });
+  const kube = new KubeSource({ core, networking: kc.makeApiClient(k8s.NetworkingV1Api), discovery: kc.makeApiClient(k8s.DiscoveryV1Api), watch, warn });
   return { store, view: { source: kubeModeSource(store, kube), kinds: KUBE_NODE_KINDS } };
 }
 

@@ -5,6 +5,8 @@
  *   NetworkPolicies `knp.default.*` from networking.k8s.io/v1 NetworkPolicies: each a "stream"
  *   (`KubernetesPod`, ...) listed and watched through the core/networking APIs, converted on the
  *   way (kube-convert.ts, @tabby/api's convertK8sNetworkPolicy);
+ * - Services and discovery.k8s.io/v1 EndpointSlices as they are (kinds `Service`,
+ *   `EndpointSlice`; no Calico counterpart), for the service routes of BGP (service-routes.ts);
  * - everything else (Nodes, IPPools, IPAM blocks, BGP and Felix configuration, Calico policies)
  *   from the datastore package's Kubernetes backend (core Nodes and `tabby.dev` CRDs).
  * Invariants: a stream's list and watch share the API's resourceVersions, so the ResourceCache's
@@ -12,14 +14,15 @@
  * Calico counterpart now (a pod losing its address, a policy that no longer converts) is
  * reported as a deletion of that counterpart's key, so nothing stale stays in felix.
  */
-import type { CoreV1Api, NetworkingV1Api, Watch } from '@kubernetes/client-node';
+import type { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, Watch } from '@kubernetes/client-node';
 import { convertK8sNetworkPolicy, type K8sNetworkPolicy, type Resource } from '@tabby/api';
 import { mapKubeError, watchKube, type ListResult, type WatchEvent, type WatchOptions } from '@tabby/datastore';
 import { NODE_KINDS, type CacheSource } from './resource-cache.js';
+import { endpointSliceProblem, serviceProblem } from './service-routes.js';
 import { namespaceToProfile, podEndpointKey, podToWorkloadEndpoint, serviceAccountToProfile, type KubeMetaOnly, type KubePod } from './kube-convert.js';
 
-/** The streams served from core / networking objects. */
-export const KUBE_STREAMS = ['KubernetesPod', 'KubernetesNamespace', 'KubernetesServiceAccount', 'KubernetesNetworkPolicy'] as const;
+/** The streams served from core / networking / discovery objects. */
+export const KUBE_STREAMS = ['KubernetesPod', 'KubernetesNamespace', 'KubernetesServiceAccount', 'KubernetesNetworkPolicy', 'KubernetesService', 'KubernetesEndpointSlice'] as const;
 type Stream = (typeof KUBE_STREAMS)[number];
 
 /** What tabby-node follows in Kubernetes mode: CRD kinds (no WorkloadEndpoint / Profile CRDs) and the streams. */
@@ -29,6 +32,7 @@ export const KUBE_NODE_KINDS: readonly string[] = [...NODE_KINDS.filter((k) => k
 export interface KubeSourceComponents {
   core: CoreV1Api;
   networking: NetworkingV1Api;
+  discovery: DiscoveryV1Api;
   watch: Watch;
   /** Reports an object that could not be converted (it is skipped). */
   warn(msg: string, details: Record<string, unknown>): void;
@@ -47,6 +51,19 @@ interface StreamDef {
 }
 
 const page = (cont?: string): { _continue?: string } => (cont ? { _continue: cont } : {});
+
+/**
+ * A Kubernetes object kept as it is under `kind` (cache entries without a Calico counterpart),
+ * or undefined, reported, when `problem` finds it unusable.
+ */
+function asIs(kind: 'Service' | 'EndpointSlice', o: Raw, problem: (o: unknown) => string | undefined, warn: KubeSourceComponents['warn']): Resource | undefined {
+  const why = problem(o);
+  if (why) {
+    warn(`${kind} skipped: ${why}`, { [kind === 'Service' ? 'service' : 'endpointSlice']: `${o.metadata.namespace}/${o.metadata.name}`, field: why.split(':')[0] });
+    return undefined;
+  }
+  return { ...o, kind } as unknown as Resource;
+}
 
 const STREAMS: Record<Stream, StreamDef> = {
   KubernetesPod: {
@@ -91,7 +108,24 @@ const STREAMS: Record<Stream, StreamDef> = {
     },
     key: (o) => ({ kind: 'NetworkPolicy', name: `knp.default.${o.metadata.name}`, namespace: o.metadata.namespace ?? 'default' }),
   },
+  KubernetesService: {
+    path: '/api/v1/services',
+    list: async (c, limit, cont) => (await c.core.listServiceForAllNamespaces({ limit, ...page(cont) })) as unknown as Page,
+    convert: (o, warn) => asIs('Service', o, serviceProblem, warn),
+    key: (o) => ({ kind: 'Service', name: o.metadata.name, namespace: o.metadata.namespace ?? 'default' }),
+  },
+  KubernetesEndpointSlice: {
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    list: async (c, limit, cont) => (await c.discovery.listEndpointSliceForAllNamespaces({ limit, ...page(cont) })) as unknown as Page,
+    convert: (o, warn) => asIs('EndpointSlice', o, endpointSliceProblem, warn),
+    key: (o) => ({ kind: 'EndpointSlice', name: o.metadata.name, namespace: o.metadata.namespace ?? 'default' }),
+  },
 };
+
+/** The API paths tabby-node lists and watches in Kubernetes mode (the RBAC must grant them). */
+export function kubeStreamPaths(): string[] {
+  return KUBE_STREAMS.map((k) => STREAMS[k].path);
+}
 
 /** True for the names of Kubernetes-object streams. */
 export function isKubeStream(kind: string): kind is Stream {

@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyResource, NetworkPolicy, Profile, WorkloadEndpoint } from '@tabby/api';
+import { parseCidr, type AnyResource, type NetworkPolicy, type Profile, type WorkloadEndpoint } from '@tabby/api';
 import { kubeconfigFor, kubeRequest, poll, startFakeApiServer, type FakeApiServer } from '@tabby/testkit';
 import { openKubeMode, type KubeMode } from '../src/kube-mode.js';
+import { kubeServiceInputs, serviceRoutes } from '../src/service-routes.js';
 import { ResourceCache, type CacheChange, type CacheSource } from '../src/resource-cache.js';
 
 let api: FakeApiServer;
@@ -19,12 +20,24 @@ let dir: string;
 const ac = new AbortController();
 const changes: CacheChange[] = [];
 const warnings: string[] = [];
+const warnDetails: Array<Record<string, unknown>> = [];
 let podLists = 0;
 
 const podBody = (name: string, labels: Record<string, string>, ip?: string): Record<string, unknown> => ({
   metadata: { name, namespace: 'shop', labels },
   spec: { nodeName: 'node-a', serviceAccountName: 'front', containers: [{ name: 'c' }] },
   status: ip ? { phase: 'Running', podIP: ip, podIPs: [{ ip }] } : { phase: 'Pending' },
+});
+
+const svcBody = (name: string, clusterIP: string, externalIPs: string[] = []): Record<string, unknown> => ({
+  metadata: { name, namespace: 'shop' },
+  spec: { type: 'LoadBalancer', clusterIP, clusterIPs: [clusterIP], externalIPs, externalTrafficPolicy: 'Local', ports: [{ port: 80 }] },
+});
+const sliceBody = (name: string, service: string, node: string, ready: boolean): Record<string, unknown> => ({
+  metadata: { name, namespace: 'shop', labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4',
+  endpoints: [{ addresses: ['10.65.0.1'], nodeName: node, conditions: { ready } }],
+  ports: [{ port: 80 }],
 });
 
 const wep = (pod: string): WorkloadEndpoint | undefined =>
@@ -41,7 +54,12 @@ beforeAll(async () => {
     metadata: { name: 'only-b' },
     spec: { podSelector: { matchLabels: { app: 'a' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'b' } } }], ports: [{ port: 80 }] }] },
   });
-  mode = await openKubeMode({ kubeconfig: join(dir, 'kubeconfig'), env: {} }, (m) => warnings.push(m));
+  await kubeRequest(api.url, 'POST', '/api/v1/namespaces/shop/services', svcBody('web', '10.96.0.10'));
+  await kubeRequest(api.url, 'POST', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', sliceBody('web-1', 'web', 'node-a', true));
+  mode = await openKubeMode({ kubeconfig: join(dir, 'kubeconfig'), env: {} }, (m, d) => {
+    warnings.push(m);
+    warnDetails.push(d);
+  });
   const src = mode.view.source;
   const counted: CacheSource = {
     list: (o) => {
@@ -104,6 +122,26 @@ describe('Kubernetes mode view', () => {
     });
     await poll(() => warnings.some((w) => w.includes('skipped')));
     expect(cache.list('NetworkPolicy')).toEqual([]);
+  });
+
+  it('Services and EndpointSlices are listed and watched as they are; the service routes follow readiness', async () => {
+    const routes = (): string[] => serviceRoutes({ nodeName: 'node-a', nodeLabels: {}, clusterRanges: [parseCidr('10.96.0.0/12')], externalRanges: [], loadBalancerRanges: [], ...kubeServiceInputs(cache) });
+    expect(routes()).toEqual(['10.96.0.10/32']); // from the initial list
+    await kubeRequest(api.url, 'PUT', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/web-1', sliceBody('web-1', 'web', 'node-a', false));
+    await poll(() => routes().length === 0, { what: 'route withdrawn when the endpoint is not ready' });
+    await kubeRequest(api.url, 'POST', '/api/v1/namespaces/shop/services', svcBody('api', '10.96.0.20'));
+    await kubeRequest(api.url, 'POST', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', sliceBody('api-1', 'api', 'node-a', true));
+    await poll(() => routes().join() === '10.96.0.20/32', { what: 'route of a watched service' });
+    await kubeRequest(api.url, 'DELETE', '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices/api-1');
+    await poll(() => routes().length === 0, { what: 'route withdrawn with the slice' });
+  });
+
+  it('a Service that does not parse is skipped with a warning naming it', async () => {
+    await kubeRequest(api.url, 'POST', '/api/v1/namespaces/shop/services', svcBody('bad', '10.96.0.30', ['192.0.2.1', 'not-an-ip']));
+    await poll(() => warnings.some((w) => w.startsWith('Service skipped')), { what: 'warning' });
+    expect(warnings).toContain('Service skipped: spec.externalIPs[1]: "not-an-ip" is not an address');
+    expect(warnDetails).toContainEqual({ service: 'shop/bad', field: 'spec.externalIPs[1]' });
+    expect(kubeServiceInputs(cache).services.map((s) => s.metadata.name).sort()).toEqual(['api', 'web']);
   });
 
   it('history gone (410): the cache re-lists and misses nothing', async () => {

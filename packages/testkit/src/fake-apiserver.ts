@@ -5,8 +5,8 @@
  * mocked client methods):
  * - custom resources registered from the CRD files in manifests/crds (plural, kind, scope) under
  *   `/apis/tabby.dev/v1/[namespaces/<ns>/]<plural>[/<name>]`; core Nodes, Namespaces, Pods and
- *   ServiceAccounts under `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]`;
- *   networking.k8s.io/v1 NetworkPolicies under `/apis/networking.k8s.io/v1/...`;
+ *   ServiceAccounts, Services under `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]`;
+ *   networking.k8s.io/v1 NetworkPolicies and discovery.k8s.io/v1 EndpointSlices under `/apis/<group>/v1/...`;
  * - one global resourceVersion counter; GET/POST/PUT/DELETE on collections and items;
  * - 409 on POST of an existing name, on PUT with a stale resourceVersion and on DELETE with a
  *   stale `preconditions.resourceVersion`; 422 on PUT of a custom resource without one; 404;
@@ -77,6 +77,8 @@ function loadKinds(): Map<string, Kind> {
     builtin('v1', 'namespaces', 'Namespace', false),
     builtin('v1', 'pods', 'Pod', true),
     builtin('v1', 'serviceaccounts', 'ServiceAccount', true),
+    builtin('v1', 'services', 'Service', true),
+    builtin('discovery.k8s.io/v1', 'endpointslices', 'EndpointSlice', true),
     builtin('networking.k8s.io/v1', 'networkpolicies', 'NetworkPolicy', true),
   ]);
   for (const f of readdirSync(CRD_DIR).filter((n) => n.endsWith('.yaml'))) {
