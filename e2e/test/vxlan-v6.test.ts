@@ -59,7 +59,16 @@ describe.skipIf(!isRoot)('IPv6 VXLAN: vxlan-v6.calico for an IPv6 pool, and the 
     const fdb = await run('bridge', ['-n', ns, 'fdb', 'show', 'dev', 'vxlan-v6.calico']);
     for (const n of [n2, n3]) expect(fdb).toContain(`dst ${n.ip6} self permanent`);
     const ndp = await run('ip', ['-n', ns, '-6', 'neigh', 'show', 'dev', 'vxlan-v6.calico']);
-    expect(ndp).toMatch(new RegExp(`${await vtep6(n3)} lladdr [0-9a-f:]{17} PERMANENT`));
+    const v3 = await vtep6(n3);
+    expect(ndp).toMatch(new RegExp(`${v3} lladdr [0-9a-f:]{17} PERMANENT`));
+    // Drift made by hand is repaired from the notifications: the NDP entry, then the FDB entry.
+    const mac3 = new RegExp(`${v3} lladdr ([0-9a-f:]{17})`).exec(ndp)![1]!;
+    const show = (what: 'neigh' | 'fdb'): Promise<string> => (what === 'neigh' ? run('ip', ['-n', ns, '-6', 'neigh', 'show', 'dev', 'vxlan-v6.calico']) : run('bridge', ['-n', ns, 'fdb', 'show', 'dev', 'vxlan-v6.calico']));
+    await run('ip', ['-n', ns, '-6', 'neigh', 'del', v3, 'dev', 'vxlan-v6.calico']);
+    await poll(async () => (await show('neigh')).includes(`${v3} lladdr ${mac3} PERMANENT`), { what: 'NDP entry repaired', timeout: 10_000 });
+    await run('bridge', ['-n', ns, 'fdb', 'del', mac3, 'dev', 'vxlan-v6.calico', 'dst', n3.ip6]);
+    await poll(async () => (await show('fdb')).includes(`${mac3} dst ${n3.ip6} self permanent`), { what: 'FDB entry repaired', timeout: 10_000 });
+    await ping6(p1, p3);
   }, 120_000);
 
   it('CrossSubnet: the same-segment node directly, the other segment over vxlan-v6.calico; ping6 still works', async () => {
