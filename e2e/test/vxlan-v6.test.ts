@@ -1,6 +1,7 @@
 // Root test: IPv6 VXLAN end to end. tabby-node on three dual-stack nodes (two on one segment,
 // one on another) with an IPv6 pool whose vxlanMode is Always, then CrossSubnet: every node gets
-// an IPv6 VTEP (ipv6VXLANTunnelAddr) and vxlan-v6.calico, and pods ping6 across nodes over it.
+// an IPv6 VTEP (ipv6VXLANTunnelAddr) and vxlan-v6.calico, and pods ping6 across nodes over it,
+// also while a node's agent is killed and restarts.
 // Then the IPv6 pool goes BGP-only (Never) and BGP is blocked — on one node's firewall within a
 // segment, and at the router between segments: the automatic fallback moves the unreachable
 // nodes' IPv6 blocks onto vxlan-v6.calico, pings answer, and once BGP is back (after the hold)
@@ -10,7 +11,7 @@ import type { IPPool, Node } from '@tabby/api';
 import { poll, run } from '@tabby/testkit';
 import { Fabric } from '../src/fabric.js';
 import { startNodeCluster, type AgentNode, type ClusterPod, type NodeCluster } from '../src/node-cluster.js';
-import { routeTo } from '../src/probe.js';
+import { ContinuousPing, routeTo } from '../src/probe.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -79,6 +80,19 @@ describe.skipIf(!isRoot)('IPv6 VXLAN: vxlan-v6.calico for an IPv6 pool, and the 
     await ping6(p1, p2);
     await ping6(p1, p3);
   }, 90_000);
+
+  it('kill -9 of tabby-node under a continuous ping6 over vxlan-v6.calico: no packet lost, the device kept', async () => {
+    const index = async (): Promise<string> => (await run('ip', ['-n', n1.netns.name, '-o', 'link', 'show', 'vxlan-v6.calico'])).split(':')[0]!;
+    const before = await index();
+    const ping = new ContinuousPing(c.net, p1, p3.ip6!);
+    await poll(() => ping.replies > 5, { what: 'ping6 running', timeout: 10_000 });
+    await c.restartAgent(n1, 'SIGKILL');
+    await poll(async () => (await c.status(n1)).ready, { what: 'node1 ready again', timeout: 60_000 });
+    await poll(() => ping.replies > 20, { what: 'ping6 after the restart', timeout: 10_000 });
+    const count = await ping.stop();
+    expect(count.lost).toEqual([]);
+    expect(await index()).toBe(before);
+  }, 120_000);
 
   it('BGP-only IPv6 pool, BGP blocked: the fallback moves IPv6 blocks onto vxlan-v6.calico, and back after the hold', async () => {
     await setMode6('Never');
