@@ -5,7 +5,7 @@
 // Then the IPv6 pool goes BGP-only (Never) and BGP is blocked — on one node's firewall within a
 // segment, and at the router between segments: the automatic fallback moves the unreachable
 // nodes' IPv6 blocks onto vxlan-v6.calico, pings answer, and once BGP is back (after the hold)
-// the same-segment block returns to its BGP route.
+// the same-segment block returns to its BGP route without losing a ping.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IPPool, Node } from '@tabby/api';
 import { poll, run } from '@tabby/testkit';
@@ -118,8 +118,10 @@ describe.skipIf(!isRoot)('IPv6 VXLAN: vxlan-v6.calico for an IPv6 pool, and the 
       await c.fabric.blockBgp(false);
       await Fabric.blockBgpBetween(n1, n2, false);
     }
+    const ping = new ContinuousPing(c.net, p1, p2.ip6!);
     await poll(async () => (await c.status(n1)).fallback.length === 0, { what: 'node1: no node on the fallback', timeout: 90_000 });
     await poll(onBgp, { what: 'node2 IPv6 block back on its BGP route', timeout: 30_000 });
-    await ping6(p1, p2);
+    await poll(() => ping.replies > 10, { what: 'ping6 on the BGP route', timeout: 10_000 });
+    expect((await ping.stop()).lost).toEqual([]); // the switch back loses nothing
   }, 240_000);
 });
