@@ -100,24 +100,29 @@ export class Fabric {
   }
 
   /**
-   * Makes the router drop (or forward again) BGP, TCP port 179, between segments — routed
-   * traffic only: frames bridged within a segment and sessions with the fabric's own speaker
-   * (the ToR) are not affected.
+   * Makes the router drop (or forward again) BGP, TCP port 179, between segments, over IPv4 and
+   * IPv6 — routed traffic only: frames bridged within a segment and sessions with the fabric's
+   * own speaker (the ToR) are not affected.
    */
   async blockBgp(blocked: boolean): Promise<void> {
     const op = blocked ? '-I' : '-D';
     for (const [i] of this.subnets.entries()) {
-      for (const port of ['--dport', '--sport']) await run('iptables', [op, 'FORWARD', '-i', `br${i}`, '!', '-o', `br${i}`, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: this.netns.name });
+      for (const tool of ['iptables', 'ip6tables']) {
+        for (const port of ['--dport', '--sport']) await run(tool, [op, 'FORWARD', '-i', `br${i}`, '!', '-o', `br${i}`, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: this.netns.name });
+      }
     }
   }
 
   /**
-   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`: one blocked link
-   * within a segment (a firewall on the node, as a misconfigured host firewall would).
+   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`, over IPv4 and IPv6:
+   * one blocked link within a segment (a firewall on the node, as a misconfigured host firewall
+   * would).
    */
   static async blockBgpBetween(a: FabricNode, b: FabricNode, blocked: boolean): Promise<void> {
     const op = blocked ? '-I' : '-D';
-    for (const port of ['--dport', '--sport']) await run('iptables', [op, 'INPUT', '-s', a.ip, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: b.netns.name });
+    for (const [tool, src] of [['iptables', a.ip], ['ip6tables', a.ip6]] as const) {
+      for (const port of ['--dport', '--sport']) await run(tool, [op, 'INPUT', '-s', src, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: b.netns.name });
+    }
   }
 
   /** Closes the netlink sockets (the namespaces go with the TestNet's cleanup). */

@@ -18,7 +18,7 @@
  */
 import { RoutingGraph } from './graph/routing-graph.js';
 import type { FelixEvent } from './graph/events.js';
-import { IPIP_DEVICE, VXLAN_DEVICE } from './graph/desired.js';
+import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_V6_DEVICE } from './graph/desired.js';
 import { RouteDriver } from './drivers/routes.js';
 import { SysctlDriver } from './drivers/sysctls.js';
 import { TunnelDriver } from './drivers/tunnels.js';
@@ -196,13 +196,13 @@ export class Felix {
       if (desired) {
         this.tunnelsDirty = false;
         // Make before break: devices are created now, but removed only after the routes moved off them.
-        const tf = await this.tunnels.apply(desired.ipip, desired.vxlan, desired.vxlanPeers, fresh, { removals: false });
+        const tf = await this.tunnels.apply(desired, fresh, { removals: false });
         if (tf.length > 0) this.tunnelsDirty = true;
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
         // Devices may have come or gone: re-read the links unless nothing could have changed them.
-        const links = tf.length > 0 || desired.vxlan || desired.ipip || !fresh ? await this.refreshLinks() : fresh;
-        removalPending = TunnelDriver.removalPending(links, desired.ipip, desired.vxlan);
+        const links = tf.length > 0 || desired.vxlan || desired.vxlanV6 || desired.ipip || !fresh ? await this.refreshLinks() : fresh;
+        removalPending = TunnelDriver.removalPending(links, desired);
       }
       if (full || delta.ifacesChanged || this.ifacesDirty) {
         const sf = this.sysctls.apply(this.graph.workloadIfaces(), this.links);
@@ -224,7 +224,7 @@ export class Felix {
       for (const f of rep.failures) this.report('route', f.op, `${f.op} ${f.dst}: ${f.error}`);
       errors += rep.failures.length;
       if (desired && removalPending) {
-        const tf = await this.tunnels.apply(desired.ipip, desired.vxlan, desired.vxlanPeers, undefined, { removals: true });
+        const tf = await this.tunnels.apply(desired, undefined, { removals: true });
         for (const f of tf) this.report('tunnel', f.errnoName ?? 'error', `${f.what}: ${f.error}`);
         errors += tf.length;
         if (tf.length > 0) this.tunnelsDirty = true;
@@ -300,7 +300,7 @@ export class Felix {
       case 'link':
         return this.onLink(ev.action, ev.link);
       case 'neigh':
-        if (ev.neigh.index === this.links.get(VXLAN_DEVICE)) {
+        if (ev.neigh.index === this.links.get(VXLAN_DEVICE) || ev.neigh.index === this.links.get(VXLAN_V6_DEVICE)) {
           this.tunnelsDirty = true;
           this.kick();
         }
@@ -316,7 +316,7 @@ export class Felix {
 
   private onLink(action: 'new' | 'del', link: Link): void {
     const known = this.links.get(link.name);
-    const tunnel = link.name === VXLAN_DEVICE || link.name === IPIP_DEVICE;
+    const tunnel = link.name === VXLAN_DEVICE || link.name === VXLAN_V6_DEVICE || link.name === IPIP_DEVICE;
     if (action === 'del') {
       if (known !== link.index) return;
       this.links.delete(link.name);

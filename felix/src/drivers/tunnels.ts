@@ -1,24 +1,37 @@
 /**
- * The tunnel-device driver: `vxlan.calico` (VNI, UDP port, source address and parent device,
- * VTEP MAC, MTU, VTEP address /32, up) and `tunl0` (IPIP: MTU, tunnel address /32, up), plus
- * the VXLAN peers' permanent ARP and FDB entries on vxlan.calico.
+ * The tunnel-device driver: `vxlan.calico` and `vxlan-v6.calico` (VNI, UDP port, source address
+ * and parent device of the device's family, VTEP MAC, MTU, VTEP address /32 or /128, up) and
+ * `tunl0` (IPIP: MTU, tunnel address /32, up), plus the VXLAN peers' permanent ARP (IPv4) or NDP
+ * (IPv6) entries and FDB entries on each VXLAN device.
  *
  * Invariants:
  * - A device that already matches is left alone (a restart does not flap it); one whose
  *   immutable parameters differ (VNI, port, source, parent) is deleted and recreated; MTU,
  *   state and addresses are changed in place.
- * - vxlan.calico is deleted when nothing needs it. tunl0 is the kernel's fallback device of the
+ * - A VXLAN device is deleted when nothing needs it. tunl0 is the kernel's fallback device of the
  *   ipip module and cannot be deleted: when unneeded it is set down and its address removed.
  * - On a kernel without the ipip module, creating tunl0 fails with EOPNOTSUPP: reported (log,
  *   metric, health) and retried with backoff by the caller, never silently ignored.
- * - Only entries on vxlan.calico are touched: every ARP/FDB entry there is ours.
+ * - Only entries on the VXLAN devices are touched: every permanent neighbour and FDB entry
+ *   there is ours. Addresses the kernel gives a device itself (IPv6 link-local) are left alone.
  */
 import type { Address, Link, Neigh, Request } from '@tabby/netlink';
-import { IPIP_DEVICE, VXLAN_DEVICE, type IpipDevice, type VxlanDevice, type VxlanPeer } from '../graph/desired.js';
+import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_V6_DEVICE, type DesiredState } from '../graph/desired.js';
 import type { Kernel } from '../kernel/kernel.js';
 
 const NUD_PERMANENT = 0x80;
 const NTF_SELF = 0x02;
+/** Scope of the addresses we put on tunnel devices; the kernel's own (link-local) are not ours. */
+const RT_SCOPE_UNIVERSE = 0;
+
+/** The part of the desired state this driver applies. */
+export type TunnelState = Pick<DesiredState, 'ipip' | 'vxlan' | 'vxlanPeers' | 'vxlanV6' | 'vxlanPeersV6'>;
+
+/** The two VXLAN families: device name and the state fields of each. */
+const VXLAN_FAMILIES = [
+  { family: 4, name: VXLAN_DEVICE, device: (t: TunnelState) => t.vxlan, peers: (t: TunnelState) => t.vxlanPeers },
+  { family: 6, name: VXLAN_V6_DEVICE, device: (t: TunnelState) => t.vxlanV6, peers: (t: TunnelState) => t.vxlanPeersV6 },
+] as const;
 
 /** A failed step of a tunnel apply, for logs and metrics. */
 export interface TunnelFailure {
@@ -32,28 +45,32 @@ export class TunnelDriver {
   constructor(private readonly k: Kernel) {}
 
   /** True when a device exists that the desired state no longer wants (a removal is pending). */
-  static removalPending(links: readonly Link[], ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined): boolean {
-    return (!vxlan && links.some((l) => l.name === VXLAN_DEVICE)) || (!ipip && links.some((l) => l.name === IPIP_DEVICE && l.up));
+  static removalPending(links: readonly Link[], want: TunnelState): boolean {
+    if (!want.ipip && links.some((l) => l.name === IPIP_DEVICE && l.up)) return true;
+    return VXLAN_FAMILIES.some((f) => !f.device(want) && links.some((l) => l.name === f.name));
   }
 
   /**
-   * Converges both devices; returns what failed (empty when all is in place). `links` is the
+   * Converges the devices; returns what failed (empty when all is in place). `links` is the
    * caller's fresh read of the links, when it has one.
    */
-  async apply(ipip: IpipDevice | undefined, vxlan: VxlanDevice | undefined, peers: ReadonlyMap<string, VxlanPeer>, links?: Link[], opts: { removals?: boolean } = {}): Promise<TunnelFailure[]> {
+  async apply(want: TunnelState, links?: Link[], opts: { removals?: boolean } = {}): Promise<TunnelFailure[]> {
     const failures: TunnelFailure[] = [];
     const removals = opts.removals ?? true; // felix removes devices only after routes moved off them
     links ??= await this.k.listLinks();
-    const present = links.some((l) => l.name === VXLAN_DEVICE || l.name === IPIP_DEVICE);
-    if (!ipip && !vxlan && !present) return failures; // nothing wanted, nothing to remove
-    const v4 = await this.k.listAddresses(4);
-    if (await this.vxlanDevice(links, v4, vxlan, removals, failures)) links = await this.k.listLinks();
-    await this.ipipDevice(links, v4, ipip, removals, failures);
-    const vx = links.find((l) => l.name === VXLAN_DEVICE);
-    if (vx && vxlan) {
-      await this.addresses(vx, v4, vxlan.address, failures);
-      await this.peers(vx.index, peers, failures);
+    const present = links.some((l) => l.name === VXLAN_DEVICE || l.name === VXLAN_V6_DEVICE || l.name === IPIP_DEVICE);
+    if (!want.ipip && !want.vxlan && !want.vxlanV6 && !present) return failures; // nothing wanted, nothing to remove
+    const addrs = { 4: await this.k.listAddresses(4), 6: await this.k.listAddresses(6) };
+    for (const f of VXLAN_FAMILIES) {
+      const dev = f.device(want);
+      if (await this.vxlanDevice(links, f.name, addrs[f.family], dev, removals, failures)) links = await this.k.listLinks();
+      const vx = links.find((l) => l.name === f.name);
+      if (vx && dev) {
+        await this.addresses(vx, addrs[f.family], dev.address, failures);
+        await this.peers(vx.index, f.family, f.peers(want), failures);
+      }
     }
+    await this.ipipDevice(links, addrs[4], want.ipip, removals, failures);
     return failures;
   }
 
@@ -64,32 +81,32 @@ export class TunnelDriver {
     return res.failed.length === 0;
   }
 
-  /** Creates, recreates, changes or deletes vxlan.calico; true when the link set changed. */
-  private async vxlanDevice(links: Link[], v4: Address[], want: VxlanDevice | undefined, removals: boolean, failures: TunnelFailure[]): Promise<boolean> {
-    const have = links.find((l) => l.name === VXLAN_DEVICE);
+  /** Creates, recreates, changes or deletes one VXLAN device; true when the link set changed. */
+  private async vxlanDevice(links: Link[], name: string, addrs: Address[], want: TunnelState['vxlan'], removals: boolean, failures: TunnelFailure[]): Promise<boolean> {
+    const have = links.find((l) => l.name === name);
     if (!want) {
-      if (have && removals) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], 'delete vxlan.calico', failures);
+      if (have && removals) await this.run([{ kind: 'link', op: 'del', link: { index: have.index } }], `delete ${name}`, failures);
       return have !== undefined && removals;
     }
-    const parent = v4.find((a) => a.address.split('/')[0] === want.local)?.index;
+    const parent = addrs.find((a) => a.address.split('/')[0] === want.local)?.index;
     if (parent === undefined) {
-      failures.push({ what: 'vxlan.calico', error: `no interface holds the node address ${want.local}` });
+      failures.push({ what: name, error: `no interface holds the node address ${want.local}` });
       return false;
     }
     const x = have?.vxlan;
     const same = have && have.kind === 'vxlan' && x?.vni === want.vni && x.port === want.port && x.local === want.local && x.dev === parent && have.mac === want.mac;
     if (have && same) {
-      if (have.mtu !== want.mtu || !have.up) await this.run([{ kind: 'link', op: 'set', link: { index: have.index, mtu: want.mtu, up: true } }], 'configure vxlan.calico', failures);
+      if (have.mtu !== want.mtu || !have.up) await this.run([{ kind: 'link', op: 'set', link: { index: have.index, mtu: want.mtu, up: true } }], `configure ${name}`, failures);
       return false;
     }
     const reqs: Request[] = [];
     if (have) reqs.push({ kind: 'link', op: 'del', link: { index: have.index } });
-    reqs.push({ kind: 'link', op: 'add', link: { name: VXLAN_DEVICE, mtu: want.mtu, mac: want.mac, up: true, info: { kind: 'vxlan', vni: want.vni, port: want.port, local: want.local, dev: parent, learning: false } } });
-    await this.run(reqs, 'create vxlan.calico', failures);
+    reqs.push({ kind: 'link', op: 'add', link: { name, mtu: want.mtu, mac: want.mac, up: true, info: { kind: 'vxlan', vni: want.vni, port: want.port, local: want.local, dev: parent, learning: false } } });
+    await this.run(reqs, `create ${name}`, failures);
     return true;
   }
 
-  private async ipipDevice(links: Link[], v4: Address[], want: IpipDevice | undefined, removals: boolean, failures: TunnelFailure[]): Promise<void> {
+  private async ipipDevice(links: Link[], v4: Address[], want: TunnelState['ipip'], removals: boolean, failures: TunnelFailure[]): Promise<void> {
     let have = links.find((l) => l.name === IPIP_DEVICE);
     if (!want) {
       if (!have || !removals) return;
@@ -109,18 +126,18 @@ export class TunnelDriver {
     if (want.address) await this.addresses(have, v4, want.address, failures);
   }
 
-  /** Exactly `address`/32 on the device. */
-  private async addresses(dev: Link, v4: Address[], address: string, failures: TunnelFailure[]): Promise<void> {
-    const mine = v4.filter((a) => a.index === dev.index);
-    const want = `${address}/32`;
+  /** Exactly `address`/32 (IPv6: /128) on the device, besides what the kernel adds itself. */
+  private async addresses(dev: Link, addrs: Address[], address: string, failures: TunnelFailure[]): Promise<void> {
+    const mine = addrs.filter((a) => a.index === dev.index && a.scope === RT_SCOPE_UNIVERSE);
+    const want = `${address}/${address.includes(':') ? 128 : 32}`;
     const reqs: Request[] = mine.filter((a) => a.address !== want).map((a) => ({ kind: 'address', op: 'del', address: { index: dev.index, address: a.address } }));
     if (!mine.some((a) => a.address === want)) reqs.push({ kind: 'address', op: 'add', address: { index: dev.index, address: want } });
     await this.run(reqs, `address of ${dev.name}`, failures);
   }
 
-  /** Permanent ARP (VTEP → MAC) and FDB (MAC → node) entries for every peer, nothing else. */
-  private async peers(index: number, peers: ReadonlyMap<string, VxlanPeer>, failures: TunnelFailure[]): Promise<void> {
-    const [arp, fdb] = await Promise.all([this.k.listNeighbours(4, index), this.k.listNeighbours('bridge', index)]);
+  /** Permanent ARP / NDP (VTEP → MAC) and FDB (MAC → node) entries for every peer, nothing else. */
+  private async peers(index: number, family: 4 | 6, peers: TunnelState['vxlanPeers'], failures: TunnelFailure[]): Promise<void> {
+    const [arp, fdb] = await Promise.all([this.k.listNeighbours(family, index), this.k.listNeighbours('bridge', index)]);
     const reqs: Request[] = [];
     const wantArp = new Map<string, string>();
     const wantFdb = new Map<string, string>();
@@ -129,14 +146,14 @@ export class TunnelDriver {
       wantFdb.set(p.mac, p.nodeIp);
     }
     for (const [dst, mac] of wantArp) {
-      if (!arp.some((n) => n.dst === dst && n.lladdr === mac && permanent(n))) reqs.push({ kind: 'neigh', op: 'replace', neigh: { family: 4, index, dst, lladdr: mac, state: NUD_PERMANENT } });
+      if (!arp.some((n) => n.dst === dst && n.lladdr === mac && permanent(n))) reqs.push({ kind: 'neigh', op: 'replace', neigh: { family, index, dst, lladdr: mac, state: NUD_PERMANENT } });
     }
     for (const [mac, dst] of wantFdb) {
       if (!fdb.some((n) => n.lladdr === mac && n.dst === dst && permanent(n))) reqs.push({ kind: 'neigh', op: 'replace', neigh: { family: 'bridge', index, lladdr: mac, dst, state: NUD_PERMANENT, flags: NTF_SELF } });
     }
-    for (const n of arp) if (n.dst && wantArp.get(n.dst) !== n.lladdr && permanent(n)) reqs.push({ kind: 'neigh', op: 'del', neigh: { family: 4, index, dst: n.dst } });
+    for (const n of arp) if (n.dst && wantArp.get(n.dst) !== n.lladdr && permanent(n)) reqs.push({ kind: 'neigh', op: 'del', neigh: { family, index, dst: n.dst } });
     for (const n of fdb) if (n.lladdr && n.dst && wantFdb.get(n.lladdr) !== n.dst && permanent(n)) reqs.push({ kind: 'neigh', op: 'del', neigh: { family: 'bridge', index, lladdr: n.lladdr, dst: n.dst, flags: NTF_SELF } });
-    await this.run(reqs, 'vxlan peers', failures);
+    await this.run(reqs, `vxlan peers (IPv${family})`, failures);
   }
 }
 

@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 export const IPIP_DEVICE = 'tunl0';
 /** Name of the IPv4 VXLAN device (Calico's). */
 export const VXLAN_DEVICE = 'vxlan.calico';
+/** Name of the IPv6 VXLAN device (Calico's). */
+export const VXLAN_V6_DEVICE = 'vxlan-v6.calico';
 
 /** Why a route exists; the drivers do not care, logs and tests do. */
 export type RouteSource = 'workload' | 'local-block' | 'bgp' | 'vxlan' | 'fallback' | 'borrowed';
@@ -34,7 +36,7 @@ export interface IpipDevice {
   mtu: number;
 }
 
-/** The VXLAN device vxlan.calico. */
+/** A VXLAN device: vxlan.calico (IPv4 underlay and VTEP) or vxlan-v6.calico (IPv6 both). */
 export interface VxlanDevice {
   vni: number;
   port: number;
@@ -46,7 +48,7 @@ export interface VxlanDevice {
   mac: string;
 }
 
-/** A remote VTEP: a permanent ARP entry (address → MAC) and an FDB entry (MAC → node). */
+/** A remote VTEP: a permanent ARP / NDP entry (address → MAC) and an FDB entry (MAC → node). */
 export interface VxlanPeer {
   node: string;
   vtep: string;
@@ -61,6 +63,10 @@ export interface DesiredState {
   vxlan: VxlanDevice | undefined;
   /** Keyed by node name. */
   vxlanPeers: Map<string, VxlanPeer>;
+  /** vxlan-v6.calico, for IPv6 VXLAN pools and the IPv6 side of the fallback. */
+  vxlanV6: VxlanDevice | undefined;
+  /** IPv6 VTEPs (addresses and underlay addresses IPv6), keyed by node name. */
+  vxlanPeersV6: Map<string, VxlanPeer>;
   /** Local workload interfaces (sysctls). */
   workloadIfaces: Set<string>;
 }
@@ -69,6 +75,11 @@ export interface DesiredState {
 export function defaultVtepMac(node: string): string {
   const h = createHash('sha1').update(node).digest();
   return ['66', ...Array.from(h.subarray(0, 5), (b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+/** Calico's default IPv6 VTEP MAC of a node: as the IPv4 one, of the name followed by `-v6`. */
+export function defaultVtepMacV6(node: string): string {
+  return defaultVtepMac(`${node}-v6`);
 }
 
 /** True when two desired routes program the same kernel route. */

@@ -26,6 +26,10 @@ export interface NodeInfo {
   vxlanTunnelAddress?: string;
   /** Node.spec.vxlanTunnelMACAddr; default 66 + sha1(name)[0:5]. */
   vxlanTunnelMac?: string;
+  /** Node.spec.ipv6VXLANTunnelAddr: the node's IPv6 VTEP address (on vxlan-v6.calico). */
+  vxlanTunnelAddressV6?: string;
+  /** Node.spec.vxlanTunnelMACAddrV6; default 66 + sha1(name + '-v6')[0:5]. */
+  vxlanTunnelMacV6?: string;
 }
 
 /** What felix needs of an IPPool. */
@@ -63,6 +67,8 @@ export interface RoutingConfig {
   vxlanPort: number;
   /** MTU of vxlan.calico, default 1450. */
   vxlanMtu: number;
+  /** MTU of vxlan-v6.calico, default 1430 (IPv6 outer header: 20 bytes more than IPv4's). */
+  vxlanMtuV6: number;
   /** MTU of tunl0, default 1480. */
   ipipMtu: number;
   /** How long a node's BGP session must stay up before its routes leave the fallback, ms. */
@@ -74,6 +80,7 @@ export const DEFAULT_ROUTING_CONFIG: RoutingConfig = Object.freeze({
   vxlanVni: 4096,
   vxlanPort: 4789,
   vxlanMtu: 1450,
+  vxlanMtuV6: 1430,
   ipipMtu: 1480,
   bgpRestoreHoldMs: 10_000,
 });
@@ -99,9 +106,10 @@ export type FelixEvent =
    */
   | { type: 'bgp-node-state'; node: string; available: boolean; since: number }
   /**
-   * The node agent runs the automatic BGP fallback: keep vxlan.calico up (with this node's VTEP)
-   * even while no node is in fallback, because a peer may fall back toward us at any moment,
-   * and our own switch back must not tear the device down under packets still in flight.
+   * The node agent runs the automatic BGP fallback: keep vxlan.calico (and vxlan-v6.calico where
+   * this node has an IPv6 VTEP) up even while no node is in fallback, because a peer may fall
+   * back toward us at any moment, and our own switch back must not tear the device down under
+   * packets still in flight.
    */
   | { type: 'fallback-enabled'; enabled: boolean }
   /** The datastore view (and the BGP initial table) is complete: stale routes may go. */

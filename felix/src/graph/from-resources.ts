@@ -33,11 +33,18 @@ export function nodeInfo(r: Extract<AnyResource, { kind: 'Node' }>): NodeInfo {
     ipipTunnelAddress: stripLen(r.spec.bgp?.ipv4IPIPTunnelAddr),
     vxlanTunnelAddress: stripLen(r.spec.ipv4VXLANTunnelAddr),
     vxlanTunnelMac: r.spec.vxlanTunnelMACAddr,
+    vxlanTunnelAddressV6: stripLen(r.spec.ipv6VXLANTunnelAddr),
+    vxlanTunnelMacV6: r.spec.vxlanTunnelMACAddrV6,
   };
 }
 
+/** An MTU setting: 0 is Calico's "auto", which felix leaves to its default here. */
+function mtu(v: number | undefined): number | undefined {
+  return v === 0 ? undefined : v;
+}
+
 function routingConfig(spec: Extract<AnyResource, { kind: 'FelixConfiguration' }>['spec']): Partial<RoutingConfig> {
-  return { vxlanVni: spec.vxlanVNI, vxlanPort: spec.vxlanPort, vxlanMtu: spec.vxlanMTU, ipipMtu: spec.ipipMTU };
+  return { vxlanVni: spec.vxlanVNI, vxlanPort: spec.vxlanPort, vxlanMtu: mtu(spec.vxlanMTU), vxlanMtuV6: mtu(spec.vxlanMTUV6), ipipMtu: mtu(spec.ipipMTU) };
 }
 
 /**

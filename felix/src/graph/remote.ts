@@ -1,20 +1,22 @@
 /**
  * The route toward a destination owned by another node, per the pool's encapsulation mode
- * (Calico's semantics):
+ * (Calico's semantics), for both families: IPv4 destinations use vxlan.calico and the nodes'
+ * IPv4 addresses and subnets, IPv6 destinations vxlan-v6.calico and the IPv6 ones.
  * - VXLAN pools (`vxlanMode` Always, or CrossSubnet with the owner outside our subnet): from the
- *   datastore, `via <owner VTEP> dev vxlan.calico onlink`. VXLAN needs no BGP: with CrossSubnet,
- *   an owner in our subnet is reached directly (`via <owner address>`), from BGP when it has a
- *   path, else from the datastore.
- * - IPIP / no-encap pools: from BGP best paths. IPIP (Always, or CrossSubnet with the next hop
- *   outside our subnet): `via <next hop> dev tunl0 onlink`; otherwise `via <next hop>`.
+ *   datastore, `via <owner VTEP> dev vxlan.calico onlink` (IPv6: `dev vxlan-v6.calico`). VXLAN
+ *   needs no BGP: with CrossSubnet, an owner in our subnet is reached directly (`via <owner
+ *   address>`), from BGP when it has a path, else from the datastore.
+ * - IPIP / no-encap pools: from BGP best paths. IPIP (IPv4 only: Always, or CrossSubnet with the
+ *   next hop outside our subnet): `via <next hop> dev tunl0 onlink`; otherwise `via <next hop>`.
  * - An owner in BGP fallback (its session cannot establish, or BGP is off): from the datastore,
- *   over VXLAN where both ends have a VTEP, else IPIP where we have tunl0, else directly when
- *   the owner shares our subnet; otherwise no route (nothing would carry it).
+ *   over VXLAN of the destination's family where both ends have a VTEP of it, else (IPv4) IPIP
+ *   where we have tunl0, else directly when the owner shares our subnet; otherwise no route
+ *   (nothing would carry it). IPv6 has no IPIP (ip6tnl is not done; pools refuse it).
  * A borrowed address (a /32 of a pod on a node other than its block's) is routed like its
  * owner's blocks, so traffic reaches the node the pod is on, not the block's.
  */
 import { contains, parsePrefix, type Prefix } from './prefix.js';
-import { defaultVtepMac, IPIP_DEVICE, VXLAN_DEVICE, type DesiredRoute, type VxlanPeer } from './desired.js';
+import { defaultVtepMac, defaultVtepMacV6, IPIP_DEVICE, VXLAN_DEVICE, VXLAN_V6_DEVICE, type DesiredRoute, type VxlanPeer } from './desired.js';
 import type { EncapMode, NodeInfo, PoolInfo } from './events.js';
 
 /** What the remote-route decision reads from the graph. */
@@ -25,17 +27,29 @@ export interface RemoteContext {
   pools: ReadonlyArray<{ pool: PoolInfo; cidr: Prefix }>;
   /** Our IPv4 subnet, parsed (CrossSubnet). */
   subnet: Prefix | undefined;
+  /** Our IPv6 subnet, parsed (CrossSubnet for IPv6 pools). */
+  subnet6: Prefix | undefined;
   /** Nodes whose blocks are in BGP fallback now. */
   fallback: ReadonlySet<string>;
-  /** Whether our vxlan.calico / tunl0 devices are wanted. */
+  /** Whether our vxlan.calico / vxlan-v6.calico / tunl0 devices are wanted. */
   vxlan: boolean;
+  vxlanV6: boolean;
   ipip: boolean;
 }
 
-/** The VTEP of a node, when it has a VTEP address and an underlay address. */
-export function vxlanPeerOf(n: NodeInfo): VxlanPeer | undefined {
+/** The VTEP of a node for one family, when it has a VTEP address and an underlay address of it. */
+export function vxlanPeerOf(n: NodeInfo, family: 4 | 6 = 4): VxlanPeer | undefined {
+  if (family === 6) {
+    if (!n.vxlanTunnelAddressV6 || !n.ipv6Address) return undefined;
+    return { node: n.name, vtep: n.vxlanTunnelAddressV6, mac: (n.vxlanTunnelMacV6 ?? defaultVtepMacV6(n.name)).toLowerCase(), nodeIp: n.ipv6Address };
+  }
   if (!n.vxlanTunnelAddress || !n.ipv4Address) return undefined;
   return { node: n.name, vtep: n.vxlanTunnelAddress, mac: (n.vxlanTunnelMac ?? defaultVtepMac(n.name)).toLowerCase(), nodeIp: n.ipv4Address };
+}
+
+/** A node's underlay address of the family of `dst`. */
+function addressFor(dst: string, n: NodeInfo | undefined): string | undefined {
+  return dst.includes(':') ? n?.ipv6Address : n?.ipv4Address;
 }
 
 function poolOf(dst: string, pools: RemoteContext['pools']): PoolInfo | undefined {
@@ -53,27 +67,30 @@ function poolOf(dst: string, pools: RemoteContext['pools']): PoolInfo | undefine
 }
 
 function inMySubnet(ctx: RemoteContext, addr: string | undefined): boolean {
-  if (!ctx.subnet || !addr || addr.includes(':')) return false;
+  const subnet = addr?.includes(':') ? ctx.subnet6 : ctx.subnet;
+  if (!subnet || !addr) return false;
   const a = parsePrefix(addr);
-  return a !== undefined && contains(ctx.subnet, a);
+  return a !== undefined && contains(subnet, a);
 }
 
 function encapWanted(mode: EncapMode, sameSubnet: boolean): boolean {
   return mode === 'Always' || (mode === 'CrossSubnet' && !sameSubnet);
 }
 
+/** Over the VXLAN device of `dst`'s family, to the owner's VTEP of that family. */
 function vxlanRoute(dst: string, owner: NodeInfo | undefined, ctx: RemoteContext, source: DesiredRoute['source']): DesiredRoute | undefined {
-  const peer = owner && vxlanPeerOf(owner);
-  if (!peer || !ctx.vxlan) return undefined;
-  return { dst, type: 'unicast', iface: VXLAN_DEVICE, gateway: peer.vtep, onlink: true, source };
+  const v6 = dst.includes(':');
+  const peer = owner && vxlanPeerOf(owner, v6 ? 6 : 4);
+  if (!peer || !(v6 ? ctx.vxlanV6 : ctx.vxlan)) return undefined;
+  return { dst, type: 'unicast', iface: v6 ? VXLAN_V6_DEVICE : VXLAN_DEVICE, gateway: peer.vtep, onlink: true, source };
 }
 
 function fallbackRoute(dst: string, owner: NodeInfo | undefined, ctx: RemoteContext): DesiredRoute | undefined {
   const viaVxlan = vxlanRoute(dst, owner, ctx, 'fallback');
   if (viaVxlan) return viaVxlan;
-  const ip = owner?.ipv4Address;
-  if (!ip || dst.includes(':')) return undefined;
-  if (ctx.ipip) return { dst, type: 'unicast', iface: IPIP_DEVICE, gateway: ip, onlink: true, source: 'fallback' };
+  const ip = addressFor(dst, owner);
+  if (!ip) return undefined;
+  if (ctx.ipip && !dst.includes(':')) return { dst, type: 'unicast', iface: IPIP_DEVICE, gateway: ip, onlink: true, source: 'fallback' };
   if (inMySubnet(ctx, ip)) return { dst, type: 'unicast', gateway: ip, source: 'fallback' };
   return undefined;
 }
@@ -86,11 +103,11 @@ export function remoteRoute(dst: string, ownerName: string | undefined, nextHop:
   const pool = poolOf(dst, ctx.pools);
   if (!pool) return undefined; // only pool routes are ours to program
   const owner = ownerName === undefined ? undefined : ctx.nodes.get(ownerName);
-  if (!dst.includes(':') && pool.vxlanMode !== 'Never') {
-    const same = inMySubnet(ctx, owner?.ipv4Address);
-    if (encapWanted(pool.vxlanMode, same)) return vxlanRoute(dst, owner, ctx, borrowed ? 'borrowed' : 'vxlan');
+  if (pool.vxlanMode !== 'Never') {
+    const ownerIp = addressFor(dst, owner);
+    if (encapWanted(pool.vxlanMode, inMySubnet(ctx, ownerIp))) return vxlanRoute(dst, owner, ctx, borrowed ? 'borrowed' : 'vxlan');
     // CrossSubnet within our subnet: direct, as Calico's no-encap routes for VXLAN pools (no BGP needed).
-    if (nextHop === undefined && owner?.ipv4Address) return { dst, type: 'unicast', gateway: owner.ipv4Address, source: borrowed ? 'borrowed' : 'vxlan' };
+    if (nextHop === undefined && ownerIp) return { dst, type: 'unicast', gateway: ownerIp, source: borrowed ? 'borrowed' : 'vxlan' };
   }
   if (ownerName !== undefined && ctx.fallback.has(ownerName)) return fallbackRoute(dst, owner, ctx);
   if (nextHop === undefined) return undefined;

@@ -11,14 +11,15 @@
  * - Changes are incremental: an event marks the destinations it can affect, and `flush`
  *   recomputes only those. `desired()` is the full snapshot the drivers resync against.
  *
- * Left out (said in the docs): IPv6 VXLAN (vxlan-v6.calico) and IPv6 IPIP; IPv6 workload,
- * blackhole and BGP routes are handled.
+ * Both families: IPv6 blocks take vxlan-v6.calico as IPv4 ones take vxlan.calico (pool modes and
+ * the fallback alike). Left out (said in the docs): IPv6 IPIP (ip6tnl; pools refuse it).
  */
 import { BlockIndex } from './block-index.js';
 import { canonical, parsePrefix } from './prefix.js';
 import { DEFAULT_ROUTING_CONFIG, type BlockInfo, type EndpointInfo, type FelixEvent, type NodeInfo, type PoolInfo, type RoutingConfig } from './events.js';
-import { sameRoute, type DesiredRoute, type DesiredState, type IpipDevice, type VxlanDevice, type VxlanPeer } from './desired.js';
-import { remoteRoute, vxlanPeerOf, type RemoteContext } from './remote.js';
+import { sameRoute, type DesiredRoute, type DesiredState } from './desired.js';
+import { ipipDevice, vxlanDevice, vxlanPeers, type DeviceInputs } from './devices.js';
+import { remoteRoute, type RemoteContext } from './remote.js';
 
 /** What changed since the last flush: routes to write and destinations to remove. */
 export interface RouteDelta {
@@ -258,17 +259,20 @@ export class RoutingGraph {
 
   private context(): RemoteContext {
     const me = this.nodes.get(this.nodeName);
+    const devices = this.deviceInputs();
     return {
       me,
       nodes: this.nodes,
       subnet: me?.ipv4Subnet === undefined ? undefined : parsePrefix(me.ipv4Subnet),
+      subnet6: me?.ipv6Subnet === undefined ? undefined : parsePrefix(me.ipv6Subnet),
       pools: [...this.pools.values()].flatMap((pool) => {
         const cidr = parsePrefix(pool.cidr);
         return cidr ? [{ pool, cidr }] : [];
       }),
       fallback: this.fallbackNodes,
-      vxlan: this.vxlanDevice() !== undefined,
-      ipip: this.ipipDevice() !== undefined,
+      vxlan: vxlanDevice(devices, 4) !== undefined,
+      vxlanV6: vxlanDevice(devices, 6) !== undefined,
+      ipip: ipipDevice(devices) !== undefined,
     };
   }
 
@@ -298,33 +302,25 @@ export class RoutingGraph {
     return remoteRoute(dst, affinity === this.nodeName ? undefined : affinity, nextHop, false, ctx);
   }
 
-  private ipipDevice(): IpipDevice | undefined {
-    const me = this.nodes.get(this.nodeName);
-    if (![...this.pools.values()].some((p) => !p.disabled && p.ipipMode !== 'Never' && isV4(p.cidr))) return undefined;
-    return { address: me?.ipipTunnelAddress, mtu: this.config.ipipMtu };
-  }
-
-  private vxlanDevice(): VxlanDevice | undefined {
-    const me = this.nodes.get(this.nodeName);
-    if (!me?.ipv4Address || !me.vxlanTunnelAddress) return undefined;
-    const wanted = this.fallbackEnabled || this.fallbackNodes.size > 0 || [...this.pools.values()].some((p) => !p.disabled && p.vxlanMode !== 'Never' && isV4(p.cidr));
-    if (!wanted) return undefined;
-    const peer = vxlanPeerOf(me);
-    return { vni: this.config.vxlanVni, port: this.config.vxlanPort, mtu: this.config.vxlanMtu, local: me.ipv4Address, address: me.vxlanTunnelAddress, mac: peer?.mac ?? '' };
+  private deviceInputs(): DeviceInputs {
+    const fallback = this.fallbackEnabled || this.fallbackNodes.size > 0;
+    return { me: this.nodes.get(this.nodeName), pools: [...this.pools.values()], config: this.config, fallback };
   }
 
   /** The complete desired state (for a full resync). */
   desired(): DesiredState {
-    const vxlan = this.vxlanDevice();
-    const peers = new Map<string, VxlanPeer>();
-    if (vxlan) {
-      for (const n of this.nodes.values()) {
-        if (n.name === this.nodeName) continue;
-        const p = vxlanPeerOf(n);
-        if (p) peers.set(n.name, p);
-      }
-    }
-    return { routes: new Map(this.routes), ipip: this.ipipDevice(), vxlan, vxlanPeers: peers, workloadIfaces: this.workloadIfaces() };
+    const d = this.deviceInputs();
+    const vxlan = vxlanDevice(d, 4);
+    const vxlanV6 = vxlanDevice(d, 6);
+    return {
+      routes: new Map(this.routes),
+      ipip: ipipDevice(d),
+      vxlan,
+      vxlanPeers: vxlan ? vxlanPeers(this.nodes.values(), this.nodeName, 4) : new Map(),
+      vxlanV6,
+      vxlanPeersV6: vxlanV6 ? vxlanPeers(this.nodes.values(), this.nodeName, 6) : new Map(),
+      workloadIfaces: this.workloadIfaces(),
+    };
   }
 
   /** Host-side interfaces of this node's workloads. */
@@ -350,10 +346,6 @@ function addTo(m: Map<string, Set<string>>, k: string, v: string): void {
 function* symmetricDiff(a: Set<string>, b: Set<string>): Iterable<string> {
   for (const x of a) if (!b.has(x)) yield x;
   for (const x of b) if (!a.has(x)) yield x;
-}
-
-function isV4(cidr: string): boolean {
-  return parsePrefix(cidr)?.v4 === true;
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -88,6 +88,18 @@ describe.skipIf(!isRoot)('Netlink client against the kernel (in test namespaces)
     expect(await a.ip('-d', 'link', 'show', 'vx0')).toMatch(/vxlan id 4096 local 10\.0\.0\.1 dev v0 .*dstport 4789 nolearning/s);
   });
 
+  it('creates an IPv6 vxlan device (IFLA_VXLAN_LOCAL6) with NDP and IPv6 FDB entries, and reads them back', async () => {
+    await nl.links.add({ name: 'vx6', mtu: 1430, info: { kind: 'vxlan', vni: 4096, local: 'fd00::1', port: 4789, dev: v0, learning: false } });
+    const vx = await nl.links.get('vx6');
+    expect(vx).toMatchObject({ kind: 'vxlan', mtu: 1430, vxlan: { vni: 4096, local: 'fd00::1', port: 4789, dev: v0, learning: false } });
+    expect(await a.ip('-d', 'link', 'show', 'vx6')).toMatch(/vxlan id 4096 local fd00::1 dev v0 .*dstport 4789 nolearning/s);
+    await nl.neighbours.replace({ family: 6, index: vx.index, dst: 'fd00:255::2', lladdr: '66:aa:bb:cc:dd:02' });
+    await nl.neighbours.replace({ family: 'bridge', index: vx.index, dst: 'fd00::2', lladdr: '66:aa:bb:cc:dd:02' });
+    expect(await nl.neighbours.list(6, vx.index)).toContainEqual(expect.objectContaining({ dst: 'fd00:255::2', lladdr: '66:aa:bb:cc:dd:02', state: 0x80 }));
+    expect(await nl.neighbours.list('bridge', vx.index)).toContainEqual(expect.objectContaining({ dst: 'fd00::2', lladdr: '66:aa:bb:cc:dd:02' }));
+    await nl.links.del('vx6');
+  });
+
   it('reports ipip (no module on this kernel) as a clear typed error', async () => {
     const err = await rejection(nl.links.add({ name: 'tunl9', info: { kind: 'ipip', local: '10.0.0.1', dev: v0 } }));
     expect(err.code).toBe('NETLINK_KERNEL_ERROR');

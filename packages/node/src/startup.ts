@@ -1,16 +1,17 @@
 /**
  * What calico-node does once at start, against the datastore: register (create or update) this
  * node's Node with its autodetected address, create the default IP pools from the environment
- * when no pool exists, and allocate the node's tunnel addresses (VXLAN VTEP address and MAC for
- * VXLAN pools and the automatic fallback; IPIP address for IPIP pools) into Node.spec.
+ * when no pool exists, and allocate the node's tunnel addresses (VXLAN VTEP address and MAC of
+ * each family for VXLAN pools and the automatic fallback; IPIP address for IPIP pools) into
+ * Node.spec.
  *
  * Every write is a compare-and-swap on the resource's revision, retried on conflict; nothing
  * else in the Node is changed.
  */
-import { defaultVtepMac } from '@tabby/felix';
-import { DEFAULT_BLOCK_SIZE_V4, DEFAULT_BLOCK_SIZE_V6, isCidr, type IPPool, type Node, type Resource } from '@tabby/api';
+import { defaultVtepMac, defaultVtepMacV6 } from '@tabby/felix';
+import { DEFAULT_BLOCK_SIZE_V4, DEFAULT_BLOCK_SIZE_V6, isCidr, tryParseCidr, type IPPool, type Node, type Resource } from '@tabby/api';
 import { isDatastoreError, type Datastore } from '@tabby/datastore';
-import type { Ipam } from '@tabby/ipam';
+import { vxlanTunnelHandle, type Ipam } from '@tabby/ipam';
 
 /** The environment variables calico-node reads for its default pools. */
 export type PoolEnv = Partial<Record<
@@ -120,23 +121,29 @@ export async function ensureDefaultPools(store: Datastore, env: PoolEnv): Promis
 
 /**
  * Allocates this node's tunnel addresses and writes them into Node.spec: the VXLAN VTEP address
- * and MAC when `vxlan` (VXLAN pools, or the automatic fallback), the IPIP address when `ipip`.
+ * and MAC when `vxlan` (VXLAN pools, or the automatic fallback), the IPIP address when `ipip`,
+ * and the IPv6 VTEP address and MAC (`ipv6VXLANTunnelAddr`, `vxlanTunnelMACAddrV6`) when
+ * `vxlan6` — by default when the Node has an IPv6 address and an enabled IPv6 pool uses VXLAN,
+ * or the fallback is on and an enabled IPv6 pool exists.
  */
-export async function ensureTunnelAddresses(store: Datastore, ipam: Ipam, name: string, want: { vxlan: boolean; ipip: boolean; fallback?: boolean }): Promise<Node> {
-  const vtep = want.vxlan ? await vtepAddress(ipam, name, want.fallback ?? false) : undefined;
+export async function ensureTunnelAddresses(store: Datastore, ipam: Ipam, name: string, want: { vxlan: boolean; ipip: boolean; fallback?: boolean; vxlan6?: boolean }): Promise<Node> {
+  const fallback = want.fallback ?? false;
+  const vtep = want.vxlan ? await vtepAddress(ipam, name, fallback, 4) : undefined;
+  const vtep6 = (want.vxlan6 ?? (await wantsVtep6(store, name, fallback))) ? await vtepAddress(ipam, name, fallback, 6) : undefined;
   const tunl = want.ipip ? await ipam.tunnelAddress(name, 'ipip') : undefined;
   const node = await withCas<Node>(store, { kind: 'Node', name }, (cur) => {
     if (!cur) throw new Error(`node ${name}: no Node resource to write tunnel addresses into`);
     const spec = { ...cur.spec, bgp: { ...(cur.spec.bgp ?? {}) } };
     let changed = false;
-    if (vtep && spec.ipv4VXLANTunnelAddr !== vtep) {
-      spec.ipv4VXLANTunnelAddr = vtep;
+    const set = <K extends 'ipv4VXLANTunnelAddr' | 'vxlanTunnelMACAddr' | 'ipv6VXLANTunnelAddr' | 'vxlanTunnelMACAddrV6'>(k: K, v: string | undefined, keep = false): void => {
+      if (v === undefined || spec[k] === v || (keep && spec[k])) return;
+      spec[k] = v;
       changed = true;
-    }
-    if (vtep && !spec.vxlanTunnelMACAddr) {
-      spec.vxlanTunnelMACAddr = defaultVtepMac(name);
-      changed = true;
-    }
+    };
+    set('ipv4VXLANTunnelAddr', vtep);
+    set('vxlanTunnelMACAddr', vtep && defaultVtepMac(name), true);
+    set('ipv6VXLANTunnelAddr', vtep6);
+    set('vxlanTunnelMACAddrV6', vtep6 && defaultVtepMacV6(name), true);
     if (tunl && spec.bgp.ipv4IPIPTunnelAddr !== tunl) {
       spec.bgp.ipv4IPIPTunnelAddr = tunl;
       changed = true;
@@ -146,22 +153,36 @@ export async function ensureTunnelAddresses(store: Datastore, ipam: Ipam, name: 
   return node!;
 }
 
-/**
- * The node's VTEP address. With the automatic fallback on, every node needs one even when no
- * pool uses VXLAN (Calico would allocate none): it then comes from any pool that allows Tunnel
- * use, under the same handle, so IPAM's leak checks know it.
- */
-async function vtepAddress(ipam: Ipam, name: string, fallback: boolean): Promise<string> {
+/** Whether the node needs an IPv6 VTEP: it has an IPv6 address, and IPv6 pools use VXLAN or may fall back. */
+async function wantsVtep6(store: Datastore, name: string, fallback: boolean): Promise<boolean> {
+  let node: Node;
   try {
-    return await ipam.tunnelAddress(name, 'vxlan');
+    node = await store.get<Node>({ kind: 'Node', name });
+  } catch (e: unknown) {
+    if (isDatastoreError(e, 'NotFound')) return false;
+    throw e;
+  }
+  if (!node.spec.bgp?.ipv6Address) return false;
+  const v6 = (await store.list<IPPool>({ kind: 'IPPool' })).items.filter((p) => !p.spec.disabled && tryParseCidr(p.spec.cidr)?.family === 6);
+  return v6.some((p) => p.spec.vxlanMode !== 'Never') || (fallback && v6.length > 0);
+}
+
+/**
+ * The node's VTEP address of a family. With the automatic fallback on, every node needs one even
+ * when no pool of that family uses VXLAN (Calico would allocate none): it then comes from any
+ * pool of the family that allows Tunnel use, under the same handle, so IPAM's leak checks know it.
+ */
+async function vtepAddress(ipam: Ipam, name: string, fallback: boolean, family: 4 | 6): Promise<string> {
+  try {
+    return await ipam.tunnelAddress(name, 'vxlan', { family });
   } catch (e: unknown) {
     if (!fallback) throw e;
   }
-  const handle = `vxlan-tunnel-addr-${name}`;
+  const handle = vxlanTunnelHandle(name, family);
   const have = await ipam.ipsByHandle(handle);
   if (have[0]) return have[0];
-  const got = await ipam.autoAssign({ handle, node: name, num4: 1, use: 'Tunnel' });
-  const ip = got.ipv4[0];
-  if (!ip) throw new Error(`node ${name}: no VTEP address could be allocated for the BGP fallback`);
+  const got = await ipam.autoAssign({ handle, node: name, num4: family === 4 ? 1 : 0, num6: family === 6 ? 1 : 0, use: 'Tunnel' });
+  const ip = (family === 4 ? got.ipv4 : got.ipv6)[0];
+  if (!ip) throw new Error(`node ${name}: no IPv${family} VTEP address could be allocated for the BGP fallback`);
   return ip;
 }
