@@ -118,8 +118,8 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-node, Kubernetes mod
     expect(rs.has('100.64.9.9/32')).toBe(false);
     const routes = (await tor.routes()).filter((r) => r.prefix === '10.96.0.50/32');
     expect(routes).toMatchObject([{ from: 'kb', attrs: { 'BGP.next_hop': nodes[1]!.ip } }]);
-    // ka learns them over the mesh, but service ranges stay out of its kernel (kube-proxy's), as
-    // Calico's kernel-programming filter keeps them out.
+    // ka learns them over the mesh, but they stay out of its kernel (kube-proxy owns service
+    // addresses): felix programs only pool routes.
     const learned = await poll(async () => {
       const r = await requestStatus<Array<{ prefix: string; nextHop: string }>>(join(dir, 'ka', 'bgp.sock'), { cmd: 'routes', prefix: '10.96.0.50/32' });
       return r.length > 0 && r;

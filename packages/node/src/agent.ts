@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { cidrContains, type AnyResource, type BGPConfiguration, type BGPPeer, type Cidr, type IPPool, type Node } from '@tabby/api';
+import type { AnyResource, BGPConfiguration, BGPPeer, IPPool, Node } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
 import { BgpDaemon, type BestChange, type RouteReport, type SessionLogger } from '@tabby/bgp';
 import { eventFor, Felix, PolicyDataplane, PolicyFeed, type CommandRunner, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
@@ -82,8 +82,6 @@ export class NodeAgent {
   private daemon: BgpDaemon | undefined;
   private rendered: string | undefined;
   private peersRendered: RenderedBgp['config']['peers'] = [];
-  /** BGP routes inside these ranges stay out of the kernel (bgp-config.ts kernelRejects). */
-  private kernelRejects: Cidr[] = [];
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private pollRound = 0;
@@ -229,11 +227,6 @@ export class NodeAgent {
     });
     for (const w of out.warnings) this.c.logger.warn({ node: nodeName }, w);
     this.peersRendered = out.config.peers;
-    const rejects = out.kernelRejects.map((c) => c.text).join();
-    if (rejects !== this.kernelRejects.map((c) => c.text).join()) {
-      this.kernelRejects = out.kernelRejects;
-      if (this.daemon) await this.poll(); // routes now inside (or outside) a service range
-    }
     const file = join(runDir, 'bgp.yaml');
     const text = stringify({ ...out.config, peers: out.config.peers.map(({ node: _node, ...p }) => p) });
     if (text === this.rendered) return;
@@ -285,7 +278,7 @@ export class NodeAgent {
     const events: FelixEvent[] = [];
     for (const ch of changes) {
       const prefix = `${ch.prefix.addr}/${ch.prefix.len}`;
-      const nextHop = ch.type === 'withdraw' || ch.peer === 'local' || this.rejected(prefix) ? '' : ch.attrs.nextHop;
+      const nextHop = ch.type === 'withdraw' || ch.peer === 'local' ? '' : ch.attrs.nextHop;
       if (nextHop) {
         if (this.bgpRoutes.get(prefix) === nextHop) continue;
         this.bgpRoutes.set(prefix, nextHop);
@@ -293,10 +286,6 @@ export class NodeAgent {
       } else if (this.bgpRoutes.delete(prefix)) events.push({ type: 'bgp-route-remove', prefix });
     }
     if (events.length) this.felix.apply(events);
-  }
-
-  private rejected(prefix: string): boolean {
-    return this.kernelRejects.length > 0 && this.kernelRejects.some((c) => cidrContains(c, prefix));
   }
 
   /**
@@ -309,7 +298,7 @@ export class NodeAgent {
       const routes: RouteReport[] = this.daemon.routes();
       const seen = new Set<string>();
       for (const r of routes) {
-        if (r.from === 'local' || !r.nextHop || this.rejected(r.prefix)) continue;
+        if (r.from === 'local' || !r.nextHop) continue;
         seen.add(r.prefix);
         if (this.bgpRoutes.get(r.prefix) !== r.nextHop) {
           this.bgpRoutes.set(r.prefix, r.nextHop);

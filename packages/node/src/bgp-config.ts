@@ -65,11 +65,6 @@ export interface RenderedBgp {
   };
   /** Problems that left something out (a secret not found, a malformed peer IP). */
   warnings: string[];
-  /**
-   * The service ranges: BGP routes inside them are not programmed into the kernel (kube-proxy
-   * owns service addresses), as Calico's calico_kernel_programming filter rejects them.
-   */
-  kernelRejects: Cidr[];
 }
 
 /** The inputs of the rendering. */
@@ -230,11 +225,8 @@ export function renderBgpConfig(inp: BgpInputs): RenderedBgp {
       statusSocket: inp.statusSocket,
     },
     warnings,
-    kernelRejects: SERVICE_RANGES.flatMap((field) => (global[field] ?? []).flatMap((c) => tryParseCidr(c.cidr) ?? [])),
   };
 }
-
-const SERVICE_RANGES = ['serviceClusterIPs', 'serviceExternalIPs', 'serviceLoadBalancerIPs'] as const;
 
 function exportedPrefixes(inp: BgpInputs, me: Node, global: BGPConfiguration['spec'], warnings: string[]): Array<{ prefix: string; communities?: string[] }> {
   const noExport = inp.pools.filter((p) => p.spec.disableBGPExport).map((p) => p.spec.cidr);
@@ -244,7 +236,7 @@ function exportedPrefixes(inp: BgpInputs, me: Node, global: BGPConfiguration['sp
     const cidr = canonicalCidr(a.includes('/') ? a : `${a}/${a.includes(':') ? 128 : 32}`);
     if (!inp.blocks.some((b) => cidrContains(b, cidr)) && inp.pools.some((p) => cidrContains(p.spec.cidr, cidr)) && !noExport.some((c) => cidrContains(c, cidr))) out.add(cidr);
   }
-  const ranges = (field: (typeof SERVICE_RANGES)[number]): Cidr[] =>
+  const ranges = (field: 'serviceClusterIPs' | 'serviceExternalIPs' | 'serviceLoadBalancerIPs'): Cidr[] =>
     (global[field] ?? []).flatMap((c) => {
       const t = tryParseCidr(c.cidr);
       if (!t) warnings.push(`BGPConfiguration default: ${field} ${c.cidr} is not a CIDR; not advertised`);

@@ -67,13 +67,6 @@ describe('renderBgpConfig', () => {
     expect(withSecret.config.peers.find((p) => p.address === '10.0.0.99')?.password).toBe('s3cret');
   });
 
-  it('the service ranges are kept out of the kernel (kernelRejects); a malformed one is left out', () => {
-    const configs = [cfg('default', { serviceClusterIPs: [{ cidr: '10.96.0.0/12' }], serviceExternalIPs: [{ cidr: 'nope' }], serviceLoadBalancerIPs: [{ cidr: '203.0.113.5/32' }] })];
-    const out = renderBgpConfig(inputs({ configs }));
-    expect(out.kernelRejects.map((c) => c.text)).toEqual(['10.96.0.0/12', '203.0.113.5/32']);
-    expect(renderBgpConfig(inputs({})).kernelRejects).toEqual([]);
-  });
-
   it('refuses a node without an address, naming it', () => {
     expect(() => renderBgpConfig(inputs({ nodes: [{ ...node('a', '10.0.0.1'), spec: {} }] }))).toThrow(/node a: Node.spec.bgp.ipv4Address is not set/);
   });
