@@ -19,7 +19,7 @@ import { eventFor, Felix, PolicyDataplane, PolicyFeed, type CommandRunner, type 
 import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
-import { FallbackDetector } from './fallback.js';
+import { FallbackDetector, peerStates } from './fallback.js';
 import { kubeServiceInputs } from './service-routes.js';
 import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
@@ -318,12 +318,13 @@ export class NodeAgent {
   /** Feeds the session states to the fallback detector, and its verdicts to felix. */
   private checkSessions(): void {
     const now = Date.now();
-    const others = this.cache.list<Node>('Node').map((n) => n.metadata.name).filter((n) => n !== this.init.nodeName);
+    const others = this.cache
+      .list<Node>('Node')
+      .filter((n) => n.metadata.name !== this.init.nodeName)
+      .map((n) => ({ name: n.metadata.name, families: [...(n.spec.bgp?.ipv4Address ? [4 as const] : []), ...(n.spec.bgp?.ipv6Address ? [6 as const] : [])] }));
     let events: FelixEvent[];
     if (this.daemon) {
-      const states = new Map(this.daemon.statusReport().peers.map((p) => [p.address, p.state === 'Established']));
-      const peers = this.peersRendered.map((p) => ({ node: p.node, reflector: p.type === 'route reflector', established: states.get(p.address) ?? false }));
-      events = this.fallback.update(now, others, peers, true);
+      events = this.fallback.update(now, others, peerStates(this.peersRendered, this.daemon.statusReport().peers), true);
     } else {
       events = this.fallback.update(now, others, [], false);
     }
@@ -358,7 +359,7 @@ export class NodeAgent {
       fallback: {
         enabled: this.init.fallback ?? true,
         timeoutSeconds: (this.init.bgpFallbackTimeoutMs ?? 10_000) / 1000,
-        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString() })),
+        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString(), families: f.families })),
       },
     };
   }
