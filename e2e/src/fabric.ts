@@ -114,13 +114,14 @@ export class Fabric {
   }
 
   /**
-   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`, over IPv4 and IPv6:
-   * one blocked link within a segment (a firewall on the node, as a misconfigured host firewall
-   * would).
+   * Makes node `b` drop (or accept again) BGP, TCP port 179, from node `a`, over IPv4 and IPv6
+   * (or the families given): one blocked link within a segment (a firewall on the node, as a
+   * misconfigured host firewall would).
    */
-  static async blockBgpBetween(a: FabricNode, b: FabricNode, blocked: boolean): Promise<void> {
+  static async blockBgpBetween(a: FabricNode, b: FabricNode, blocked: boolean, families: ReadonlyArray<4 | 6> = [4, 6]): Promise<void> {
     const op = blocked ? '-I' : '-D';
-    for (const [tool, src] of [['iptables', a.ip], ['ip6tables', a.ip6]] as const) {
+    const tools = ([[4, 'iptables', a.ip], [6, 'ip6tables', a.ip6]] as const).filter(([f]) => families.includes(f));
+    for (const [, tool, src] of tools) {
       for (const port of ['--dport', '--sport']) await run(tool, [op, 'INPUT', '-s', src, '-p', 'tcp', port, '179', '-j', 'DROP'], { netns: b.netns.name });
     }
   }

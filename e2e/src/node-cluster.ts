@@ -75,6 +75,8 @@ export interface NodeStatus {
   bgp: { peers: Array<{ address: string; asn: number; state: string; type: string; prefixesReceived: number; prefixesAdvertised: number }> };
   /** Remote nodes routed over the fallback tunnel now (the agent's `fallback.nodes`, by name). */
   fallback: string[];
+  /** The same nodes, each with the address families whose blocks take the tunnel. */
+  fallbackFamilies: Record<string, number[]>;
 }
 
 export interface NodeClusterOptions {
@@ -222,8 +224,8 @@ export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<N
         await untilReady(node.agent, `tabby-node on ${node.name} (restarted)`);
       },
       status: async (node) => {
-        const st = await requestLocal<Omit<NodeStatus, 'fallback'> & { fallback: { nodes: { node: string }[] } }>(join(node.runDir, 'node.sock'), { cmd: 'status' });
-        return { ...st, fallback: st.fallback.nodes.map((n) => n.node) };
+        const st = await requestLocal<Omit<NodeStatus, 'fallback' | 'fallbackFamilies'> & { fallback: { nodes: { node: string; families: number[] }[] } }>(join(node.runDir, 'node.sock'), { cmd: 'status' });
+        return { ...st, fallback: st.fallback.nodes.map((n) => n.node), fallbackFamilies: Object.fromEntries(st.fallback.nodes.map((n) => [n.node, n.families])) };
       },
       ping: pingOnce,
       stop: unwind,

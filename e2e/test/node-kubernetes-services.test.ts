@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
 import { createKubernetesDatastore, type KubernetesDatastore } from '@tabby/datastore';
-import { BirdDaemon, kubeconfigFor, kubeRequest, missingRequirements, poll, titleWithSkip, startFakeApiServer, TestNet, type FakeApiServer, type Proc } from '@tabby/testkit';
+import { requestStatus } from '@tabby/bgp';
+import { BirdDaemon, kubeconfigFor, kubeRequest, missingRequirements, poll, run, titleWithSkip, startFakeApiServer, TestNet, type FakeApiServer, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
 import { spawnTabbyNode, untilReady } from '../src/agent-proc.js';
 import { TOR_AS, torConfig } from '../src/node-cluster.js';
@@ -117,6 +118,14 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-node, Kubernetes mod
     expect(rs.has('100.64.9.9/32')).toBe(false);
     const routes = (await tor.routes()).filter((r) => r.prefix === '10.96.0.50/32');
     expect(routes).toMatchObject([{ from: 'kb', attrs: { 'BGP.next_hop': nodes[1]!.ip } }]);
+    // ka learns them over the mesh, but they stay out of its kernel (kube-proxy owns service
+    // addresses): felix programs only pool routes.
+    const learned = await poll(async () => {
+      const r = await requestStatus<Array<{ prefix: string; nextHop: string }>>(join(dir, 'ka', 'bgp.sock'), { cmd: 'routes', prefix: '10.96.0.50/32' });
+      return r.length > 0 && r;
+    }, { what: 'ka learning 10.96.0.50/32 from kb', timeout: 30_000 });
+    expect(learned[0]!.nextHop).toBe(nodes[1]!.ip);
+    for (const dst of ['10.96.0.50/32', '192.0.2.7/32', '203.0.113.5/32', ...RANGES]) expect((await run('ip', ['-n', nodes[0]!.netns.name, 'route', 'show', 'exact', dst])).trim(), dst).toBe('');
   }, 90_000);
 
   it('the /32s move with the endpoint, and are withdrawn with the last one', async () => {

@@ -124,4 +124,25 @@ describe.skipIf(!isRoot)('IPv6 VXLAN: vxlan-v6.calico for an IPv6 pool, and the 
     await poll(() => ping.replies > 10, { what: 'ping6 on the BGP route', timeout: 10_000 });
     expect((await ping.stop()).lost).toEqual([]); // the switch back loses nothing
   }, 240_000);
+
+  it('IPv6 BGP blocked while IPv4 BGP works: only the IPv6 block takes vxlan-v6.calico; the IPv4 block stays on BGP', async () => {
+    await setMode6('Never');
+    const b2 = await block6(n2);
+    const v4 = (await c.ipam.blocksForNode(n2.name)).find((b) => !b.includes(':'))!;
+    try {
+      await c.restartAgent(n2, 'SIGTERM', () => Fabric.blockBgpBetween(n1, n2, true, [6]));
+      await poll(async () => (await c.status(n1)).fallbackFamilies[n2.name]?.join() === '6', { what: 'node1 reports node2 on the fallback for IPv6 only', timeout: 60_000 });
+      const via = new RegExp(`^${b2} via ${await vtep6(n2)} dev vxlan-v6\\.calico proto 80 .*onlink`);
+      await poll(async () => via.test(await routeTo(n1, b2)), { what: "node1: node2's IPv6 block over vxlan-v6.calico", timeout: 20_000 });
+      expect(await routeTo(n1, v4)).not.toContain('vxlan');
+      const peers = (await c.status(n1)).bgp.peers.filter((p) => p.address === n2.ip || p.address === n2.ip6);
+      expect(peers.find((p) => p.address === n2.ip)?.state).toBe('Established');
+      expect(peers.find((p) => p.address === n2.ip6)?.state).not.toBe('Established');
+      await ping6(p1, p2);
+      await poll(() => c.ping(p1, p2.ip), { what: 'ping (IPv4) node1 → node2 over BGP', timeout: 20_000 });
+    } finally {
+      await Fabric.blockBgpBetween(n1, n2, false, [6]);
+    }
+    await poll(async () => (await c.status(n1)).fallback.length === 0, { what: 'node1: no node on the fallback', timeout: 90_000 });
+  }, 240_000);
 });

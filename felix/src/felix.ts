@@ -16,7 +16,7 @@
  * - A failed kernel call is logged, counted, and retried with exponential backoff; the state
  *   that failed stays dirty until it succeeds.
  */
-import { RoutingGraph } from './graph/routing-graph.js';
+import { RoutingGraph, type FallbackNode } from './graph/routing-graph.js';
 import type { FelixEvent } from './graph/events.js';
 import { IPIP_DEVICE, VXLAN_DEVICE, VXLAN_V6_DEVICE } from './graph/desired.js';
 import { RouteDriver } from './drivers/routes.js';
@@ -64,7 +64,7 @@ export interface FelixHealth {
   /** Routes waiting for a device (e.g. tunl0 on a kernel without the ipip module). */
   waitingRoutes: number;
   /** Remote nodes reached over the tunnel because BGP to them is down, with since when (ms). */
-  fallback: { node: string; since: number }[];
+  fallback: FallbackNode[];
 }
 
 const defaultTimers: FelixTimers = {

@@ -81,7 +81,7 @@ describe('Felix: vxlan-v6.calico over a fake kernel', () => {
     f.apply([{ type: 'bgp-node-state', node: 'node-b', available: false, since: now }]);
     await f.whenIdle();
     expect(k.routes.get(B6)).toMatchObject({ gateway: 'fd00:255::2', oif: device(k)?.index, onlink: true });
-    expect(f.health().fallback).toEqual([{ node: 'node-b', since: 1000 }]);
+    expect(f.health().fallback).toEqual([{ node: 'node-b', since: 1000, families: [4, 6] }]);
     now = 2000;
     f.apply([{ type: 'bgp-node-state', node: 'node-b', available: true, since: now }]);
     await f.whenIdle();

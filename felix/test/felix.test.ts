@@ -108,7 +108,7 @@ describe('Felix over a fake kernel', () => {
     f.apply([...events('Never'), { type: 'config-update', config: { bgpRestoreHoldMs: 0 } }, { type: 'fallback-enabled', enabled: true }, { type: 'in-sync' }]);
     f.apply([{ type: 'bgp-node-state', node: 'node-b', available: false, since: 1000 }]);
     await poll(() => f.health().fallback.length === 1, { what: 'node-b in fallback' });
-    expect(f.health().fallback).toEqual([{ node: 'node-b', since: 1000 }]);
+    expect(f.health().fallback).toEqual([{ node: 'node-b', since: 1000, families: [4, 6] }]);
     expect(logs.filter((l) => l.startsWith('warn node-b') && l.includes('tunnel'))).toHaveLength(1);
     expect(await registry.getSingleMetricAsString('tabby_felix_fallback_nodes')).toContain('tabby_felix_fallback_nodes 1');
     f.apply([{ type: 'bgp-node-state', node: 'node-b', available: true, since: 2000 }]);

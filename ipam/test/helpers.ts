@@ -5,8 +5,11 @@
  */
 import { API_VERSION, TabbyError, type BlockAffinity, type IPAMBlock, type IPAMHandle, type IPPool, type IPPoolSpec, type Node, type Resource } from '@tabby/api';
 import type { Datastore, ListResult, ResourceKey, TxnOp, WatchEvent, WatchOptions } from '@tabby/datastore';
+import { seeded } from '@tabby/testkit';
 import { MemoryDatastore } from './ds.js';
 import { affinityNode, allocationsOf, blockName, blockProblems, Ipam, type Clock, type IpamInit } from '@tabby/ipam';
+
+export { seeded };
 
 /** An IPPool with Calico's defaults. */
 export function pool(name: string, cidr: string, spec: Partial<IPPoolSpec> = {}): IPPool {
@@ -46,18 +49,6 @@ export function fakeClock(start = Date.parse('2026-01-01T00:00:00Z')): Clock & {
     advance: (ms) => {
       t += ms;
     },
-  };
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -5,12 +5,14 @@
  * new block that BGP must carry to B: only ADDs after which a new route appears in B are samples. B's kernel is watched through a
  * netlink socket in its namespace (route notifications, no polling).
  *
- * Figures: `add_to_remote_route` (ADD started → route in B), p50 / p99 / max; `cni_add` (the
- * ADD's own duration, same samples); the load average.
+ * Figures: `add_to_remote_route` (ADD started → route in B), p50 / p99 / max; `block_to_remote_route`
+ * (the block's IPAMBlock seen by a datastore watch in this process → route in B: the agents' part,
+ * without the ADD's own IPAM work); `cni_add` (the ADD's own duration, same samples); the load average.
  *
  * Usage: node-convergence [--nodes 10] [--samples 40]
  */
 import { loadavg } from 'node:os';
+import type { IPAMBlock } from '@tabby/api';
 import { performance } from 'node:perf_hooks';
 import { startNodeCluster } from '@tabby/e2e';
 import { NetlinkKernel } from '@tabby/felix';
@@ -35,7 +37,16 @@ const bench: Bench = {
       watch.on('event', (ev: { type: string; action?: string; route?: { dst?: string } }) => {
         if (ev.type === 'route' && ev.action === 'new' && ev.route?.dst && !seen.has(ev.route.dst)) seen.set(ev.route.dst, performance.now());
       });
+      // When each block was claimed, as a datastore watch sees it (the agents see it the same way).
+      const claimed = new Map<string, number>();
+      const ac = new AbortController();
+      void (async () => {
+        for await (const ev of c.store.watch<IPAMBlock>({ kind: 'IPAMBlock', signal: ac.signal })) {
+          if (ev.type === 'added') claimed.set(ev.object.spec.cidr, performance.now());
+        }
+      })().catch(() => {});
       const converge: number[] = [];
+      const agents: number[] = [];
       const adds: number[] = [];
       for (let i = 0; converge.length < samples; i++) {
         const t0 = performance.now();
@@ -52,13 +63,20 @@ const bench: Bench = {
           continue;
         }
         converge.push(seen.get(dst)! - t0);
+        const at = claimed.get(dst);
+        if (at !== undefined) agents.push(seen.get(dst)! - at);
         adds.push(added);
       }
       watch.close();
+      ac.abort();
       const base = { bench: 'node-convergence', nodes, samples, load: loadavg().map(round) };
       emit({ ...base, metric: 'add_to_remote_route_p50', value: round(median(converge)), unit: 'ms' });
       emit({ ...base, metric: 'add_to_remote_route_p99', value: round(percentile(converge, 99)), unit: 'ms', goal: '< 100 ms' });
       emit({ ...base, metric: 'add_to_remote_route_max', value: round(Math.max(...converge)), unit: 'ms' });
+      if (agents.length) {
+        emit({ ...base, metric: 'block_to_remote_route_p50', value: round(median(agents)), unit: 'ms', samples: agents.length });
+        emit({ ...base, metric: 'block_to_remote_route_p99', value: round(percentile(agents, 99)), unit: 'ms' });
+      }
       emit({ ...base, metric: 'cni_add_p50', value: round(median(adds)), unit: 'ms' });
     } finally {
       kernel.close();

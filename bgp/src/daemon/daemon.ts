@@ -18,7 +18,7 @@ import { fastSessionCodec } from '../speaker/fast-codec.js';
 import { toPrefix } from '../speaker/prefix.js';
 import { Speaker } from '../speaker/speaker.js';
 import { validatePeers } from '../speaker/session-config.js';
-import type { SpeakerOptions, SpeakerPeerConfig } from '../speaker/types.js';
+import type { SpeakerEvent, SpeakerOptions, SpeakerPeerConfig } from '../speaker/types.js';
 import { DaemonError, parseDaemonConfig, type DaemonConfig, type OriginatedPrefix, type PeerConfig } from './config.js';
 import { startStatusServer, type PeerStatus, type RouteReport, type StatusReport } from './status.js';
 import { routeReport } from './routes.js';
@@ -37,6 +37,8 @@ export interface DaemonInit {
   restarting?: boolean;
   /** How long a restarting speaker waits for End-of-RIB from its peers [360 s] (RFC 4724 §4.1's selection deferral timer). */
   selectionDeferralMs?: number;
+  /** Report best-path changes to `on()` listeners as they happen [false: only `routes()` reads them]. */
+  bestChanges?: boolean;
 }
 
 /** Reads and parses the configuration file. */
@@ -140,7 +142,7 @@ export class BgpDaemon {
     checkConfig(cfg, init.configFile);
     const rr = cfg.peers.some((p) => p.routeReflectorClient);
     const rib = new Rib(
-      { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: false, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime, ...(init.selectionDeferralMs ? { selectionDeferralMs: init.selectionDeferralMs } : {}) } },
+      { asn: cfg.asn, routerId: cfg.routerId, routeReflector: rr, clusterId: cfg.clusterId, bestChanges: init.bestChanges === true, gracefulRestart: { restarting: init.restarting === true, restartTime: cfg.gracefulRestartTime, ...(init.selectionDeferralMs ? { selectionDeferralMs: init.selectionDeferralMs } : {}) } },
       { now: Date.now() },
     );
     const codec = defaultSessionCodec();
@@ -170,6 +172,11 @@ export class BgpDaemon {
     if (cfg.statusSocket) d.statusServer = await startStatusServer(cfg.statusSocket, { status: () => d.statusReport(), routes: (p) => d.routes(p) });
     c.logger.info({ asn: cfg.asn, routerId: cfg.routerId, peers: cfg.peers.length, listen: cfg.listen }, 'tabby-bgp started');
     return d;
+  }
+
+  /** Listens to the speaker: best-path changes (with `bestChanges`), session states. Returns the unsubscribe. */
+  on(listener: (e: SpeakerEvent) => void): () => void {
+    return this.speaker.on(listener);
   }
 
   /** The configuration in force. */

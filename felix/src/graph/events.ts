@@ -103,8 +103,10 @@ export type FelixEvent =
    * Whether BGP to `node` works. `available: false` (session cannot establish, or BGP disabled)
    * moves that node's blocks to datastore-derived tunnel routes at once; `true` moves them back
    * once it has held for `bgpRestoreHoldMs` (hysteresis), and only for blocks BGP has a route for.
+   * `family`: the address family whose sessions decided it (IPv4 blocks follow the IPv4 sessions,
+   * IPv6 blocks the IPv6 ones); absent: both.
    */
-  | { type: 'bgp-node-state'; node: string; available: boolean; since: number }
+  | { type: 'bgp-node-state'; node: string; available: boolean; since: number; family?: 4 | 6 }
   /**
    * The node agent runs the automatic BGP fallback: keep vxlan.calico (and vxlan-v6.calico where
    * this node has an IPv6 VTEP) up even while no node is in fallback, because a peer may fall

@@ -29,8 +29,8 @@ export interface RemoteContext {
   subnet: Prefix | undefined;
   /** Our IPv6 subnet, parsed (CrossSubnet for IPv6 pools). */
   subnet6: Prefix | undefined;
-  /** Nodes whose blocks are in BGP fallback now. */
-  fallback: ReadonlySet<string>;
+  /** Nodes whose blocks of each family are in BGP fallback now. */
+  fallback: Readonly<Record<4 | 6, ReadonlySet<string>>>;
   /** Whether our vxlan.calico / vxlan-v6.calico / tunl0 devices are wanted. */
   vxlan: boolean;
   vxlanV6: boolean;
@@ -109,7 +109,7 @@ export function remoteRoute(dst: string, ownerName: string | undefined, nextHop:
     // CrossSubnet within our subnet: direct, as Calico's no-encap routes for VXLAN pools (no BGP needed).
     if (nextHop === undefined && ownerIp) return { dst, type: 'unicast', gateway: ownerIp, source: borrowed ? 'borrowed' : 'vxlan' };
   }
-  if (ownerName !== undefined && ctx.fallback.has(ownerName)) return fallbackRoute(dst, owner, ctx);
+  if (ownerName !== undefined && ctx.fallback[dst.includes(':') ? 6 : 4].has(ownerName)) return fallbackRoute(dst, owner, ctx);
   if (nextHop === undefined) return undefined;
   if (ctx.me?.ipv4Address === nextHop || ctx.me?.ipv6Address === nextHop) return undefined;
   if (!dst.includes(':') && encapWanted(pool.ipipMode, inMySubnet(ctx, nextHop))) {

@@ -21,6 +21,8 @@ import { sameRoute, type DesiredRoute, type DesiredState } from './desired.js';
 import { ipipDevice, vxlanDevice, vxlanPeers, type DeviceInputs } from './devices.js';
 import { remoteRoute, type RemoteContext } from './remote.js';
 
+const FAMILIES = [4, 6] as const;
+
 /** What changed since the last flush: routes to write and destinations to remove. */
 export interface RouteDelta {
   upserts: DesiredRoute[];
@@ -31,6 +33,14 @@ export interface RouteDelta {
   ifacesChanged: boolean;
 }
 
+/** A remote node in BGP fallback. */
+export interface FallbackNode {
+  node: string;
+  /** Epoch ms of the earliest switch among its families. */
+  since: number;
+  families: Array<4 | 6>;
+}
+
 /** The routing calculation graph of one node. */
 export class RoutingGraph {
   private readonly nodes = new Map<string, NodeInfo>();
@@ -38,7 +48,8 @@ export class RoutingGraph {
   private readonly blocks = new BlockIndex();
   private readonly endpoints = new Map<string, EndpointInfo>();
   private readonly bgp = new Map<string, string>();
-  private readonly nodeStates = new Map<string, { available: boolean; since: number }>();
+  /** BGP availability of each remote node, per address family. */
+  private readonly nodeStates: Record<4 | 6, Map<string, { available: boolean; since: number }>> = { 4: new Map(), 6: new Map() };
   private config: RoutingConfig = { ...DEFAULT_ROUTING_CONFIG };
   private synced = false;
   private fallbackEnabled = false;
@@ -57,7 +68,7 @@ export class RoutingGraph {
   private everything = true;
   private devicesDirty = true;
   private ifacesDirty = true;
-  private fallbackNodes = new Set<string>();
+  private fallbackNodes: Record<4 | 6, Set<string>> = { 4: new Set(), 6: new Set() };
   private lastNow = 0;
 
   constructor(readonly nodeName: string) {}
@@ -99,10 +110,12 @@ export class RoutingGraph {
         return;
       }
       case 'bgp-node-state': {
-        const prev = this.nodeStates.get(ev.node);
-        // A repeated "available" keeps its original since: re-announcing must not restart the hold.
-        if (prev && prev.available === ev.available) return;
-        this.nodeStates.set(ev.node, { available: ev.available, since: ev.since });
+        for (const f of ev.family ? [ev.family] : FAMILIES) {
+          const prev = this.nodeStates[f].get(ev.node);
+          // A repeated "available" keeps its original since: re-announcing must not restart the hold.
+          if (prev && prev.available === ev.available) continue;
+          this.nodeStates[f].set(ev.node, { available: ev.available, since: ev.since });
+        }
         return; // flush(now) re-evaluates the node's fallback status
       }
       case 'fallback-enabled':
@@ -193,16 +206,27 @@ export class RoutingGraph {
 
   /**
    * The nodes whose blocks take the tunnel now (BGP fallback, as of the last flush), each with the
-   * time its BGP availability last changed.
+   * time its BGP availability last changed and the families whose blocks are on the tunnel.
    */
-  fallbackStatus(): { node: string; since: number }[] {
-    return [...this.fallbackNodes].sort().map((node) => ({ node, since: this.nodeStates.get(node)?.since ?? this.lastNow }));
+  fallbackStatus(): FallbackNode[] {
+    const out = new Map<string, FallbackNode>();
+    for (const f of FAMILIES) {
+      for (const node of this.fallbackNodes[f]) {
+        const since = this.nodeStates[f].get(node)?.since ?? this.lastNow;
+        const e = out.get(node);
+        if (e) {
+          e.families.push(f);
+          e.since = Math.min(e.since, since);
+        } else out.set(node, { node, since, families: [f] });
+      }
+    }
+    return [...out.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
   /** The earliest time at which `flush` would change something by time alone, if any. */
   nextDeadline(): number | undefined {
     let next: number | undefined;
-    for (const s of this.nodeStates.values()) {
+    for (const s of [...this.nodeStates[4].values(), ...this.nodeStates[6].values()]) {
       const t = s.since + this.config.bgpRestoreHoldMs;
       if (s.available && t > this.lastNow && (next === undefined || t < next)) next = t;
     }
@@ -212,13 +236,15 @@ export class RoutingGraph {
   /** Recomputes what changed since the last flush; `now` drives the BGP fallback hysteresis. */
   flush(now: number): RouteDelta {
     this.lastNow = now;
-    const fallback = this.computeFallback(now);
-    for (const n of symmetricDiff(fallback, this.fallbackNodes)) {
-      for (const b of this.blocksByNode.get(n) ?? []) this.dirty.add(b);
-      for (const d of this.dstsByNode.get(n) ?? []) this.dirty.add(d);
-      this.devicesDirty = true; // the VXLAN device may be needed for the fallback
+    for (const f of FAMILIES) {
+      const fallback = this.computeFallback(f, now);
+      for (const n of symmetricDiff(fallback, this.fallbackNodes[f])) {
+        for (const b of this.blocksByNode.get(n) ?? []) this.dirty.add(b);
+        for (const d of this.dstsByNode.get(n) ?? []) this.dirty.add(d);
+        this.devicesDirty = true; // the VXLAN device may be needed for the fallback
+      }
+      this.fallbackNodes[f] = fallback;
     }
-    this.fallbackNodes = fallback;
     this.markBorrowedCandidates();
     const keys = this.everything ? this.allDestinations() : this.dirty;
     const delta: RouteDelta = { upserts: [], removes: [], tunnelsChanged: this.devicesDirty, ifacesChanged: this.ifacesDirty };
@@ -241,9 +267,9 @@ export class RoutingGraph {
     return delta;
   }
 
-  private computeFallback(now: number): Set<string> {
+  private computeFallback(f: 4 | 6, now: number): Set<string> {
     const out = new Set<string>();
-    for (const [node, s] of this.nodeStates) {
+    for (const [node, s] of this.nodeStates[f]) {
       if (!s.available || now - s.since < this.config.bgpRestoreHoldMs) out.add(node);
     }
     return out;
@@ -303,7 +329,7 @@ export class RoutingGraph {
   }
 
   private deviceInputs(): DeviceInputs {
-    const fallback = this.fallbackEnabled || this.fallbackNodes.size > 0;
+    const fallback = this.fallbackEnabled || this.fallbackNodes[4].size > 0 || this.fallbackNodes[6].size > 0;
     return { me: this.nodes.get(this.nodeName), pools: [...this.pools.values()], config: this.config, fallback };
   }
 

@@ -155,6 +155,17 @@ describe('IPv6 and the automatic BGP fallback', () => {
     expect(brief(r.get(C))).toBe('via fd00:255::3 dev vxlan-v6.calico onlink');
   });
 
+  it('per family: IPv6 sessions down, IPv4 up: only the IPv6 blocks take the tunnel; the status names the family', () => {
+    const g = graphWith([...cluster('Never'), { type: 'bgp-route-update', prefix: '10.244.3.0/26', nextHop: '172.16.2.3' }, { type: 'bgp-node-state', node: 'node-c', available: false, since: 0, family: 6 }]);
+    const r = routesOf(g);
+    expect(brief(r.get(C))).toBe('via fd00:255::3 dev vxlan-v6.calico onlink');
+    expect(r.get('10.244.3.0/26')?.source).toBe('bgp');
+    expect(g.fallbackStatus()).toEqual([{ node: 'node-c', since: 0, families: [6] }]);
+    g.apply({ type: 'bgp-node-state', node: 'node-c', available: false, since: 100, family: 4 });
+    expect(brief(g.flush(100).upserts.find((u) => u.dst === '10.244.3.0/26'))).toBe('via 10.244.255.3 dev vxlan.calico onlink');
+    expect(g.fallbackStatus()).toEqual([{ node: 'node-c', since: 0, families: [4, 6] }]);
+  });
+
   it('without IPv6 VTEPs: directly within our IPv6 subnet, else no route (no IPv6 IPIP)', () => {
     const noVtep6 = (n: string, h: number, s: number): FelixEvent => node(n, h, s, { vxlanTunnelAddressV6: undefined });
     const r = routesOf(graphWith([...cluster('Never'), noVtep6('node-a', 1, 1), noVtep6('node-b', 2, 1), noVtep6('node-c', 3, 2), down('node-b'), down('node-c')]));

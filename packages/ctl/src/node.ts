@@ -32,7 +32,7 @@ export function formatNodeStatus(r: StatusReport, now: Date = new Date()): strin
 export interface AgentStatus {
   node: string;
   bgp: StatusReport | { disabled: true };
-  fallback?: { enabled: boolean; timeoutSeconds: number; nodes: { node: string; since: string }[] };
+  fallback?: { enabled: boolean; timeoutSeconds: number; nodes: { node: string; since: string; families?: Array<4 | 6> }[] };
 }
 
 function isAgentStatus(r: unknown): r is AgentStatus {
@@ -47,7 +47,8 @@ export function formatAgentStatus(r: AgentStatus): string {
   if (!fb.enabled) return bgp + '\nTunnel fallback: disabled\n';
   const head = `\nTunnel fallback (after ${fb.timeoutSeconds} s without BGP)\n`;
   if (fb.nodes.length === 0) return bgp + head + 'No node is reached over the tunnel.\n';
-  return bgp + head + box(['NODE', 'ROUTED OVER', 'SINCE'], fb.nodes.map((n) => [n.node, 'tunnel', n.since]));
+  const families = (f: Array<4 | 6> | undefined): string => (f ? f.map((x) => `IPv${x}`).join(', ') : 'all');
+  return bgp + head + box(['NODE', 'FAMILIES', 'ROUTED OVER', 'SINCE'], fb.nodes.map((n) => [n.node, families(n.families), 'tunnel', n.since]));
 }
 
 const DEFAULT_SOCKETS = ['/var/run/tabby/node.sock', '/var/run/tabby/bgp.sock'];

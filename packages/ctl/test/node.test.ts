@@ -9,15 +9,16 @@ describe('node status from the node agent', () => {
     const out = formatAgentStatus({
       node: 'n1',
       bgp: { peers: [peer, { ...peer, address: '172.16.2.3', state: 'Active', info: 'Connect: refused' }], locRib: { ipv4: 2, ipv6: 0 } },
-      fallback: { enabled: true, timeoutSeconds: 10, nodes: [{ node: 'n3', since: '2026-12-03T13:00:11.000Z' }] },
+      fallback: { enabled: true, timeoutSeconds: 10, nodes: [{ node: 'n3', since: '2026-12-03T13:00:11.000Z', families: [6] }, { node: 'n4', since: '2026-12-03T13:00:12.000Z', families: [4, 6] }] },
     });
     expect(out).toContain('| 172.16.1.2   | node-to-node mesh | up    | 13:00:01 | Established      |');
     expect(out).toContain('| 172.16.2.3   | node-to-node mesh | start | 13:00:01 | Connect: refused |');
     expect(out).toContain('Tunnel fallback (after 10 s without BGP)\n' +
-      '+------+-------------+--------------------------+\n' +
-      '| NODE | ROUTED OVER | SINCE                    |\n' +
-      '+------+-------------+--------------------------+\n' +
-      '| n3   | tunnel      | 2026-12-03T13:00:11.000Z |\n');
+      '+------+------------+-------------+--------------------------+\n' +
+      '| NODE | FAMILIES   | ROUTED OVER | SINCE                    |\n' +
+      '+------+------------+-------------+--------------------------+\n' +
+      '| n3   | IPv6       | tunnel      | 2026-12-03T13:00:11.000Z |\n' +
+      '| n4   | IPv4, IPv6 | tunnel      | 2026-12-03T13:00:12.000Z |\n');
   });
 
   it('says when no node takes the tunnel, when the fallback is off and when BGP is off', () => {

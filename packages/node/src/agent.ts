@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnyResource, BGPConfiguration, BGPPeer, IPPool, Node } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
-import { BgpDaemon, type RouteReport, type SessionLogger } from '@tabby/bgp';
+import { BgpDaemon, type BestChange, type RouteReport, type SessionLogger } from '@tabby/bgp';
 import { eventFor, Felix, PolicyDataplane, PolicyFeed, type CommandRunner, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
 import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
-import { FallbackDetector } from './fallback.js';
+import { FallbackDetector, peerStates } from './fallback.js';
 import { kubeServiceInputs } from './service-routes.js';
 import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
 import { ensureDefaultPools, ensureTunnelAddresses, registerNode, type PoolEnv } from './startup.js';
@@ -28,6 +28,11 @@ import type { NodeMetrics } from './metrics.js';
 import type { HealthFacts } from './health.js';
 import { LinuxDataplane, serveCni } from '@tabby/cni';
 import type { Server } from 'node:net';
+
+/** A burst of datastore changes (a pod's endpoint, its block) is rendered into one BGP configuration. */
+const RENDER_DELAY_MS = 5;
+/** The speaker's whole table is re-read every this many polls (the events carry the changes). */
+const RESYNC_ROUNDS = 40;
 
 /** The agent's replaceable parts. */
 export interface AgentComponents {
@@ -59,7 +64,7 @@ export interface AgentInit {
   /** The automatic fallback [true]: needs a VTEP address on every node. */
   fallback?: boolean;
   poolEnv?: PoolEnv;
-  /** How often the speaker's table and sessions are read [250 ms]. */
+  /** How often the BGP sessions are checked for the fallback [250 ms]; the whole table is re-read every 40 rounds. */
   pollMs?: number;
   /**
    * Route-reflector mode: this node's Node gets `routeReflectorClusterID` (peers selected by a
@@ -79,6 +84,7 @@ export class NodeAgent {
   private peersRendered: RenderedBgp['config']['peers'] = [];
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
+  private pollRound = 0;
   private readonly bgpRoutes = new Map<string, string>();
   private readonly fallback: FallbackDetector;
   private api: LocalApi | undefined;
@@ -200,7 +206,7 @@ export class NodeAgent {
     this.renderTimer = setTimeout(() => {
       this.renderTimer = undefined;
       this.renderBgp().catch((e: unknown) => this.c.logger.error({ err: String(e) }, 'BGP configuration not applied'));
-    }, 50);
+    }, RENDER_DELAY_MS);
   }
 
   /** Renders the BGP configuration; starts the speaker, or reloads it when the rendering changed. */
@@ -227,8 +233,7 @@ export class NodeAgent {
     writeFileSync(file, text);
     this.rendered = text;
     if (!this.daemon) {
-      const gr = { restarting: this.restarting, selectionDeferralMs: this.init.bgpFallbackTimeoutMs ?? 10_000 };
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file, ...gr }, this.abort.signal);
+      await this.startDaemon(file, { restarting: this.restarting, selectionDeferralMs: this.init.bgpFallbackTimeoutMs ?? 10_000 });
       return;
     }
     try {
@@ -237,14 +242,16 @@ export class NodeAgent {
       // AS, router ID or cluster ID changed: only a restart of the speaker applies them.
       this.c.logger.warn({ err: String(e) }, 'BGP identity changed: restarting the speaker');
       await this.daemon.stop();
-      this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file }, this.abort.signal);
+      await this.startDaemon(file, {});
+      await this.poll();
     }
   }
 
   private schedulePoll(): void {
     if (this.abort.signal.aborted) return;
     this.pollTimer = setTimeout(() => {
-      this.poll()
+      this.pollRound = (this.pollRound + 1) % RESYNC_ROUNDS;
+      (this.pollRound === 0 ? this.poll() : Promise.resolve(this.checkSessions()))
         .catch((e: unknown) => this.c.logger.warn({ err: String(e) }, 'reading the BGP speaker failed'))
         .finally(() => {
           this.lastPollAt = Date.now();
@@ -253,11 +260,40 @@ export class NodeAgent {
     }, this.init.pollMs ?? 250);
   }
 
-  /** Feeds the speaker's best paths and the session states (fallback) to felix. */
+  /** Starts the speaker and follows its events: best paths go to felix as they change, session changes to the fallback. */
+  private async startDaemon(file: string, gr: { restarting?: boolean; selectionDeferralMs?: number }): Promise<void> {
+    this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file, bestChanges: true, ...gr }, this.abort.signal);
+    this.daemon.on((e) => {
+      try {
+        if (e.type === 'best') this.onBest(e.changes);
+        else this.checkSessions();
+      } catch (err: unknown) {
+        this.c.logger.error({ err: String(err), event: e.type }, 'BGP event not applied; the next full read repairs it');
+      }
+    });
+  }
+
+  /** Best-path changes from the speaker's flush, straight to felix (no polling on the convergence path). */
+  private onBest(changes: readonly BestChange[]): void {
+    const events: FelixEvent[] = [];
+    for (const ch of changes) {
+      const prefix = `${ch.prefix.addr}/${ch.prefix.len}`;
+      const nextHop = ch.type === 'withdraw' || ch.peer === 'local' ? '' : ch.attrs.nextHop;
+      if (nextHop) {
+        if (this.bgpRoutes.get(prefix) === nextHop) continue;
+        this.bgpRoutes.set(prefix, nextHop);
+        events.push({ type: 'bgp-route-update', prefix, nextHop });
+      } else if (this.bgpRoutes.delete(prefix)) events.push({ type: 'bgp-route-remove', prefix });
+    }
+    if (events.length) this.felix.apply(events);
+  }
+
+  /**
+   * Reads the speaker's whole table and its sessions into felix. The events keep felix current;
+   * this full read runs at start, after a speaker restart and every RESYNC_ROUNDS polls as a check.
+   */
   private async poll(): Promise<void> {
     const events: FelixEvent[] = [];
-    const now = Date.now();
-    const others = this.cache.list<Node>('Node').map((n) => n.metadata.name).filter((n) => n !== this.init.nodeName);
     if (this.daemon) {
       const routes: RouteReport[] = this.daemon.routes();
       const seen = new Set<string>();
@@ -274,13 +310,25 @@ export class NodeAgent {
         this.bgpRoutes.delete(p);
         events.push({ type: 'bgp-route-remove', prefix: p });
       }
-      const states = new Map(this.daemon.statusReport().peers.map((p) => [p.address, p.state === 'Established']));
-      const peers = this.peersRendered.map((p) => ({ node: p.node, reflector: p.type === 'route reflector', established: states.get(p.address) ?? false }));
-      events.push(...this.fallback.update(now, others, peers, true));
-    } else {
-      events.push(...this.fallback.update(now, others, [], false));
     }
-    for (const ev of events) if (ev.type === 'bgp-node-state') this.c.metrics?.bgpNodeState(ev.node, ev.available);
+    if (events.length) this.felix.apply(events);
+    this.checkSessions();
+  }
+
+  /** Feeds the session states to the fallback detector, and its verdicts to felix. */
+  private checkSessions(): void {
+    const now = Date.now();
+    const others = this.cache
+      .list<Node>('Node')
+      .filter((n) => n.metadata.name !== this.init.nodeName)
+      .map((n) => ({ name: n.metadata.name, families: [...(n.spec.bgp?.ipv4Address ? [4 as const] : []), ...(n.spec.bgp?.ipv6Address ? [6 as const] : [])] }));
+    let events: FelixEvent[];
+    if (this.daemon) {
+      events = this.fallback.update(now, others, peerStates(this.peersRendered, this.daemon.statusReport().peers), true);
+    } else {
+      events = this.fallback.update(now, others, [], false);
+    }
+    for (const ev of events) if (ev.type === 'bgp-node-state') this.c.metrics?.bgpNodeState(ev.available, this.fallback.unavailable());
     if (events.length) this.felix.apply(events);
   }
 
@@ -311,7 +359,7 @@ export class NodeAgent {
       fallback: {
         enabled: this.init.fallback ?? true,
         timeoutSeconds: (this.init.bgpFallbackTimeoutMs ?? 10_000) / 1000,
-        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString() })),
+        nodes: this.felix.health().fallback.map((f) => ({ node: f.node, since: new Date(f.since).toISOString(), families: f.families })),
       },
     };
   }

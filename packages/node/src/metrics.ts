@@ -29,8 +29,8 @@ export interface NodeMetrics {
   policy: PolicyMetrics;
   ipam: IpamMetrics;
   datastore: DatastoreMetrics;
-  /** The fallback detector's verdict for a remote node changed (`available`: routed by BGP). */
-  bgpNodeState(node: string, available: boolean): void;
+  /** The fallback detector's verdict for a remote node changed (`available`: routed by BGP); `unavailable`: how many nodes it now counts as unreachable. */
+  bgpNodeState(available: boolean, unavailable: number): void;
   /** A fresh registry for a new BGP speaker; replaces the previous speaker's in scrapes. */
   bgpRegistry(): Registry;
   /** The exposition text of every metric, and its content type. */
@@ -45,14 +45,10 @@ export function createNodeMetrics(registry: Registry): NodeMetrics {
   const events = new Counter({ name: 'tabby_datastore_watch_events_total', help: 'Datastore watch events by kind and type', labelNames: ['kind', 'type'], registers: r });
   const failures = new Counter({ name: 'tabby_datastore_failures_total', help: 'Failed datastore lists or watches (retried with backoff), by kind', labelNames: ['kind'], registers: r });
   const resources = new Gauge({ name: 'tabby_datastore_resources', help: 'Resources in the last list of each kind', labelNames: ['kind'], registers: r });
-  const unavailable = new Set<string>();
-  new Gauge({
+  const fallbackNodes = new Gauge({
     name: 'tabby_node_fallback_nodes',
     help: 'Remote nodes the fallback detector counts as unreachable by BGP (session down past bgpFallbackTimeout, or BGP disabled)',
     registers: r,
-    collect() {
-      this.set(unavailable.size);
-    },
   });
   const switches = new Counter({ name: 'tabby_node_fallback_switches_total', help: 'Remote nodes switched between BGP and the fallback tunnel', labelNames: ['to'], registers: r });
   let bgp: Registry | undefined;
@@ -69,9 +65,8 @@ export function createNodeMetrics(registry: Registry): NodeMetrics {
       event: (kind, type) => events.inc({ kind, type }),
       failed: (kind) => failures.inc({ kind }),
     },
-    bgpNodeState: (node, available) => {
-      if (available) unavailable.delete(node);
-      else unavailable.add(node);
+    bgpNodeState: (available, unavailable) => {
+      fallbackNodes.set(unavailable);
       switches.inc({ to: available ? 'bgp' : 'tunnel' });
     },
     bgpRegistry: () => (bgp = new Registry()),

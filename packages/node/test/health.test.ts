@@ -47,7 +47,7 @@ describe('health server', () => {
     expect((await get(h, '/readiness')).status).toBe(200);
     metrics.datastore.listed('IPPool', 2, false);
     metrics.datastore.event('IPPool', 'added');
-    metrics.bgpNodeState('nb', false);
+    metrics.bgpNodeState(false, 1);
     const m = await get(h, '/metrics');
     expect(m.body).toContain('tabby_datastore_watch_events_total{kind="IPPool",type="added"} 1');
     expect(m.body).toContain('tabby_node_fallback_nodes 1');

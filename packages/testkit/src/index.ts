@@ -10,3 +10,4 @@ export * from './frr.js';
 export * from './fake-apiserver.js';
 export * from './kube-client.js';
 export * from './bgp-swarm.js';
+export * from './random.js';
