@@ -9,19 +9,17 @@
 // advertises no service address.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resource } from '@tabby/api';
 import { createKubernetesDatastore, type KubernetesDatastore } from '@tabby/datastore';
 import { requestStatus } from '@tabby/bgp';
-import { BirdDaemon, kubeconfigFor, kubeRequest, missingRequirements, poll, run, titleWithSkip, startFakeApiServer, TestNet, type FakeApiServer, type Proc } from '@tabby/testkit';
+import { BirdDaemon, kubeconfigFor, kubeRequest, missingRequirements, poll, run, titleWithSkip, startFakeApiServer, TestNet, UNIX_FORWARD, type FakeApiServer, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
 import { spawnTabbyNode, untilReady } from '../src/agent-proc.js';
 import { TOR_AS, torConfig } from '../src/node-cluster.js';
 
 const missing = missingRequirements('root', 'bird');
-const FORWARD = join(dirname(fileURLToPath(import.meta.url)), '../dist/bin/unix-forward.js');
 const API_PORT = 6443;
 const RANGES = ['10.96.0.0/16', '192.0.2.0/24', '203.0.113.0/24'];
 const SLICES = '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices';
@@ -70,7 +68,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-node, Kubernetes mod
     store = await createKubernetesDatastore({ server: api.url });
     fabric = await Fabric.create(net, '10.209.0');
     nodes = [await fabric.addNode('ka', 1), await fabric.addNode('kb', 2)];
-    const fwd = net.spawn(fabric.netns, process.execPath, [FORWARD, fabric.gateway, String(API_PORT), join(dir, 'api.sock')]);
+    const fwd = net.spawn(fabric.netns, process.execPath, [UNIX_FORWARD, fabric.gateway, String(API_PORT), join(dir, 'api.sock')]);
     await untilReady(fwd, 'API forwarder');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigFor(`http://${fabric.gateway}:${API_PORT}`));

@@ -6,18 +6,16 @@
 // then enforced by felix's iptables, and a pod's (or its Namespace's) label change flips the verdict.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKubernetesDatastore, type KubernetesDatastore } from '@tabby/datastore';
 import { Ipam } from '@tabby/ipam';
-import { kubeconfigFor, kubeRequest, poll, run, startFakeApiServer, TestNet, type FakeApiServer, type Netns, type Proc } from '@tabby/testkit';
+import { kubeconfigFor, kubeRequest, poll, run, startFakeApiServer, TestNet, UNIX_FORWARD, type FakeApiServer, type Netns, type Proc } from '@tabby/testkit';
 import { Fabric, type FabricNode } from '../src/fabric.js';
 import { plumbPod } from '../src/pod.js';
 import { spawnTabbyNode, untilReady } from '../src/agent-proc.js';
 
 const isRoot = process.getuid?.() === 0;
-const FORWARD = join(dirname(fileURLToPath(import.meta.url)), '../dist/bin/unix-forward.js');
 const API_PORT = 6443;
 
 interface Pod {
@@ -74,7 +72,7 @@ describe.skipIf(!isRoot)('tabby-node, Kubernetes datastore: endpoints from Pods,
     ipam = new Ipam({ datastore: store });
     fabric = await Fabric.create(net, '10.207.0');
     nodes = [await fabric.addNode('ka', 1), await fabric.addNode('kb', 2)];
-    const fwd = net.spawn(fabric.netns, process.execPath, [FORWARD, fabric.gateway, String(API_PORT), join(dir, 'api.sock')]);
+    const fwd = net.spawn(fabric.netns, process.execPath, [UNIX_FORWARD, fabric.gateway, String(API_PORT), join(dir, 'api.sock')]);
     await untilReady(fwd, 'API forwarder');
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, kubeconfigFor(`http://${fabric.gateway}:${API_PORT}`));

@@ -7,7 +7,8 @@
  *   `/apis/tabby.dev/v1/[namespaces/<ns>/]<plural>[/<name>]`; core Nodes, Namespaces, Pods and
  *   ServiceAccounts, Services under `/api/v1/[namespaces/<ns>/]<plural>[/<name>[/status]]`;
  *   networking.k8s.io/v1 NetworkPolicies and discovery.k8s.io/v1 EndpointSlices under `/apis/<group>/v1/...`;
- * - one global resourceVersion counter; GET/POST/PUT/DELETE on collections and items;
+ * - one global resourceVersion counter; GET/POST/PUT/DELETE on collections and items; PATCH of
+ *   an item with `application/merge-patch+json` (RFC 7386; other patch types get 415);
  * - 409 on POST of an existing name, on PUT with a stale resourceVersion and on DELETE with a
  *   stale `preconditions.resourceVersion`; 422 on PUT of a custom resource without one; 404;
  * - lists with `metadata.resourceVersion` and `limit`/`continue`;
@@ -21,6 +22,12 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { parse } from 'yaml';
 import { fileURLToPath } from 'node:url';
+
+/**
+ * `node UNIX_FORWARD HOST PORT SOCKET` relays TCP on HOST:PORT, in the namespace it runs in, to a
+ * unix socket: how processes in node namespaces reach a fake server started with `socketPath`.
+ */
+export const UNIX_FORWARD = fileURLToPath(new URL('../dist/bin/unix-forward.js', import.meta.url)); // built, from src/ (tests) or dist/
 
 /** Directory of the CRD manifests (manifests/crds in the repository). */
 const CRD_DIR = fileURLToPath(new URL('../../../manifests/crds/', import.meta.url));
@@ -54,6 +61,17 @@ interface Watcher {
   plural: string;
   namespace?: string;
   res: ServerResponse;
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
 }
 
 /** A running fake API server. */
@@ -254,6 +272,16 @@ export async function startFakeApiServer(
           ...body, apiVersion: kind.apiVersion, kind: kind.kind,
           metadata: { ...body.metadata, ...(ns ? { namespace: ns } : {}), resourceVersion: String(rv), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp },
         };
+        objects.set(k, obj);
+        record(plural, ns, 'MODIFIED', obj);
+        return send(res, 200, obj);
+      }
+      case 'PATCH': {
+        if (req.headers['content-type']?.split(';')[0] !== 'application/merge-patch+json') return status(res, 415, 'UnsupportedMediaType', `PATCH with ${req.headers['content-type'] ?? 'no content type'}: this server takes application/merge-patch+json only`);
+        if (!body || typeof body !== 'object') return status(res, 400, 'BadRequest', 'no body');
+        rv++;
+        const merged = mergePatch(cur, body) as Obj;
+        const obj: Obj = { ...merged, apiVersion: kind.apiVersion, kind: kind.kind, metadata: { ...merged.metadata, name, ...(ns ? { namespace: ns } : {}), resourceVersion: String(rv), uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp } };
         objects.set(k, obj);
         record(plural, ns, 'MODIFIED', obj);
         return send(res, 200, obj);
