@@ -22,6 +22,7 @@ import {
 import type { Datastore, ResourceKey } from '@tabby/datastore';
 import { ipamError } from './errors.js';
 import type { IpamMetrics } from './metrics.js';
+import type { KeyedMutex } from './mutex.js';
 import { blockName } from './names.js';
 import type { Clock, IpamInit, IpamLogger, IpamStats, Random } from './types.js';
 
@@ -41,6 +42,11 @@ export interface Ctx {
    * compare-and-swap (a stale one costs one Conflict and a re-read, never a wrong write).
    */
   blockCache: Map<string, IPAMBlock>;
+  /**
+   * Releases queue per block in this process: concurrent DELs of pods in one block would
+   * otherwise race each other's compare-and-swap and retry with backoff.
+   */
+  releaseQueue: KeyedMutex;
   /**
    * When this Ipam first saw each object at its current version (`observedAgeMs`): every grace
    * period and timeout is measured on this host's clock from then, never from a timestamp

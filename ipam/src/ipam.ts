@@ -74,6 +74,7 @@ export class Ipam {
       stats: { conflicts: 0, retries: 0, allocated: 0, released: 0, claims: 0 },
       hints: new Map(),
       blockCache: new Map(),
+      releaseQueue: new KeyedMutex(),
       seen: new Map(),
     };
     this.coalescer = new Coalescer(this.ctx, this.perNode);

@@ -88,12 +88,12 @@ async function releaseAtomic(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => Block
  * (release by handle: a crash may have left it too high).
  */
 export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) => BlockRelease, signal?: AbortSignal, dropOf?: string): Promise<Released[]> {
-  let freed: BlockRelease['released'];
-  if (ctx.ds.txn) freed = await releaseAtomic(ctx, cidr, fn, dropOf, signal);
-  else {
-    freed = await releaseSequential(ctx, cidr, fn, signal);
+  const freed = await inReleaseQueues(ctx, [cidr], async () => {
+    if (ctx.ds.txn) return releaseAtomic(ctx, cidr, fn, dropOf, signal);
+    const out = await releaseSequential(ctx, cidr, fn, signal);
     if (dropOf !== undefined) await adjustHandle(ctx, dropOf, cidr, -Number.MAX_SAFE_INTEGER, signal);
-  }
+    return out;
+  });
   ctx.stats.released += freed.length;
   ctx.metrics?.released(freed.length);
   return freed.map((r) => ({ ip: nthAddress(cidr, r.ordinal), handle: r.handle, block: cidr }));
@@ -107,6 +107,21 @@ export async function releaseInBlock(ctx: Ctx, cidr: string, fn: (b: IPAMBlock) 
  * does not exist (the caller then scans the blocks).
  */
 async function releaseHandleAtomic(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[] | undefined> {
+  const named = await getHandle(ctx, handle, signal);
+  if (!named) return undefined;
+  return inReleaseQueues(ctx, Object.keys(named.spec.block), () => releaseHandleTxn(ctx, handle, signal));
+}
+
+/**
+ * Runs `fn` in the release queue of every block (sorted, so two multi-block releases never wait
+ * for each other in a cycle). Only this process's releases queue; the datastore's
+ * compare-and-swap still decides.
+ */
+function inReleaseQueues<T>(ctx: Ctx, cidrs: string[], fn: () => Promise<T>): Promise<T> {
+  return [...new Set(cidrs)].sort().reduceRight<() => Promise<T>>((inner, cidr) => () => ctx.releaseQueue.run(cidr, inner), fn)();
+}
+
+async function releaseHandleTxn(ctx: Ctx, handle: string, signal?: AbortSignal): Promise<string[] | undefined> {
   return withCas(ctx, 'block', async () => {
     const h = await getHandle(ctx, handle, signal);
     if (!h) return undefined;

@@ -50,3 +50,16 @@ describe('coalescing concurrent allocations of one node (datastore txn)', () => 
     expect(API_VERSION).toBeTruthy();
   });
 });
+
+describe('concurrent releases in one block (a burst of CNI DELs)', () => {
+  it.each([true, false])('queue per block instead of racing each other (txn %s): no conflict, every address freed', async (txn) => {
+    const { ipam, mem } = await setup({ txn });
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => ipam.autoAssign({ handle: `d${i}`, node: 'n1', num4: 1 })));
+    expect(new Set(rs.flatMap((r) => r.ipv4)).size).toBe(20);
+    const conflicts = ipam.stats.conflicts;
+    const freed = await Promise.all(Array.from({ length: 20 }, (_, i) => ipam.releaseByHandle(`d${i}`)));
+    expect(freed.flat().sort()).toEqual(rs.flatMap((r) => r.ipv4).sort());
+    expect(ipam.stats.conflicts - conflicts).toBe(0);
+    expect(await invariantProblems(mem)).toEqual([]);
+  });
+});
