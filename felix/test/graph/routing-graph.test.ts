@@ -1,10 +1,9 @@
 // Unit tests (no root): the routing calculation graph, every mode and transition, and the
 // order-independence property.
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultVtepMac, RoutingGraph, type DesiredRoute, type EncapMode, type FelixEvent, type NodeInfo } from '../../src/index.js';
+import { brief, expectOrderIndependent, graphWith, ME, routesOf } from './helpers.js';
+import { defaultVtepMac, RoutingGraph, type EncapMode, type FelixEvent, type NodeInfo } from '../../src/index.js';
 
-const ME = 'node-a';
 const node = (name: string, ip: string, subnet: string, extra: Partial<NodeInfo> = {}): FelixEvent => ({
   type: 'node-update',
   node: { name, ipv4Address: ip, ipv4Subnet: subnet, vxlanTunnelAddress: `10.244.255.${ip.split('.')[3]}`, ipipTunnelAddress: `10.244.254.${ip.split('.')[3]}`, ...extra },
@@ -29,22 +28,8 @@ function cluster(ipip: EncapMode, vxlan: EncapMode): FelixEvent[] {
   ];
 }
 
-function routesOf(g: RoutingGraph, now = 0): Map<string, DesiredRoute> {
-  g.flush(now);
-  return g.desired().routes;
-}
 
-function brief(r: DesiredRoute | undefined): string {
-  if (!r) return 'none';
-  if (r.type === 'blackhole') return 'blackhole';
-  return [r.gateway ? `via ${r.gateway}` : '', r.iface ? `dev ${r.iface}` : '', r.onlink ? 'onlink' : ''].filter(Boolean).join(' ');
-}
 
-function graphWith(events: FelixEvent[]): RoutingGraph {
-  const g = new RoutingGraph(ME);
-  for (const e of events) g.apply(e);
-  return g;
-}
 
 describe('routes per encapsulation mode', () => {
   it('local workloads get a link-scope /32 on their veth, local blocks a blackhole', () => {
@@ -216,17 +201,6 @@ describe('order independence', () => {
       const d = g.desired();
       return { routes: [...d.routes.values()].sort((a, b) => a.dst.localeCompare(b.dst)), vxlan: d.vxlan, ipip: d.ipip, peers: [...d.vxlanPeers.keys()].sort(), ifaces: [...d.workloadIfaces].sort() };
     };
-    const expected = snapshot(graphWith(events));
-    fc.assert(
-      fc.property(fc.shuffledSubarray(events, { minLength: events.length }), fc.integer({ min: 0, max: events.length }), (order, flushAt) => {
-        const g = new RoutingGraph(ME);
-        order.forEach((e, i) => {
-          g.apply(e);
-          if (i === flushAt) g.flush(0); // incremental flushes must not change the outcome
-        });
-        expect(snapshot(g)).toEqual(expected);
-      }),
-      { numRuns: 300, seed: 8 },
-    );
+    expectOrderIndependent(events, snapshot, 8);
   });
 });
