@@ -274,7 +274,7 @@ describe('an export group with one member', () => {
     r.peerUp('c1', session('2.0.0.1', '10.0.1.254'), 0);
     r.peerUp('e1', session('4.0.0.1', '10.0.3.254'), 0);
     r.flush();
-    r.ingest('e1', announce(['10.6.0.0/24'], { nextHop: '10.0.3.1', asPath: [{ type: 'sequence', asns: [65001] }] }));
+    r.ingest('e1', announce(['10.6.0.0/24'], { nextHop: '10.0.3.1', asPath: [{ type: 2, asns: [65001] }] }));
     expect(updatesFor(r.flush(), 'c1').announced.has('10.6.0.0/24')).toBe(true);
     expect(r.peerCounts('c1').advertised).toBe(1);
     // c1's own better route replaces the one it was sent: withdrawn from c1, nothing kept for c1.
