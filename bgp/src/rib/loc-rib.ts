@@ -88,6 +88,15 @@ export class RibCore {
    */
   readonly tracking: Record<Family, boolean> = { 'ipv4-unicast': true, 'ipv6-unicast': true };
 
+  /**
+   * Per family, the index of a peer whose routes for prefixes without a best path need no
+   * change record (-1: none). The Rib sets it after each flush when nothing consumes them: no
+   * best-path events, and its only export group has that peer as its only member, which is not
+   * sent its own routes. Such a prefix's Loc-RIB entry is written untagged, so a later change
+   * in the same batch records it as usual (the flush then compares with the group's table).
+   */
+  readonly quiet: Record<Family, number> = { 'ipv4-unicast': -1, 'ipv6-unicast': -1 };
+
   /** Turns change tracking on or off (a new batch starts when it turns on). */
   setTracking(family: Family, on: boolean): void {
     if (on && !this.tracking[family]) this.dirty[family].clear();
@@ -200,8 +209,12 @@ export class RibCore {
     if (cur < 0) {
       // No best: the other candidates (if any) are all excluded, so a reachable new path wins.
       if (newAttr && (p.source.kind === 'local' || this.decision.nextHopReachable(newAttr.nextHop))) {
-        this.markDirty(family, key, -1, undefined);
-        this.setBest(family, key, ref, newAttr.id);
+        const d = this.dirty[family];
+        if (p.index === this.quiet[family] && (d.gone.size === 0 || !d.gone.has(key))) loc.set(key, ref, newAttr.id);
+        else {
+          this.markDirty(family, key, -1, undefined);
+          this.setBest(family, key, ref, newAttr.id);
+        }
       }
       return;
     }
