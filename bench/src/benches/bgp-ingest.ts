@@ -100,7 +100,8 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
       return r.ipv4 + r.ipv6;
     },
     stop: async () => {
-      await proc.stop('SIGTERM', 3000);
+      // A profiler (--cpu-prof, --heap-prof in TABBY_BENCH_NODE_ARGS) writes its file at exit: give it time.
+      await proc.stop('SIGTERM', envArgs.some((a) => a.includes('prof')) ? 60_000 : 3000);
       remove();
     },
   };

@@ -173,11 +173,19 @@ export class Exporter {
     return { prev, prevSrc };
   }
 
-  /** Fills a new group's table from the whole Loc-RIB. */
+  /**
+   * Fills a group's table from the whole Loc-RIB: a new group, or a partial one (entries left
+   * out while it had one member) that a second member joins. A sole member's excluded routes
+   * are left out.
+   */
   private populate(g: ExportGroup): void {
+    const sole = g.members.size === 1 ? g.representative : undefined;
+    g.partial = false;
     for (const key of this.core.loc[g.family].keys()) {
       const b = this.best(g, key);
-      if (b.want) this.setEntry(g, key, b.want, b.src);
+      if (!b.want) continue;
+      if (sole && g.excludes(sole, b.want, b.src)) g.partial = true;
+      else this.setEntry(g, key, b.want, b.src);
     }
   }
 
@@ -191,7 +199,7 @@ export class Exporter {
     if (!g) this.groups.set(key, (g = new ExportGroup(key, family)));
     g.add(d);
     d.outGroups.set(family, g);
-    if (fresh) this.populate(g);
+    if (fresh || g.partial) this.populate(g);
     return g;
   }
 
@@ -330,10 +338,12 @@ export class Exporter {
     return n;
   }
 
-  private clearGroupCache(g: ExportGroup): void {
+  /** Drops a group's cached transformations (with their references). */
+  clearGroupCache(g: ExportGroup): void {
+    g.memo.src = undefined;
+    if (g.exportCache.size === 0) return;
     for (const e of g.exportCache.values()) if (e.out && e.out.id >= 0) this.core.attrs.release(e.out);
     g.exportCache.clear();
-    g.memo.src = undefined;
   }
 
   /** Drops every cached transformation (a peer index is about to be reused). */

@@ -12,6 +12,9 @@
  *   the index of the source peer. What a member has been sent is the table minus its
  *   exclusions: routes whose source is the member itself (never back to the sender), and
  *   iBGP routes whose ORIGINATOR_ID is the member's router id (RFC 4456 §8).
+ * - A group with one member keeps no entry for a route that member is not sent (its own routes,
+ *   split horizon): a peer's whole table is not copied into an Adj-RIB-Out nobody reads. It is
+ *   then `partial`, and the next member to join fills in the missing entries first.
  * - The exclusion counts (`bySource`, `byOriginator`, `byBoth`) always match the table, so a
  *   member's advertised count is O(1).
  */
@@ -74,6 +77,8 @@ export class ExportGroup {
   private readonly byBoth = new Map<string, number>();
   /** Bumped on every table change. */
   version = 0;
+  /** Entries excluded for the only member were left out (see the module invariants). */
+  partial = false;
   /** The table as dump entries, kept while members keep joining (see `Exporter.view`). */
   snapshot: Snapshot | undefined;
 

@@ -48,7 +48,10 @@ export function flushChanges(core: RibCore, exporter: Exporter, f: Family, out: 
     if (attrIds[i]! >= 0) core.attrs.releaseId(attrIds[i]!);
   }
   dirty.clear();
-  for (const gf of groups) gf.distribute(f, out);
+  for (const gf of groups) {
+    gf.distribute(f, out);
+    if (gf.g.table.size === 0) exporter.clearGroupCache(gf.g); // nothing to share: let the exported sets go
+  }
 }
 
 type Action = 'announce' | 'withdraw' | 'none';
@@ -111,7 +114,15 @@ function actionOf(had: boolean, want: boolean, changed: boolean): Action {
  */
 function applyToGroup(core: RibCore, exporter: Exporter, gf: GroupFlush, key: PrefixKey, src: PeerState | undefined, a: AttrSet | undefined): void {
   const g = gf.g;
-  const want = src && a ? exporter.exportFor(g, key, src, a) : null;
+  const sole = g.members.size === 1 ? g.representative : undefined;
+  // The only member's own route (split horizon): not even transformed.
+  const own = sole !== undefined && src === sole && sole.config.advertiseBack !== true;
+  let want = src && a && !own ? exporter.exportFor(g, key, src, a) : null;
+  if (own || (want !== null && sole && g.excludes(sole, want, src!.index))) {
+    // The only member is not sent this route: the group keeps no entry for it.
+    g.partial = true;
+    want = null;
+  }
   if (want === null && g.table.size === 0) return;
   const srcIdx = want ? src!.index : -1;
   const prevId = g.table.get(key);
@@ -121,10 +132,13 @@ function applyToGroup(core: RibCore, exporter: Exporter, gf: GroupFlush, key: Pr
   const prefix = core.prefixOf(key);
   const changed = !want || prevId !== want.id;
   const gAction = actionOf(prev !== undefined, want !== null, changed);
-  const candidates = new Set<PeerState | undefined>([g.byIndex.get(prevSrc), g.byIndex.get(srcIdx)]);
-  if (prev?.attrs.originatorId !== undefined) candidates.add(g.byRouterId.get(prev.attrs.originatorId));
-  if (want?.attrs.originatorId !== undefined) candidates.add(g.byRouterId.get(want.attrs.originatorId));
-  for (const m of candidates) {
+  // The members the change may reach differently (at most four, deduplicated without allocating).
+  const c0 = g.byIndex.get(prevSrc);
+  const c1 = g.byIndex.get(srcIdx);
+  const c2 = prev?.attrs.originatorId !== undefined ? g.byRouterId.get(prev.attrs.originatorId) : undefined;
+  const c3 = want?.attrs.originatorId !== undefined ? g.byRouterId.get(want.attrs.originatorId) : undefined;
+  const cands = [c0, c1 === c0 ? undefined : c1, c2 === c0 || c2 === c1 ? undefined : c2, c3 === c0 || c3 === c1 || c3 === c2 ? undefined : c3];
+  for (const m of cands) {
     if (!m) continue;
     const had = prev !== undefined && !g.excludes(m, prev, prevSrc);
     const wants = want !== null && !g.excludes(m, want, srcIdx);

@@ -23,24 +23,22 @@ import { keyToPrefix, type PrefixKey } from './prefix-key.js';
 
 /**
  * Prefixes changed since the last flush, in arrival order, with their pre-change best. "Already
- * recorded" is a tag on the prefix's Loc-RIB entry (the batch's epoch), not a table of its own:
- * the Loc-RIB entry is probed anyway, so a change costs no extra hash probe. Only prefixes whose
- * Loc-RIB entry was deleted after being recorded go to the small `gone` table.
+ * recorded" is the batch's own small table (`recorded`), not a column of the Loc-RIB: a batch
+ * holds thousands of prefixes and stays in cache, while a tag column cost 4 bytes per Loc-RIB
+ * slot (8 MB at a million prefixes, more while the table grows).
  */
 export class DirtySet {
-  /** Prefixes recorded in this batch whose Loc-RIB entry was deleted since. */
-  readonly gone: PrefixTable;
+  /** The prefixes recorded in this batch. */
+  readonly recorded: PrefixTable;
   /** Changed keys in arrival order. */
   readonly keys: PrefixKey[] = [];
   /** Best path ref before the change (-1 = none). */
   readonly refs: number[] = [];
   /** Best path attribute set id before the change (-1 = none; referenced until cleared). */
   readonly attrIds: number[] = [];
-  /** The batch number, the tag of the Loc-RIB entries recorded in it. */
-  epoch = 0;
 
   constructor(family: Family) {
-    this.gone = makeTable(family);
+    this.recorded = makeTable(family);
   }
 
   /** Number of changed prefixes. */
@@ -57,11 +55,10 @@ export class DirtySet {
 
   /** Forgets everything and starts a new batch (the caller releases the attribute references first). */
   clear(): void {
-    this.gone.clear();
+    this.recorded.clear();
     this.keys.length = 0;
     this.refs.length = 0;
     this.attrIds.length = 0;
-    this.epoch = (this.epoch + 1) & 0x3fffffff;
   }
 }
 
@@ -78,7 +75,7 @@ export class RibCore {
   readonly peers: (PeerState | undefined)[] = [];
   readonly attrs = new AttrStore();
   /** Loc-RIB: prefix → best path ref, aux = its attribute set id. */
-  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true, true), 'ipv6-unicast': makeTable('ipv6-unicast', true, true) };
+  readonly loc: Record<Family, PrefixTable> = { 'ipv4-unicast': makeTable('ipv4-unicast', true), 'ipv6-unicast': makeTable('ipv6-unicast', true) };
   readonly dirty: Record<Family, DirtySet> = { 'ipv4-unicast': new DirtySet('ipv4-unicast'), 'ipv6-unicast': new DirtySet('ipv6-unicast') };
   /**
    * Whether a family's changes are tracked in `dirty`: only while someone consumes them (best-path
@@ -87,6 +84,15 @@ export class RibCore {
    * that comes up later gets the whole Loc-RIB in its dump.
    */
   readonly tracking: Record<Family, boolean> = { 'ipv4-unicast': true, 'ipv6-unicast': true };
+
+  /**
+   * Per family, the index of a peer whose routes for prefixes without a best path need no
+   * change record (-1: none). The Rib sets it after each flush when nothing consumes them: no
+   * best-path events, and its only export group has that peer as its only member, which is not
+   * sent its own routes. Such a prefix is written to the Loc-RIB without a record, so a later change
+   * in the same batch records it as usual (the flush then compares with the group's table).
+   */
+  readonly quiet: Record<Family, number> = { 'ipv4-unicast': -1, 'ipv6-unicast': -1 };
 
   /** Turns change tracking on or off (a new batch starts when it turns on). */
   setTracking(family: Family, on: boolean): void {
@@ -200,8 +206,12 @@ export class RibCore {
     if (cur < 0) {
       // No best: the other candidates (if any) are all excluded, so a reachable new path wins.
       if (newAttr && (p.source.kind === 'local' || this.decision.nextHopReachable(newAttr.nextHop))) {
-        this.markDirty(family, key, -1, undefined);
-        this.setBest(family, key, ref, newAttr.id);
+        const d = this.dirty[family];
+        if (p.index === this.quiet[family] && (d.recorded.size === 0 || !d.recorded.has(key))) loc.set(key, ref, newAttr.id);
+        else {
+          this.markDirty(family, key, -1, undefined);
+          this.setBest(family, key, ref, newAttr.id);
+        }
       }
       return;
     }
@@ -247,30 +257,19 @@ export class RibCore {
   markDirty(family: Family, key: PrefixKey, ref: number, a: AttrSet | undefined): void {
     if (!this.tracking[family]) return;
     const d = this.dirty[family];
-    if (ref >= 0) {
-      const loc = this.loc[family];
-      loc.get(key); // memoised probe: the caller just read this entry
-      if (loc.lastTag === d.epoch) return;
-      loc.setTag(key, d.epoch);
-    } else if (d.gone.size > 0 && d.gone.has(key)) return;
+    if (!d.recorded.putIfAbsent(key, 1)) return;
     d.push(key, ref, a ? a.id : -1);
     if (a) this.attrs.retain(a);
   }
 
   /** Sets the Loc-RIB entry of `key` (recorded in this batch: see `markDirty`). */
   private setBest(family: Family, key: PrefixKey, ref: number, attrId: number): void {
-    const loc = this.loc[family];
-    loc.set(key, ref, attrId);
-    loc.setTag(key, this.dirty[family].epoch);
+    this.loc[family].set(key, ref, attrId);
   }
 
-  /** Deletes the Loc-RIB entry of `key`, remembering that it was recorded in this batch. */
+  /** Deletes the Loc-RIB entry of `key` (recorded in this batch: see `markDirty`). */
   private clearBest(family: Family, key: PrefixKey): void {
-    const loc = this.loc[family];
-    if (loc.get(key) < 0) return;
-    const d = this.dirty[family];
-    if (this.tracking[family] && loc.lastTag === d.epoch) d.gone.set(key, 1);
-    loc.delete(key);
+    this.loc[family].delete(key);
   }
 
   /** Runs the decision process for `key` over every peer's candidates. */

@@ -47,13 +47,16 @@ const EMPTY = -1;
 const MIN_CAP = 16;
 
 /**
- * Slot hash of an IPv4 key. The prefix bits `p` (the top `len` bits of the address) are split
- * into aligned groups of 8 consecutive prefixes: the group is hashed (spreading any structure
- * in the input), the position inside the group is kept, so the 8 neighbours share a cache line
- * of the key array. BGP peers send prefixes mostly in address order, so a run of 800
- * consecutive /32s costs ~100 cache misses per table instead of 800.
+ * Home slot of an IPv4 key in a table of 2^(35 - gshift) slots. The prefix bits `p` (the top
+ * `len` bits of the address) are split into aligned groups of 8 consecutive prefixes: the group
+ * is hashed (spreading any structure in the input), the position inside the group is kept, so
+ * the 8 neighbours share a cache line of the key array. BGP peers send prefixes mostly in
+ * address order, so a run of 800 consecutive /32s costs ~100 cache misses per table instead of
+ * 800. The group's slot is the TOP bits of its hash: doubling the table sends slot i to 2i or
+ * 2i+1, so a resize reads the old table and writes the new one in order (streaming, not a cache
+ * miss per entry).
  */
-function hashKey(k: number, seed: number): number {
+function homeOf(k: number, seed: number, gshift: number): number {
   const addr = Math.floor(k / 64); // not `k % 64`: fmod on a double is several times slower
   const len = k - addr * 64;
   const p = len === 0 ? 0 : addr >>> (32 - len);
@@ -61,7 +64,12 @@ function hashKey(k: number, seed: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return (h << 3) | (p & 7);
+  return ((h >>> gshift) << 3) | (p & 7);
+}
+
+/** The group shift of a capacity (a power of two, at least 16): 35 - log2(cap). */
+function groupShift(cap: number): number {
+  return 35 - (31 - Math.clz32(cap));
 }
 
 /**
@@ -78,6 +86,7 @@ export class NumTable implements PrefixTable<number> {
   private auxArr: Int32Array | undefined;
   private tags: Int32Array | undefined;
   private mask: number;
+  private gshift: number;
   private count = 0;
   private fresh = false;
   private lastKey = -2;
@@ -96,6 +105,7 @@ export class NumTable implements PrefixTable<number> {
     this.auxArr = withAux ? new Int32Array(MIN_CAP) : undefined;
     this.tags = withTag ? new Int32Array(MIN_CAP) : undefined;
     this.mask = MIN_CAP - 1;
+    this.gshift = groupShift(MIN_CAP);
   }
 
   get size(): number {
@@ -110,7 +120,7 @@ export class NumTable implements PrefixTable<number> {
     if (k === this.lastKey) return this.lastIdx;
     const keys = this.keysArr;
     const mask = this.mask;
-    let i = hashKey(k, this.seed) & mask;
+    let i = homeOf(k, this.seed, this.gshift);
     for (;;) {
       const s = keys[i]!;
       if (s === k) break;
@@ -205,7 +215,7 @@ export class NumTable implements PrefixTable<number> {
       j = (j + 1) & mask;
       const kj = keys[j]!;
       if (kj === EMPTY) break;
-      const home = hashKey(kj, this.seed) & mask;
+      const home = homeOf(kj, this.seed, this.gshift);
       // Move kj into the hole at i if its home is not cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         keys[i] = kj;
@@ -233,14 +243,18 @@ export class NumTable implements PrefixTable<number> {
     this.tags = oldTags ? new Int32Array(cap) : undefined;
     const tags = this.tags;
     this.mask = cap - 1;
+    this.gshift = groupShift(cap);
+    const gshift = this.gshift;
+    const seed = this.seed;
     const keys = this.keysArr;
     const vals = this.vals;
     const aux = this.auxArr;
     const mask = this.mask;
+    // In slot order: homes only grow (see homeOf), so the writes stream through the new arrays.
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
       if (k === EMPTY) continue;
-      let j = hashKey(k, this.seed) & mask; // keys are distinct: probe for a free slot only
+      let j = homeOf(k, seed, gshift); // keys are distinct: probe for a free slot only
       while (keys[j]! !== EMPTY) j = (j + 1) & mask;
       keys[j] = k;
       vals[j] = oldVals[i]!;
@@ -274,6 +288,7 @@ export class NumTable implements PrefixTable<number> {
       this.auxArr = this.withAux ? new Int32Array(MIN_CAP) : undefined;
       this.tags = this.withTag ? new Int32Array(MIN_CAP) : undefined;
       this.mask = MIN_CAP - 1;
+      this.gshift = groupShift(MIN_CAP);
     }
     this.count = 0;
   }

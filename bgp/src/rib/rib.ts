@@ -288,12 +288,20 @@ export class Rib {
     return out;
   }
 
-  /** Tracks a family's changes only while something consumes them (see `RibCore.tracking`). */
+  /**
+   * Tracks a family's changes only while something consumes them (see `RibCore.tracking`), and
+   * finds its quiet source: with no best-path events, and one export group whose only member
+   * is peer P, P's routes for new prefixes reach nobody (split horizon) until the next flush.
+   */
   private updateTracking(): void {
     for (const f of FAMILIES) {
       let on = this.emitBest;
       for (const p of this.byId.values()) if (!on && p.session && p.dumped.has(f)) on = true;
       this.core.setTracking(f, on);
+      const groups = this.emitBest ? [] : this.exporter.groupsOf(f).filter((g) => g.members.size > 0);
+      const sole = groups.length === 1 && groups[0]!.members.size === 1 ? groups[0]!.representative : undefined;
+      this.core.quiet[f] = sole && sole.config.advertiseBack !== true ? sole.index : -1;
+      if (this.core.quiet[f] >= 0) groups[0]!.partial = true; // its table may miss the quiet routes
     }
   }
 

@@ -20,11 +20,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ t: fc.constantFrom('announce' as const, 'withdraw' as const), c: fc.integer({ min: 0, max: CLIENTS - 1 }), p: fc.integer({ min: 0, max: PREFIXES.length - 1 }), med: fc.integer({ min: 0, max: 2 }) }),
 );
 
-describe('export groups (property)', () => {
+// With best-path events off, a peer alone in its group sends through the RIB's quiet path
+// (loc-rib.ts `quiet`): its new prefixes are not recorded as changes.
+describe.each([{ bestChanges: true }, { bestChanges: false }])('export groups (property, $bestChanges)', ({ bestChanges }) => {
   it('every member holds every best path of the other peers, after any sequence of sessions and routes', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), (ops, batch) => {
-        const r = rib({ routeReflector: true });
+        const r = rib({ routeReflector: true, bestChanges });
         for (let i = 0; i < CLIENTS; i++) r.addPeer({ id: id(i), address: `10.0.1.${i + 1}`, asn: 65000, routeReflectorClient: true });
         const up = new Set<number>();
         const held = new Map<string, Map<string, number | undefined>>(); // member → prefix → MED

@@ -237,3 +237,58 @@ describe('failing filters and reconfiguration', () => {
     expect(() => r.reconfigurePeer({ id: 'e1', address: '10.0.3.1', asn: 1 })).toThrow(expect.objectContaining({ code: 'rib-invalid-reconfigure' }));
   });
 });
+
+describe('an export group with one member', () => {
+  const c1 = { id: 'c1', address: '10.0.1.1', asn: 65000, routeReflectorClient: true };
+  const c2 = { id: 'c2', address: '10.0.1.2', asn: 65000, routeReflectorClient: true };
+  const prefixes = ['10.5.0.0/24', '10.5.1.0/24', '10.5.2.0/24'];
+
+  it('keeps none of the member’s own routes, and a second member still gets them all', () => {
+    const r = rib({ clusterId: '9.9.9.9' });
+    r.addPeer(c1);
+    r.addPeer(c2);
+    r.peerUp('c1', session('2.0.0.1', '10.0.1.254'), 0);
+    r.flush();
+    r.ingest('c1', announce(prefixes, { nextHop: '10.0.1.1', localPref: 100 }));
+    const f1 = r.flush();
+    expect(updatesFor(f1, 'c1').announced.size).toBe(0); // split horizon
+    expect(r.peerCounts('c1').advertised).toBe(0);
+    r.peerUp('c2', session('2.0.0.2', '10.0.1.254'), 0);
+    const dump = updatesFor(r.flush(), 'c2');
+    expect([...dump.announced.keys()].sort()).toEqual(prefixes);
+    expect(dump.eor).toContain('ipv4-unicast');
+    expect(r.peerCounts('c2').advertised).toBe(3);
+    expect(r.peerCounts('c1').advertised).toBe(0);
+    // Once shared, the group follows changes as before: a withdrawal reaches c2 only.
+    r.ingest('c1', withdraw([prefixes[0]!]));
+    const f3 = r.flush();
+    expect(updatesFor(f3, 'c2').withdrawn).toEqual([prefixes[0]]);
+    expect(updatesFor(f3, 'c1').withdrawn).toEqual([]);
+    expect(r.peerCounts('c2').advertised).toBe(2);
+  });
+
+  it('withdraws from the member a route replaced by its own, and releases every attribute set', () => {
+    const r = rib({ clusterId: '9.9.9.9' });
+    r.addPeer(c1);
+    r.addPeer({ id: 'e1', address: '10.0.3.1', asn: 65001 });
+    r.peerUp('c1', session('2.0.0.1', '10.0.1.254'), 0);
+    r.peerUp('e1', session('4.0.0.1', '10.0.3.254'), 0);
+    r.flush();
+    r.ingest('e1', announce(['10.6.0.0/24'], { nextHop: '10.0.3.1', asPath: [{ type: 2, asns: [65001] }] }));
+    expect(updatesFor(r.flush(), 'c1').announced.has('10.6.0.0/24')).toBe(true);
+    expect(r.peerCounts('c1').advertised).toBe(1);
+    // c1's own better route replaces the one it was sent: withdrawn from c1, nothing kept for c1.
+    r.ingest('c1', announce(['10.6.0.0/24', '10.6.1.0/24'], { nextHop: '10.0.1.1', localPref: 200 }));
+    const f = r.flush();
+    expect(updatesFor(f, 'c1').announced.size).toBe(0);
+    expect(updatesFor(f, 'c1').withdrawn).toEqual(['10.6.0.0/24']);
+    expect([...updatesFor(f, 'e1').announced.keys()].sort()).toEqual(['10.6.0.0/24', '10.6.1.0/24']);
+    expect(r.peerCounts('c1').advertised).toBe(0);
+    // Back to e1's route once c1 withdraws.
+    r.ingest('c1', withdraw(['10.6.0.0/24', '10.6.1.0/24']));
+    expect([...updatesFor(r.flush(), 'c1').announced.keys()]).toEqual(['10.6.0.0/24']);
+    r.ingest('e1', withdraw(['10.6.0.0/24']));
+    r.flush();
+    expect(r.attrSetCount).toBe(0);
+  });
+});
