@@ -9,7 +9,8 @@
  * segment overflow it (e2e/src/neighbour-budget.ts). One segment: no encapsulation (VXLAN
  * Never); several: VXLAN CrossSubnet, as a multi-rack cluster runs.
  *
- * Usage: node-cost [--nodes 10] [--per-segment 10] [--window 20] [--churn 40]   (window: seconds; churn: pods)
+ * Usage: node-cost [--nodes 10] [--per-segment 10] [--window 20] [--settle 0] [--churn 40]
+ *   (window: seconds measured; settle: seconds waited after the mesh is up, before the idle window; churn: pods)
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -39,6 +40,7 @@ const bench: Bench = {
     const nodes = Number(option(args, '--nodes', '10'));
     const windowS = Number(option(args, '--window', '20'));
     const churn = Number(option(args, '--churn', '40'));
+    const settleS = Number(option(args, '--settle', '0'));
     const layout = segmentLayout(nodes, Number(option(args, '--per-segment', '10')));
     const t0 = Date.now();
     const poolEnv = { CALICO_IPV4POOL_VXLAN: layout.length > 1 ? 'CrossSubnet' : 'Never' };
@@ -50,6 +52,7 @@ const bench: Bench = {
         return true;
       }, { what: `full mesh of ${nodes}`, timeout: 600_000, interval: 1000 });
       const meshUp = Date.now() - t0;
+      await new Promise((r) => setTimeout(r, settleS * 1000)); // routes and felix still settle right after the last session came up
       const pids = c.nodes.map((n) => n.agent.pid);
       const measure = async (work: () => Promise<void>): Promise<{ cpu: number; rss: number; rssMax: number }> => {
         const before = pids.map(cpuSeconds);
@@ -60,7 +63,7 @@ const bench: Bench = {
         const rss = pids.map(rssMiB);
         return { cpu: median(cpu), rss: median(rss), rssMax: Math.max(...rss) };
       };
-      const base = { bench: 'node-cost', nodes, layout, windowS, startMs: started, meshUpMs: meshUp };
+      const base = { bench: 'node-cost', nodes, layout, windowS, settleS, startMs: started, meshUpMs: meshUp };
       const idle = await measure(async () => {});
       emit({ ...base, load: loadavg().map(round), metric: 'idle_cpu_per_node', value: round(idle.cpu), unit: '% of a core' });
       emit({ ...base, load: loadavg().map(round), metric: 'idle_rss_per_node', value: round(idle.rss), unit: 'MiB', max: round(idle.rssMax) });
