@@ -20,6 +20,7 @@ import { Fabric, type FabricNode } from './fabric.js';
 import { addStandInPod } from './stand-in-pod.js';
 import { pingOnce } from './probe.js';
 import { spawnTabbyNode, untilReady } from './agent-proc.js';
+import { checkNeighbourBudget } from './neighbour-budget.js';
 
 export { TABBY_NODE } from './agent-proc.js';
 
@@ -80,7 +81,11 @@ export interface NodeStatus {
 }
 
 export interface NodeClusterOptions {
-  /** Nodes per segment, e.g. [2, 1]: two on the first segment, one on the second. */
+  /**
+   * Nodes per segment, e.g. [2, 1]: two on the first segment, one on the second. A full mesh on
+   * one segment needs n² IPv4 neighbour entries from a table all namespaces share (~27 nodes per
+   * segment at most with the default gc_thresh3: see neighbour-budget.ts); more is refused.
+   */
   layout?: number[];
   /** Pool env for tabby-node (CALICO_IPV4POOL_*). */
   poolEnv?: Record<string, string>;
@@ -167,6 +172,7 @@ export function torConfig(fabric: Fabric, nodes: FabricNode[]): string {
 export async function startNodeCluster(opts: NodeClusterOptions = {}): Promise<NodeCluster> {
   const log = opts.log ?? (() => {});
   const layout = opts.layout ?? [2, 1];
+  checkNeighbourBudget(layout); // before anything is created: a layout the kernel cannot carry fails here, clearly
   const net = new TestNet();
   const runRoot = mkdtempSync(join(tmpdir(), 'tabby-cluster-'));
   const stack: Array<() => Promise<void> | void> = [() => rmSync(runRoot, { recursive: true, force: true }), () => net.cleanup()];

@@ -10,7 +10,8 @@
  * - Every path into Idle goes through `fail` (transitions.ts), which closes the connection,
  *   cancels the hold/keepalive/connect-retry timers and emits `down` when leaving Established.
  * - Not implemented from §8.1.1's optional attributes: DelayOpen, SendNOTIFICATIONwithoutOPEN,
- *   CollisionDetectEstablishedState inside one FSM (the peer reducer applies §6.8 instead).
+ *   CollisionDetectEstablishedState inside one FSM (the peer reducer applies §6.8 across its two
+ *   FSMs, against an Established connection too: peer.ts).
  */
 import { Notification, OpenSubcode } from '../codec/types.js';
 import { familyOf } from './open.js';

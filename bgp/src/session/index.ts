@@ -56,9 +56,11 @@
  *   before Established (or after down) `sendUpdates` returns false and writes nothing.
  * - Hold time: min of both sides, 0 disables keepalives and the hold timer, 1-2 is refused with
  *   OPEN error Unacceptable Hold Time (RFC 4271 §6.2); keepalive = hold / 3.
- * - Collision (§6.8): an Established session always wins, except that a new connection from a
- *   peer that advertised graceful restart replaces it (RFC 4724 §4.2); otherwise the lower BGP
- *   identifier's side keeps the connection initiated by the higher one.
+ * - Collision (§6.8): both sides keep the connection initiated by the higher BGP identifier,
+ *   also when the other one is already Established (§8.1.1 CollisionDetectEstablishedState:
+ *   the sides may see the two connections progress in different orders); a new connection
+ *   whose OPEN sets the Restart State bit replaces an Established session opened without it
+ *   (RFC 4724 §4.2: the peer restarted).
  */
 export * from './types.js';
 export { initialFsm, step, eventConn, FsmSubcode, type FsmState, type StepResult } from './fsm.js';

@@ -4,15 +4,24 @@
  *
  * The primary FSM makes the outbound attempts and restarts after errors. An inbound connection
  * that arrives while the primary already owns a connection (a pending attempt in Connect, or an
- * open one from OpenSent on) gets a second, non-restartable FSM. When one of them receives the peer's OPEN and enters OpenConfirm
- * while the other is in OpenConfirm or Established, one of the two is dumped (Event 23,
- * NOTIFICATION Cease / Connection Collision Resolution, RFC 4486):
- * - against Established: the new connection is closed (§6.8: an Established session wins) —
- *   unless the peer advertised graceful restart, in which case the new connection means the
- *   peer restarted and the old one is closed instead (RFC 4724 §4.2);
- * - both in OpenConfirm: when our BGP identifier is lower than the peer's, the connection we
- *   initiated is closed, otherwise the one the peer initiated (§6.8, identifiers compared as
- *   unsigned 32-bit integers); two inbound connections keep the newer one.
+ * open one from OpenSent on) gets a second, non-restartable FSM. When one of them receives the
+ * peer's OPEN and enters OpenConfirm while the other is in OpenConfirm or Established, one of
+ * the two is dumped (Event 23, NOTIFICATION Cease / Connection Collision Resolution, RFC 4486),
+ * by the same rule whether the other is in OpenConfirm or already Established (RFC 4271 §8.1.1
+ * CollisionDetectEstablishedState): when our BGP identifier is lower than the peer's, the
+ * connection we initiated is closed, otherwise the one the peer initiated (§6.8, identifiers
+ * compared as unsigned 32-bit integers); of two connections in one direction the newer stays.
+ * Why not "an Established session always wins": the two sides see the two connections' OPENs
+ * and KEEPALIVEs in different orders, so one side may already be Established on connection X
+ * when the other still has X and Y in OpenConfirm; a rule that depends on that state makes the
+ * sides keep different connections and both sessions fail (seen in a 20-node mesh: every
+ * pair connects at once when a node appears). The identifier rule gives both sides one answer.
+ * The connection that loses on receipt of its OPEN gets no KEEPALIVE first (§6.8 resolves the
+ * collision on the OPEN), so the peer never sees it Established.
+ *
+ * Graceful restart (RFC 4724 §4.2): a new inbound connection whose OPEN has the Restart State
+ * bit set, from a peer whose Established session was opened without it, means the peer
+ * restarted since: the old session is closed without NOTIFICATION and the new one goes on.
  *
  * Invariants: at most two FSMs; the secondary never owns timers without a connection scope
  * (connect-retry, idle-hold); when only the secondary still has a connection it is promoted.
@@ -65,13 +74,26 @@ export function peerStep(state: PeerState, event: SessionEvent, now: number): St
 
 /** Runs `event` on one FSM, then collision detection if that FSM just entered OpenConfirm. */
 function run(p: PeerState, which: Which, event: SessionEvent, now: number, out: SessionAction[]): PeerState {
-  const fsm = which === 'primary' ? p.primary : p.secondary;
+  const fsm = fsmOf(p, which);
   if (!fsm) return p;
   const r = step(fsm, event, now);
-  out.push(...r.actions);
-  let next: PeerState = which === 'primary' ? { ...p, primary: r.state } : { ...p, secondary: r.state };
-  if (fsm.state !== 'OpenConfirm' && r.state.state === 'OpenConfirm') next = collide(next, which, now, out);
-  return next;
+  const next = replaceFsm(p, which, r.state);
+  const v = fsm.state !== 'OpenConfirm' && r.state.state === 'OpenConfirm' ? collision(next, which) : NO_COLLISION;
+  // §6.8: a connection dumped on receipt of its OPEN is closed without the KEEPALIVE that confirms it.
+  const dumpsThis = v.kind === 'dump' && v.loser === which;
+  out.push(...(dumpsThis ? r.actions.filter((a) => !(a.type === 'send' && a.message.type === 'keepalive')) : r.actions));
+  const otherWhich: Which = which === 'primary' ? 'secondary' : 'primary';
+  const y = fsmOf(next, otherWhich);
+  switch (v.kind) {
+    case 'none':
+      return next;
+    case 'peer-restarted':
+      return y ? replaceFsm(next, otherWhich, dropForRestart(y, now, out)) : next;
+    case 'dump': {
+      const conn = fsmOf(next, v.loser)?.conn;
+      return conn ? run(next, v.loser, { type: 'collision-dump', conn }, now, out) : next;
+    }
+  }
 }
 
 function route(p: PeerState, e: SessionEvent, now: number, out: SessionAction[]): PeerState {
@@ -118,29 +140,30 @@ function incoming(p: PeerState, conn: string, now: number, out: SessionAction[])
   return run({ ...p, secondary }, 'secondary', { type: 'tcp-incoming', conn }, now, out);
 }
 
-/** RFC 4271 §6.8 collision detection, run when `which` entered OpenConfirm. */
-function collide(p: PeerState, which: Which, now: number, out: SessionAction[]): PeerState {
-  const x = which === 'primary' ? p.primary : p.secondary;
+/** What collision detection decided. */
+type Collision = { kind: 'none' } | { kind: 'dump'; loser: Which } | { kind: 'peer-restarted' };
+const NO_COLLISION: Collision = { kind: 'none' };
+
+/** RFC 4271 §6.8 collision detection, run when `which` entered OpenConfirm. Pure. */
+function collision(p: PeerState, which: Which): Collision {
+  const x = fsmOf(p, which);
   const otherWhich: Which = which === 'primary' ? 'secondary' : 'primary';
-  const y = which === 'primary' ? p.secondary : p.primary;
-  if (!x || !y || y.conn === null || !x.negotiated) return p;
-  if (y.state === 'Established') {
-    if (y.negotiated?.peerGracefulRestart && !x.outbound) {
-      // RFC 4724 §4.2: a new connection while Established means the peer restarted: drop the old session.
-      return replaceFsm(p, otherWhich, dropForRestart(y, now, out));
-    }
-    return run(p, which, { type: 'collision-dump', conn: x.conn as string }, now, out);
-  }
-  if (y.state !== 'OpenConfirm') return p;
-  let loser: Which;
-  if (x.outbound !== y.outbound) {
-    const closeOutbound = idToNumber(p.config.localId) < idToNumber(x.negotiated.peerId);
-    loser = x.outbound === closeOutbound ? which : otherWhich;
-  } else {
-    loser = otherWhich; // same direction: the older connection gives way
-  }
-  const dumped = loser === which ? x : y;
-  return run(p, loser, { type: 'collision-dump', conn: dumped.conn as string }, now, out);
+  const y = fsmOf(p, otherWhich);
+  if (!x || !y || y.conn === null || !x.negotiated) return NO_COLLISION;
+  if (y.state !== 'OpenConfirm' && y.state !== 'Established') return NO_COLLISION;
+  if (y.state === 'Established' && peerRestarted(y, x)) return { kind: 'peer-restarted' };
+  if (x.outbound === y.outbound) return { kind: 'dump', loser: otherWhich }; // same direction: the older connection gives way
+  const closeOutbound = idToNumber(p.config.localId) < idToNumber(x.negotiated.peerId);
+  return { kind: 'dump', loser: x.outbound === closeOutbound ? which : otherWhich };
+}
+
+/**
+ * RFC 4724 §4.2 with §3's Restart State bit: the new inbound connection `x` says the peer
+ * restarted (R=1) while the Established session `y` was opened by a peer that had not (R=0).
+ */
+function peerRestarted(y: FsmState, x: FsmState): boolean {
+  const before = y.negotiated?.peerGracefulRestart;
+  return !x.outbound && before !== undefined && !before.restarting && x.negotiated?.peerGracefulRestart?.restarting === true;
 }
 
 /** Closes an Established FSM without NOTIFICATION because its peer restarted (graceful restart helper). */
@@ -148,6 +171,10 @@ function dropForRestart(y: FsmState, now: number, out: SessionAction[]): FsmStat
   const d: Draft = { s: { ...y }, out, now };
   fail(d, { counts: false, reason: { cause: 'peer-restarted' } });
   return d.s;
+}
+
+function fsmOf(p: PeerState, which: Which): FsmState | null {
+  return which === 'primary' ? p.primary : p.secondary;
 }
 
 function replaceFsm(p: PeerState, which: Which, fsm: FsmState): PeerState {

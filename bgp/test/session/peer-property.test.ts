@@ -86,7 +86,9 @@ function eventFor(w: World, pick: Pick): SessionEvent | undefined {
       // mostly to a connection that awaits an OPEN, so that sessions make progress
       const waiting = inState(w, 'OpenSent');
       const c = pick.arg % 4 !== 0 && waiting.length > 0 ? waiting[pick.which % waiting.length] : conn;
-      return c ? { type: 'open', conn: c, message: peerOpen({ bgpId: pick.arg % 2 ? '10.0.0.2' : '10.0.0.3', holdTime: [0, 3, 90][pick.arg % 3] }) } : undefined;
+      // some with graceful restart and R=0 (a peer that did not restart: a later R=1 OPEN then means it did)
+      const gr = pick.arg % 5 < 3 ? [{ type: 'graceful-restart' as const, restarting: false, notification: false, restartTime: 120, families: [] }] : [];
+      return c ? { type: 'open', conn: c, message: peerOpen({ bgpId: pick.arg % 2 ? '10.0.0.2' : '10.0.0.3', holdTime: [0, 3, 90][pick.arg % 3] }, gr) } : undefined;
     }
     case 8:
     case 9: {
@@ -106,11 +108,14 @@ function eventFor(w: World, pick: Pick): SessionEvent | undefined {
       const type = (['header-error', 'open-error', 'update-error'] as const)[pick.arg % 3] as 'header-error';
       return { type, conn, notification };
     }
-    default:
-      // an OPEN from a graceful-restart peer (a new connection then replaces an Established one)
-      return conn
-        ? { type: 'open', conn, message: peerOpen({}, [{ type: 'graceful-restart', restarting: true, notification: false, restartTime: 120, families: [] }]) }
-        : undefined;
+    default: {
+      // an OPEN from a graceful-restart peer, with R=1 once a session is Established (the peer
+      // restarted: the new connection then replaces the Established one, opened with R=0)
+      const waiting = inState(w, 'OpenSent');
+      const c = pick.arg % 4 !== 0 && waiting.length > 0 ? waiting[pick.which % waiting.length] : conn;
+      const restarting = inState(w, 'Established').length > 0;
+      return c ? { type: 'open', conn: c, message: peerOpen({}, [{ type: 'graceful-restart', restarting, notification: false, restartTime: 120, families: [] }]) } : undefined;
+    }
   }
 }
 

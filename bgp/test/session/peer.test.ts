@@ -61,14 +61,21 @@ describe('collision detection (RFC 4271 §6.8)', () => {
     expect(last('connect-retry')).toMatchObject({ type: 'cancel-timer' });
   });
 
-  it('an Established session wins over a new connection', () => {
-    const up = drive(initialPeer(cfg({ localId: '10.0.0.1' }), 1), [{ type: 'manual-start' }, { type: 'tcp-acked', conn: 'o1' }, open('o1'), ka('o1')]);
+  it.each([
+    // [our id, survivor]: the identifier rule applies against an Established connection too
+    ['10.0.0.9', 'o1'], // ours higher: the peer's new connection is dumped, the session stays
+    ['10.0.0.1', 'i1'], // ours lower: the peer keeps the connection it initiated, so do we
+  ])('a new connection against an Established session: ours %s → %s survives (§8.1.1 CollisionDetectEstablishedState)', (localId, survivor) => {
+    const up = drive(initialPeer(cfg({ localId }), 1), [{ type: 'manual-start' }, { type: 'tcp-acked', conn: 'o1' }, open('o1'), ka('o1')]);
     expect(peerState(up.p)).toBe('Established');
     const r = drive(up.p, [{ type: 'tcp-incoming', conn: 'i1' }, open('i1')]);
-    expect(closes(r.actions)).toEqual([{ conn: 'i1', subcode: 7 }]);
-    expect(r.p.primary.state).toBe('Established');
+    const loser = survivor === 'o1' ? 'i1' : 'o1';
+    expect(closes(r.actions)).toEqual([{ conn: loser, subcode: 7 }]);
+    expect(r.p.primary.conn).toBe(survivor);
     expect(r.p.secondary).toBeNull();
-    expect(r.actions.some((a) => a.type === 'upward' && a.event.type === 'down')).toBe(false);
+    expect(r.actions.some((a) => a.type === 'upward' && a.event.type === 'down')).toBe(loser === 'o1');
+    // the dumped connection gets no KEEPALIVE before its Cease: the peer never sees it Established
+    expect(r.actions.some((a) => a.type === 'send' && a.conn === 'i1' && a.message.type === 'keepalive')).toBe(survivor === 'i1');
   });
 
   it('an Established inbound secondary wins over the primary reaching OpenConfirm later', () => {
@@ -80,15 +87,25 @@ describe('collision detection (RFC 4271 §6.8)', () => {
     expect(r.p.secondary).toBeNull();
   });
 
-  it('a graceful-restart peer reconnecting replaces the Established session (RFC 4724 §4.2)', () => {
-    const grOpen = (conn: string): SessionEvent => ({
+  it.each([
+    // [R bit of the Established session's OPEN, of the new one, what happens]
+    [false, true, 'peer-restarted'], // the peer says it restarted since: drop the old session
+    [true, true, 'collision'], // no news: the identifier rule (ours 10.0.0.9 is higher: the new one is dumped)
+    [false, false, 'collision'],
+  ])('graceful restart: Established with R=%s, new connection with R=%s → %s (RFC 4724 §4.2)', (oldR, newR, outcome) => {
+    const grOpen = (conn: string, restarting: boolean): SessionEvent => ({
       type: 'open',
       conn,
-      message: peerOpen({}, [{ type: 'graceful-restart', restarting: true, notification: false, restartTime: 120, families: [] }]),
+      message: peerOpen({}, [{ type: 'graceful-restart', restarting, notification: false, restartTime: 120, families: [] }]),
     });
-    const config = cfg({ gracefulRestart: { restartTime: 120, restarting: false, forwarding: [] } });
-    const up = drive(initialPeer(config, 1), [{ type: 'manual-start' }, { type: 'tcp-acked', conn: 'o1' }, grOpen('o1'), ka('o1')]);
-    const r = drive(up.p, [{ type: 'tcp-incoming', conn: 'i1' }, grOpen('i1')]);
+    const config = cfg({ localId: '10.0.0.9', gracefulRestart: { restartTime: 120, restarting: false, forwarding: [] } });
+    const up = drive(initialPeer(config, 1), [{ type: 'manual-start' }, { type: 'tcp-acked', conn: 'o1' }, grOpen('o1', oldR), ka('o1')]);
+    const r = drive(up.p, [{ type: 'tcp-incoming', conn: 'i1' }, grOpen('i1', newR)]);
+    if (outcome === 'collision') {
+      expect(closes(r.actions)).toEqual([{ conn: 'i1', subcode: 7 }]);
+      expect(r.p.primary).toMatchObject({ conn: 'o1', state: 'Established' });
+      return;
+    }
     expect(closes(r.actions)).toEqual([{ conn: 'o1' }]);
     expect(r.actions).toContainEqual(
       expect.objectContaining({ type: 'upward', event: expect.objectContaining({ type: 'down', conn: 'o1', reason: { cause: 'peer-restarted' } }) }),
