@@ -85,6 +85,8 @@ export class NodeAgent {
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   private pollRound = 0;
+  /** The blocks of the last rendering (affine to this node). */
+  private exportedBlocks = new Set<string>();
   private readonly bgpRoutes = new Map<string, string>();
   private readonly fallback: FallbackDetector;
   private api: LocalApi | undefined;
@@ -194,11 +196,32 @@ export class NodeAgent {
     for (const ch of changes) {
       const ev = eventFor(ch.resource, ch.deleted, this.init.nodeName);
       if (ev) events.push(ev);
-      if (ch.kind !== 'FelixConfiguration') bgp = true;
+      if (!bgp && this.affectsBgp(ch)) bgp = true;
     }
     if (events.length) this.felix.apply(events);
     if (this.policy) for (const ev of this.policyFeed.events(changes)) this.policy.onEvent(ev);
     if (bgp && this.daemon) this.scheduleRender();
+  }
+
+  /**
+   * Whether a change can alter this node's BGP configuration. Other nodes' endpoints and blocks
+   * cannot (only a block that is or was ours is exported), and skipping them spares every node a
+   * render for each pod the cluster adds.
+   */
+  private affectsBgp(ch: CacheChange): boolean {
+    const me = this.init.nodeName;
+    switch (ch.kind) {
+      case 'FelixConfiguration':
+        return false;
+      case 'WorkloadEndpoint':
+        return (ch.resource as Extract<AnyResource, { kind: 'WorkloadEndpoint' }>).spec.node === me;
+      case 'IPAMBlock': {
+        const b = ch.resource as Extract<AnyResource, { kind: 'IPAMBlock' }>;
+        return b.spec.affinity === `host:${me}` || this.exportedBlocks.has(b.spec.cidr);
+      }
+      default:
+        return true;
+    }
   }
 
   private scheduleRender(): void {
@@ -213,6 +236,7 @@ export class NodeAgent {
   private async renderBgp(): Promise<void> {
     const { nodeName, runDir } = this.init;
     const blocks = this.cache.list<Extract<AnyResource, { kind: 'IPAMBlock' }>>('IPAMBlock').filter((b) => b.spec.affinity === `host:${nodeName}`).map((b) => b.spec.cidr);
+    this.exportedBlocks = new Set(blocks);
     const workloads = this.cache.list<Extract<AnyResource, { kind: 'WorkloadEndpoint' }>>('WorkloadEndpoint').filter((w) => w.spec.node === nodeName).flatMap((w) => w.spec.ipNetworks);
     const out = renderBgpConfig({
       nodeName,
