@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { AnyResource, BGPConfiguration, BGPPeer, IPPool, Node } from '@tabby/api';
 import type { Datastore } from '@tabby/datastore';
-import { BgpDaemon, type BestChange, type RouteReport, type SessionLogger } from '@tabby/bgp';
+import { BgpDaemon, type SessionLogger } from '@tabby/bgp';
 import { eventFor, Felix, PolicyDataplane, PolicyFeed, type CommandRunner, type FelixEvent, type FelixLogger, type Kernel, type SysctlWriter } from '@tabby/felix';
 import { Ipam } from '@tabby/ipam';
 import { autodetect, type InterfaceInfo } from './autodetect.js';
 import { renderBgpConfig, type RenderedBgp } from './bgp-config.js';
+import { BgpRouteFeed } from './bgp-routes.js';
 import { FallbackDetector, peerStates } from './fallback.js';
 import { kubeServiceInputs } from './service-routes.js';
 import { ResourceCache, type CacheChange, type CacheSource } from './resource-cache.js';
@@ -87,7 +88,7 @@ export class NodeAgent {
   private pollRound = 0;
   /** The blocks of the last rendering (affine to this node). */
   private exportedBlocks = new Set<string>();
-  private readonly bgpRoutes = new Map<string, string>();
+  private readonly bgpRoutes = new BgpRouteFeed();
   private readonly fallback: FallbackDetector;
   private api: LocalApi | undefined;
   private cni: { server: Server; dataplane: LinuxDataplane } | undefined;
@@ -289,7 +290,7 @@ export class NodeAgent {
     this.daemon = await BgpDaemon.start({ logger: this.c.logger, registry: this.c.metrics?.bgpRegistry() }, { configFile: file, bestChanges: true, ...gr }, this.abort.signal);
     this.daemon.on((e) => {
       try {
-        if (e.type === 'best') this.onBest(e.changes);
+        if (e.type === 'best') this.toFelix(this.bgpRoutes.changes(e.changes)); // no polling on the convergence path
         else this.checkSessions();
       } catch (err: unknown) {
         this.c.logger.error({ err: String(err), event: e.type }, 'BGP event not applied; the next full read repairs it');
@@ -297,46 +298,17 @@ export class NodeAgent {
     });
   }
 
-  /** Best-path changes from the speaker's flush, straight to felix (no polling on the convergence path). */
-  private onBest(changes: readonly BestChange[]): void {
-    const events: FelixEvent[] = [];
-    for (const ch of changes) {
-      const prefix = `${ch.prefix.addr}/${ch.prefix.len}`;
-      const nextHop = ch.type === 'withdraw' || ch.peer === 'local' ? '' : ch.attrs.nextHop;
-      if (nextHop) {
-        if (this.bgpRoutes.get(prefix) === nextHop) continue;
-        this.bgpRoutes.set(prefix, nextHop);
-        events.push({ type: 'bgp-route-update', prefix, nextHop });
-      } else if (this.bgpRoutes.delete(prefix)) events.push({ type: 'bgp-route-remove', prefix });
-    }
-    if (events.length) this.felix.apply(events);
-  }
-
   /**
    * Reads the speaker's whole table and its sessions into felix. The events keep felix current;
    * this full read runs at start, after a speaker restart and every RESYNC_ROUNDS polls as a check.
    */
   private async poll(): Promise<void> {
-    const events: FelixEvent[] = [];
-    if (this.daemon) {
-      const routes: RouteReport[] = this.daemon.routes();
-      const seen = new Set<string>();
-      for (const r of routes) {
-        if (r.from === 'local' || !r.nextHop) continue;
-        seen.add(r.prefix);
-        if (this.bgpRoutes.get(r.prefix) !== r.nextHop) {
-          this.bgpRoutes.set(r.prefix, r.nextHop);
-          events.push({ type: 'bgp-route-update', prefix: r.prefix, nextHop: r.nextHop });
-        }
-      }
-      for (const p of [...this.bgpRoutes.keys()]) {
-        if (seen.has(p)) continue;
-        this.bgpRoutes.delete(p);
-        events.push({ type: 'bgp-route-remove', prefix: p });
-      }
-    }
-    if (events.length) this.felix.apply(events);
+    if (this.daemon) this.toFelix(this.bgpRoutes.table(this.daemon.routes()));
     this.checkSessions();
+  }
+
+  private toFelix(events: FelixEvent[]): void {
+    if (events.length) this.felix.apply(events);
   }
 
   /** Feeds the session states to the fallback detector, and its verdicts to felix. */
