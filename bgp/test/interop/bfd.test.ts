@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BirdDaemon, FrrDaemon, TestNet, poll, type Netns, missingRequirements, titleWithSkip } from '@tabby/testkit';
-import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
+import { startTabby, tabbyEstablished, type TabbyProc, tabbyAndPeer } from './helpers.js';
 
 const birdConf = `
 router id 10.0.0.2;
@@ -26,9 +26,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('interop: BFD with BIRD 2 (
   let b: Netns;
 
   beforeAll(async () => {
-    t = await net.netns('t');
-    b = await net.netns('b');
-    await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+    ({ t, b } = await tabbyAndPeer(net));
     bird = await BirdDaemon.start({ ns: b, net }, birdConf);
     tabby = await startTabby(net, t, {
       routerId: '10.0.0.1',

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BirdDaemon, TestNet, poll, type Netns, missingRequirements, titleWithSkip } from '@tabby/testkit';
-import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
+import { startTabby, tabbyEstablished, type TabbyProc, tabbyAndPeer } from './helpers.js';
 
 const birdConf = (extraStatic4 = '') => `
 router id 10.0.0.2;
@@ -42,9 +42,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('interop: tabby-bgp ↔ BIR
   const prefixes = [{ prefix: '10.10.0.0/24', med: 10, communities: ['65001:5'] }, '10.11.0.0/24', 'fd10::/64'];
 
   beforeAll(async () => {
-    t = await net.netns('t');
-    b = await net.netns('b');
-    await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+    ({ t, b } = await tabbyAndPeer(net));
     await t.ip('addr', 'add', 'fd00::1/64', 'dev', net.name('t0'), 'nodad');
     await b.ip('addr', 'add', 'fd00::2/64', 'dev', net.name('b0'), 'nodad');
     await net.veth(t, net.name('t1'), b, net.name('b1'), '10.0.1.1/30', '10.0.1.2/30');

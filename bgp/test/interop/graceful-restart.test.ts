@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BirdDaemon, TestNet, poll, missingRequirements, titleWithSkip } from '@tabby/testkit';
-import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
+import { startTabby, tabbyEstablished, type TabbyProc, tabbyAndPeer } from './helpers.js';
 
 const config = (prefixes: string[]) => ({
   routerId: '10.0.0.1',
@@ -26,9 +26,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('interop: graceful restart 
   let tabby: TabbyProc;
 
   beforeAll(async () => {
-    const t = await net.netns('t');
-    const b = await net.netns('b');
-    await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+    const { t, b } = await tabbyAndPeer(net);
     bird = await BirdDaemon.start({ ns: b, net }, `
 router id 10.0.0.2;
 protocol device {}

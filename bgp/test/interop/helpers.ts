@@ -59,3 +59,14 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
 export async function tabbyEstablished(t: TabbyProc, peer: string, timeout = 30_000): Promise<void> {
   await poll(async () => (await t.status()).peers.find((p) => p.address === peer)?.state === 'Established', { timeout, what: `tabby-bgp session with ${peer} Established` });
 }
+
+/**
+ * The interop topology: tabby-bgp's namespace `t` (10.0.0.1/30 on t0) joined by a veth to the
+ * peer daemon's namespace `b` (10.0.0.2/30 on b0).
+ */
+export async function tabbyAndPeer(net: TestNet): Promise<{ t: Netns; b: Netns }> {
+  const t = await net.netns('t');
+  const b = await net.netns('b');
+  await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+  return { t, b };
+}

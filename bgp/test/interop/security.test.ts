@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { BirdDaemon, TestNet, poll, missingRequirements, titleWithSkip } from '@tabby/testkit';
-import { startTabby, tabbyEstablished, type TabbyProc } from './helpers.js';
+import { startTabby, tabbyEstablished, type TabbyProc, tabbyAndPeer } from './helpers.js';
 
 const missing = missingRequirements('root', 'ip', 'bird');
 
@@ -15,9 +15,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('interop: TCP-MD5 and TTL s
   let tabby: TabbyProc;
 
   beforeAll(async () => {
-    const t = await net.netns('t');
-    const b = await net.netns('b');
-    await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+    const { t, b } = await tabbyAndPeer(net);
     await net.veth(t, net.name('t1'), b, net.name('b1'), '10.0.1.1/30', '10.0.1.2/30');
     bird = await BirdDaemon.start({ ns: b, net }, `
 router id 10.0.0.2;

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BirdDaemon, TestNet, poll, missingRequirements, titleWithSkip } from '@tabby/testkit';
-import { startTabby, type TabbyProc } from './helpers.js';
+import { startTabby, type TabbyProc, tabbyAndPeer } from './helpers.js';
 
 const N = 500_000;
 
@@ -29,9 +29,7 @@ describe.skipIf(missing !== undefined)(titleWithSkip('tabby-bgp status socket du
   let tabby: TabbyProc;
 
   beforeAll(async () => {
-    const t = await net.netns('t');
-    const b = await net.netns('b');
-    await net.veth(t, net.name('t0'), b, net.name('b0'), '10.0.0.1/30', '10.0.0.2/30');
+    const { t, b } = await tabbyAndPeer(net);
     bird = await BirdDaemon.start({ ns: b, net }, birdConf(), { timeoutMs: 120_000 });
     await poll(async () => (await bird.routeCount()) === N, { timeout: 120_000, interval: 200, what: `BIRD to load ${N} routes` });
     tabby = await startTabby(net, t, {
