@@ -10,7 +10,8 @@
  */
 import { TestNet, BirdDaemon, poll, type Netns } from '@tabby/testkit';
 import { emit, median, option, type Bench } from '../emit.js';
-import { birdSince, cpuSeconds, establishedAt, routeAddr, sourceBirdConfig, startTabby } from './bgp-ingest.js';
+import { birdSince, establishedAt, routeAddr, sourceBirdConfig, startTabby } from './bgp-ingest.js';
+import { cpuSeconds } from '../proc.js';
 
 type Mode = 'originate' | 'relay' | 'relay-bird';
 

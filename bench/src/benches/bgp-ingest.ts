@@ -17,7 +17,7 @@
  *
  * Everything (namespaces, daemons, temp dirs) is removed after each run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import { BirdDaemon, FrrDaemon, GobgpDaemon, TestNet, poll, tempDir, type Netns,
 import { requestStatus, type StatusReport } from '@tabby/bgp';
 import { emit, median, option, type Bench } from '../emit.js';
 import type { FeedKind } from '../bgp-feed.js';
+import { cpuSeconds, peakRss } from '../proc.js';
 
 /** A receiver daemon started for one run. */
 export interface RunningReceiver {
@@ -59,19 +60,6 @@ export function sourceBirdConfig(n: number, me: { addr: string; asn: number }, p
   lines.push('}');
   lines.push(`protocol bgp p { local ${me.addr} as ${me.asn}; neighbor ${peer.addr} as ${peer.asn}; disabled; connect delay time 1; ipv4 { import none; export all; }; }`);
   return lines.join('\n') + '\n';
-}
-
-/** Peak RSS (VmHWM) of `pid` in bytes. */
-export function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-/** CPU seconds (user + system) `pid` has used so far, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
 /** Epoch ms of a BIRD `since` stamp ("HH:MM:SS.mmm", today, local time). */

@@ -14,7 +14,8 @@
 import { loadavg } from 'node:os';
 import { BgpSwarm, BirdDaemon, SWARM_ASN, SWARM_RR, TestNet, swarmTopology, type SwarmStatus, type SwarmTopology } from '@tabby/testkit';
 import { emit, median, option, type Bench } from '../emit.js';
-import { cpuSeconds, peakRss, startTabby } from './bgp-ingest.js';
+import { startTabby } from './bgp-ingest.js';
+import { cpuSeconds, peakRss } from '../proc.js';
 
 type Speaker = 'tabby' | 'bird';
 

@@ -19,7 +19,7 @@
  * Everything lives in network namespaces with a per-run prefix and is removed at the end.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { createEtcdDatastore } from '@tabby/datastore';
 import { poll, startEtcd, TestNet, type Netns } from '@tabby/testkit';
 import { phaseMedians, servedCalls, servedSpan } from '../cni-phases.js';
 import { emit, median, option, percentile, type Bench } from '../emit.js';
+import { cpuSeconds } from '../proc.js';
 
 const BENCH = 'cni-add';
 const cniDist = fileURLToPath(new URL('../../../packages/cni/dist/bin/', import.meta.url));
@@ -39,12 +40,6 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, input = ''): 
     const child = execFile(file, args, { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => res({ code: err ? 1 : 0, stdout, stderr }));
     child.stdin?.end(input);
   });
-}
-
-/** CPU time (user + system) a process has used, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 function stats(variant: string, op: string, xs: number[]): void {
@@ -158,7 +153,7 @@ export default {
         const pods: Netns[] = [];
         for (let i = 0; i < burst; i++) pods.push(await net.netns(`${v === 'bridge' ? 'b' : 'a'}${i}`));
         const logAt = agent.output.length;
-        const cpu0 = cpuMs(agent.pid);
+        const cpu0 = cpuSeconds(agent.pid) * 1000;
         const wall0 = Date.now();
         const t = performance.now();
         const res = await Promise.all(pods.map((p, i) => tool('add', v, p, `burst${i}`)));
@@ -170,7 +165,7 @@ export default {
           const routes = await node.ip('-4', 'route', 'show', 'proto', '80');
           routed = [...ips].filter((ip) => routes.includes(`${ip.split('/')[0]} dev cali`)).length;
         }
-        const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuMs(agent.pid) - cpu0, ...servedSpan(servedCalls(agent.output.slice(logAt)), wall0) } : {};
+        const agentCpuMs = v === 'tabby-agent' ? { agentCpuMs: cpuSeconds(agent.pid) * 1000 - cpu0, ...servedSpan(servedCalls(agent.output.slice(logAt)), wall0) } : {};
         emit({ bench: BENCH, metric: `burst${burst}_all_added`, variant: v, value: Math.round(ms), unit: 'ms', failed, distinct: ips.size, ...(v === 'tabby-agent' ? { routed } : {}), ...agentCpuMs, load1: load() });
         const t1 = performance.now();
         const dels = await Promise.all(pods.map((p, i) => tool('del', v, p, `burst${i}`)));

@@ -12,27 +12,13 @@
  * Usage: node-cost [--nodes 10] [--per-segment 10] [--window 20] [--settle 0] [--churn 40]
  *   (window: seconds measured; settle: seconds waited after the mesh is up, before the idle window; churn: pods)
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { segmentLayout, startNodeCluster, type ClusterPod } from '@tabby/e2e';
 import { poll } from '@tabby/testkit';
 import { emit, median, option, type Bench } from '../emit.js';
+import { cpuSeconds, rssMiB } from '../proc.js';
 
-const TICKS = 100; // USER_HZ on Linux
 const round = (x: number): number => Math.round(x * 10) / 10;
-
-/** CPU seconds (user + system) of a process. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS; // fields 14 and 15 of proc(5)
-}
-
-/** Resident set size of a process, MiB. */
-function rssMiB(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kb ?? 0) / 1024;
-}
 
 const bench: Bench = {
   description: 'RSS and CPU of each tabby-node, idle and under pod churn, in a full mesh of N nodes',
