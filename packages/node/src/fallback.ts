@@ -54,7 +54,8 @@ export function peerStates(
 /** Tracks availability per remote node and family. */
 export class FallbackDetector {
   private readonly downSince = new Map<string, number>();
-  private readonly reported = new Map<string, boolean>();
+  /** The last verdict per node and family (keyed by `key`). */
+  private readonly reported = new Map<string, { node: string; family: Family; available: boolean }>();
 
   constructor(private readonly timeoutMs = 10_000) {}
 
@@ -89,21 +90,21 @@ export class FallbackDetector {
         if (bgpEnabled && !up) {
           const since = this.downSince.get(k) ?? now;
           this.downSince.set(k, since);
-          available = now - since < this.timeoutMs && this.reported.get(k) !== false;
+          available = now - since < this.timeoutMs && this.reported.get(k)?.available !== false;
         } else this.downSince.delete(k);
-        if (this.reported.get(k) !== available) {
+        const prev = this.reported.get(k);
+        if (prev?.available !== available) {
           // A node seen for the first time as available needs no event: felix assumes BGP works.
-          if (this.reported.has(k) || !available) out.push({ type: 'bgp-node-state', node: name, family: f, available, since: now });
-          this.reported.set(k, available);
+          if (prev || !available) out.push({ type: 'bgp-node-state', node: name, family: f, available, since: now });
+          this.reported.set(k, { node: name, family: f, available });
         }
       }
     }
     const known = new Set(nodes.map((n) => (typeof n === 'string' ? n : n.name)));
-    for (const [k, available] of [...this.reported]) {
+    for (const [k, { node, family, available }] of [...this.reported]) {
       if (tracked.has(k)) continue;
-      const [node, f] = [k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1)) as Family];
       // A family no longer tracked for a node still here: its blocks leave the tunnel.
-      if (!available && known.has(node)) out.push({ type: 'bgp-node-state', node, family: f, available: true, since: now });
+      if (!available && known.has(node)) out.push({ type: 'bgp-node-state', node, family, available: true, since: now });
       this.reported.delete(k);
       this.downSince.delete(k);
     }
@@ -113,7 +114,7 @@ export class FallbackDetector {
   /** How many nodes the last `update` reported unavailable (in any family). */
   unavailable(): number {
     const nodes = new Set<string>();
-    for (const [k, available] of this.reported) if (!available) nodes.add(k.slice(0, k.lastIndexOf('/')));
+    for (const r of this.reported.values()) if (!r.available) nodes.add(r.node);
     return nodes.size;
   }
 
