@@ -79,6 +79,10 @@ function groupShift(cap: number): number {
  */
 let seeds = 0;
 
+function newSeed(): number {
+  return Math.imul(++seeds, 0x2545f491);
+}
+
 /** Open-addressing table for IPv4 keys (non-negative doubles below 2^53). */
 export class NumTable implements PrefixTable<number> {
   private keysArr: Float64Array;
@@ -93,7 +97,7 @@ export class NumTable implements PrefixTable<number> {
   private lastIdx = 0;
   lastAux = -1;
   lastTag = -1;
-  private readonly seed = Math.imul(++seeds, 0x2545f491);
+  private seed = newSeed();
 
   /** `withAux`: keep a second int32 per entry; `withTag`: and a third (new entries start at -1). */
   constructor(
@@ -231,8 +235,14 @@ export class NumTable implements PrefixTable<number> {
     return old;
   }
 
+  /**
+   * Rebuilds the table at `cap` slots. Shrinking also takes a new seed: the survivors of a
+   * removal that followed the slot order (a peer's table emptied through `keys()`) sit in one end
+   * of the hash range, and the same seed would pack them into one run as long as the table.
+   */
   private resize(cap: number): void {
     this.lastKey = -2;
+    if (cap < this.keysArr.length) this.seed = newSeed();
     const oldKeys = this.keysArr;
     const oldVals = this.vals;
     const oldAux = this.auxArr;
@@ -269,6 +279,19 @@ export class NumTable implements PrefixTable<number> {
       const k = keys[i]!;
       if (k !== EMPTY) fn(this.vals[i]!, k, this.auxArr ? this.auxArr[i]! : -1);
     }
+  }
+
+  /** The longest run of occupied slots (probe cost; for tests and diagnostics). */
+  longestRun(): number {
+    const keys = this.keysArr;
+    let best = 0;
+    let run = 0;
+    for (let pass = 0; pass < 2; pass++)
+      for (let i = 0; i < keys.length; i++) {
+        run = keys[i]! === EMPTY ? 0 : run + 1; // the second pass continues a run that wraps around
+        if (run > best) best = Math.min(run, keys.length);
+      }
+    return best;
   }
 
   keys(): number[] {

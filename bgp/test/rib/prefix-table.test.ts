@@ -68,6 +68,23 @@ describe('NumTable', () => {
     expect(wrong).toEqual([]);
     expect(t.size).toBe(25_000);
   });
+
+  it('keeps probe runs short while a table is emptied in its own slot order (a peer going down)', () => {
+    // keys() is slot order, which is hash order: deleting a prefix of it leaves the survivors in
+    // one end of the hash range. A shrink then packed them into one run as long as the table, and
+    // every further delete walked it (a 1M-route peer took 25 s to remove).
+    const t = new NumTable();
+    const n = 100_000;
+    for (let i = 0; i < n; i++) t.set((0x64400000 + i) * 64 + 32, i);
+    const keys = t.keys();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      t.delete(keys[i]!);
+      if (i % 1000 === 999) worst = Math.max(worst, t.longestRun());
+    }
+    expect(t.size).toBe(0);
+    expect(worst).toBeLessThan(200);
+  });
 });
 
 describe('prefix keys', () => {
