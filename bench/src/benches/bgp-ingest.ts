@@ -13,7 +13,9 @@
  *
  * `node bench/dist/run.js bgp-ingest [--routes 100000,1000000] [--runs 3] [--slow-runs 1]
  *  [--receivers tabby,bird,gobgp,frr] [--feed bird|host32|table|ipv6]` — `--slow-runs` caps the
- *  runs for GoBGP/FRR at >= 1M.
+ *  runs for GoBGP/FRR at >= 1M. A receiver `tabby=PATH` runs another build's tabby-bgp.js (an old
+ *  build against the new one, in the same run). The runs of the receivers alternate (run 1 of
+ *  each, then run 2 of each, ...), so a change in the machine's load hits them alike.
  *
  * Everything (namespaces, daemons, temp dirs) is removed after each run.
  */
@@ -71,12 +73,18 @@ export function birdSince(since: string): number {
 }
 
 /** Starts `tabby-bgp` in `ns` with `config` (written as JSON, which YAML accepts; the status socket is added) and waits for its socket. */
-export async function startTabby(net: TestNet, ns: Netns, config: Record<string, unknown>, extraArgs: string[] = []): Promise<RunningReceiver & { proc: Proc; socket: string }> {
+export async function startTabby(
+  net: TestNet,
+  ns: Netns,
+  config: Record<string, unknown>,
+  extraArgs: string[] = [],
+  bin = TABBY_BIN,
+): Promise<RunningReceiver & { proc: Proc; socket: string }> {
   const { dir, remove } = tempDir('tabby-bgp-bench-');
   const socket = join(dir, 'status.sock');
   writeFileSync(join(dir, 'tabby.yaml'), JSON.stringify({ ...config, statusSocket: socket }));
   const envArgs = (process.env.TABBY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, TABBY_BIN, '--config', join(dir, 'tabby.yaml'), '--log-level', process.env.TABBY_BENCH_LOG_LEVEL ?? 'warn']);
+  const proc = net.spawn(ns, process.execPath, [...envArgs, ...extraArgs, bin, '--config', join(dir, 'tabby.yaml'), '--log-level', process.env.TABBY_BENCH_LOG_LEVEL ?? 'warn']);
   const up = await poll(async () => (!proc.running ? 'dead' : requestStatus(socket, { cmd: 'status' }).then(() => 'up')), { timeout: 120_000, what: 'tabby-bgp status socket' });
   if (up === 'dead') throw new Error(`tabby-bgp exited: ${proc.output}`);
   return {
@@ -95,19 +103,26 @@ export async function startTabby(net: TestNet, ns: Netns, config: Record<string,
   };
 }
 
-type ReceiverName = 'tabby' | 'bird' | 'gobgp' | 'frr';
+/** A receiver: ours (this build, or `tabby=PATH` for another build's tabby-bgp.js) or a peer daemon. */
+type ReceiverName = 'tabby' | 'bird' | 'gobgp' | 'frr' | `tabby=${string}`;
 
 async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns, v6: boolean): Promise<RunningReceiver> {
   const [src, rcv, fam] = v6 ? [SRC6, RCV6, 'ipv6'] : [SRC.addr, RCV.addr, 'ipv4'];
-  if (v6 && name !== 'tabby' && name !== 'bird') throw new Error(`the ipv6 feed runs with tabby and bird only, not ${name}`);
-  switch (name) {
-    case 'tabby':
-      return startTabby(net, ns, {
+  if (v6 && !name.startsWith('tabby') && name !== 'bird') throw new Error(`the ipv6 feed runs with tabby and bird only, not ${name}`);
+  if (name.startsWith('tabby'))
+    return startTabby(
+      net,
+      ns,
+      {
         routerId: RCV.addr,
         asn: RCV.asn,
         listen: { address: rcv, port: 179 },
         peers: [{ address: src, asn: SRC.asn, passive: true, families: [`${fam}-unicast`] }],
-      });
+      },
+      [],
+      name.startsWith('tabby=') ? name.slice('tabby='.length) : TABBY_BIN,
+    );
+  switch (name) {
     case 'bird': {
       const d = await BirdDaemon.start({ ns, net }, `router id ${RCV.addr};\nprotocol device {}\nprotocol bgp p { local ${rcv} as ${RCV.asn}; neighbor ${src} as ${SRC.asn}; passive on; ${fam} { import all; export none; }; }\n`);
       // "Routes: N imported" of the protocol: cheap, unlike `show route count` over a million routes.
@@ -122,6 +137,8 @@ async function startReceiver(name: ReceiverName, net: TestNet, ns: Netns, v6: bo
       const d = await FrrDaemon.start({ ns, net }, `hostname rcv\nrouter bgp ${RCV.asn}\n bgp router-id ${RCV.addr}\n no bgp ebgp-requires-policy\n neighbor ${SRC.addr} remote-as ${SRC.asn}\n neighbor ${SRC.addr} passive\n`);
       return { pid: d.bgpd.pid, count: async () => (await d.peer(SRC.addr))?.pfxRcd.ipv4Unicast ?? 0, stop: () => d.stop() };
     }
+    default:
+      throw new Error(`unknown receiver ${name}: expected tabby, tabby=PATH, bird, gobgp or frr`);
   }
 }
 
@@ -200,7 +217,7 @@ async function oneRun(name: ReceiverName, n: number, feed: Feed): Promise<{ seco
       t0 = await (await ownSource(net, src, feed, n)).established;
     }
     const cpu0 = cpuSeconds(r.pid);
-    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name === 'tabby' ? 25 : 100, what: `${name} to hold ${n} routes` }).finally(stopAwake);
+    await poll(async () => (await r.count()) >= n, { timeout: 300_000, interval: name.startsWith('tabby') ? 25 : 100, what: `${name} to hold ${n} routes` }).finally(stopAwake);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(r.pid) - cpu0;
     const rss = peakRss(r.pid);
@@ -221,16 +238,20 @@ const bench: Bench = {
     const feed = option(args, '--feed', 'bird') as Feed;
     if (!['bird', 'host32', 'table', 'ipv6'].includes(feed)) throw new Error(`--feed ${feed}: expected bird, host32, table or ipv6`);
     for (const n of sizes) {
-      for (const name of receivers) {
-        const k = (name === 'gobgp' || name === 'frr') && n >= 1_000_000 ? Math.min(runs, slowRuns) : runs;
-        const res: Array<{ seconds: number; rss: number; cpu: number }> = [];
-        for (let i = 0; i < k; i++) {
+      const results = new Map<ReceiverName, Array<{ seconds: number; rss: number; cpu: number }>>(receivers.map((r) => [r, []]));
+      for (let i = 0; i < runs; i++) {
+        for (const name of receivers) {
+          const slow = (name === 'gobgp' || name === 'frr') && n >= 1_000_000;
+          if (slow && i >= slowRuns) continue;
           try {
-            res.push(await oneRun(name, n, feed));
+            results.get(name)!.push(await oneRun(name, n, feed));
           } catch (e: unknown) {
             emit({ bench: 'bgp-ingest', metric: 'error', value: 1, unit: 'count', receiver: name, routes: n, feed, error: e instanceof Error ? e.message.slice(0, 500) : String(e) });
           }
         }
+      }
+      for (const name of receivers) {
+        const res = results.get(name)!;
         if (!res.length) continue;
         const secs = res.map((r) => r.seconds);
         const rss = median(res.map((r) => r.rss));

@@ -5,12 +5,17 @@ import { pfx, rib } from './helpers.js';
 
 const tables = [
   { name: 'NumTable', make: () => new NumTable(true, true) as PrefixTable, key: (n: number): PrefixKey => n },
+  { name: 'NumTable (aux, no tag)', make: () => new NumTable(true) as PrefixTable, key: (n: number): PrefixKey => n, noTag: true },
+  { name: 'NumTable (value only)', make: () => new NumTable() as PrefixTable, key: (n: number): PrefixKey => n, noTag: true, noAux: true },
   { name: 'StrTable', make: () => new StrTable(true, true) as PrefixTable, key: (n: number): PrefixKey => `fd00::${n.toString(16)}/128` },
 ];
 
-describe.each(tables)('$name', ({ make, key: toKey }) => {
+describe.each(tables)('$name', ({ make, key: toKey, noTag, noAux }) => {
   it('behaves like a Map (value, aux and tag columns) under random set/put/delete/tag/clear sequences', () => {
-    const key = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 })).map(([a, l]) => toKey((0x0a000000 + a * 256) * 64 + l));
+    // 10.x and 200.x: addresses on both sides of 2^31 (stored as int32)
+    const key = fc
+      .tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 32 }), fc.boolean())
+      .map(([a, l, high]) => toKey(((high ? 0xc8000000 : 0x0a000000) + a * 256) * 64 + l));
     const op = fc.oneof(
       fc.record({ k: fc.constant('set' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
       fc.record({ k: fc.constant('put' as const), key, v: fc.integer({ min: 0, max: 1e6 }) }),
@@ -44,7 +49,7 @@ describe.each(tables)('$name', ({ make, key: toKey }) => {
         expect(t.size).toBe(m.size);
         for (const [k, e] of m) {
           expect(t.get(k)).toBe(e.v);
-          expect([t.lastAux, t.lastTag]).toEqual([e.aux, e.tag]);
+          expect([t.lastAux, t.lastTag]).toEqual([noAux ? -1 : e.aux, noTag ? -1 : e.tag]);
         }
         const seen = new Map<PrefixKey, number>();
         t.forEach((v, k) => seen.set(k, v));
@@ -57,6 +62,15 @@ describe.each(tables)('$name', ({ make, key: toKey }) => {
 });
 
 describe('NumTable', () => {
+  it('refuses a value (aux in tables with aux) that does not fit its packed column', () => {
+    expect(() => new NumTable().set(10 * 64 + 8, 1 << 25)).toThrow(RangeError);
+    const t = new NumTable(true);
+    expect(() => t.set(10 * 64 + 8, 2 ** 31 - 1, 1 << 25)).toThrow(RangeError);
+    expect(t.size).toBe(0); // refused before anything changed
+    t.set(10 * 64 + 8, 2 ** 31 - 1, (1 << 25) - 1); // the value keeps a whole word
+    expect([t.get(10 * 64 + 8), t.lastAux]).toEqual([2 ** 31 - 1, (1 << 25) - 1]);
+  });
+
   it('grows to many entries and shrinks back on delete', () => {
     const t = new NumTable();
     for (let i = 0; i < 50_000; i++) t.set((0x64400000 + i) * 64 + 32, i);
