@@ -4,7 +4,7 @@
  * words, so a probe touches one cache line for the key and its values:
  *
  *   word 0: the address (prefix bits, host bits zero) as int32
- *   word 1: the length (6 bits) | packed << 6, or -1 for an empty slot
+ *   word 1: the length + 1 (6 bits) | packed << 6, or 0 for an empty slot (a new array is empty)
  *   word 2: the value (tables with aux)      — `packed` is then the aux, else the value
  *   last:   the tag (tables with a tag column)
  *
@@ -20,6 +20,7 @@ import type { PrefixTable } from './prefix-table.js';
 
 const MIN_CAP = 16;
 const LEN_MASK = 63;
+const EMPTY = 0;
 /** The packed column's exclusive upper bound. */
 export const PACKED_LIMIT = 1 << 25;
 
@@ -91,9 +92,7 @@ export class NumTable implements PrefixTable<number> {
   }
 
   private emptyWords(cap: number): Int32Array {
-    const w = new Int32Array(cap * this.stride);
-    for (let i = 1; i < w.length; i += this.stride) w[i] = -1;
-    return w;
+    return new Int32Array(cap * this.stride);
   }
 
   get size(): number {
@@ -115,11 +114,11 @@ export class NumTable implements PrefixTable<number> {
     let i = homeOf(addr, len, this.seed, this.gshift) * stride;
     for (;;) {
       const lw = w[i + 1]!;
-      if (lw === -1) {
+      if (lw === EMPTY) {
         i = -1 - i;
         break;
       }
-      if (w[i] === a && (lw & LEN_MASK) === len) break;
+      if (w[i] === a && (lw & LEN_MASK) === len + 1) break;
       i += stride;
       if (i === end) i = 0;
     }
@@ -172,7 +171,7 @@ export class NumTable implements PrefixTable<number> {
       const w = this.w;
       const addr = Math.floor(k / 64);
       w[i] = addr | 0;
-      w[i + 1] = k - addr * 64;
+      w[i + 1] = k - addr * 64 + 1;
       if (this.valAt !== 1) w[i + this.valAt] = 0;
       if (this.tagAt) w[i + this.tagAt] = -1;
       this.count++;
@@ -184,7 +183,7 @@ export class NumTable implements PrefixTable<number> {
   /** Writes the value (and aux) of slot `i` (checked by the caller: see `check`). */
   private write(i: number, v: number, aux: number): void {
     const w = this.w;
-    const len = w[i + 1]! & LEN_MASK;
+    const len = w[i + 1]! & LEN_MASK; // + 1
     if (this.withAux) {
       w[i + 1] = len | (aux << 6);
       w[i + 2] = v;
@@ -233,15 +232,15 @@ export class NumTable implements PrefixTable<number> {
       j += stride;
       if (j === end) j = 0;
       const lw = w[j + 1]!;
-      if (lw === -1) break;
-      const home = homeOf(w[j]! >>> 0, lw & LEN_MASK, this.seed, this.gshift) * stride;
+      if (lw === EMPTY) break;
+      const home = homeOf(w[j]! >>> 0, (lw & LEN_MASK) - 1, this.seed, this.gshift) * stride;
       // Move the entry at j into the hole at i if its home is not cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
         for (let x = 0; x < stride; x++) w[i + x] = w[j + x]!;
         i = j;
       }
     }
-    w[i + 1] = -1;
+    w[i + 1] = EMPTY;
     this.count--;
     if (this.count * 16 < this.cap && this.cap > MIN_CAP) this.resize(this.cap / 2);
     return old;
@@ -267,13 +266,15 @@ export class NumTable implements PrefixTable<number> {
     // In slot order: homes only grow (see homeOf), so a doubling streams through the new array.
     for (let i = 0; i < old.length; i += stride) {
       const lw = old[i + 1]!;
-      if (lw === -1) continue;
-      let j = homeOf(old[i]! >>> 0, lw & LEN_MASK, seed, gshift) * stride; // keys are distinct: probe for a free slot only
-      while (w[j + 1] !== -1) {
+      if (lw === EMPTY) continue;
+      let j = homeOf(old[i]! >>> 0, (lw & LEN_MASK) - 1, seed, gshift) * stride; // keys are distinct: probe for a free slot only
+      while (w[j + 1] !== EMPTY) {
         j += stride;
         if (j === end) j = 0;
       }
-      for (let x = 0; x < stride; x++) w[j + x] = old[i + x]!;
+      w[j] = old[i]!;
+      w[j + 1] = lw;
+      for (let x = 2; x < stride; x++) w[j + x] = old[i + x]!;
     }
   }
 
@@ -281,7 +282,7 @@ export class NumTable implements PrefixTable<number> {
     const w = this.w;
     for (let i = 0; i < w.length; i += this.stride) {
       const lw = w[i + 1]!;
-      if (lw !== -1) fn(this.valueAt(i), (w[i]! >>> 0) * 64 + (lw & LEN_MASK), this.withAux ? lw >>> 6 : -1);
+      if (lw !== EMPTY) fn(this.valueAt(i), (w[i]! >>> 0) * 64 + (lw & LEN_MASK) - 1, this.withAux ? lw >>> 6 : -1);
     }
   }
 
@@ -292,7 +293,7 @@ export class NumTable implements PrefixTable<number> {
     let run = 0;
     for (let pass = 0; pass < 2; pass++)
       for (let i = 1; i < w.length; i += this.stride) {
-        run = w[i] === -1 ? 0 : run + 1; // the second pass continues a run that wraps around
+        run = w[i] === EMPTY ? 0 : run + 1; // the second pass continues a run that wraps around
         if (run > best) best = Math.min(run, this.cap);
       }
     return best;
@@ -303,7 +304,7 @@ export class NumTable implements PrefixTable<number> {
     const w = this.w;
     for (let i = 0; i < w.length; i += this.stride) {
       const lw = w[i + 1]!;
-      if (lw !== -1) out.push((w[i]! >>> 0) * 64 + (lw & LEN_MASK));
+      if (lw !== EMPTY) out.push((w[i]! >>> 0) * 64 + (lw & LEN_MASK) - 1);
     }
     return out;
   }
@@ -315,7 +316,7 @@ export class NumTable implements PrefixTable<number> {
       this.cap = MIN_CAP;
       this.gshift = groupShift(MIN_CAP);
       this.w = this.emptyWords(MIN_CAP);
-    } else for (let i = 1; i < this.w.length; i += this.stride) this.w[i] = -1;
+    } else this.w.fill(0);
     this.count = 0;
   }
 }
