@@ -8,8 +8,12 @@ import { afterAll } from 'vitest';
 (globalThis as { ipamTestTxn?: boolean }).ipamTestTxn = false;
 // unit tests share workers (vitest.config.ts: isolate: false): later files must see the default again
 afterAll(() => void delete (globalThis as { ipamTestTxn?: boolean }).ipamTestTxn);
-await import('./allocate.test.js');
-await import('./crash.test.js');
-await import('./check-gc.test.js');
-await import('./bad-input.test.js');
-await import('./concurrency.test.js');
+// A query makes each a module of its own: without it, a worker that already ran one of these
+// files (no isolation) hands back the cached module, its tests are not registered again, and a
+// worker that had run all five found no test in this file at all.
+const again = '?without-txn';
+await import('./allocate.test.js' + again);
+await import('./crash.test.js' + again);
+await import('./check-gc.test.js' + again);
+await import('./bad-input.test.js' + again);
+await import('./concurrency.test.js' + again);
