@@ -32,5 +32,5 @@ export {
   type LocalGrConfig,
   type SessionEnd,
 } from './graceful-restart.js';
-export { prefixKey, userPrefixKey, canonicalIpv6, keyToPrefix, keyToString, familyOf, FAMILIES, type PrefixKey } from './prefix-key.js';
-export { NumTable, StrTable, type PrefixTable } from './prefix-table.js';
+export { prefixKey, userPrefixKey, canonicalIpv6, keyToPrefix, keyToString, v6Key, familyOf, FAMILIES, type PrefixKey } from './prefix-key.js';
+export { NumTable, Ipv6Table, type PrefixTable } from './prefix-table.js';

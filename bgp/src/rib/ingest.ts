@@ -16,7 +16,7 @@ import { nextHopsOf } from './attr-set.js';
 import type { RibCore } from './loc-rib.js';
 import type { FilterResult, PeerFamilyTables, PeerState } from './peer.js';
 import { importCheck, normaliseImport, type ImportRejection, type LocalIdentity } from './policy.js';
-import { familyOf, keyToPrefix, parseIpv4, prefixKey, type PrefixKey } from './prefix-key.js';
+import { familyOf, ipv6Key, keyToPrefix, parseIpv4, v6Key, type PrefixKey } from './prefix-key.js';
 
 /** What one UPDATE did. */
 export interface IngestResult {
@@ -52,7 +52,7 @@ function keyOf(p: Prefix): PrefixKey | undefined {
     const a = parseIpv4(p.addr);
     return a < 0 || p.len > 32 ? undefined : a * 64 + p.len;
   }
-  return prefixKey(p);
+  return p.len > 128 ? undefined : ipv6Key(p.addr, p.len);
 }
 
 /** Per-UPDATE announcement state (see `Ingester.prepare`). */
@@ -66,9 +66,11 @@ export interface AnnounceContext {
 }
 
 /**
- * The allocation-free ingestion path for IPv4 NLRI decoded as numbers (the codec's
- * `forEachIpv4Nlri` / raw UPDATE payloads): `announce4` / `withdraw4` are bound functions that
- * can be passed as its callback. One UPDATE at a time: `Rib.beginUpdate`, callbacks, `end()`.
+ * The allocation-free ingestion path for NLRI decoded as numbers (the codec's `forEachIpv4Nlri`
+ * / `forEachIpv6Nlri` over the raw UPDATE): `announce4` / `withdraw4` / `announce6` /
+ * `withdraw6` are bound functions that can be passed as their callbacks (an IPv6 prefix costs
+ * one short key string, see prefix-key.ts). One UPDATE, and one family of announcements, at a
+ * time: `Rib.beginUpdate`, callbacks, `end()`.
  */
 export class UpdateSink {
   private p: PeerState | undefined;
@@ -77,33 +79,58 @@ export class UpdateSink {
 
   constructor(private readonly ing: Ingester) {}
 
-  /** Starts an UPDATE from `p` whose IPv4 NLRI carry `attrs` (NEXT_HOP from `attrs`). */
-  begin(p: PeerState, attrs: Readonly<PathAttributes>): this {
-    if (this.ctx) this.ing.finish(this.ctx); // the previous UPDATE threw before end()
+  /**
+   * Starts an UPDATE from `p` whose NLRI of `family` carry `attrs` (the next hop: NEXT_HOP for
+   * IPv4, MP_REACH_NLRI's for IPv6). Without `attrs` only withdrawals may follow.
+   */
+  begin(p: PeerState, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast'): this {
+    if (this.p) this.finish(); // the previous UPDATE threw before end()
     this.p = p;
     this.res = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
-    const nh = attrs.nextHop;
-    this.ctx = this.ing.prepare(p, 'ipv4-unicast', attrs, nh !== undefined ? [nh] : [], this.res);
+    if (attrs) {
+      const nh = family === 'ipv4-unicast' ? (attrs.nextHop !== undefined ? [attrs.nextHop] : []) : (attrs.mpReach?.nextHops ?? []);
+      this.ctx = this.ing.prepare(p, family, attrs, nh, this.res);
+    }
     return this;
   }
 
-  /** Announces addr/len (addr: unsigned 32-bit, host bits zero) with the UPDATE's attributes. */
+  /** Announces addr/len (addr: unsigned 32-bit, host bits zero) with the UPDATE's attributes (begun for IPv4). */
   readonly announce4 = (addr: number, len: number, pathId: number): void => {
     this.ing.announceKey(this.ctx!, addr * 64 + len, pathId);
   };
 
   /** Withdraws addr/len (path id 0 without ADD-PATH). */
   readonly withdraw4 = (addr: number, len: number, pathId: number): void => {
-    this.ing.withdrawKey(this.p!, this.ctx!.ft, 'ipv4-unicast', addr * 64 + len, pathId, this.res);
+    this.withdraw('ipv4-unicast', addr * 64 + len, pathId);
   };
+
+  /** Announces an IPv6 prefix (four address words, host bits zero) with the UPDATE's attributes (begun for IPv6). */
+  readonly announce6 = (w0: number, w1: number, w2: number, w3: number, len: number, pathId: number): void => {
+    this.ing.announceKey(this.ctx!, v6Key(w0, w1, w2, w3, len), pathId);
+  };
+
+  /** Withdraws an IPv6 prefix. */
+  readonly withdraw6 = (w0: number, w1: number, w2: number, w3: number, len: number, pathId: number): void => {
+    this.withdraw('ipv6-unicast', v6Key(w0, w1, w2, w3, len), pathId);
+  };
+
+  private withdraw(family: Family, key: PrefixKey, pathId: number): void {
+    const p = this.p!;
+    const ft = p.maybeTables(family);
+    if (ft) this.ing.withdrawKey(p, ft, family, key, pathId, this.res);
+  }
 
   /** Ends the UPDATE. */
   end(): IngestResult {
     const p = this.p!;
-    this.ing.finish(this.ctx!);
+    this.finish();
+    return this.ing.checkLimit(p, this.res);
+  }
+
+  private finish(): void {
+    if (this.ctx) this.ing.finish(this.ctx);
     this.p = undefined;
     this.ctx = undefined;
-    return this.ing.checkLimit(p, this.res);
   }
 }
 

@@ -8,15 +8,16 @@
  *   one Int32Array: 8 bytes per slot with a value, 12 with value and aux, load factor between
  *   1/16 and 3/4 (about 11-32 bytes per entry at steady state) instead of a Map entry plus a
  *   boxed key (~80 bytes).
- * - `StrTable` (IPv6 keys) maps the key string to a row of typed columns (one Map per table).
+ * - `Ipv6Table` (IPv6 keys, ipv6-table.ts) is the same kind of hash over the key's address
+ *   words, all columns of a slot side by side in one Int32Array.
  * - Do not mutate a table inside its own `forEach`: collect keys first (`keys()`).
  */
 import type { PrefixKey } from './prefix-key.js';
 import { NumTable } from './num-table.js';
-import { StrTable } from './str-table.js';
+import { Ipv6Table } from './ipv6-table.js';
 
 export { NumTable } from './num-table.js';
-export { StrTable } from './str-table.js';
+export { Ipv6Table } from './ipv6-table.js';
 
 /** A prefix → non-negative int32 table with an optional second int32 per entry (`aux`). */
 export interface PrefixTable<K extends PrefixKey = PrefixKey> {
@@ -45,7 +46,7 @@ export interface PrefixTable<K extends PrefixKey = PrefixKey> {
   clear(): void;
 }
 
-/** A table for the family's key type: NumTable for IPv4, StrTable for IPv6. */
+/** A table for the family's key type: NumTable for IPv4, Ipv6Table for IPv6. */
 export function makeTable(family: 'ipv4-unicast' | 'ipv6-unicast', withAux = false, withTag = false): PrefixTable {
-  return (family === 'ipv4-unicast' ? new NumTable(withAux, withTag) : new StrTable(withAux, withTag)) as PrefixTable;
+  return (family === 'ipv4-unicast' ? new NumTable(withAux, withTag) : new Ipv6Table(withAux, withTag)) as PrefixTable;
 }

@@ -214,12 +214,14 @@ export class Rib {
   }
 
   /**
-   * Fast path for one UPDATE whose IPv4 NLRI arrive as numbers (the codec's `forEachIpv4Nlri`
-   * over a raw UPDATE): pass `sink.withdraw4` / `sink.announce4` as callbacks, then `sink.end()`.
-   * End-of-RIB, MP_REACH/MP_UNREACH and treat-as-withdraw go through `ingest`.
+   * Fast path for one UPDATE whose NLRI arrive as numbers (the codec's `forEachIpv4Nlri` /
+   * `forEachIpv6Nlri` over a raw UPDATE): pass the sink's `withdraw4` / `announce4` /
+   * `withdraw6` / `announce6` as callbacks, then `sink.end()`. Announcements are of `family`
+   * with `attrs` (none without `attrs`: withdrawals only). End-of-RIB and treat-as-withdraw go
+   * through `ingest`.
    */
-  beginUpdate(id: string, attrs: Readonly<PathAttributes>): UpdateSink {
-    return this.sink.begin(this.peer(id), attrs);
+  beginUpdate(id: string, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast'): UpdateSink {
+    return this.sink.begin(this.peer(id), attrs, family);
   }
 
   private onEndOfRib(p: PeerState, f: Family): void {

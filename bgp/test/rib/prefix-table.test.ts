@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalIpv6, keyToPrefix, NumTable, prefixKey, StrTable, type PrefixKey, type PrefixTable } from '../../src/rib/index.js';
+import { canonicalIpv6, Ipv6Table, keyToPrefix, NumTable, prefixKey, v6Key, type PrefixKey, type PrefixTable } from '../../src/rib/index.js';
 import { pfx, rib } from './helpers.js';
 
 const tables = [
   { name: 'NumTable', make: () => new NumTable(true, true) as PrefixTable, key: (n: number): PrefixKey => n },
   { name: 'NumTable (aux, no tag)', make: () => new NumTable(true) as PrefixTable, key: (n: number): PrefixKey => n, noTag: true },
   { name: 'NumTable (value only)', make: () => new NumTable() as PrefixTable, key: (n: number): PrefixKey => n, noTag: true, noAux: true },
-  { name: 'StrTable', make: () => new StrTable(true, true) as PrefixTable, key: (n: number): PrefixKey => `fd00::${n.toString(16)}/128` },
+  // Odd n: a /0-/128 in 2001:db8::/32 with a low word; even n: trailing zero groups dropped.
+  { name: 'Ipv6Table', make: () => new Ipv6Table(true, true) as PrefixTable, key: (n: number): PrefixKey => (n % 2 ? v6Key(0x20010db8, Math.floor(n / 2 ** 32), 0, n >>> 0, n % 129) : v6Key(n >>> 0, Math.floor(n / 2 ** 32), 0, 0, n % 129)) },
 ];
 
 describe.each(tables)('$name', ({ make, key: toKey, noTag, noAux }) => {
