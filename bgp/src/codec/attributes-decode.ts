@@ -11,7 +11,7 @@
 import { formatIpv4, formatIpv6 } from './addr.js';
 import { decodeAsPath } from './as-path.js';
 import { updateError } from './errors.js';
-import { decodeNlri } from './nlri.js';
+import { checkNlri, decodeNlri } from './nlri.js';
 import { copyBytes, rd16, rd32 } from './writer.js';
 import {
   AttrFlag,
@@ -45,6 +45,13 @@ export interface DecodeOptions {
    * accept, as withdrawals on treat-as-withdraw).
    */
   lazyIpv4Nlri?: boolean;
+  /**
+   * The same for IPv6 unicast (AFI 2, SAFI 1) in MP_REACH_NLRI / MP_UNREACH_NLRI: syntax-checked,
+   * not decoded. In an accepted outcome their `nlri` / `withdrawn` lists are empty — even when
+   * the field is not (so such an MP_UNREACH is no End-of-RIB sign): the caller walks the fields
+   * (`locateMpNlri`, `forEachIpv6Nlri`). A treat-as-withdraw outcome lists them as usual.
+   */
+  lazyIpv6Nlri?: boolean;
 }
 
 /** How a malformed attribute is handled (RFC 7606 §2). */
@@ -57,6 +64,8 @@ export interface AttributesResult {
   discarded: AttributeIssue[];
   /** Problems that call for "treat-as-withdraw" (empty when none). */
   withdrawIssues: AttributeIssue[];
+  /** Prefixes in MP_REACH_NLRI (a family this codec parses), decoded or not (`lazyIpv6Nlri`). */
+  reachCount: number;
 }
 
 interface DecodeState {
@@ -65,6 +74,8 @@ interface DecodeState {
   attrs: PathAttributes;
   /** The IPv4 NLRI field is non-empty (NEXT_HOP matters only then). */
   hasIpv4Nlri: boolean;
+  /** See AttributesResult. */
+  reachCount: number;
 }
 
 interface AttrSpec {
@@ -139,9 +150,21 @@ function decodeMpReach(b: Uint8Array, p: number, len: number, st: DecodeState): 
   const nlriStart = q + nhLen + 1;
   const fam = familyOf(afi, safi);
   const addPath = fam !== undefined && st.ctx.addPath.has(fam);
+  if (lazy(st, afi, safi)) {
+    // RFC 7606 §5.3: the field is still checked here; an unparsable one resets the session.
+    st.reachCount = checkNlri(b, nlriStart, end, 2, addPath, { afi, safi });
+    st.attrs.mpReach = { afi, safi, nextHops, nlri: [] };
+    return undefined;
+  }
   const nlri = decodeNlri(b, nlriStart, end, afi as 1 | 2, addPath, [], { afi, safi });
+  st.reachCount = nlri.length;
   st.attrs.mpReach = { afi, safi, nextHops, nlri };
   return undefined;
+}
+
+/** The NLRI of this MP attribute are left to the caller (`DecodeOptions.lazyIpv6Nlri`). */
+function lazy(st: DecodeState, afi: number, safi: number): boolean {
+  return st.opts.lazyIpv6Nlri === true && afi === 2 && safi === 1;
 }
 
 function decodeMpUnreach(b: Uint8Array, p: number, len: number, st: DecodeState): string | undefined {
@@ -151,7 +174,8 @@ function decodeMpUnreach(b: Uint8Array, p: number, len: number, st: DecodeState)
   if (!supportedFamily(afi, safi)) return undefined;
   const fam = familyOf(afi, safi);
   const addPath = fam !== undefined && st.ctx.addPath.has(fam);
-  const withdrawn: Prefix[] = decodeNlri(b, p + 3, p + len, afi as 1 | 2, addPath, [], { afi, safi });
+  if (lazy(st, afi, safi)) checkNlri(b, p + 3, p + len, 2, addPath, { afi, safi }); // RFC 7606 §5.3, as below
+  const withdrawn: Prefix[] = lazy(st, afi, safi) ? [] : decodeNlri(b, p + 3, p + len, afi as 1 | 2, addPath, [], { afi, safi });
   st.attrs.mpUnreach = { afi, safi, withdrawn };
   return undefined;
 }

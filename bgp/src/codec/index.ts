@@ -12,10 +12,10 @@ export { HEADER_LEN, MAX_MESSAGE_LEN, MAX_EXTENDED_MESSAGE_LEN, MessageReader, m
 export { CapabilityCode, decodeCapabilities, encodeCapability } from './capabilities.js';
 export { PARAM_CAPABILITIES, decodeOpen, encodeOpen, type OpenEncodeOptions } from './open.js';
 export { KEEPALIVE, RouteRefreshSubtype, decodeNotification, decodeRouteRefresh, encodeKeepalive, encodeNotification, encodeRouteRefresh } from './control.js';
-export { checkNlri, forEachIpv4Nlri, forEachNlri, decodeNlri, nlriSize, writeNlri, prefixFamily, type Ipv4NlriCallback, type NlriCallback } from './nlri.js';
+export { checkNlri, forEachIpv4Nlri, forEachIpv6Nlri, forEachNlri, decodeNlri, nlriSize, writeNlri, prefixFamily, type Ipv4NlriCallback, type Ipv6NlriCallback, type NlriCallback } from './nlri.js';
 export { AS_TRANS, asPathCount, reconcileAs4 } from './as-path.js';
 export { attrName, type AttrAction, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
 export { encodeAttributes } from './attributes-encode.js';
-export { decodeAttributes, decodeUpdate, locateUpdateFields, type UpdateFields } from './update-decode.js';
+export { decodeAttributes, decodeUpdate, locateMpNlri, locateUpdateFields, type MpNlriField, type UpdateFields } from './update-decode.js';
 export { encodeUpdate, encodeUpdates, endOfRib, encodeEndOfRib, isEndOfRib, familyAfiSafi } from './update-encode.js';
 export { decodeMessage, encodeMessage, type DecodedMessage, type DecodedUpdate } from './message.js';

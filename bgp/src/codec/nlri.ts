@@ -106,15 +106,60 @@ export function forEachIpv4Nlri(b: Uint8Array, offset: number, end: number, addP
   return n;
 }
 
-/** Checks the syntax of an NLRI / withdrawn field without decoding it (RFC 7606 §5.3); returns the prefix count. */
+/** Callback of `forEachIpv6Nlri`: the address as four unsigned 32-bit words (host bits zero), length, path id. */
+export type Ipv6NlriCallback = (w0: number, w1: number, w2: number, w3: number, len: number, pathId: number) => void;
+
+/** Word `k` (0-3) of the /`len` prefix whose `nb` address octets start at `b[p]`, host bits cleared. */
+function v6Word(b: Uint8Array, p: number, nb: number, len: number, k: number): number {
+  const o = 4 * k;
+  if (o >= nb) return 0;
+  let v = 0;
+  for (let i = 0; i < 4 && o + i < nb; i++) v |= b[p + o + i]! << (24 - 8 * i);
+  const bits = len - 32 * k; // > 0, since octet o is part of the prefix
+  return bits >= 32 ? v >>> 0 : (v & (0xffffffff << (32 - bits))) >>> 0;
+}
+
+/**
+ * The IPv6 counterpart of `forEachIpv4Nlri`: walks IPv6 prefixes in `b[offset..end)` (an
+ * MP_REACH / MP_UNREACH NLRI field) handing each to `cb` as four words — no strings, no objects.
+ * Errors as `forEachNlri` (family AFI 2 / SAFI 1). Returns the count.
+ */
+export function forEachIpv6Nlri(b: Uint8Array, offset: number, end: number, addPath: boolean, cb: Ipv6NlriCallback): number {
+  const family = { afi: 2, safi: 1 };
+  let p = offset;
+  let n = 0;
+  while (p < end) {
+    let pathId = 0;
+    if (addPath) {
+      if (p + 4 > end) throw invalidField('truncated path identifier', family);
+      pathId = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      p += 4;
+      if (p >= end) throw invalidField('path identifier without prefix', family);
+    }
+    const len = b[p++]!;
+    if (len > 128) throw invalidField(`prefix length ${len} exceeds 128`, family);
+    const nb = (len + 7) >> 3;
+    if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`, family);
+    cb(v6Word(b, p, nb, len, 0), v6Word(b, p, nb, len, 1), v6Word(b, p, nb, len, 2), v6Word(b, p, nb, len, 3), len, pathId);
+    p += nb;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Checks the syntax of an NLRI / withdrawn field without decoding it (RFC 7606 §5.3); returns the
+ * prefix count. Throws what `forEachNlri` throws for the same field.
+ */
 export function checkNlri(b: Uint8Array, offset: number, end: number, afi: 1 | 2, addPath: boolean, family?: { afi: number; safi: number }): number {
   const maxLen = afi === 1 ? 32 : 128;
   let p = offset;
   let n = 0;
   while (p < end) {
     if (addPath) {
-      if (p + 5 > end) throw invalidField('truncated path identifier', family);
+      if (p + 4 > end) throw invalidField('truncated path identifier', family);
       p += 4;
+      if (p >= end) throw invalidField('path identifier without prefix', family);
     }
     const len = b[p++]!;
     if (len > maxLen) throw invalidField(`prefix length ${len} exceeds ${maxLen}`, family);

@@ -47,7 +47,7 @@ export function decodeAttributes(
   opts: DecodeOptions,
   hasIpv4Nlri: boolean,
 ): AttributesResult {
-  const st = { ctx, opts, attrs: {} as PathAttributes, hasIpv4Nlri };
+  const st = { ctx, opts, attrs: {} as PathAttributes, hasIpv4Nlri, reachCount: 0 };
   const discarded: AttributeIssue[] = [];
   const withdrawIssues: AttributeIssue[] = [];
   const seen = new Int32Array(8); // one bit per attribute type code
@@ -75,7 +75,7 @@ export function decodeAttributes(
     p = v + len;
     decodeOne(b, flags, type, v, len, st, seen, discarded, withdrawIssues);
   }
-  return { attrs: st.attrs, discarded, withdrawIssues };
+  return { attrs: st.attrs, discarded, withdrawIssues, reachCount: st.reachCount };
 }
 
 function decodeOne(
@@ -84,7 +84,7 @@ function decodeOne(
   type: number,
   v: number,
   len: number,
-  st: { ctx: CodecContext; opts: DecodeOptions; attrs: PathAttributes; hasIpv4Nlri: boolean },
+  st: { ctx: CodecContext; opts: DecodeOptions; attrs: PathAttributes; hasIpv4Nlri: boolean; reachCount: number },
   seen: Int32Array,
   discarded: AttributeIssue[],
   withdrawIssues: AttributeIssue[],
@@ -174,6 +174,50 @@ export function locateUpdateFields(b: Uint8Array): UpdateFields {
   return { withdrawn: w, attributes: [p, p + aLen], nlri: [p + aLen, end] };
 }
 
+/** Where the NLRI of an MP_REACH_NLRI / MP_UNREACH_NLRI attribute lie in the message. */
+export interface MpNlriField {
+  afi: number;
+  safi: number;
+  /** Octet range [start, end) of the NLRI (MP_REACH: after the next hop and reserved octet). */
+  start: number;
+  end: number;
+}
+
+/**
+ * Finds the first attribute of `type` (MP_REACH_NLRI or MP_UNREACH_NLRI) in the path attribute
+ * field `b[start..end)` and returns where its NLRI lie, without decoding anything — e.g. to walk
+ * the NLRI left undecoded by `lazyIpv6Nlri` with `forEachIpv6Nlri`. For a message `decodeUpdate`
+ * accepted; undefined when the attribute is absent or too short to hold its fixed fields.
+ */
+export function locateMpNlri(b: Uint8Array, start: number, end: number, type: 14 | 15): MpNlriField | undefined {
+  let p = start;
+  while (p + 3 <= end) {
+    const hdr = b[p]! & AttrFlag.ExtendedLength ? 4 : 3;
+    if (p + hdr > end) return undefined;
+    const len = hdr === 4 ? rd16(b, p + 2) : b[p + 2]!;
+    const v = p + hdr;
+    if (b[p + 1] === type) {
+      if (len < (type === AttrType.MpReachNlri ? 5 : 3) || v + len > end) return undefined;
+      const nlri = type === AttrType.MpReachNlri ? v + 4 + b[v + 3]! + 1 : v + 3;
+      return nlri > v + len ? undefined : { afi: rd16(b, v), safi: b[v + 2]!, start: nlri, end: v + len };
+    }
+    p = v + len;
+  }
+  return undefined;
+}
+
+/** Decodes the MP NLRI that `lazyIpv6Nlri` left out of `attrs` (the treat-as-withdraw path). */
+function decodeLazyMp(b: Uint8Array, field: [number, number], attrs: PathAttributes, ctx: CodecContext): void {
+  const addPath = ctx.addPath.has('ipv6-unicast');
+  const fam = { afi: 2, safi: 1 };
+  const reach = attrs.mpReach;
+  const r = reach && reach.afi === 2 && reach.safi === 1 ? locateMpNlri(b, field[0], field[1], AttrType.MpReachNlri) : undefined;
+  if (reach && r) attrs.mpReach = { ...reach, nlri: decodeNlri(b, r.start, r.end, 2, addPath, [], fam) };
+  const un = attrs.mpUnreach;
+  const u = un && un.afi === 2 && un.safi === 1 ? locateMpNlri(b, field[0], field[1], AttrType.MpUnreachNlri) : undefined;
+  if (un && u) attrs.mpUnreach = { ...un, withdrawn: decodeNlri(b, u.start, u.end, 2, addPath, [], fam) };
+}
+
 /**
  * Decodes an UPDATE (`b` is the whole message, header included and already validated by
  * `readMessageHeader`). Returns the RFC 7606 outcome or throws BgpCodecError for session reset.
@@ -194,8 +238,9 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptio
     // RFC 7606 §5.2: path attributes but no reachable NLRI — an error calling for more than
     // "attribute discard" resets the session (nothing to withdraw; the NLRI may be what broke).
     // An MP_REACH of a family we do not parse counts as reachable.
-    const reachable = nlriCount > 0 || (r.attrs.mpReach?.nlri.length ?? 0) > 0 || (r.attrs.unknown ?? []).some((u) => u.type === AttrType.MpReachNlri);
+    const reachable = nlriCount > 0 || r.reachCount > 0 || (r.attrs.unknown ?? []).some((u) => u.type === AttrType.MpReachNlri);
     if (!reachable) throw updateError(subcodeOf(first), `${first.reason} in an UPDATE without reachable NLRI (RFC 7606 §5.2)`);
+    if (opts.lazyIpv6Nlri) decodeLazyMp(b, f.attributes, r.attrs, ctx);
     return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
   }
   const attrs = !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(r.attrs) : r.attrs;
@@ -223,7 +268,7 @@ function subcodeOf(i: AttributeIssue): number {
 /** RFC 7606 §3 d: with NLRI present, a missing ORIGIN, AS_PATH (or NEXT_HOP for IPv4 NLRI) → treat-as-withdraw. */
 function missingWellKnown(r: AttributesResult, hasIpv4Nlri: boolean): void {
   const a = r.attrs;
-  if (!hasIpv4Nlri && !(a.mpReach && a.mpReach.nlri.length > 0)) return;
+  if (!hasIpv4Nlri && r.reachCount === 0) return;
   if (a.origin === undefined) missing(r, AttrType.Origin);
   if (a.asPath === undefined) missing(r, AttrType.AsPath);
   if (hasIpv4Nlri && a.nextHop === undefined) missing(r, AttrType.NextHop);

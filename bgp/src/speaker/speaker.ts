@@ -329,7 +329,7 @@ export class Speaker {
     } else if (outcome.discarded.length > 0) {
       this.c.logger.warn({ peer: rt.id, issues: outcome.discarded }, 'attributes discarded (RFC 7606)');
     }
-    const r = ingestOutcome(this.c.rib, rt.id, outcome, rt.negotiated.receiveContext.addPath.has('ipv4-unicast'));
+    const r = ingestOutcome(this.c.rib, rt.id, outcome, rt.negotiated.receiveContext.addPath);
     rt.withdrawalsIn += r.withdrawn;
     if (r.exceeded && rt.cfg.maxPrefixes) {
       // RFC 4486 §4: Cease, Maximum Number of Prefixes Reached; restart after a delay.

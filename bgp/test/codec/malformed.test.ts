@@ -9,6 +9,9 @@ import { hex, message, update } from './hex.js';
 
 const ctx4: CodecContext = { fourOctetAs: true, addPath: new Set(), extendedMessage: false };
 const ctx2: CodecContext = { fourOctetAs: false, addPath: new Set(), extendedMessage: false };
+const ctx6ap: CodecContext = { fourOctetAs: true, addPath: new Set(['ipv6-unicast']), extendedMessage: false };
+/** The speaker's fast codec decodes with these on: the outcomes must not change. */
+const LAZY: DecodeOptions = { lazyIpv4Nlri: true, lazyIpv6Nlri: true };
 
 const ORIGIN = '40 01 01 00';
 const AS_PATH = '40 02 06 02 01 0000fde9';
@@ -71,6 +74,11 @@ const cases: Case[] = [
   { name: 'MP_REACH truncated prefix', msg: update({ attrs: ['80 0e 19 0002 01 10 20010db8000000000000000000000001 00 40 20010db8', ORIGIN, AS_PATH] }), expect: { reset: [3, 10] } },
   { name: 'MP_REACH shorter than 5 octets', msg: update({ attrs: ['80 0e 03 000201', ORIGIN, AS_PATH] }), expect: { reset: [3, 9] } },
   { name: 'MP_UNREACH truncated prefix', msg: update({ attrs: ['80 0f 05 0002 01 40 20'] }), expect: { reset: [3, 10] } },
+  { name: 'MP_UNREACH prefix length 129', msg: update({ attrs: ['80 0f 04 0002 01 81'] }), expect: { reset: [3, 10] } },
+  // RFC 7911 §3: ADD-PATH IPv6 NLRI
+  { name: 'MP_REACH with a path id (ADD-PATH)', msg: update({ attrs: ['80 0e 22 0002 01 10 20010db8000000000000000000000001 00 00000001 40 20010db800010000', ORIGIN, AS_PATH] }), ctx: ctx6ap, expect: { accept: [] } },
+  { name: 'MP_REACH path id without prefix (ADD-PATH)', msg: update({ attrs: ['80 0e 19 0002 01 10 20010db8000000000000000000000001 00 00000001', ORIGIN, AS_PATH] }), ctx: ctx6ap, expect: { reset: [3, 10] } },
+  { name: 'MP_UNREACH truncated path id (ADD-PATH)', msg: update({ attrs: ['80 0f 05 0002 01 0000'] }), ctx: ctx6ap, expect: { reset: [3, 10] } },
   { name: 'MP_REACH twice (RFC 7606 §3 g)', msg: update({ attrs: [MP_REACH, MP_REACH, ORIGIN, AS_PATH] }), expect: { reset: [3, 1] } },
   { name: 'MP_REACH with transitive flag', msg: update({ attrs: [MP_REACH.replace(/^80/, 'c0'), ORIGIN, AS_PATH] }), expect: { reset: [3, 4] } },
   { name: 'MP_REACH not first is accepted (RFC 7606 §5.1)', msg: update({ attrs: [ORIGIN, AS_PATH, MP_REACH] }), expect: { accept: [] } },
@@ -137,6 +145,7 @@ describe('RFC 7606 outcomes', () => {
   for (const c of cases) {
     it(c.name, () => {
       expect(outcome(c)).toEqual(c.expect);
+      expect(outcome({ ...c, opts: { ...c.opts, ...LAZY } })).toEqual(c.expect); // with NLRI left undecoded
     });
   }
 
@@ -147,6 +156,15 @@ describe('RFC 7606 outcomes', () => {
     expect(m.update.nlri).toEqual([]);
     expect(m.update.withdrawn).toEqual([{ afi: 1, addr: '10.9.0.0', len: 24 }, { afi: 1, addr: '10.1.0.0', len: 24 }]);
     expect(m.update.attributes).toEqual({ mpUnreach: { afi: 2, safi: 1, withdrawn: [{ afi: 2, addr: '2001:db8:1::', len: 64 }] } });
+  });
+
+  it('treat-as-withdraw decodes the IPv6 NLRI lazyIpv6Nlri left out; an accepted outcome leaves them out', () => {
+    const b = update({ withdrawn: '18 0a0900', attrs: [MP_REACH, 'c0 08 03 000000', ORIGIN, AS_PATH, NEXT_HOP], nlri: NLRI });
+    const eager = decodeMessage(b, ctx4);
+    expect(decodeMessage(b, ctx4, { lazyIpv6Nlri: true })).toEqual(eager);
+    const ok = decodeMessage(update({ attrs: [MP_REACH, ORIGIN, AS_PATH, '80 0f 0c 0002 01 40 20010db800090000'] }), ctx4, { lazyIpv6Nlri: true });
+    expect(ok.type === 'update' && ok.update.attributes.mpReach).toEqual({ afi: 2, safi: 1, nextHops: ['2001:db8::1'], nlri: [] });
+    expect(ok.type === 'update' && ok.update.attributes.mpUnreach).toEqual({ afi: 2, safi: 1, withdrawn: [] });
   });
 
   it('MP errors name the AFI/SAFI that may be disabled instead', () => {
