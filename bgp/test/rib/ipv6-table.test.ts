@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalIpv6, Ipv6Table, keyToPrefix, keyToString, prefixKey, v6Key } from '../../src/rib/index.js';
+import { IPV6_PACKED_LIMIT } from '../../src/rib/ipv6-table.js';
 
 describe('Ipv6Table', () => {
   const k = (i: number): string => v6Key(0x20010db8, i, 0, 0, 64);
@@ -79,5 +80,20 @@ describe('IPv6 prefix keys', () => {
     expect(keyToPrefix(v6Key(0, 0, 0, 0, 0), 7)).toEqual({ afi: 2, addr: '::', len: 0, pathId: 7 });
     expect(keyToPrefix(prefixKey({ afi: 2, addr: '::ffff:10.0.0.1', len: 128 }))).toEqual({ afi: 2, addr: '::ffff:10.0.0.1', len: 128 });
     expect(() => prefixKey({ afi: 2, addr: 'fd00::1::2', len: 64 })).toThrow(TypeError);
+  });
+});
+
+describe('Ipv6Table packed column', () => {
+  it('refuses a value (or, with aux, an aux) beyond 2^23-1 with a RangeError, changing nothing', () => {
+    const key = v6Key(0x20010db8, 0, 0, 0, 32);
+    const t = new Ipv6Table();
+    t.set(key, IPV6_PACKED_LIMIT - 1);
+    expect(() => t.set(key, IPV6_PACKED_LIMIT)).toThrow(RangeError);
+    expect(() => t.put(v6Key(0xfd000000, 0, 0, 0, 8), -2)).toThrow(RangeError);
+    expect([t.get(key), t.size]).toEqual([IPV6_PACKED_LIMIT - 1, 1]);
+    const a = new Ipv6Table(true);
+    a.set(key, 2 ** 31 - 1, 7); // the value has its own word
+    expect(() => a.set(key, 1, IPV6_PACKED_LIMIT)).toThrow(RangeError);
+    expect([a.get(key), a.lastAux]).toEqual([2 ** 31 - 1, 7]);
   });
 });
