@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { update } from '../codec/hex.js';
 import { encodeUpdate, locateMpNlri, locateUpdateFields, type CodecContext, type Family, type PathAttributes, type Prefix, type UpdateMessage } from '../../src/codec/index.js';
-import { Rib, type IngestResult } from '../../src/rib/index.js';
+import { Rib, type IngestResult, type RouteFilter } from '../../src/rib/index.js';
 import { defaultSessionCodec } from '../../src/session/index.js';
 import { fastSessionCodec, ingestOutcome, lazyNlri } from '../../src/speaker/index.js';
 
@@ -19,9 +19,16 @@ function ctxOf(addPath: boolean): CodecContext {
   return { fourOctetAs: true, addPath: new Set<Family>(addPath ? ['ipv4-unicast', 'ipv6-unicast'] : []), extendedMessage: true };
 }
 
-function rib(): Rib {
+/** Refuses /33s and raises the MED of 2001:db8:1::/48 (it sees canonical text on both paths). */
+const FILTER: RouteFilter = ({ prefix, attrs }) => {
+  if (prefix.len === 33) return { action: 'reject' };
+  if (`${prefix.addr}/${prefix.len}` === '2001:db8:1::/48') return { action: 'modify', attrs: { ...attrs, med: 99 } };
+  return { action: 'accept' };
+};
+
+function rib(importFilter?: RouteFilter): Rib {
   const r = new Rib({ asn: 65001, routerId: '10.0.0.1' });
-  r.addPeer({ id: 'p', address: '2001:db8::2', asn: 65002 });
+  r.addPeer({ id: 'p', address: '2001:db8::2', asn: 65002, ...(importFilter ? { importFilter } : {}) });
   r.peerUp('p', { routerId: '10.0.0.2', localAddress: '10.0.0.1', localAddress6: ['2001:db8::1'], families: ['ipv4-unicast', 'ipv6-unicast'] }, 0);
   return r;
 }
@@ -102,15 +109,15 @@ describe('fastSessionCodec + ingestOutcome, IPv6', () => {
     }
   });
 
-  it('leaves the RIB as the object path does, for any UPDATE sequence, with and without ADD-PATH (RFC 7911)', () => {
+  it('leaves the RIB as the object path does, for any UPDATE sequence, with and without ADD-PATH (RFC 7911) and an import filter', () => {
     const pool = [p6('2001:db8::', 32), p6('2001:db8::', 33), p6('2001:db8:1::', 48), p6('2001:db8:1:2::', 64), p6('fd00::a', 128), p6('::', 0), p6('2001:db8:1:2:3:4:5:6', 127)];
     const pick = fc.subarray(pool, { maxLength: 4 });
     const ids = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 });
     const step = fc.record({ reach: pick, unreach: pick, v4: fc.boolean(), med: fc.integer({ min: 0, max: 2 }), ids });
     fc.assert(
-      fc.property(fc.boolean(), fc.array(step, { minLength: 1, maxLength: 12 }), (addPath, steps) => {
+      fc.property(fc.boolean(), fc.boolean(), fc.array(step, { minLength: 1, maxLength: 12 }), (addPath, filter, steps) => {
         const ctx = ctxOf(addPath);
-        const [fast, slow] = [rib(), rib()];
+        const [fast, slow] = filter ? [rib(FILTER), rib(FILTER)] : [rib(), rib()];
         for (const s of steps) {
           const withId = (l: Prefix[]) => l.map((p, i) => (addPath ? { ...p, pathId: s.ids[i]! } : p));
           const attributes: PathAttributes = { ...ATTRS, med: s.med };
