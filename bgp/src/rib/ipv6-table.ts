@@ -18,6 +18,7 @@
  * a doubling sends slot i to 2i or 2i+1, so a resize streams through both arrays (same seed
  * while growing; a shrink takes a new one, see NumTable.resize).
  */
+import { clearedCapacity } from './num-table.js';
 import type { PrefixTable } from './prefix-table.js';
 import { v6Key, v6KeyLen, v6KeyWord } from './prefix-key.js';
 
@@ -289,14 +290,16 @@ export class Ipv6Table implements PrefixTable<string> {
     return out;
   }
 
-  /** Empties the table; keeps the capacity while it is modest (batch tables are reused). */
+  /** Empties the table (see `clearedCapacity`: batch tables are reused). */
   clear(): void {
     this.lastKey = undefined;
-    if (this.cap > 1 << 16) {
-      this.cap = MIN_CAP;
-      this.shift = 28;
-      this.w = new Int32Array(MIN_CAP * this.stride);
-    } else for (let i = LP; i < this.w.length; i += this.stride) this.w[i] = 0;
+    const cap = clearedCapacity(this.count, this.cap, this.maxLoad);
+    if (cap === this.cap) this.w.fill(0);
+    else {
+      this.cap = cap;
+      this.shift = 32 - Math.log2(cap);
+      this.w = new Int32Array(cap * this.stride);
+    }
     this.count = 0;
   }
 }

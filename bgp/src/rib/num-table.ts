@@ -309,14 +309,29 @@ export class NumTable implements PrefixTable<number> {
     return out;
   }
 
-  /** Empties the table; keeps the capacity while it is modest (batch tables are reused). */
+  /** Empties the table (see `clearedCapacity`: batch tables are reused). */
   clear(): void {
     this.lastKey = -2;
-    if (this.cap > 1 << 16) {
-      this.cap = MIN_CAP;
-      this.gshift = groupShift(MIN_CAP);
-      this.w = this.emptyWords(MIN_CAP);
-    } else this.w.fill(0);
+    const cap = clearedCapacity(this.count, this.cap, this.maxLoad);
+    if (cap === this.cap) this.w.fill(0);
+    else {
+      this.cap = cap;
+      this.gshift = groupShift(cap);
+      this.w = this.emptyWords(cap);
+    }
     this.count = 0;
   }
+}
+
+/**
+ * The capacity a table keeps when it is cleared with `count` entries: a batch table (the
+ * pending changes of a flush) is cleared after every batch, and regrowing it from 16 slots each
+ * time cost more than the batch. Kept as it is while modest (2^16 slots) or well used (an
+ * eighth full: zeroing it costs less than the inserts did); otherwise sized for `count`.
+ */
+export function clearedCapacity(count: number, cap: number, maxLoad: number): number {
+  if (cap <= 1 << 16 || count * 8 >= cap) return cap;
+  let c = MIN_CAP;
+  while (count > c * maxLoad) c *= 2;
+  return c;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { clearedCapacity } from '../../src/rib/num-table.js';
 import { canonicalIpv6, Ipv6Table, keyToPrefix, NumTable, prefixKey, v6Key, type PrefixKey, type PrefixTable } from '../../src/rib/index.js';
 import { pfx, rib } from './helpers.js';
 
@@ -70,6 +71,13 @@ describe('NumTable', () => {
     expect(t.size).toBe(0); // refused before anything changed
     t.set(10 * 64 + 8, 2 ** 31 - 1, (1 << 25) - 1); // the value keeps a whole word
     expect([t.get(10 * 64 + 8), t.lastAux]).toEqual([2 ** 31 - 1, (1 << 25) - 1]);
+  });
+
+  it('keeps the capacity of a well-used batch table across clear(), and sizes a sparse one for its last batch', () => {
+    expect(clearedCapacity(10, 1 << 16, 3 / 4)).toBe(1 << 16); // modest: kept
+    expect(clearedCapacity(300_000, 1 << 20, 3 / 4)).toBe(1 << 20); // an eighth full or more: kept (zeroed)
+    expect(clearedCapacity(100_000, 1 << 22, 3 / 4)).toBe(1 << 18); // sparse: sized for 100k at load <= 3/4
+    expect(clearedCapacity(3, 1 << 22, 3 / 4)).toBe(16);
   });
 
   it('grows to many entries and shrinks back on delete', () => {
