@@ -2,15 +2,18 @@
  * Hash-consed path attribute sets.
  *
  * Invariants:
- * - One `AttrSet` object per distinct attribute set (canonical key equality); its `attrs` are
- *   deep-frozen and never carry MP_REACH/MP_UNREACH (the next hops are in `nextHops`), so a
- *   million prefixes sharing a few thousand attribute sets cost one small int each.
+ * - One `AttrSet` object per distinct attribute set (`sameAttrs` equality, attr-hash.ts); its
+ *   `attrs` are deep-frozen and never carry MP_REACH/MP_UNREACH (the next hops are in
+ *   `nextHops`), so a million prefixes sharing a few thousand attribute sets cost one small int
+ *   each. Sets are found by a 32-bit content hash in an open-addressing table of ids (typed
+ *   arrays): no key string per set or per UPDATE.
  * - Every RIB table entry that names an attribute set holds one reference (`retain`); when the
  *   count drops to zero the set is forgotten and its id reused. Ids are small non-negative ints.
  * - The decision-process inputs (AS_PATH length, neighbour AS, MED, ...) are computed once per
  *   set, at interning time.
  */
 import type { AsPathSegment, PathAttributes, RawAttribute } from '../codec/types.js';
+import { hashAttrs, sameAttrs } from './attr-hash.js';
 import { parseIpv4 } from './prefix-key.js';
 
 /** An interned, immutable attribute set with its decision-process inputs precomputed. */
@@ -38,8 +41,8 @@ export class AttrSet {
 
   constructor(
     id: number,
-    /** The canonical key (equal keys ⇔ equal sets). */
-    readonly key: string,
+    /** The content hash (`hashAttrs`). */
+    readonly hash: number,
     /** The attributes, deep-frozen, without MP_REACH/MP_UNREACH. */
     readonly attrs: Readonly<PathAttributes>,
     /** NEXT_HOP (IPv4) or the MP_REACH next hops (global [, link-local]). */
@@ -55,8 +58,6 @@ export class AttrSet {
     this.clusterListLen = attrs.clusterList?.length ?? 0;
     this.nextHop = nextHops[0] ?? '';
   }
-
-
 }
 
 /** RFC 4271 §9.1.2.2 (a) path length; RFC 5065 §5.3: confederation segments do not count. */
@@ -72,43 +73,6 @@ export function neighborAs(path: readonly AsPathSegment[] | undefined): number {
   return 0;
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += (x < 16 ? '0' : '') + x.toString(16);
-  return s;
-}
-
-function segs(p: readonly AsPathSegment[] | undefined): string {
-  if (!p) return '-';
-  if (p.length === 1) return `${p[0]!.type}:${p[0]!.asns.join(',')}`;
-  return p.map((s) => `${s.type}:${s.asns.join(',')}`).join(';');
-}
-
-/**
- * The canonical key of an attribute set with its next hops. Built with one `join` so the key is
- * a flat string (a chain of `+` leaves a tree of cons strings: ~20 heap objects per set).
- */
-export function attrKey(a: Readonly<PathAttributes>, nextHops: readonly string[]): string {
-  return [
-    a.origin ?? '-',
-    segs(a.asPath),
-    nextHops.length === 1 ? nextHops[0] : nextHops.join(','),
-    a.nextHop ?? '-',
-    a.med ?? '-',
-    a.localPref ?? '-',
-    a.atomicAggregate ? 1 : 0,
-    a.aggregator ? `${a.aggregator.asn}@${a.aggregator.address}` : '-',
-    a.communities ? a.communities.join(',') : '-',
-    a.originatorId ?? '-',
-    a.clusterList ? a.clusterList.join(',') : '-',
-    a.extendedCommunities ? a.extendedCommunities.map(hex).join(',') : '-',
-    a.largeCommunities ? a.largeCommunities.map((l) => l.join(':')).join(',') : '-',
-    segs(a.as4Path),
-    a.as4Aggregator ? `${a.as4Aggregator.asn}@${a.as4Aggregator.address}` : '-',
-    a.unknown ? a.unknown.map((u: RawAttribute) => `${u.type}/${u.flags}/${hex(u.value)}`).join(',') : '-',
-  ].join('|');
-}
-
 function frozenPath(p: readonly AsPathSegment[]): AsPathSegment[] {
   return Object.freeze(p.map((s) => Object.freeze({ type: s.type, asns: Object.freeze(s.asns.slice()) as number[] }))) as AsPathSegment[];
 }
@@ -116,13 +80,14 @@ function frozenPath(p: readonly AsPathSegment[]): AsPathSegment[] {
 /**
  * A frozen copy of `a` without MP_REACH/MP_UNREACH and without undefined fields: field by field
  * (no spread, `delete` or structuredClone, which made every set a slow dictionary object), so
- * freezing never reaches into the caller's objects. Typed arrays are copied, not frozen.
+ * freezing never reaches into the caller's objects. Typed arrays are copied, not frozen. `hop`:
+ * an equal NEXT_HOP string already held (the shared next hops), used instead of `a.nextHop`.
  */
-function frozenCopy(a: Readonly<PathAttributes>): Readonly<PathAttributes> {
+function frozenCopy(a: Readonly<PathAttributes>, hop: string | undefined): Readonly<PathAttributes> {
   const c: PathAttributes = {};
   if (a.origin !== undefined) c.origin = a.origin;
   if (a.asPath !== undefined) c.asPath = frozenPath(a.asPath);
-  if (a.nextHop !== undefined) c.nextHop = a.nextHop;
+  if (a.nextHop !== undefined) c.nextHop = a.nextHop === hop ? hop : a.nextHop; // one string shared by many sets
   if (a.med !== undefined) c.med = a.med;
   if (a.localPref !== undefined) c.localPref = a.localPref;
   if (a.atomicAggregate !== undefined) c.atomicAggregate = a.atomicAggregate;
@@ -147,13 +112,19 @@ export function nextHopsOf(a: Readonly<PathAttributes>): string[] {
 
 /** The interning table. */
 export class AttrStore {
-  private readonly byKey = new Map<string, AttrSet>();
   private readonly byId: (AttrSet | undefined)[] = [];
   private readonly free: number[] = [];
+  /** Open addressing, linear probing: set id per slot (-1 empty), and that set's hash. */
+  private slots = new Int32Array(MIN_SLOTS).fill(-1);
+  private hashes = new Int32Array(MIN_SLOTS);
+  private mask = MIN_SLOTS - 1;
+  private count = 0;
+  /** The next hops of the last new set: the next new set usually has the same (shared, frozen). */
+  private lastHops: readonly string[] = Object.freeze([]);
 
   /** Number of live attribute sets. */
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   /**
@@ -161,13 +132,21 @@ export class AttrStore {
    * `nextHopsOf(attrs)`). The caller must `retain` it to keep it alive.
    */
   intern(attrs: Readonly<PathAttributes>, nextHops: readonly string[] = nextHopsOf(attrs)): AttrSet {
-    const key = attrKey(attrs, nextHops);
-    const hit = this.byKey.get(key);
-    if (hit) return hit;
+    const h = hashAttrs(attrs, nextHops);
+    const slots = this.slots;
+    let i = h & this.mask;
+    for (let id = slots[i]!; id >= 0; id = slots[(i = (i + 1) & this.mask)]!) {
+      if (this.hashes[i] !== h) continue;
+      const s = this.byId[id]!;
+      if (sameAttrs(attrs, nextHops, s.attrs, s.nextHops)) return s;
+    }
+    const hops = sameHops(this.lastHops, nextHops) ? this.lastHops : (this.lastHops = Object.freeze(nextHops.slice()));
     const id = this.free.length > 0 ? this.free.pop()! : this.byId.length;
-    const set = new AttrSet(id, key, frozenCopy(attrs), Object.freeze(nextHops.slice()));
-    this.byKey.set(key, set);
+    const set = new AttrSet(id, h, frozenCopy(attrs, hops[0]), hops);
     this.byId[id] = set;
+    slots[i] = id;
+    this.hashes[i] = h;
+    if (++this.count * 2 > slots.length) this.resize(slots.length * 2);
     return set;
   }
 
@@ -192,7 +171,7 @@ export class AttrStore {
   releaseId(id: number): void {
     const s = this.byId[id]!;
     if (--s.refs > 0) return;
-    this.byKey.delete(s.key);
+    this.unlink(s);
     this.byId[id] = undefined;
     this.free.push(id);
     s.id = -1;
@@ -210,4 +189,45 @@ export class AttrStore {
       this.releaseId(s.id);
     }
   }
+
+  /** Removes `s` from the hash table (backward-shift deletion keeps every probe run unbroken). */
+  private unlink(s: AttrSet): void {
+    const { slots, hashes, mask } = this;
+    let i = s.hash & mask;
+    while (slots[i] !== s.id) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; slots[j]! >= 0; j = (j + 1) & mask) {
+      // Move j back into the hole at i unless its home lies cyclically in (i, j].
+      const home = hashes[j]! & mask;
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        slots[i] = slots[j]!;
+        hashes[i] = hashes[j]!;
+        i = j;
+      }
+    }
+    slots[i] = -1;
+    if (--this.count * 8 < slots.length && slots.length > MIN_SLOTS) this.resize(slots.length / 2);
+  }
+
+  private resize(cap: number): void {
+    const { slots, hashes } = this;
+    this.slots = new Int32Array(cap).fill(-1);
+    this.hashes = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let k = 0; k < slots.length; k++) {
+      const id = slots[k]!;
+      if (id < 0) continue;
+      let i = hashes[k]! & this.mask;
+      while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
+      this.slots[i] = id;
+      this.hashes[i] = hashes[k]!;
+    }
+  }
+}
+
+const MIN_SLOTS = 64;
+
+function sameHops(x: readonly string[], y: readonly string[]): boolean {
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
 }

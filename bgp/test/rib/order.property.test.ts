@@ -46,7 +46,7 @@ function apply(r: Rib, op: Op): void {
 }
 
 function snapshot(r: Rib): string[] {
-  return [...r.routes('ipv4-unicast')].map((b) => `${b.prefix.addr}/${b.prefix.len} ${b.peer} ${b.attrs.key}`).sort();
+  return [...r.routes('ipv4-unicast')].map((b) => `${b.prefix.addr}/${b.prefix.len} ${b.peer} ${JSON.stringify([b.attrs.attrs, b.attrs.nextHops])}`).sort();
 }
 
 describe('Loc-RIB order independence (fast-check)', () => {
@@ -93,7 +93,7 @@ describe('Loc-RIB order independence (fast-check)', () => {
               view.delete(k);
             } else {
               expect(view.has(k)).toBe(ev.type === 'replace');
-              view.set(k, `${k} ${ev.peer} ${ev.attrs.key}`);
+              view.set(k, `${k} ${ev.peer} ${JSON.stringify([ev.attrs.attrs, ev.attrs.nextHops])}`);
             }
           }
         }

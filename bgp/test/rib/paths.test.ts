@@ -126,7 +126,7 @@ describe('numeric IPv4 fast path (beginUpdate)', () => {
     const w = viaNumbers.beginUpdate('a', {});
     w.withdraw4(((10 << 24) | (3 << 16)) >>> 0, 16, 0);
     expect(w.end()).toMatchObject({ withdrawn: 1, exceeded: false });
-    const dump = (x: typeof viaObjects) => [...x.routes('ipv4-unicast')].map((b) => `${b.prefix.addr}/${b.prefix.len} ${b.attrs.key}`).sort();
+    const dump = (x: typeof viaObjects) => [...x.routes('ipv4-unicast')].map((b) => `${b.prefix.addr}/${b.prefix.len} ${JSON.stringify([b.attrs.attrs, b.attrs.nextHops])}`).sort();
     expect(dump(viaNumbers)).toEqual(dump(viaObjects));
     expect(viaNumbers.peerCounts('a')).toEqual(viaObjects.peerCounts('a'));
   });
