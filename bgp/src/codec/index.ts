@@ -16,6 +16,6 @@ export { checkNlri, forEachIpv4Nlri, forEachIpv6Nlri, forEachNlri, decodeNlri, n
 export { AS_TRANS, asPathCount, reconcileAs4 } from './as-path.js';
 export { attrName, type AttrAction, type AttributesResult, type DecodeOptions } from './attributes-decode.js';
 export { encodeAttributes } from './attributes-encode.js';
-export { decodeAttributes, decodeUpdate, locateMpNlri, locateUpdateFields, type MpNlriField, type UpdateFields } from './update-decode.js';
+export { decodeAcceptedAttributes, decodeAttributes, decodeUpdate, locateMpNlri, locateUpdateFields, type MpNlriField, type UpdateFields } from './update-decode.js';
 export { encodeUpdate, encodeUpdates, endOfRib, encodeEndOfRib, isEndOfRib, familyAfiSafi } from './update-encode.js';
 export { decodeMessage, encodeMessage, type DecodedMessage, type DecodedUpdate } from './message.js';

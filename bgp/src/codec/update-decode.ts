@@ -243,8 +243,22 @@ export function decodeUpdate(b: Uint8Array, ctx: CodecContext, opts: DecodeOptio
     if (opts.lazyIpv6Nlri) decodeLazyMp(b, f.attributes, r.attrs, ctx);
     return treatAsWithdraw(withdrawn, nlri, r.attrs, r.withdrawIssues);
   }
-  const attrs = !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(r.attrs) : r.attrs;
-  return { action: 'accept', update: { type: 'update', withdrawn, attributes: attrs, nlri }, discarded: r.discarded };
+  return { action: 'accept', update: { type: 'update', withdrawn, attributes: reconciled(r.attrs, ctx, opts), nlri }, discarded: r.discarded };
+}
+
+/** RFC 6793 §4.2.3: AS4_PATH / AS4_AGGREGATOR merged in from a 2-octet-AS peer (unless turned off). */
+function reconciled(attrs: PathAttributes, ctx: CodecContext, opts: DecodeOptions): PathAttributes {
+  return !ctx.fourOctetAs && opts.reconcileAs4 !== false ? reconcileAs4(attrs) : attrs;
+}
+
+/**
+ * The path attributes of an UPDATE with IPv4 NLRI that `decodeUpdate` accepted, decoded again
+ * from the path attribute field alone (`b[start..end)`), with the same `ctx` and `opts`: the
+ * same value `decodeUpdate` gave as `update.attributes` (decoding is deterministic). Lets a
+ * holder keep the octets instead of the objects.
+ */
+export function decodeAcceptedAttributes(b: Uint8Array, start: number, end: number, ctx: CodecContext, opts: DecodeOptions): PathAttributes {
+  return reconciled(decodeAttributes(b, start, end, ctx, opts, true).attrs, ctx, opts);
 }
 
 /** The RFC 4271 §6.3 subcode naming an attribute problem, for the NOTIFICATION of a reset. */

@@ -7,6 +7,9 @@
  *   `nextHops`), so a million prefixes sharing a few thousand attribute sets cost one small int
  *   each. Sets are found by a 32-bit content hash in an open-addressing table of ids (typed
  *   arrays): no key string per set or per UPDATE.
+ * - A set interned from received octets (`RawAttrs`, the IPv4 fast path) keeps only those
+ *   octets and decodes its `attrs` on first use (raw-attrs.ts); equal octets under one decoder
+ *   are found without decoding or comparing objects.
  * - Every RIB table entry that names an attribute set holds one reference (`retain`); when the
  *   count drops to zero the set is forgotten and its id reused. Ids are small non-negative ints.
  * - The decision-process inputs (AS_PATH length, neighbour AS, MED, ...) are computed once per
@@ -15,6 +18,7 @@
 import type { AsPathSegment, PathAttributes, RawAttribute } from '../codec/types.js';
 import { hashAttrs, sameAttrs } from './attr-hash.js';
 import { parseIpv4 } from './prefix-key.js';
+import { octetString, sameOctets, type RawAttrDecoder, type RawAttrs } from './raw-attrs.js';
 
 /** An interned, immutable attribute set with its decision-process inputs precomputed. */
 export class AttrSet {
@@ -38,16 +42,24 @@ export class AttrSet {
   readonly clusterListLen: number;
   /** The first next hop ("" if none). */
   readonly nextHop: string;
+  /** The frozen attributes (undefined until first read, for a set kept as octets). */
+  private frozen: Readonly<PathAttributes> | undefined;
 
+  /**
+   * `attrs`: the set's attributes without MP_REACH/MP_UNREACH — deep-frozen and kept, or, with
+   * `raw` (the received octets, one char each) and its `decoder`, only read here.
+   */
   constructor(
     id: number,
     /** The content hash (`hashAttrs`). */
     readonly hash: number,
-    /** The attributes, deep-frozen, without MP_REACH/MP_UNREACH. */
-    readonly attrs: Readonly<PathAttributes>,
+    attrs: Readonly<PathAttributes>,
     /** NEXT_HOP (IPv4) or the MP_REACH next hops (global [, link-local]). */
     readonly nextHops: readonly string[],
+    readonly raw?: string,
+    readonly decoder?: RawAttrDecoder,
   ) {
+    if (raw === undefined) this.frozen = attrs;
     this.id = id;
     this.asPathLen = asPathLength(attrs.asPath);
     this.neighborAs = neighborAs(attrs.asPath);
@@ -57,6 +69,11 @@ export class AttrSet {
     this.originatorId = attrs.originatorId !== undefined ? parseIpv4(attrs.originatorId) : -1;
     this.clusterListLen = attrs.clusterList?.length ?? 0;
     this.nextHop = nextHops[0] ?? '';
+  }
+
+  /** The attributes, deep-frozen, without MP_REACH/MP_UNREACH. */
+  get attrs(): Readonly<PathAttributes> {
+    return (this.frozen ??= frozenCopy(this.decoder!.decode(this.raw!), this.nextHop));
   }
 }
 
@@ -129,20 +146,26 @@ export class AttrStore {
 
   /**
    * The interned set for `attrs` (MP_REACH/MP_UNREACH dropped; `nextHops` defaults to
-   * `nextHopsOf(attrs)`). The caller must `retain` it to keep it alive.
+   * `nextHopsOf(attrs)`). The caller must `retain` it to keep it alive. `raw`: the octets
+   * `attrs` were decoded from, with the decoder that turns them into `attrs` again (raw-attrs.ts);
+   * a new set then keeps the octets instead of a frozen copy.
    */
-  intern(attrs: Readonly<PathAttributes>, nextHops: readonly string[] = nextHopsOf(attrs)): AttrSet {
+  intern(attrs: Readonly<PathAttributes>, nextHops: readonly string[] = nextHopsOf(attrs), raw?: RawAttrs, decoder?: RawAttrDecoder): AttrSet {
     const h = hashAttrs(attrs, nextHops);
     const slots = this.slots;
     let i = h & this.mask;
     for (let id = slots[i]!; id >= 0; id = slots[(i = (i + 1) & this.mask)]!) {
       if (this.hashes[i] !== h) continue;
       const s = this.byId[id]!;
+      if (raw && decoder && s.decoder === decoder && sameOctets(s.raw!, raw.bytes, raw.start, raw.end)) return s;
       if (sameAttrs(attrs, nextHops, s.attrs, s.nextHops)) return s;
     }
     const hops = sameHops(this.lastHops, nextHops) ? this.lastHops : (this.lastHops = Object.freeze(nextHops.slice()));
     const id = this.free.length > 0 ? this.free.pop()! : this.byId.length;
-    const set = new AttrSet(id, h, frozenCopy(attrs, hops[0]), hops);
+    const set =
+      raw && decoder
+        ? new AttrSet(id, h, attrs, hops, octetString(raw.bytes, raw.start, raw.end), decoder)
+        : new AttrSet(id, h, frozenCopy(attrs, hops[0]), hops);
     this.byId[id] = set;
     slots[i] = id;
     this.hashes[i] = h;

@@ -9,6 +9,7 @@ export type { PeerUpdate } from './adj-rib-out.js';
 export { AttrSet, AttrStore, asPathLength, neighborAs } from './attr-set.js';
 export { selectBest, comparePreMed, addressSortKey, DEFAULT_DECISION, type Candidate, type DecisionOptions, type PathSource, type SourceKind } from './decision.js';
 export type { IngestResult, UpdateSink } from './ingest.js';
+export type { RawAttrs, RawDecodeContext } from './raw-attrs.js';
 export { endOfRibFamily } from './ingest.js';
 export {
   LOCAL_PEER,

@@ -17,6 +17,7 @@ import type { RibCore } from './loc-rib.js';
 import type { FilterResult, PeerFamilyTables, PeerState } from './peer.js';
 import { importCheck, normaliseImport, type ImportRejection, type LocalIdentity } from './policy.js';
 import { familyOf, ipv6Key, keyToPrefix, parseIpv4, v6Key, type PrefixKey } from './prefix-key.js';
+import { RawDecoders, type RawAttrs } from './raw-attrs.js';
 
 /** What one UPDATE did. */
 export interface IngestResult {
@@ -81,15 +82,16 @@ export class UpdateSink {
 
   /**
    * Starts an UPDATE from `p` whose NLRI of `family` carry `attrs` (the next hop: NEXT_HOP for
-   * IPv4, MP_REACH_NLRI's for IPv6). Without `attrs` only withdrawals may follow.
+   * IPv4, MP_REACH_NLRI's for IPv6). Without `attrs` only withdrawals may follow. `raw`: the
+   * octets `attrs` were decoded from, for an UPDATE without MP attributes (raw-attrs.ts).
    */
-  begin(p: PeerState, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast'): this {
+  begin(p: PeerState, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast', raw?: RawAttrs): this {
     if (this.p) this.finish(); // the previous UPDATE threw before end()
     this.p = p;
     this.res = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
     if (attrs) {
       const nh = family === 'ipv4-unicast' ? (attrs.nextHop !== undefined ? [attrs.nextHop] : []) : (attrs.mpReach?.nextHops ?? []);
-      this.ctx = this.ing.prepare(p, family, attrs, nh, this.res);
+      this.ctx = this.ing.prepare(p, family, attrs, nh, this.res, raw);
     }
     return this;
   }
@@ -136,6 +138,8 @@ export class UpdateSink {
 
 /** Applies UPDATEs for one peer. */
 export class Ingester {
+  private readonly decoders = new RawDecoders();
+
   constructor(
     private readonly core: RibCore,
     private readonly me: LocalIdentity,
@@ -202,11 +206,12 @@ export class Ingester {
   }
 
   /** Runs the per-UPDATE import work (eBGP normalisation, loop checks, interning) once. */
-  prepare(p: PeerState, family: Family, attrs: Readonly<PathAttributes>, nextHops: readonly string[], res: IngestResult): AnnounceContext {
+  prepare(p: PeerState, family: Family, attrs: Readonly<PathAttributes>, nextHops: readonly string[], res: IngestResult, raw?: RawAttrs): AnnounceContext {
     const norm = normaliseImport(attrs, p.source.kind);
     const rejection = importCheck(norm, this.me, p.config.allowAsIn ?? 0);
     if (rejection) res.rejection = rejection;
-    const set = rejection ? undefined : this.core.attrs.intern(norm, nextHops);
+    const decoder = raw && this.decoders.get(raw.how, p.source.kind);
+    const set = rejection ? undefined : this.core.attrs.intern(norm, nextHops, raw, decoder);
     return { p, family, ft: p.tables(family), set, res };
   }
 

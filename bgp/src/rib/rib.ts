@@ -31,6 +31,7 @@ import { RibCore } from './loc-rib.js';
 import { LOCAL_PEER, PeerState, type PeerSession, type RibPeerConfig } from './peer.js';
 import type { LocalIdentity } from './policy.js';
 import { FAMILIES, keyToPrefix, prefixFamily, userPrefixKey, type PrefixKey } from './prefix-key.js';
+import type { RawAttrs } from './raw-attrs.js';
 
 /** Error codes of the RIB. */
 export type RibErrorCode = 'rib-unknown-peer' | 'rib-duplicate-peer' | 'rib-too-many-peers' | 'rib-invalid-reconfigure';
@@ -218,10 +219,11 @@ export class Rib {
    * `forEachIpv6Nlri` over a raw UPDATE): pass the sink's `withdraw4` / `announce4` /
    * `withdraw6` / `announce6` as callbacks, then `sink.end()`. Announcements are of `family`
    * with `attrs` (none without `attrs`: withdrawals only). End-of-RIB and treat-as-withdraw go
-   * through `ingest`.
+   * through `ingest`. `raw`: the path attribute octets `attrs` were decoded from (UPDATEs
+   * without MP attributes), so a new attribute set keeps those instead of objects (raw-attrs.ts).
    */
-  beginUpdate(id: string, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast'): UpdateSink {
-    return this.sink.begin(this.peer(id), attrs, family);
+  beginUpdate(id: string, attrs?: Readonly<PathAttributes>, family: Family = 'ipv4-unicast', raw?: RawAttrs): UpdateSink {
+    return this.sink.begin(this.peer(id), attrs, family, raw);
   }
 
   private onEndOfRib(p: PeerState, f: Family): void {

@@ -11,7 +11,7 @@
  */
 import { AttrType, decodeNlri, forEachIpv4Nlri, forEachIpv6Nlri, locateMpNlri, locateUpdateFields, type Family, type MpNlriField, type UpdateOutcome } from '../codec/index.js';
 import type { IngestResult, Rib } from '../rib/index.js';
-import { lazyNlri } from './fast-codec.js';
+import { lazyDecodeContext, lazyNlri } from './fast-codec.js';
 
 /** The IPv6 unicast NLRI field of the MP attribute `type` in `b`, when present and non-empty. */
 function v6Field(b: Uint8Array, attrs: [number, number], type: 14 | 15): MpNlriField | undefined {
@@ -63,7 +63,9 @@ export function ingestOutcome(rib: Rib, id: string, o: UpdateOutcome, addPath: R
     r = sum(r, sink.end());
   }
   if (v4) {
-    const sink = rib.beginUpdate(id, a);
+    // Without MP attributes the attribute octets are the set itself: new sets keep them (raw-attrs.ts).
+    const how = a.mpReach || a.mpUnreach ? undefined : lazyDecodeContext(o);
+    const sink = rib.beginUpdate(id, a, 'ipv4-unicast', how && { bytes, start: f.attributes[0], end: f.attributes[1], how });
     forEachIpv4Nlri(bytes, f.nlri[0], f.nlri[1], add4, sink.announce4);
     r = sum(r, sink.end());
   }
