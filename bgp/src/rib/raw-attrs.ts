@@ -70,10 +70,18 @@ export class RawDecoders {
   }
 }
 
+/** Reused argument list for `String.fromCharCode` (no view or array allocated per set). */
+const codes: number[] = [];
+
 /** `b[start..end)` as a one-byte string (one char per octet). */
 export function octetString(b: Uint8Array, start: number, end: number): string {
   let s = '';
-  for (let p = start; p < end; p += 4096) s += String.fromCharCode.apply(null, b.subarray(p, Math.min(end, p + 4096)) as unknown as number[]);
+  for (let p = start; p < end; p += 4096) {
+    const stop = Math.min(end, p + 4096);
+    codes.length = 0;
+    for (let i = p; i < stop; i++) codes.push(b[i]!);
+    s += String.fromCharCode.apply(null, codes);
+  }
   return s;
 }
 

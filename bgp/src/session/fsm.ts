@@ -79,7 +79,7 @@ export function eventConn(e: SessionEvent): string | undefined {
   }
 }
 
-/** Feeds one event to the FSM. Pure: `state` is not modified. */
+/** Feeds one event to the FSM. Pure: `state` is not modified (and is returned when nothing changed). */
 export function step(state: FsmState, event: SessionEvent, now: number): StepResult<FsmState> {
   // Configuration only: the next OPEN this FSM builds uses it (RFC 4724 §4.1 R bit).
   if (event.type === 'set-graceful-restart') return { state: withGracefulRestart(state, event.gracefulRestart), actions: [] };
@@ -88,7 +88,14 @@ export function step(state: FsmState, event: SessionEvent, now: number): StepRes
   // Events about another connection are not ours (the pending outbound in Connect is `conn`).
   const foreign = conn !== undefined && conn !== state.conn && event.type !== 'tcp-incoming';
   if (!foreign) dispatch(d, event);
-  return { state: d.s, actions: d.out };
+  // An event that changed nothing (an UPDATE or KEEPALIVE in Established) returns `state` itself,
+  // so the caller can skip copying what holds it.
+  return { state: sameFields(state, d.s) ? state : d.s, actions: d.out };
+}
+
+function sameFields(a: FsmState, b: FsmState): boolean {
+  for (const k in b) if (a[k as keyof FsmState] !== b[k as keyof FsmState]) return false;
+  return true;
 }
 
 /** `state` advertising `gr` in the OPENs it builds from now on. */

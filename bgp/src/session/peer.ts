@@ -77,7 +77,7 @@ function run(p: PeerState, which: Which, event: SessionEvent, now: number, out: 
   const fsm = fsmOf(p, which);
   if (!fsm) return p;
   const r = step(fsm, event, now);
-  const next = replaceFsm(p, which, r.state);
+  const next = r.state === fsm ? p : replaceFsm(p, which, r.state);
   const v = fsm.state !== 'OpenConfirm' && r.state.state === 'OpenConfirm' ? collision(next, which) : NO_COLLISION;
   // §6.8: a connection dumped on receipt of its OPEN is closed without the KEEPALIVE that confirms it.
   const dumpsThis = v.kind === 'dump' && v.loser === which;

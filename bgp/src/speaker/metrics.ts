@@ -41,9 +41,15 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
       }
     },
   });
+  const updInByPeer = new Map<string, { inc(n?: number): void }>();
   return {
     sessionState: (peer, state) => void peerState.set(peer, state),
-    updatesReceived: (peer, n) => updIn.inc({ peer }, n),
+    updatesReceived: (peer, n) => {
+      // Once per received UPDATE: the labelled child is looked up once per peer, not hashed per call.
+      let c = updInByPeer.get(peer);
+      if (!c) updInByPeer.set(peer, (c = updIn.labels(peer)));
+      c.inc(n);
+    },
     updatesSent: (peer, n) => updOut.inc({ peer }, n),
     setPrefixSource: (fn) => void (prefixSource = fn),
     connectionRejected: (reason) => rejected.inc({ reason }),
