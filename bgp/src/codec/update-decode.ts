@@ -35,6 +35,9 @@ function issue(attrType: number, reason: string, rule: string): AttributeIssue {
   return { attrType, reason, rule };
 }
 
+/** The attribute types seen so far in one `decodeAttributes` call (reused: the call is not re-entrant). */
+const SEEN = new Int32Array(8);
+
 /**
  * Decodes the path attribute field `b[start..end)`. Throws BgpCodecError for session-reset
  * cases; returns the attributes plus the discard / treat-as-withdraw issues otherwise.
@@ -50,7 +53,7 @@ export function decodeAttributes(
   const st = { ctx, opts, attrs: {} as PathAttributes, hasIpv4Nlri, reachCount: 0 };
   const discarded: AttributeIssue[] = [];
   const withdrawIssues: AttributeIssue[] = [];
-  const seen = new Int32Array(8); // one bit per attribute type code
+  const seen = SEEN.fill(0); // one bit per attribute type code
   let p = start;
   while (p < end) {
     const flags = b[p]!;

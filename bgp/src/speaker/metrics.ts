@@ -24,7 +24,19 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
       for (const s of peerState.values()) this.inc({ state: s });
     },
   });
-  const updIn = new Counter({ name: 'tabby_bgp_updates_received_total', help: 'UPDATE messages received', labelNames: ['peer'], registers: [registry] });
+  // Counted per received UPDATE: a plain per-peer sum, folded into the counter when it is read
+  // (prom-client's labelled inc costs more than the rest of an UPDATE's session handling).
+  const pendingIn = new Map<string, number>();
+  new Counter({
+    name: 'tabby_bgp_updates_received_total',
+    help: 'UPDATE messages received',
+    labelNames: ['peer'],
+    registers: [registry],
+    collect() {
+      for (const [peer, n] of pendingIn) this.inc({ peer }, n);
+      pendingIn.clear();
+    },
+  });
   const rejected = new Counter({ name: 'tabby_bgp_connections_rejected_total', help: 'Inbound connections refused: unconfigured source (Cease sent), or over the per-source / total cap (closed at once)', labelNames: ['reason'], registers: [registry] });
   const updOut = new Counter({ name: 'tabby_bgp_updates_sent_total', help: 'UPDATE messages sent', labelNames: ['peer'], registers: [registry] });
   new Gauge({
@@ -41,15 +53,9 @@ export function createSpeakerMetrics(registry: Registry): SpeakerMetrics {
       }
     },
   });
-  const updInByPeer = new Map<string, { inc(n?: number): void }>();
   return {
     sessionState: (peer, state) => void peerState.set(peer, state),
-    updatesReceived: (peer, n) => {
-      // Once per received UPDATE: the labelled child is looked up once per peer, not hashed per call.
-      let c = updInByPeer.get(peer);
-      if (!c) updInByPeer.set(peer, (c = updIn.labels(peer)));
-      c.inc(n);
-    },
+    updatesReceived: (peer, n) => void pendingIn.set(peer, (pendingIn.get(peer) ?? 0) + n),
     updatesSent: (peer, n) => updOut.inc({ peer }, n),
     setPrefixSource: (fn) => void (prefixSource = fn),
     connectionRejected: (reason) => rejected.inc({ reason }),
