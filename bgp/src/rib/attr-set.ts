@@ -131,9 +131,11 @@ export function nextHopsOf(a: Readonly<PathAttributes>): string[] {
 export class AttrStore {
   private readonly byId: (AttrSet | undefined)[] = [];
   private readonly free: number[] = [];
-  /** Open addressing, linear probing: set id per slot (-1 empty), and that set's hash. */
-  private slots = new Int32Array(MIN_SLOTS).fill(-1);
-  private hashes = new Int32Array(MIN_SLOTS);
+  /**
+   * Open addressing, linear probing: slot i is (set id or -1 when empty, that set's hash) at
+   * [2i, 2i + 1], side by side so a probe touches one cache line.
+   */
+  private table = emptyTable(MIN_SLOTS);
   private mask = MIN_SLOTS - 1;
   private count = 0;
   /** The next hops of the last new set: the next new set usually has the same (shared, frozen). */
@@ -152,10 +154,10 @@ export class AttrStore {
    */
   intern(attrs: Readonly<PathAttributes>, nextHops: readonly string[] = nextHopsOf(attrs), raw?: RawAttrs, decoder?: RawAttrDecoder): AttrSet {
     const h = hashAttrs(attrs, nextHops);
-    const slots = this.slots;
+    const t = this.table;
     let i = h & this.mask;
-    for (let id = slots[i]!; id >= 0; id = slots[(i = (i + 1) & this.mask)]!) {
-      if (this.hashes[i] !== h) continue;
+    for (let id = t[2 * i]!; id >= 0; id = t[2 * (i = (i + 1) & this.mask)]!) {
+      if (t[2 * i + 1] !== h) continue;
       const s = this.byId[id]!;
       if (raw && decoder && s.decoder === decoder && sameOctets(s.raw!, raw.bytes, raw.start, raw.end)) return s;
       if (sameAttrs(attrs, nextHops, s.attrs, s.nextHops)) return s;
@@ -167,9 +169,9 @@ export class AttrStore {
         ? new AttrSet(id, h, attrs, hops, octetString(raw.bytes, raw.start, raw.end), decoder)
         : new AttrSet(id, h, frozenCopy(attrs, hops[0]), hops);
     this.byId[id] = set;
-    slots[i] = id;
-    this.hashes[i] = h;
-    if (++this.count * 2 > slots.length) this.resize(slots.length * 2);
+    t[2 * i] = id;
+    t[2 * i + 1] = h;
+    if (++this.count * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
     return set;
   }
 
@@ -215,39 +217,44 @@ export class AttrStore {
 
   /** Removes `s` from the hash table (backward-shift deletion keeps every probe run unbroken). */
   private unlink(s: AttrSet): void {
-    const { slots, hashes, mask } = this;
+    const { table: t, mask } = this;
     let i = s.hash & mask;
-    while (slots[i] !== s.id) i = (i + 1) & mask;
-    for (let j = (i + 1) & mask; slots[j]! >= 0; j = (j + 1) & mask) {
+    while (t[2 * i] !== s.id) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; t[2 * j]! >= 0; j = (j + 1) & mask) {
       // Move j back into the hole at i unless its home lies cyclically in (i, j].
-      const home = hashes[j]! & mask;
+      const home = t[2 * j + 1]! & mask;
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        slots[i] = slots[j]!;
-        hashes[i] = hashes[j]!;
+        t[2 * i] = t[2 * j]!;
+        t[2 * i + 1] = t[2 * j + 1]!;
         i = j;
       }
     }
-    slots[i] = -1;
-    if (--this.count * 8 < slots.length && slots.length > MIN_SLOTS) this.resize(slots.length / 2);
+    t[2 * i] = -1;
+    if (--this.count * 8 < mask + 1 && mask + 1 > MIN_SLOTS) this.resize((mask + 1) / 2);
   }
 
   private resize(cap: number): void {
-    const { slots, hashes } = this;
-    this.slots = new Int32Array(cap).fill(-1);
-    this.hashes = new Int32Array(cap);
+    const old = this.table;
+    const t = (this.table = emptyTable(cap));
     this.mask = cap - 1;
-    for (let k = 0; k < slots.length; k++) {
-      const id = slots[k]!;
+    for (let k = 0; k < old.length; k += 2) {
+      const id = old[k]!;
       if (id < 0) continue;
-      let i = hashes[k]! & this.mask;
-      while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
-      this.slots[i] = id;
-      this.hashes[i] = hashes[k]!;
+      let i = old[k + 1]! & this.mask;
+      while (t[2 * i]! >= 0) i = (i + 1) & this.mask;
+      t[2 * i] = id;
+      t[2 * i + 1] = old[k + 1]!;
     }
   }
 }
 
 const MIN_SLOTS = 64;
+
+function emptyTable(slots: number): Int32Array {
+  const t = new Int32Array(2 * slots);
+  for (let i = 0; i < t.length; i += 2) t[i] = -1;
+  return t;
+}
 
 function sameHops(x: readonly string[], y: readonly string[]): boolean {
   if (x.length !== y.length) return false;
