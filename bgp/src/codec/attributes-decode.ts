@@ -17,6 +17,7 @@ import {
   AttrFlag,
   AttrType,
   UpdateSubcode,
+  type AsPathSegment,
   type AttributeIssue,
   type CodecContext,
   type Family,
@@ -180,6 +181,11 @@ function decodeMpUnreach(b: Uint8Array, p: number, len: number, st: DecodeState)
   return undefined;
 }
 
+/** AS_CONFED_SEQUENCE / AS_CONFED_SET (RFC 5065 §3); a module-level function, not a closure per UPDATE. */
+function isConfedSegment(s: AsPathSegment): boolean {
+  return s.type > 2;
+}
+
 /** RFC 5701 IPv6 Address Specific Extended Community (type 25): length-checked only (RFC 7606 §7.15). */
 export const IPV6_EXTENDED_COMMUNITIES = 25;
 
@@ -197,7 +203,7 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
     if (typeof r === 'string') return `AS_PATH ${r}`;
     if (st.opts.ibgp === false) {
       // RFC 5065 §5.1: confederation segments from outside the confederation are malformed.
-      if (r.some((s) => s.type > 2)) return 'AS_PATH from an external peer carries confederation segments';
+      if (r.some(isConfedSegment)) return 'AS_PATH from an external peer carries confederation segments';
       const first = r[0];
       const peerAs = st.opts.peerAs;
       if (peerAs !== undefined && (first === undefined || first.type !== 2 || first.asns[0] !== peerAs)) {
@@ -273,7 +279,7 @@ export const ATTRIBUTE_SPECS: ReadonlyMap<number, AttrSpec> = new Map<number, At
     if (typeof r === 'string') return `AS4_PATH ${r}`;
     if (r.length === 0) return 'AS4_PATH is empty'; // RFC 7606 §3: only AS_PATH and ATOMIC_AGGREGATE may be empty
     // RFC 6793 §6: confederation segments in AS4_PATH make it malformed.
-    if (r.some((s) => s.type > 2)) return 'AS4_PATH carries confederation segments';
+    if (r.some(isConfedSegment)) return 'AS4_PATH carries confederation segments';
     st.attrs.as4Path = r;
     return undefined;
   } }],

@@ -70,18 +70,25 @@ export class RawDecoders {
   }
 }
 
-/** Reused argument list for `String.fromCharCode` (no view or array allocated per set). */
-const codes: number[] = [];
+/**
+ * Reused argument lists for `String.fromCharCode`, one per length up to 256 (at most ~260 KB):
+ * filled by index, so building a set's string allocates nothing but the string.
+ */
+const codesByLength: number[][] = [];
+
+function chunkString(b: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n > 256) return String.fromCharCode.apply(null, b.subarray(start, end) as unknown as number[]);
+  let codes = codesByLength[n];
+  if (!codes) codesByLength[n] = codes = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) codes[i] = b[start + i]!;
+  return String.fromCharCode.apply(null, codes);
+}
 
 /** `b[start..end)` as a one-byte string (one char per octet). */
 export function octetString(b: Uint8Array, start: number, end: number): string {
   let s = '';
-  for (let p = start; p < end; p += 4096) {
-    const stop = Math.min(end, p + 4096);
-    codes.length = 0;
-    for (let i = p; i < stop; i++) codes.push(b[i]!);
-    s += String.fromCharCode.apply(null, codes);
-  }
+  for (let p = start; p < end; p += 4096) s += chunkString(b, p, Math.min(end, p + 4096));
   return s;
 }
 
