@@ -21,6 +21,21 @@ function invalidField(what: string, family?: { afi: number; safi: number }): Err
   return updateError(UpdateSubcode.InvalidNetworkField, `malformed NLRI: ${what}`, undefined, family);
 }
 
+/** The ADD-PATH path identifier at `b[p]` (RFC 7911 §3), which a prefix must follow before `end`. */
+function pathIdAt(b: Uint8Array, p: number, end: number, family?: { afi: number; safi: number }): number {
+  if (p + 4 > end) throw invalidField('truncated path identifier', family);
+  if (p + 4 >= end) throw invalidField('path identifier without prefix', family);
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+/** The address octets of a /`len` prefix starting at `b[p]`, checked against the family's width and `end`. */
+function prefixOctets(len: number, p: number, end: number, maxLen: number, family?: { afi: number; safi: number }): number {
+  if (len > maxLen) throw invalidField(`prefix length ${len} exceeds ${maxLen}`, family);
+  const nb = (len + 7) >> 3;
+  if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`, family);
+  return nb;
+}
+
 /**
  * Walks the prefixes in `b[offset..end)` and calls `cb` for each; returns the count. Throws a
  * BgpCodecError (UPDATE error, Invalid Network Field) when the field is malformed — note that
@@ -44,15 +59,11 @@ export function forEachNlri(
   while (p < end) {
     let pathId = 0;
     if (addPath) {
-      if (p + 4 > end) throw invalidField('truncated path identifier', family);
-      pathId = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      pathId = pathIdAt(b, p, end, family);
       p += 4;
-      if (p >= end) throw invalidField('path identifier without prefix', family);
     }
     const len = b[p++]!;
-    if (len > maxLen) throw invalidField(`prefix length ${len} exceeds ${maxLen}`, family);
-    const nb = (len + 7) >> 3;
-    if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`, family);
+    const nb = prefixOctets(len, p, end, maxLen, family);
     if (afi === 1) {
       let v = 0;
       for (let i = 0; i < nb; i++) v |= b[p + i]! << (24 - 8 * i);
@@ -89,14 +100,11 @@ export function forEachIpv4Nlri(b: Uint8Array, offset: number, end: number, addP
   while (p < end) {
     let pathId = 0;
     if (addPath) {
-      if (p + 5 > end) throw invalidField('truncated path identifier');
-      pathId = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      pathId = pathIdAt(b, p, end);
       p += 4;
     }
     const len = b[p++]!;
-    if (len > 32) throw invalidField(`prefix length ${len} exceeds 32`);
-    const nb = (len + 7) >> 3;
-    if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`);
+    const nb = prefixOctets(len, p, end, 32);
     let v = 0;
     for (let i = 0; i < nb; i++) v |= b[p + i]! << (24 - 8 * i);
     cb(len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0, len, pathId);
@@ -131,15 +139,11 @@ export function forEachIpv6Nlri(b: Uint8Array, offset: number, end: number, addP
   while (p < end) {
     let pathId = 0;
     if (addPath) {
-      if (p + 4 > end) throw invalidField('truncated path identifier', family);
-      pathId = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+      pathId = pathIdAt(b, p, end, family);
       p += 4;
-      if (p >= end) throw invalidField('path identifier without prefix', family);
     }
     const len = b[p++]!;
-    if (len > 128) throw invalidField(`prefix length ${len} exceeds 128`, family);
-    const nb = (len + 7) >> 3;
-    if (p + nb > end) throw invalidField(`prefix /${len} overruns the field`, family);
+    const nb = prefixOctets(len, p, end, 128, family);
     cb(v6Word(b, p, nb, len, 0), v6Word(b, p, nb, len, 1), v6Word(b, p, nb, len, 2), v6Word(b, p, nb, len, 3), len, pathId);
     p += nb;
     n++;
@@ -157,14 +161,11 @@ export function checkNlri(b: Uint8Array, offset: number, end: number, afi: 1 | 2
   let n = 0;
   while (p < end) {
     if (addPath) {
-      if (p + 4 > end) throw invalidField('truncated path identifier', family);
+      pathIdAt(b, p, end, family);
       p += 4;
-      if (p >= end) throw invalidField('path identifier without prefix', family);
     }
     const len = b[p++]!;
-    if (len > maxLen) throw invalidField(`prefix length ${len} exceeds ${maxLen}`, family);
-    p += (len + 7) >> 3;
-    if (p > end) throw invalidField(`prefix /${len} overruns the field`, family);
+    p += prefixOctets(len, p, end, maxLen, family);
     n++;
   }
   return n;

@@ -91,14 +91,19 @@ describe('NumTable', () => {
     expect(wrong).toEqual([]);
     expect(t.size).toBe(25_000);
   });
+});
 
+describe.each([
+  { name: 'NumTable', make: (): PrefixTable => new NumTable(), key: (i: number): PrefixKey => (0x64400000 + i) * 64 + 32 },
+  { name: 'Ipv6Table', make: (): PrefixTable => new Ipv6Table(), key: (i: number): PrefixKey => v6Key(0x20010db8, i, 0, 0, 64) },
+])('$name', ({ make, key }) => {
   it('keeps probe runs short while a table is emptied in its own slot order (a peer going down)', () => {
     // keys() is slot order, which is hash order: deleting a prefix of it leaves the survivors in
     // one end of the hash range. A shrink then packed them into one run as long as the table, and
     // every further delete walked it (a 1M-route peer took 25 s to remove).
-    const t = new NumTable();
+    const t = make() as PrefixTable & { longestRun(): number };
     const n = 100_000;
-    for (let i = 0; i < n; i++) t.set((0x64400000 + i) * 64 + 32, i);
+    for (let i = 0; i < n; i++) t.set(key(i), i);
     const keys = t.keys();
     let worst = 0;
     for (let i = 0; i < n; i++) {
