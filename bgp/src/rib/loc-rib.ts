@@ -16,7 +16,8 @@
  */
 import type { Family, Prefix } from '../codec/types.js';
 import { AttrStore, type AttrSet } from './attr-set.js';
-import { comparePostMed, comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
+import { DEFAULT_DECISION, comparePostMed, comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
+import { LocMirror } from './loc-mirror.js';
 import type { PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
 import { keyToPrefix, type PrefixKey } from './prefix-key.js';
@@ -93,6 +94,42 @@ export class RibCore {
    * in the same batch records it as usual (the flush then compares with the group's table).
    */
   readonly quiet: Record<Family, number> = { 'ipv4-unicast': -1, 'ipv6-unicast': -1 };
+
+  /**
+   * Per family, the peer whose Adj-RIB-In the Loc-RIB mirrors (loc-mirror.ts), if any. Set by
+   * `updateMirror` after a flush; `materialize` swaps a real table back in before any change
+   * that the view cannot express.
+   */
+  readonly mirror: Record<Family, PeerState | undefined> = { 'ipv4-unicast': undefined, 'ipv6-unicast': undefined };
+
+  /**
+   * Starts mirroring the quiet peer's routes when the family holds no path yet (so the view is
+   * exact from the start) and every next hop counts as reachable; stops when the quiet peer
+   * changed. Called after each flush, once `quiet` is set.
+   */
+  updateMirror(family: Family): void {
+    const q = this.quiet[family];
+    const m = this.mirror[family];
+    if (m) {
+      if (m.index !== q || this.peers[q] !== m) this.materialize(family);
+      return;
+    }
+    if (q < 0 || this.decision.nextHopReachable !== DEFAULT_DECISION.nextHopReachable || this.loc[family].size > 0) return;
+    for (const p of this.peers) for (const t of p?.maybeTables(family)?.adjIn ?? []) if (t && t.size > 0) return;
+    const p = this.peers[q]!;
+    this.loc[family] = new LocMirror(p.tables(family).inTable(0), pathRef(0, q));
+    this.mirror[family] = p;
+  }
+
+  /** Replaces a mirrored Loc-RIB by a table of its own, with the same content. */
+  materialize(family: Family): void {
+    const view = this.loc[family];
+    if (!this.mirror[family] || !(view instanceof LocMirror)) return;
+    const t = makeTable(family, true);
+    view.src.forEach((v, k) => t.set(k, view.ref, v >> 1));
+    this.loc[family] = t;
+    this.mirror[family] = undefined;
+  }
 
   /** Turns change tracking on or off (a new batch starts when it turns on). */
   setTracking(family: Family, on: boolean): void {
@@ -201,6 +238,11 @@ export class RibCore {
 
   /** Keeps the Loc-RIB right after path (p, slot) of `key` went from `oldAttr` to `newAttr`. */
   private onPathChange(family: Family, key: PrefixKey, ref: number, p: PeerState, slot: number, oldAttr: AttrSet | undefined, newAttr: AttrSet | undefined): void {
+    const m = this.mirror[family];
+    if (m) {
+      if (m === p && slot === 0) return; // the mirrored table already holds the change
+      this.materialize(family);
+    }
     const loc = this.loc[family];
     const cur = loc.get(key);
     if (cur < 0) {
@@ -333,6 +375,7 @@ export class RibCore {
 
   /** Re-runs the decision for every prefix any peer holds (after next-hop reachability changed). */
   recomputeAll(family: Family): void {
+    this.materialize(family);
     const keys = new Set<PrefixKey>();
     for (const p of this.peers) for (const t of p?.maybeTables(family)?.adjIn ?? []) if (t) for (const k of t.keys()) keys.add(k);
     for (const k of keys) {

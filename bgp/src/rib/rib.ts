@@ -306,6 +306,7 @@ export class Rib {
       const sole = groups.length === 1 && groups[0]!.members.size === 1 ? groups[0]!.representative : undefined;
       this.core.quiet[f] = sole && sole.config.advertiseBack !== true ? sole.index : -1;
       if (this.core.quiet[f] >= 0) groups[0]!.partial = true; // its table may miss the quiet routes
+      this.core.updateMirror(f);
     }
   }
 
