@@ -56,6 +56,9 @@ function keyOf(p: Prefix): PrefixKey | undefined {
   return p.len > 128 ? undefined : ipv6Key(p.addr, p.len);
 }
 
+/** How many IPv4 announcements an UpdateSink queues and touches together. */
+const BATCH = 32;
+
 /** Per-UPDATE announcement state (see `Ingester.prepare`). */
 export interface AnnounceContext {
   p: PeerState;
@@ -77,6 +80,15 @@ export class UpdateSink {
   private p: PeerState | undefined;
   private ctx: AnnounceContext | undefined;
   private res: IngestResult = { announced: 0, withdrawn: 0, rejected: 0, exceeded: false };
+  // IPv4 announcements are queued in batches of BATCH; a batch touches all its table slots in
+  // one tight loop before applying them (PrefixTable.touchAll), so its cache misses overlap: the
+  // tables of a large feed are far bigger than the caches, and one miss after another per
+  // prefix was most of an ingest.
+  private readonly keys = new Float64Array(BATCH);
+  private readonly pathIds = new Float64Array(BATCH);
+  private queued = 0;
+  /** Keeps the touched words (so the loads stay). */
+  private touched = 0;
 
   constructor(private readonly ing: Ingester) {}
 
@@ -98,8 +110,22 @@ export class UpdateSink {
 
   /** Announces addr/len (addr: unsigned 32-bit, host bits zero) with the UPDATE's attributes (begun for IPv4). */
   readonly announce4 = (addr: number, len: number, pathId: number): void => {
-    this.ing.announceKey(this.ctx!, addr * 64 + len, pathId);
+    if (this.queued === BATCH) this.drain();
+    const at = this.queued++;
+    this.keys[at] = addr * 64 + len;
+    this.pathIds[at] = pathId;
   };
+
+  /** Applies the queued IPv4 announcements (before anything else uses the tables). */
+  private drain(): void {
+    const n = this.queued;
+    if (n === 0) return;
+    this.queued = 0;
+    const ctx = this.ctx!;
+    const { keys, pathIds, ing } = this;
+    this.touched ^= ing.touchAll(ctx, keys, n);
+    for (let i = 0; i < n; i++) ing.announceKey(ctx, keys[i]!, pathIds[i]!);
+  }
 
   /** Withdraws addr/len (path id 0 without ADD-PATH). */
   readonly withdraw4 = (addr: number, len: number, pathId: number): void => {
@@ -108,6 +134,7 @@ export class UpdateSink {
 
   /** Announces an IPv6 prefix (four address words, host bits zero) with the UPDATE's attributes (begun for IPv6). */
   readonly announce6 = (w0: number, w1: number, w2: number, w3: number, len: number, pathId: number): void => {
+    this.drain();
     this.ing.announceKey(this.ctx!, v6Key(w0, w1, w2, w3, len), pathId);
   };
 
@@ -117,6 +144,7 @@ export class UpdateSink {
   };
 
   private withdraw(family: Family, key: PrefixKey, pathId: number): void {
+    this.drain();
     const p = this.p!;
     const ft = p.maybeTables(family);
     if (ft) this.ing.withdrawKey(p, ft, family, key, pathId, this.res);
@@ -125,11 +153,13 @@ export class UpdateSink {
   /** Ends the UPDATE. */
   end(): IngestResult {
     const p = this.p!;
+    this.drain();
     this.finish();
     return this.ing.checkLimit(p, this.res);
   }
 
   private finish(): void {
+    this.queued = 0; // left queued only when an announcement threw
     if (this.ctx) this.ing.finish(this.ctx);
     this.p = undefined;
     this.ctx = undefined;
@@ -231,6 +261,11 @@ export class Ingester {
     if (ft.rejected.size > 0) ft.rejected.delete(key);
     if (core.setPath(p, family, key, slot, a)) res.announced++;
     else if (a !== set) core.attrs.dropIfUnused(a);
+  }
+
+  /** Touches the table slots `announceKey(ctx, keys[i], 0)` will probe, for i < n (see UpdateSink). */
+  touchAll(ctx: AnnounceContext, keys: ArrayLike<PrefixKey>, n: number): number {
+    return this.core.touchAll(ctx.p, ctx.ft, ctx.family, keys, n);
   }
 
   /** Ends an announcement context (forgets an attribute set nobody took). */

@@ -68,6 +68,11 @@ export class Ipv6Table extends SlotTable<string> {
     return i;
   }
 
+  protected homeOfKey(k: string): number {
+    const h = hash(v6KeyWord(k, 0), v6KeyWord(k, 1), v6KeyWord(k, 2), v6KeyWord(k, 3), v6KeyLen(k) + 1, this.seed);
+    return (h >>> this.shift) * this.stride;
+  }
+
   /** `find` just decoded k: its words are at hand. */
   protected writeKey(i: number): void {
     const w = this.w;

@@ -55,6 +55,10 @@ export class LocMirror implements PrefixTable {
     return this.src.keys();
   }
 
+  touchAll(keys: ArrayLike<PrefixKey>, n: number): number {
+    return this.src.touchAll(keys, n);
+  }
+
   setTag(): void {
     refuse();
   }

@@ -18,7 +18,7 @@ import type { Family, Prefix } from '../codec/types.js';
 import { AttrStore, type AttrSet } from './attr-set.js';
 import { DEFAULT_DECISION, comparePostMed, comparePreMed, selectBest, type Candidate, type DecisionOptions, type PathSource } from './decision.js';
 import { LocMirror } from './loc-mirror.js';
-import type { PeerState } from './peer.js';
+import type { PeerFamilyTables, PeerState } from './peer.js';
 import { makeTable, type PrefixTable } from './prefix-table.js';
 import { keyToPrefix, type PrefixKey } from './prefix-key.js';
 
@@ -213,6 +213,13 @@ export class RibCore {
     this.onPathChange(family, key, pathRef(slot, p.index), p, slot, oldAttr, a);
     if (oldAttr) this.attrs.release(oldAttr);
     return true;
+  }
+
+  /** Touches (PrefixTable.touchAll) what `setPath(p, family, keys[i], 0, ..)` will probe, for i < n. */
+  touchAll(p: PeerState, ft: PeerFamilyTables, family: Family, keys: ArrayLike<PrefixKey>, n: number): number {
+    const t = ft.adjIn[0];
+    const v = t ? t.touchAll(keys, n) : 0;
+    return this.mirror[family] === p ? v : v ^ this.loc[family].touchAll(keys, n);
   }
 
   /** Removes the path (peer, key, slot); returns false if it was absent. */

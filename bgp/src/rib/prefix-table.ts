@@ -40,6 +40,12 @@ export interface PrefixTable<K extends PrefixKey = PrefixKey> {
   putIfAbsent(k: K, v: number, aux?: number): boolean;
   /** Removes the entry; returns its old value or -1. */
   delete(k: K): number;
+  /**
+   * Loads the first word a lookup of each of `keys[0..n)` will probe (returns them folded, so
+   * the loads are kept). Issued before the lookups of a batch of random keys (UpdateSink), the
+   * cache misses overlap instead of waiting one after another.
+   */
+  touchAll(keys: ArrayLike<K>, n: number): number;
   forEach(fn: (v: number, k: K, aux: number) => void): void;
   /** A snapshot of the keys (safe to mutate the table while walking it). */
   keys(): K[];

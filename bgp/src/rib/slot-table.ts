@@ -92,6 +92,8 @@ export abstract class SlotTable<K extends PrefixKey> implements PrefixTable<K> {
 
   /** The word index of `k`'s slot (>= 0) or `-1 - insertionIndex` (memoised: see `forget`). */
   protected abstract find(k: K): number;
+  /** The word index of `k`'s home slot (where a probe for it starts). */
+  protected abstract homeOfKey(k: K): number;
   /** Writes the key words and the length word (packed 0) of `k`, which `find` just looked up, at `i`. */
   protected abstract writeKey(i: number, k: K): void;
   /** The word index of the home slot of the entry at word `i` of `w` (current seed and capacity). */
@@ -135,6 +137,12 @@ export abstract class SlotTable<K extends PrefixKey> implements PrefixTable<K> {
 
   has(k: K): boolean {
     return this.find(k) >= 0;
+  }
+
+  touchAll(keys: ArrayLike<K>, n: number): number {
+    let s = 0;
+    for (let i = 0; i < n; i++) s ^= this.w[this.homeOfKey(keys[i]!) + this.lp]!;
+    return s;
   }
 
   /** The slot of `k`, inserting it (value and aux 0) when absent; `fresh` tells which happened. */
@@ -258,6 +266,19 @@ export abstract class SlotTable<K extends PrefixKey> implements PrefixTable<K> {
     const w = this.w;
     for (let i = 0; i < w.length; i += this.stride) if (w[i + this.lp] !== 0) out.push(this.keyAt(i));
     return out;
+  }
+
+  /** The mean number of occupied slots an insertion walks past, over all home slots (probe cost; for tests and diagnostics). */
+  meanInsertProbe(): number {
+    const w = this.w;
+    let sum = 0;
+    let run = 0;
+    for (let pass = 0; pass < 2; pass++)
+      for (let i = w.length - this.stride + this.lp; i >= 0; i -= this.stride) {
+        run = w[i] === 0 ? 0 : run + 1; // from the end backwards: the run that starts here
+        if (pass === 1) sum += run; // the first pass only carries a run that wraps around
+      }
+    return sum / this.cap;
   }
 
   /** The longest run of occupied slots (probe cost; for tests and diagnostics). */

@@ -130,4 +130,24 @@ describe('numeric IPv4 fast path (beginUpdate)', () => {
     expect(dump(viaNumbers)).toEqual(dump(viaObjects));
     expect(viaNumbers.peerCounts('a')).toEqual(viaObjects.peerCounts('a'));
   });
+
+  it('applies announcements it queues in batches in order, also around a withdrawal in the same UPDATE', () => {
+    // The sink queues IPv4 announcements (to touch their table slots together): a withdrawal
+    // and the end of the UPDATE must see every announcement made before them.
+    const attrs = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65001] }], nextHop: '10.0.0.2' };
+    const r = rib();
+    r.addPeer({ id: 'a', address: '10.0.0.2', asn: 65001 });
+    r.peerUp('a', session('2.2.2.2'), 0);
+    const at = (i: number): number => ((10 << 24) | (i << 8)) >>> 0;
+    const s = r.beginUpdate('a', attrs);
+    for (let i = 0; i < 100; i++) s.announce4(at(i), 24, 0);
+    s.withdraw4(at(99), 24, 0); // the last announcement is always still queued
+    for (let i = 100; i < 140; i++) s.announce4(at(i), 24, 0);
+    expect(s.end()).toMatchObject({ announced: 140, withdrawn: 1 });
+    expect(r.peerCounts('a').accepted).toBe(139);
+    const held = new Set([...r.routes('ipv4-unicast')].map((b) => b.prefix.addr));
+    expect(held.size).toBe(139);
+    expect(held.has('10.0.99.0')).toBe(false);
+    expect(held.has('10.0.139.0')).toBe(true);
+  });
 });

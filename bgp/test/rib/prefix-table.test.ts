@@ -113,6 +113,14 @@ describe.each([
     expect(t.size).toBe(0);
     expect(worst).toBeLessThan(200);
   });
+
+  it('keeps insertions short in a table of dense prefixes (a feed of consecutive /32s)', () => {
+    // Placing groups of 8 consecutive prefixes side by side filled whole blocks with one group,
+    // and linear probing then ran over blocks: 15 slots per insertion at this load, not 3.
+    const t = make() as PrefixTable & { meanInsertProbe(): number };
+    for (let i = 0; i < 150_000; i++) t.set(key(i), 1); // 150k of 256k slots
+    expect(t.meanInsertProbe()).toBeLessThan(6);
+  });
 });
 
 describe('prefix keys', () => {
